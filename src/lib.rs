@@ -1,0 +1,20 @@
+//! retool-audit: who can reach what in a Retool organization, and since when.
+//!
+//! The pipeline runs one way: [`retool`] (the wire) → [`collect`] (one complete
+//! [`model::OrgState`]) → [`store`] (the SQLite history) → [`analyze`] (pure
+//! functions over states) → [`report`] (tables rendered as CSV, XLSX, HTML, JSON).
+//! [`fake`] is a simulated Retool served over real HTTP on loopback for tests and
+//! the demo. [`cli`] and [`commands`] are the thin layer the binary calls.
+
+pub mod analyze;
+pub mod cli;
+pub mod collect;
+pub mod commands;
+pub mod fake;
+pub mod model;
+pub mod report;
+pub mod retool;
+pub mod store;
+
+/// The tool's version, recorded in every snapshot and report.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
