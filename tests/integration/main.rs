@@ -1,0 +1,6 @@
+//! One integration test binary: the real `retool-audit` binary against the
+//! simulated Retool over loopback HTTP, with real SQLite files in temp dirs.
+
+mod common;
+mod report;
+mod snapshot;
