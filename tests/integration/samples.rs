@@ -1,0 +1,108 @@
+//! `sample-reports/` is the real output of `retool-audit demo` on its default
+//! seed. This test runs the demo afresh and fails when the committed copy
+//! differs (times, dates, hashes, durations and the output path normalized), so
+//! the samples never go stale. Regenerate with:
+//! `cargo run --release -- demo --out sample-reports`.
+
+use std::path::{Path, PathBuf};
+
+use calamine::{Reader, Xlsx, open_workbook};
+use regex::Regex;
+
+fn normalize(text: &str, out: &Path) -> String {
+    let text = text.replace(&out.display().to_string(), "<OUT>");
+    let rules = [
+        (r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?", "<TIME>"),
+        (r"\d{4}-\d{2}-\d{2}", "<DATE>"),
+        (r"[0-9a-f]{64}", "<SHA256>"),
+        (r"\b\d+(\.\d+)? ?(ms|s)\b", "<DURATION>"),
+        (r"(duration_ms|elapsed|seconds)([^0-9]{1,12})\d+(\.\d+)?", "$1$2<N>"),
+    ];
+    let mut text = text.to_string();
+    for (pattern, with) in rules {
+        text = Regex::new(pattern).unwrap().replace_all(&text, with).into_owned();
+    }
+    text
+}
+
+fn files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if !p.to_string_lossy().contains(".db") {
+                out.push(p.strip_prefix(dir).unwrap().to_path_buf());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn xlsx_text(path: &Path, out: &Path) -> String {
+    let mut wb: Xlsx<_> = open_workbook(path).unwrap();
+    let mut text = String::new();
+    for name in wb.sheet_names().to_vec() {
+        text.push_str(&format!("== {name}\n"));
+        let range = wb.worksheet_range(&name).unwrap();
+        for row in range.rows() {
+            let cells: Vec<String> = row.iter().map(|c| c.to_string()).collect();
+            text.push_str(&cells.join("\t"));
+            text.push('\n');
+        }
+    }
+    normalize(&text, out)
+}
+
+#[test]
+fn sample_reports_are_the_current_output_of_demo() {
+    let committed = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-reports");
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("sample-reports");
+    let run = crate::common::run(
+        std::process::Command::new(env!("CARGO_BIN_EXE_retool-audit"))
+            .args(["--quiet", "demo", "--out"])
+            .arg(&out),
+    );
+    run.ok();
+    let fresh_files = files(&out);
+    let committed_files = files(&committed);
+    let names = |v: &[PathBuf]| -> Vec<String> {
+        v.iter()
+            .map(|p| normalize(&p.display().to_string(), &out))
+            .collect()
+    };
+    assert_eq!(
+        names(&committed_files),
+        names(&fresh_files),
+        "the set of sample files changed: regenerate with `cargo run --release -- demo --out sample-reports`"
+    );
+    for (c, f) in committed_files.iter().zip(&fresh_files) {
+        let (cp, fp) = (committed.join(c), out.join(f));
+        let (a, b) = if c.extension().is_some_and(|x| x == "xlsx") {
+            (xlsx_text(&cp, &committed), xlsx_text(&fp, &out))
+        } else {
+            let a = std::fs::read_to_string(&cp).unwrap();
+            let b = std::fs::read_to_string(&fp).unwrap();
+            // The committed copy was generated into `sample-reports`; normalize both paths.
+            (normalize(&a.replace("sample-reports", "<OUT>"), &committed), normalize(&b, &out))
+        };
+        if a != b {
+            let line = a
+                .lines()
+                .zip(b.lines())
+                .position(|(x, y)| x != y)
+                .unwrap_or(0);
+            panic!(
+                "{} is stale (first difference at line {}):\n committed: {:?}\n fresh:     {:?}\nregenerate with `cargo run --release -- demo --out sample-reports`",
+                c.display(),
+                line + 1,
+                a.lines().nth(line).map(|l| l.chars().take(300).collect::<String>()),
+                b.lines().nth(line).map(|l| l.chars().take(300).collect::<String>()),
+            );
+        }
+    }
+}
