@@ -177,9 +177,13 @@ fn split_times<'a>(head: &'a str, item: &str) -> Result<(&'a str, u32), String> 
 fn parse_duration(s: &str, item: &str) -> Result<Duration, String> {
     let bad = || format!("duration in `{item}` must look like `250ms` or `2s`, not `{s}`");
     if let Some(ms) = s.strip_suffix("ms") {
-        ms.parse::<u64>().map(Duration::from_millis).map_err(|_| bad())
+        ms.parse::<u64>()
+            .map(Duration::from_millis)
+            .map_err(|_| bad())
     } else if let Some(secs) = s.strip_suffix('s') {
-        secs.parse::<u64>().map(Duration::from_secs).map_err(|_| bad())
+        secs.parse::<u64>()
+            .map(Duration::from_secs)
+            .map_err(|_| bad())
     } else {
         Err(bad())
     }

@@ -26,11 +26,11 @@ mod server;
 
 pub use faults::{Fault, RetryAfter, parse_faults};
 pub use org::{
-    ADMIN_GROUP, ALL_USERS_GROUP, FakeApp, FakeFolder, FakeGroup, FakeInvite, FakeMember,
-    FakeOrg, FakeResource, FakeSpace, FakeToken, FakeUser, FakeWorkflow, HOSTILE_CMD,
-    HOSTILE_EMOJI, HOSTILE_GREEK, HOSTILE_HYPERLINK, HOSTILE_JAPANESE, HOSTILE_NEWLINE,
-    HOSTILE_QUOTES, HOSTILE_RTL, HOSTILE_SCRIPT, HOSTILE_SUM, LONG_NAME_LEN, NOT_IN_V1, OrgSpec,
-    ScriptedChanges, wire_time,
+    ADMIN_GROUP, ALL_USERS_GROUP, FakeApp, FakeFolder, FakeGroup, FakeInvite, FakeMember, FakeOrg,
+    FakeResource, FakeSpace, FakeToken, FakeUser, FakeWorkflow, HOSTILE_CMD, HOSTILE_EMOJI,
+    HOSTILE_GREEK, HOSTILE_HYPERLINK, HOSTILE_JAPANESE, HOSTILE_NEWLINE, HOSTILE_QUOTES,
+    HOSTILE_RTL, HOSTILE_SCRIPT, HOSTILE_SUM, LONG_NAME_LEN, NOT_IN_V1, OrgSpec, ScriptedChanges,
+    wire_time,
 };
 pub use server::{FakeConfig, FakeServer, RequestRecord, serve_until_ctrl_c};
 

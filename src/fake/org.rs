@@ -335,30 +335,108 @@ pub struct ScriptedChanges {
 }
 
 const FIRST_NAMES: &[&str] = &[
-    "Ada", "Alan", "Grace", "Linus", "Margaret", "Ken", "Barbara", "Dennis", "Frances", "John",
-    "Radia", "Edsger", "Hedy", "Tim", "Katherine", "Donald", "Sophie", "Bjarne", "Anita", "Guido",
+    "Ada",
+    "Alan",
+    "Grace",
+    "Linus",
+    "Margaret",
+    "Ken",
+    "Barbara",
+    "Dennis",
+    "Frances",
+    "John",
+    "Radia",
+    "Edsger",
+    "Hedy",
+    "Tim",
+    "Katherine",
+    "Donald",
+    "Sophie",
+    "Bjarne",
+    "Anita",
+    "Guido",
 ];
 const LAST_NAMES: &[&str] = &[
-    "Lovelace", "Turing", "Hopper", "Torvalds", "Hamilton", "Thompson", "Liskov", "Ritchie",
-    "Allen", "Backus", "Perlman", "Dijkstra", "Lamarr", "Berners-Lee", "Johnson", "Knuth",
-    "Wilson", "Stroustrup", "Borg", "Rossum",
+    "Lovelace",
+    "Turing",
+    "Hopper",
+    "Torvalds",
+    "Hamilton",
+    "Thompson",
+    "Liskov",
+    "Ritchie",
+    "Allen",
+    "Backus",
+    "Perlman",
+    "Dijkstra",
+    "Lamarr",
+    "Berners-Lee",
+    "Johnson",
+    "Knuth",
+    "Wilson",
+    "Stroustrup",
+    "Borg",
+    "Rossum",
 ];
 const TEAMS: &[&str] = &[
-    "Engineering", "Support", "Finance", "Sales", "Operations", "Data Engineering", "Marketing",
-    "Security", "Legal", "People", "Growth", "Platform", "Customer Success", "Analytics",
+    "Engineering",
+    "Support",
+    "Finance",
+    "Sales",
+    "Operations",
+    "Data Engineering",
+    "Marketing",
+    "Security",
+    "Legal",
+    "People",
+    "Growth",
+    "Platform",
+    "Customer Success",
+    "Analytics",
 ];
 const APP_WORDS: &[&str] = &[
-    "Refunds", "Orders", "Customer", "Invoices", "Inventory", "Payouts", "Onboarding", "Fraud",
-    "Shipping", "Billing", "Accounts", "Tickets", "Metrics", "Admin", "Catalog", "Returns",
+    "Refunds",
+    "Orders",
+    "Customer",
+    "Invoices",
+    "Inventory",
+    "Payouts",
+    "Onboarding",
+    "Fraud",
+    "Shipping",
+    "Billing",
+    "Accounts",
+    "Tickets",
+    "Metrics",
+    "Admin",
+    "Catalog",
+    "Returns",
 ];
 const APP_KINDS: &[&str] = &["Dashboard", "Console", "Tool", "Portal", "Editor", "Viewer"];
 const RESOURCE_TYPES: &[&str] = &[
-    "postgresql", "restapi", "mysql", "snowflake", "googlesheets", "s3", "graphql", "retoolDb",
-    "stripe", "bigquery", "redis", "salesforce",
+    "postgresql",
+    "restapi",
+    "mysql",
+    "snowflake",
+    "googlesheets",
+    "s3",
+    "graphql",
+    "retoolDb",
+    "stripe",
+    "bigquery",
+    "redis",
+    "salesforce",
 ];
 const TOKEN_SCOPES: &[&str] = &[
-    "users:read", "groups:read", "apps:read", "folders:read", "resources:read",
-    "workflows:read", "permissions:read", "user_invites:read", "access_tokens:read",
+    "users:read",
+    "groups:read",
+    "apps:read",
+    "folders:read",
+    "resources:read",
+    "workflows:read",
+    "permissions:read",
+    "user_invites:read",
+    "access_tokens:read",
 ];
 
 /// Formats a timestamp the way the fake sends it (RFC 3339, milliseconds, `Z`).
@@ -442,14 +520,19 @@ impl FakeOrg {
     fn new_user(&mut self, rng: &mut SplitMix64, i: usize, legacy_id: i64) -> FakeUser {
         let first = rng.pick(FIRST_NAMES).copied().unwrap_or("Ada");
         let last = rng.pick(LAST_NAMES).copied().unwrap_or("Lovelace");
-        let created_at = self.now - days(100 + rng.below(900) as i64) - secs(rng.below(86_400) as i64);
+        let created_at =
+            self.now - days(100 + rng.below(900) as i64) - secs(rng.below(86_400) as i64);
         let user_type = match i % 50 {
             7 => "mobile",
             13 => "embed",
             _ => "default",
         };
         FakeUser {
-            id: format!("user_{:012x}{:06x}", rng.next_u64() & 0xffff_ffff_ffff, legacy_id),
+            id: format!(
+                "user_{:012x}{:06x}",
+                rng.next_u64() & 0xffff_ffff_ffff,
+                legacy_id
+            ),
             legacy_id,
             email: format!(
                 "{}.{}.{}@example.com",
@@ -476,8 +559,9 @@ impl FakeOrg {
             if i < admins || i == 3 {
                 u.is_admin = true;
             }
-            // Index 3: a disabled admin; 4: disabled, kept in a group (see groups).
-            if i == 3 || i == 4 || (i > 20 && rng.chance(0.03)) {
+            // Index 3: a disabled admin; 4: disabled, kept in a group (see groups);
+            // 14: disabled (re-enabled by the first scripted change).
+            if i == 3 || i == 4 || i == 14 || (i > 20 && rng.chance(0.03)) {
                 u.active = false;
             }
             // Never logged in; or inactive for more than 90 days.
@@ -520,17 +604,25 @@ impl FakeOrg {
     fn gen_folders(&mut self, spec: &OrgSpec, rng: &mut SplitMix64) {
         let n = spec.folders.max(4);
         let base = self.now - days(800);
-        let mk = |id: String, name: String, parent: Option<String>, ty: &str, sys: bool| FakeFolder {
-            id,
-            name,
-            parent_id: parent,
-            is_system: sys,
-            folder_type: ty.to_string(),
-            created_at: base,
-            updated_at: base,
-        };
-        self.folders.push(mk("app_1".into(), "root".into(), None, "app", true));
-        self.folders.push(mk("workflow_2".into(), "Workflows".into(), None, "workflow", false));
+        let mk =
+            |id: String, name: String, parent: Option<String>, ty: &str, sys: bool| FakeFolder {
+                id,
+                name,
+                parent_id: parent,
+                is_system: sys,
+                folder_type: ty.to_string(),
+                created_at: base,
+                updated_at: base,
+            };
+        self.folders
+            .push(mk("app_1".into(), "root".into(), None, "app", true));
+        self.folders.push(mk(
+            "workflow_2".into(),
+            "Workflows".into(),
+            None,
+            "workflow",
+            false,
+        ));
         let mut counter = 3;
         if n >= 6 {
             self.folders.push(mk(
@@ -553,7 +645,10 @@ impl FakeOrg {
             // later ones pick any app folder as parent.
             let parent = match counter {
                 c if c <= 4 => "app_1".to_string(),
-                _ => rng.pick(&app_folders).cloned().unwrap_or_else(|| "app_1".into()),
+                _ => rng
+                    .pick(&app_folders)
+                    .cloned()
+                    .unwrap_or_else(|| "app_1".into()),
             };
             let parent = if self.folders.len() == n - 1 && n >= 4 {
                 // Guarantee nesting: the last folder is a child of a non-root folder.
@@ -651,7 +746,11 @@ impl FakeOrg {
         for i in 0..spec.resources {
             let ty = rng.pick(RESOURCE_TYPES).copied().unwrap_or("postgresql");
             let created = self.now - days(60 + rng.below(700) as i64);
-            let mut display_name = format!("{} {} {i}", TEAMS[i % TEAMS.len()], resource_type_display(ty));
+            let mut display_name = format!(
+                "{} {} {i}",
+                TEAMS[i % TEAMS.len()],
+                resource_type_display(ty)
+            );
             if spec.hostile_names && i == 1 {
                 display_name = HOSTILE_CMD.into();
             }
@@ -659,7 +758,11 @@ impl FakeOrg {
                 id: rng.uuid(),
                 display_name,
                 resource_type: ty.into(),
-                folder_id: if rng.chance(0.3) { res_folder.clone() } else { None },
+                folder_id: if rng.chance(0.3) {
+                    res_folder.clone()
+                } else {
+                    None
+                },
                 protected: rng.chance(0.1),
                 created_at: created,
                 updated_at: created + days(rng.below(60) as i64),
@@ -674,11 +777,19 @@ impl FakeOrg {
             self.workflows.push(FakeWorkflow {
                 id: rng.uuid(),
                 name: format!("Nightly {word} sync {i}"),
-                description: if i % 2 == 0 { Some(format!("Syncs {word}")) } else { None },
+                description: if i % 2 == 0 {
+                    Some(format!("Syncs {word}"))
+                } else {
+                    None
+                },
                 folder_id: "workflow_2".into(),
                 is_enabled: i % 4 != 3,
                 protected: rng.chance(0.1),
-                crontab: if i % 3 == 0 { Some("0 3 * * *".into()) } else { None },
+                crontab: if i % 3 == 0 {
+                    Some("0 3 * * *".into())
+                } else {
+                    None
+                },
                 created_by: self.users.first().map(|u| u.legacy_id),
                 created_at: created,
                 updated_at: created + days(rng.below(10) as i64),
@@ -758,8 +869,16 @@ impl FakeOrg {
                 name,
                 universal_app: AccessLevel::None,
                 // Group 3 holds universal `edit` on resources.
-                universal_resource: if gi == 3 { AccessLevel::Edit } else { AccessLevel::None },
-                universal_workflow: if gi == 3 { AccessLevel::Use } else { AccessLevel::None },
+                universal_resource: if gi == 3 {
+                    AccessLevel::Edit
+                } else {
+                    AccessLevel::None
+                },
+                universal_workflow: if gi == 3 {
+                    AccessLevel::Use
+                } else {
+                    AccessLevel::None
+                },
                 universal_query_library: AccessLevel::None,
                 flags: GroupFlags {
                     audit_log_access: gi == 3,
@@ -767,7 +886,9 @@ impl FakeOrg {
                     ..GroupFlags::default()
                 },
                 landing_page_app_id: if rng.chance(0.2) {
-                    self.apps.get(rng.index(self.apps.len())).map(|a| a.id.clone())
+                    self.apps
+                        .get(rng.index(self.apps.len()))
+                        .map(|a| a.id.clone())
                 } else {
                     None
                 },
@@ -819,7 +940,12 @@ impl FakeOrg {
     }
 
     fn gen_grants(&mut self, spec: &OrgSpec, rng: &mut SplitMix64) {
-        let team_groups: Vec<i64> = self.groups.iter().map(|g| g.id).filter(|id| *id >= 3).collect();
+        let team_groups: Vec<i64> = self
+            .groups
+            .iter()
+            .map(|g| g.id)
+            .filter(|id| *id >= 3)
+            .collect();
         if team_groups.is_empty() {
             return;
         }
@@ -830,15 +956,16 @@ impl FakeOrg {
             .map(|f| f.id.clone())
             .collect();
         let mut seen: HashSet<(Subject, ObjectRef)> = HashSet::new();
-        let mut push = |org: &mut FakeOrg, subject: Subject, object: ObjectRef, level: AccessLevel| {
-            if seen.insert((subject.clone(), object.clone())) {
-                org.grants.push(Grant {
-                    subject,
-                    object,
-                    level,
-                });
-            }
-        };
+        let mut push =
+            |org: &mut FakeOrg, subject: Subject, object: ObjectRef, level: AccessLevel| {
+                if seen.insert((subject.clone(), object.clone())) {
+                    org.grants.push(Grant {
+                        subject,
+                        object,
+                        level,
+                    });
+                }
+            };
         let obj = |t: ObjectType, id: &str| ObjectRef {
             object_type: t,
             id: ObjectId(id.to_string()),
@@ -846,7 +973,11 @@ impl FakeOrg {
         // A fixed head so small orgs have every kind and level.
         let g0 = team_groups[0];
         let g1 = team_groups[1 % team_groups.len()];
-        if let Some(f) = self.folders.iter().find(|f| f.folder_type == "app" && !f.is_system) {
+        if let Some(f) = self
+            .folders
+            .iter()
+            .find(|f| f.folder_type == "app" && !f.is_system)
+        {
             let o = obj(ObjectType::Folder, &f.id.clone());
             push(self, Subject::Group(GroupId(g0)), o, AccessLevel::Edit);
         }
@@ -894,7 +1025,11 @@ impl FakeOrg {
             let uid = u.id.clone();
             let i = rng.index(self.apps.len());
             let o = obj(ObjectType::App, &self.apps[i].id.clone());
-            let level = if k == 0 { AccessLevel::Edit } else { level_for(rng) };
+            let level = if k == 0 {
+                AccessLevel::Edit
+            } else {
+                level_for(rng)
+            };
             push(self, Subject::User(UserId(uid)), o, level);
         }
     }
@@ -905,7 +1040,12 @@ impl FakeOrg {
             .first()
             .map(|u| u.email.clone())
             .unwrap_or_else(|| "admin@example.com".into());
-        let group_ids: Vec<i64> = self.groups.iter().map(|g| g.id).filter(|g| *g >= 3).collect();
+        let group_ids: Vec<i64> = self
+            .groups
+            .iter()
+            .map(|g| g.id)
+            .filter(|g| *g >= 3)
+            .collect();
         let invites = (spec.users / 200).max(3);
         for i in 0..invites {
             let created = self.now - days(rng.below(20) as i64 + 1);
@@ -946,8 +1086,16 @@ impl FakeOrg {
                 .map_or(1000, |u| u.legacy_id);
             self.tokens.push(FakeToken {
                 id: rng.uuid(),
-                label: if i == 0 { "retool-audit".into() } else { format!("automation-{i}") },
-                description: if i % 2 == 0 { Some("Read-only audit export".into()) } else { None },
+                label: if i == 0 {
+                    "retool-audit".into()
+                } else {
+                    format!("automation-{i}")
+                },
+                description: if i % 2 == 0 {
+                    Some("Read-only audit export".into())
+                } else {
+                    None
+                },
                 last4: format!("{:04x}", rng.below(0x10000)),
                 owner_legacy_id: owner,
                 scopes,
@@ -1085,7 +1233,10 @@ impl FakeOrg {
 
     /// Emails by user id, for rendering group members.
     pub(crate) fn emails(&self) -> HashMap<&str, &str> {
-        self.users.iter().map(|u| (u.id.as_str(), u.email.as_str())).collect()
+        self.users
+            .iter()
+            .map(|u| (u.id.as_str(), u.email.as_str()))
+            .collect()
     }
 
     /// The full v2 group record with `members` and `user_invites`.
@@ -1282,7 +1433,11 @@ impl FakeOrg {
     /// folder, or universal access to its type; users with a direct grant.
     pub fn access_list(&self, object_type: ObjectType, id: &str) -> Value {
         let folder_of: Option<String> = match object_type {
-            ObjectType::App => self.apps.iter().find(|a| a.id == id).map(|a| a.folder_id.clone()),
+            ObjectType::App => self
+                .apps
+                .iter()
+                .find(|a| a.id == id)
+                .map(|a| a.folder_id.clone()),
             ObjectType::Resource => self
                 .resources
                 .iter()
@@ -1302,12 +1457,20 @@ impl FakeOrg {
             let direct = self
                 .grants
                 .iter()
-                .find(|gr| gr.subject == subject && gr.object.object_type == object_type && gr.object.id.0 == id)
+                .find(|gr| {
+                    gr.subject == subject
+                        && gr.object.object_type == object_type
+                        && gr.object.id.0 == id
+                })
                 .map(|gr| gr.level);
             let inherited = folder_of.as_ref().and_then(|f| {
                 self.grants
                     .iter()
-                    .find(|gr| gr.subject == subject && gr.object.object_type == ObjectType::Folder && &gr.object.id.0 == f)
+                    .find(|gr| {
+                        gr.subject == subject
+                            && gr.object.object_type == ObjectType::Folder
+                            && &gr.object.id.0 == f
+                    })
                     .map(|gr| gr.level)
             });
             let universal = match object_type {
@@ -1339,7 +1502,11 @@ impl FakeOrg {
         let users: Vec<Value> = self
             .grants
             .iter()
-            .filter(|gr| matches!(gr.subject, Subject::User(_)) && gr.object.object_type == object_type && gr.object.id.0 == id)
+            .filter(|gr| {
+                matches!(gr.subject, Subject::User(_))
+                    && gr.object.object_type == object_type
+                    && gr.object.id.0 == id
+            })
             .filter_map(|gr| match &gr.subject {
                 Subject::User(u) => Some(json!({
                     "subject": {"id": u.0, "type": "user"},
@@ -1358,8 +1525,7 @@ impl FakeOrg {
     /// (normalized). See the module docs for the mapping rules.
     pub fn expected_state(&self) -> OrgState {
         let raw = |v: &Value| serde_json::to_string(v).unwrap_or_default();
-        let mut s = OrgState::default();
-        s.users = self
+        let users = self
             .users
             .iter()
             .map(|u| User {
@@ -1377,6 +1543,10 @@ impl FakeOrg {
                 raw: raw(&Self::user_v2(u)),
             })
             .collect();
+        let mut s = OrgState {
+            users,
+            ..OrgState::default()
+        };
         for g in &self.groups {
             s.groups.push(Group {
                 id: GroupId(g.id),
@@ -1504,8 +1674,7 @@ impl FakeOrg {
     pub fn expected_state_v1(&self) -> OrgState {
         let raw = |v: &Value| serde_json::to_string(v).unwrap_or_default();
         let user_groups = self.v1_user_groups();
-        let mut s = OrgState::default();
-        s.users = self
+        let users = self
             .users
             .iter()
             .map(|u| {
@@ -1518,7 +1687,12 @@ impl FakeOrg {
                     last_name: u.last_name.clone(),
                     active: u.active,
                     is_admin: u.is_admin,
-                    user_type: if u.user_type == "default" { "default" } else { "endUser" }.into(),
+                    user_type: if u.user_type == "default" {
+                        "default"
+                    } else {
+                        "endUser"
+                    }
+                    .into(),
                     two_factor_enabled: None,
                     created_at: Some(u.created_at),
                     last_active: None,
@@ -1526,6 +1700,10 @@ impl FakeOrg {
                 }
             })
             .collect();
+        let mut s = OrgState {
+            users,
+            ..OrgState::default()
+        };
         for g in &self.groups {
             s.groups.push(Group {
                 id: GroupId(g.id),
@@ -1691,7 +1869,12 @@ impl FakeOrg {
                 Subject::Group(_) => None,
             })
             .collect();
-        let team_group_ids: Vec<i64> = self.groups.iter().map(|g| g.id).filter(|g| *g >= 3).collect();
+        let team_group_ids: Vec<i64> = self
+            .groups
+            .iter()
+            .map(|g| g.id)
+            .filter(|g| *g >= 3)
+            .collect();
 
         // Users added (2), the first also joins a team group.
         for k in 0..2 {
@@ -1704,21 +1887,31 @@ impl FakeOrg {
             let uid = u.id.clone();
             self.users.push(u);
             self.add_member(ALL_USERS_GROUP.0, &uid);
-            ch.memberships_added.push((ALL_USERS_GROUP, UserId(uid.clone())));
+            ch.memberships_added
+                .push((ALL_USERS_GROUP, UserId(uid.clone())));
             if k == 0 {
                 if let Some(g) = team_group_ids.first() {
                     self.add_member(*g, &uid);
-                    ch.memberships_added.push((GroupId(*g), UserId(uid.clone())));
+                    ch.memberships_added
+                        .push((GroupId(*g), UserId(uid.clone())));
                 }
             }
             ch.added_users.push(UserId(uid));
         }
         let added: HashSet<String> = ch.added_users.iter().map(|u| u.0.clone()).collect();
-        let candidates = |org: &FakeOrg, taken: &HashSet<String>, f: &dyn Fn(&FakeUser) -> bool| -> Option<String> {
+        let candidates = |org: &FakeOrg,
+                          taken: &HashSet<String>,
+                          f: &dyn Fn(&FakeUser) -> bool|
+         -> Option<String> {
             org.users
                 .iter()
                 .skip(21)
-                .find(|u| !taken.contains(&u.id) && !added.contains(&u.id) && !direct_grant_users.contains(&u.id) && f(u))
+                .find(|u| {
+                    !taken.contains(&u.id)
+                        && !added.contains(&u.id)
+                        && !direct_grant_users.contains(&u.id)
+                        && f(u)
+                })
                 .map(|u| u.id.clone())
         };
         let mut taken: HashSet<String> = HashSet::new();
@@ -1726,7 +1919,8 @@ impl FakeOrg {
         // One user removed (with every membership).
         if let Some(uid) = candidates(self, &taken, &|u| u.active && !u.is_admin) {
             for gid in self.user_groups(&uid) {
-                ch.memberships_removed.push((GroupId(gid), UserId(uid.clone())));
+                ch.memberships_removed
+                    .push((GroupId(gid), UserId(uid.clone())));
             }
             for g in &mut self.groups {
                 g.members.retain(|m| m.user_id != uid);
@@ -1741,7 +1935,13 @@ impl FakeOrg {
             .users
             .iter()
             .skip(21)
-            .find(|u| u.active && !u.is_admin && !taken.contains(&u.id) && !added.contains(&u.id) && in_team(self, &u.id))
+            .find(|u| {
+                u.active
+                    && !u.is_admin
+                    && !taken.contains(&u.id)
+                    && !added.contains(&u.id)
+                    && in_team(self, &u.id)
+            })
             .map(|u| u.id.clone());
         if let Some(uid) = first {
             taken.insert(uid.clone());
@@ -1755,7 +1955,18 @@ impl FakeOrg {
             self.set_user_active(&uid, false);
         }
         // One disabled (non-admin) user re-enabled.
-        if let Some(uid) = candidates(self, &taken, &|u| !u.active && !u.is_admin) {
+        let re_enable = self
+            .users
+            .iter()
+            .skip(14)
+            .find(|u| {
+                !u.active
+                    && !u.is_admin
+                    && !taken.contains(&u.id)
+                    && !direct_grant_users.contains(&u.id)
+            })
+            .map(|u| u.id.clone());
+        if let Some(uid) = re_enable {
             self.set_user_active(&UserId(uid.clone()), true);
             taken.insert(uid.clone());
             ch.re_enabled_users.push(UserId(uid));
@@ -1767,7 +1978,8 @@ impl FakeOrg {
                 u.updated_at = now;
             }
             if self.add_member(ADMIN_GROUP.0, &uid) {
-                ch.memberships_added.push((ADMIN_GROUP, UserId(uid.clone())));
+                ch.memberships_added
+                    .push((ADMIN_GROUP, UserId(uid.clone())));
             }
             taken.insert(uid.clone());
             ch.promoted_admins.push(UserId(uid));
@@ -1777,7 +1989,8 @@ impl FakeOrg {
             let current = self.user_groups(&uid);
             if let Some(g) = team_group_ids.iter().find(|g| !current.contains(g)) {
                 if self.add_member(*g, &uid) {
-                    ch.memberships_added.push((GroupId(*g), UserId(uid.clone())));
+                    ch.memberships_added
+                        .push((GroupId(*g), UserId(uid.clone())));
                 }
             }
             taken.insert(uid);
@@ -1787,7 +2000,9 @@ impl FakeOrg {
             .iter()
             .filter(|g| g.id >= 3)
             .flat_map(|g| g.members.iter().map(move |m| (g.id, m)))
-            .find(|(_, m)| !m.is_group_admin && !taken.contains(&m.user_id) && !added.contains(&m.user_id))
+            .find(|(_, m)| {
+                !m.is_group_admin && !taken.contains(&m.user_id) && !added.contains(&m.user_id)
+            })
             .map(|(g, m)| (g, m.user_id.clone()));
         if let Some((g, uid)) = removal {
             if self.revoke_membership(GroupId(g), &UserId(uid.clone())) {
@@ -1810,11 +2025,16 @@ impl FakeOrg {
         if let Some(i) = raise {
             let g = &mut self.grants[i];
             if let Subject::Group(gid) = g.subject {
-                ch.grants_raised.push((gid, g.object.clone(), g.level, AccessLevel::Own));
+                ch.grants_raised
+                    .push((gid, g.object.clone(), g.level, AccessLevel::Own));
                 g.level = AccessLevel::Own;
             }
         }
-        let remove = group_grant_idx.iter().copied().rev().find(|i| Some(*i) != raise);
+        let remove = group_grant_idx
+            .iter()
+            .copied()
+            .rev()
+            .find(|i| Some(*i) != raise);
         if let Some(i) = remove {
             let g = self.grants.remove(i);
             if let Subject::Group(gid) = g.subject {
@@ -1824,7 +2044,9 @@ impl FakeOrg {
         if let Some(gid) = team_group_ids.get(rng.index(team_group_ids.len())).copied() {
             let target = self.apps.iter().find(|a| {
                 !self.grants.iter().any(|g| {
-                    g.subject == Subject::Group(GroupId(gid)) && g.object.object_type == ObjectType::App && g.object.id.0 == a.id
+                    g.subject == Subject::Group(GroupId(gid))
+                        && g.object.object_type == ObjectType::App
+                        && g.object.id.0 == a.id
                 })
             });
             if let Some(a) = target {
@@ -1837,7 +2059,8 @@ impl FakeOrg {
                     object: object.clone(),
                     level: AccessLevel::Edit,
                 });
-                ch.grants_added.push((GroupId(gid), object, AccessLevel::Edit));
+                ch.grants_added
+                    .push((GroupId(gid), object, AccessLevel::Edit));
             }
         }
         // One group's universal resource access raised.
@@ -1855,14 +2078,16 @@ impl FakeOrg {
             };
             g.universal_resource = new;
             g.updated_at = now;
-            ch.universal_raised.push((GroupId(g.id), ObjectType::Resource, old, new));
+            ch.universal_raised
+                .push((GroupId(g.id), ObjectType::Resource, old, new));
         }
         // An app renamed, an app added.
         if let Some(a) = self.apps.iter_mut().rev().find(|a| a.name.len() < 200) {
             let old = a.name.clone();
             a.name = format!("{old} (renamed {})", self.change_rounds);
             a.updated_at = now;
-            ch.apps_renamed.push((ObjectId(a.id.clone()), old, a.name.clone()));
+            ch.apps_renamed
+                .push((ObjectId(a.id.clone()), old, a.name.clone()));
         }
         let folders = self.app_folder_ids();
         let mut app = self.new_app(&mut rng, self.apps.len(), &folders);

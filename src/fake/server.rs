@@ -128,13 +128,21 @@ impl FakeServer {
     /// Mutates the live organization (for example to apply scripted changes
     /// between two snapshots). Requests after this call see the change.
     pub fn update_org<R>(&self, f: impl FnOnce(&mut FakeOrg) -> R) -> R {
-        let mut org = self.shared.org.write().unwrap_or_else(PoisonError::into_inner);
+        let mut org = self
+            .shared
+            .org
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
         f(&mut org)
     }
 
     /// Reads the live organization (for example `expected_state()`).
     pub fn with_org<R>(&self, f: impl FnOnce(&FakeOrg) -> R) -> R {
-        let org = self.shared.org.read().unwrap_or_else(PoisonError::into_inner);
+        let org = self
+            .shared
+            .org
+            .read()
+            .unwrap_or_else(PoisonError::into_inner);
         f(&org)
     }
 
@@ -316,7 +324,10 @@ fn query_pairs(uri: &Uri) -> Vec<(String, String)> {
 }
 
 fn param<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    pairs
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
 }
 
 async fn handle(
@@ -346,7 +357,11 @@ async fn handle(
     if stalls {
         let mut stop = shared.shutdown.clone();
         let _ = stop.wait_for(|s| *s).await;
-        return error(dialect_of(&path), StatusCode::SERVICE_UNAVAILABLE, "server shutting down");
+        return error(
+            dialect_of(&path),
+            StatusCode::SERVICE_UNAVAILABLE,
+            "server shutting down",
+        );
     }
     if !shared.config.latency.is_zero() {
         tokio::time::sleep(shared.config.latency).await;
@@ -433,7 +448,11 @@ async fn respond(
         !m.is_empty() && (rel.starts_with(m) || path.starts_with(m))
     });
     let Some((dialect, route)) = routed.filter(|_| !missing) else {
-        return error(dialect, StatusCode::NOT_FOUND, &format!("Not found: {method} {path}"));
+        return error(
+            dialect,
+            StatusCode::NOT_FOUND,
+            &format!("Not found: {method} {path}"),
+        );
     };
     if let (Some(scope), Some(scopes)) = (route.scope(), &shared.config.scopes) {
         if !scopes.contains(scope) {
@@ -448,12 +467,16 @@ async fn respond(
     if let Some(Fault::RateLimit { retry_after, .. }) =
         take_fault(shared, path, |f| matches!(f, Fault::RateLimit { .. }))
     {
-        let mut resp = error(dialect, StatusCode::TOO_MANY_REQUESTS, "Rate limit exceeded");
+        let mut resp = error(
+            dialect,
+            StatusCode::TOO_MANY_REQUESTS,
+            "Rate limit exceeded",
+        );
         let value = match retry_after {
             Some(RetryAfter::Seconds(s)) => Some(s.to_string()),
-            Some(RetryAfter::HttpDate) => Some(http_date(
-                chrono::Utc::now() + chrono::Duration::seconds(1),
-            )),
+            Some(RetryAfter::HttpDate) => {
+                Some(http_date(chrono::Utc::now() + chrono::Duration::seconds(1)))
+            }
             None => None,
         };
         if let Some(v) = value.and_then(|v| HeaderValue::from_str(&v).ok()) {
@@ -605,7 +628,11 @@ fn paginate_v1<T>(
             .parse::<usize>()
             .ok()
             .filter(|s| (1..=100).contains(s))
-            .ok_or_else(|| bad(format!("pageSize must be an integer from 1 to 100, not `{s}`")))?,
+            .ok_or_else(|| {
+                bad(format!(
+                    "pageSize must be an integer from 1 to 100, not `{s}`"
+                ))
+            })?,
     };
     let start = (page - 1).saturating_mul(size).min(items.len());
     let end = start.saturating_add(size).min(items.len());
@@ -646,13 +673,21 @@ fn answer_value(
             Ok(v)
         }
         Route::V2Users => paginate_v2(shared, uri, path, &org.users, FakeOrg::user_v2, true),
-        Route::V2Resources => {
-            paginate_v2(shared, uri, path, &org.resources, FakeOrg::resource_v2, false)
-        }
+        Route::V2Resources => paginate_v2(
+            shared,
+            uri,
+            path,
+            &org.resources,
+            FakeOrg::resource_v2,
+            false,
+        ),
         Route::V2Groups => {
             let emails = org.emails();
             Ok(everything(
-                org.groups.iter().map(|g| org.group_v2(g, &emails)).collect(),
+                org.groups
+                    .iter()
+                    .map(|g| org.group_v2(g, &emails))
+                    .collect(),
             ))
         }
         Route::V2Group(id) => {
@@ -675,10 +710,17 @@ fn answer_value(
             org.workflows.iter().map(FakeOrg::workflow_v2).collect(),
         )),
         Route::V2Invites => Ok(everything(
-            org.invites.iter().map(|i| org.invite_record_v2(i)).collect(),
+            org.invites
+                .iter()
+                .map(|i| org.invite_record_v2(i))
+                .collect(),
         )),
-        Route::V2Tokens => Ok(everything(org.tokens.iter().map(FakeOrg::token_v2).collect())),
-        Route::V2Spaces => Ok(everything(org.spaces.iter().map(FakeOrg::space_v2).collect())),
+        Route::V2Tokens => Ok(everything(
+            org.tokens.iter().map(FakeOrg::token_v2).collect(),
+        )),
+        Route::V2Spaces => Ok(everything(
+            org.spaces.iter().map(FakeOrg::space_v2).collect(),
+        )),
         Route::V2ListObjects => {
             let req: Value = serde_json::from_slice(body)
                 .map_err(|e| bad(format!("request body is not valid JSON: {e}")))?;
@@ -714,8 +756,8 @@ fn answer_value(
             Ok(everything(org.list_objects(&subject, object_type)))
         }
         Route::V2AccessList(t, id) => {
-            let object_type = ObjectType::parse(t)
-                .ok_or_else(|| bad(format!("unknown object type `{t}`")))?;
+            let object_type =
+                ObjectType::parse(t).ok_or_else(|| bad(format!("unknown object type `{t}`")))?;
             Ok(json!({"success": true, "data": org.access_list(object_type, id)}))
         }
         Route::V1Users => {
