@@ -1450,12 +1450,20 @@ impl FakeOrg {
                 .map(|w| w.folder_id.clone()),
             ObjectType::Folder => None,
         };
+        let relevant: Vec<&Grant> = self
+            .grants
+            .iter()
+            .filter(|gr| {
+                (gr.object.object_type == object_type && gr.object.id.0 == id)
+                    || (gr.object.object_type == ObjectType::Folder
+                        && folder_of.as_deref() == Some(gr.object.id.0.as_str()))
+            })
+            .collect();
         let mut groups = Vec::new();
         for g in &self.groups {
             let gid = GroupId(g.id);
             let subject = Subject::Group(gid);
-            let direct = self
-                .grants
+            let direct = relevant
                 .iter()
                 .find(|gr| {
                     gr.subject == subject
@@ -1464,7 +1472,7 @@ impl FakeOrg {
                 })
                 .map(|gr| gr.level);
             let inherited = folder_of.as_ref().and_then(|f| {
-                self.grants
+                relevant
                     .iter()
                     .find(|gr| {
                         gr.subject == subject

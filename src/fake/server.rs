@@ -73,13 +73,21 @@ struct Shared {
     shutdown: watch::Receiver<bool>,
 }
 
-/// A running simulated Retool. Dropping it without [`FakeServer::shutdown`]
-/// leaves the server running until the runtime ends.
+/// A running simulated Retool on loopback. Call [`FakeServer::shutdown`] to stop
+/// it and wait; dropping it stops it without waiting.
 pub struct FakeServer {
     addr: SocketAddr,
     shared: Arc<Shared>,
     stop: watch::Sender<bool>,
-    task: tokio::task::JoinHandle<()>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Drop for FakeServer {
+    /// A server dropped without [`FakeServer::shutdown`] (a failing test) still
+    /// stops accepting and releases stalled requests.
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+    }
 }
 
 impl FakeServer {
@@ -112,7 +120,7 @@ impl FakeServer {
             addr,
             shared,
             stop,
-            task,
+            task: Some(task),
         })
     }
 
@@ -169,15 +177,21 @@ impl FakeServer {
     }
 
     /// Stops accepting, releases stalled requests, and waits for the server task.
-    pub async fn shutdown(self) {
+    pub async fn shutdown(mut self) {
         let _ = self.stop.send(true);
-        let mut task = self.task;
-        if tokio::time::timeout(Duration::from_secs(5), &mut task)
-            .await
-            .is_err()
-        {
-            task.abort();
+        if let Some(mut task) = self.task.take() {
+            if tokio::time::timeout(Duration::from_secs(5), &mut task)
+                .await
+                .is_err()
+            {
+                task.abort();
+            }
         }
+    }
+
+    /// Record counts of the live organization, per kind.
+    pub fn counts(&self) -> crate::model::Counts {
+        self.with_org(FakeOrg::counts)
     }
 }
 
