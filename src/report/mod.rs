@@ -1,5 +1,5 @@
 //! Reports: analysis results as format-neutral tables ([`table`]), built by
-//! [`build`] and rendered by one writer per format ([`csv`], [`xlsx`], [`html`],
+//! [`build`] and rendered by one writer per format (`csv`, `xlsx`, `html`,
 //! `json`); `write` writes any set of formats to a directory atomically.
 
 pub mod build;
