@@ -687,3 +687,259 @@ pub fn changes(old: &OrgState, new: &OrgState) -> Vec<Change> {
     });
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analyze::fixtures::*;
+
+    type Row = (String, String, String, String, String, String, String);
+
+    fn rows(old: &OrgState, new: &OrgState) -> Vec<Row> {
+        changes(old, new)
+            .into_iter()
+            .map(|c| {
+                (
+                    c.entity_type.to_string(),
+                    c.change.to_string(),
+                    c.entity_id,
+                    c.field,
+                    c.old_value,
+                    c.new_value,
+                    c.risk.to_string(),
+                )
+            })
+            .collect()
+    }
+
+    fn row(e: &str, c: &str, id: &str, f: &str, o: &str, n: &str, r: &str) -> Row {
+        (
+            e.into(),
+            c.into(),
+            id.into(),
+            f.into(),
+            o.into(),
+            n.into(),
+            r.into(),
+        )
+    }
+
+    #[test]
+    fn identical_states_and_last_active_give_no_changes() {
+        let old = org();
+        let mut new = org();
+        new.users[0].last_active = Some(t(2026, 11, 23));
+        new.users[0].raw = "{\"x\":1}".into();
+        assert_eq!(rows(&old, &new), Vec::<Row>::new());
+    }
+
+    #[test]
+    fn user_changes_and_their_risk() {
+        let old = org();
+        let mut new = org();
+        new.users[0].is_admin = true; // alice becomes admin
+        new.users[1].email = "robert@example.com".into(); // bob renamed
+        new.users[4].active = true; // erin re-enabled
+        new.users[2].active = false; // carol disabled
+        new.users.retain(|u| u.id.0 != "u-dave");
+        let mut frank = user("u-frank", "frank@example.com");
+        new.users.push(frank.clone());
+        frank.id = UserId("u-gina".into());
+        frank.is_admin = true;
+        new.users.push(frank);
+        new.normalize();
+        assert_eq!(
+            rows(&old, &new),
+            vec![
+                row(
+                    "user", "modified", "u-alice", "is_admin", "false", "true", "high"
+                ),
+                row(
+                    "user",
+                    "modified",
+                    "u-bob",
+                    "email",
+                    "bob@example.com",
+                    "robert@example.com",
+                    "low"
+                ),
+                row(
+                    "user", "modified", "u-carol", "status", "active", "disabled", "low"
+                ),
+                row("user", "removed", "u-dave", "", "active", "", "low"),
+                row(
+                    "user", "modified", "u-erin", "status", "disabled", "active", "high"
+                ),
+                row("user", "added", "u-frank", "", "", "active", "medium"),
+                row("user", "added", "u-gina", "", "", "active admin", "high"),
+            ]
+        );
+    }
+
+    #[test]
+    fn membership_risk_follows_the_group_power_and_admin_flag() {
+        let old = org();
+        let mut new = org();
+        new.memberships.push(member(3, "u-alice")); // DBA holds own: high
+        let mut g = member(2, "u-carol"); // Eng holds edit on a folder: high
+        g.is_group_admin = false;
+        new.memberships.push(g);
+        new.groups.push(group(4, "Readers"));
+        new.memberships.push(member(4, "u-bob")); // no power: medium
+        new.memberships
+            .retain(|m| !(m.group_id.0 == 2 && m.user_id.0 == "u-erin"));
+        for m in new.memberships.iter_mut() {
+            if m.group_id.0 == 2 && m.user_id.0 == "u-bob" {
+                m.is_group_admin = true; // group admin granted: high
+            }
+        }
+        new.normalize();
+        let got: Vec<Row> = rows(&old, &new)
+            .into_iter()
+            .filter(|r| r.0 == "membership")
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                row(
+                    "membership",
+                    "modified",
+                    "2:u-bob",
+                    "is_group_admin",
+                    "false",
+                    "true",
+                    "high"
+                ),
+                row("membership", "added", "2:u-carol", "", "", "member", "high"),
+                row("membership", "removed", "2:u-erin", "", "member", "", "low"),
+                row("membership", "added", "3:u-alice", "", "", "member", "high"),
+                row("membership", "added", "4:u-bob", "", "", "member", "medium"),
+            ]
+        );
+        let names: Vec<String> = changes(&old, &new)
+            .into_iter()
+            .filter(|c| c.entity_id == "3:u-alice")
+            .map(|c| c.entity_name)
+            .collect();
+        assert_eq!(names, vec!["alice@example.com in DBA"]);
+    }
+
+    #[test]
+    fn permission_and_group_risk() {
+        let old = org();
+        let mut new = org();
+        new.grants = vec![
+            group_grant(2, ObjectType::Folder, "f-ops", AccessLevel::Use), // lowered: low
+            group_grant(3, ObjectType::Resource, "r-db", AccessLevel::Own), // same
+            group_grant(1, ObjectType::App, "a-top", AccessLevel::Use),    // added use: medium
+            group_grant(3, ObjectType::App, "a-top", AccessLevel::Edit),   // added edit: high
+            user_grant("u-bob", ObjectType::Workflow, "w-1", AccessLevel::Own), // direct own: high
+        ];
+        new.groups[0].universal_resource_access = AccessLevel::Use; // raised: high
+        new.groups[1].name = "Engineering".into(); // rename: low
+        new.groups[2].flags.audit_log_access = true; // flag on: medium
+        new.normalize();
+        assert_eq!(
+            rows(&old, &new),
+            vec![
+                row(
+                    "group",
+                    "modified",
+                    "1",
+                    "universal_resource_access",
+                    "none",
+                    "use",
+                    "high"
+                ),
+                row(
+                    "group",
+                    "modified",
+                    "2",
+                    "name",
+                    "Eng",
+                    "Engineering",
+                    "low"
+                ),
+                row(
+                    "group",
+                    "modified",
+                    "3",
+                    "audit_log_access",
+                    "false",
+                    "true",
+                    "medium"
+                ),
+                row(
+                    "permission",
+                    "added",
+                    "1:app:a-top",
+                    "",
+                    "",
+                    "use",
+                    "medium"
+                ),
+                row(
+                    "permission",
+                    "modified",
+                    "2:folder:f-ops",
+                    "access_level",
+                    "edit",
+                    "use",
+                    "low"
+                ),
+                row("permission", "added", "3:app:a-top", "", "", "edit", "high"),
+                row(
+                    "permission",
+                    "added",
+                    "user:u-bob:workflow:w-1",
+                    "",
+                    "",
+                    "own",
+                    "high"
+                ),
+            ]
+        );
+        let name = changes(&old, &new)
+            .into_iter()
+            .find(|c| c.entity_id == "user:u-bob:workflow:w-1")
+            .map(|c| c.entity_name);
+        assert_eq!(name.as_deref(), Some("bob@example.com → workflow Nightly"));
+        // Raising a grant to own is high; removing it is low.
+        let mut raised = new.clone();
+        raised.grants[0].level = AccessLevel::Own;
+        let got = rows(&new, &raised);
+        assert_eq!(got[0].6, "high");
+        let mut removed = new.clone();
+        removed.grants.remove(0);
+        assert_eq!(rows(&new, &removed)[0].6, "low");
+    }
+
+    #[test]
+    fn objects_changes_are_low_and_not_collected_kinds_are_skipped() {
+        let old = org();
+        let mut new = org();
+        new.apps[0].folder_id = None;
+        new.apps.push(app("a-new", "New", None));
+        new.folders.retain(|f| f.id.0 != "f-sub");
+        new.normalize();
+        let got = rows(&old, &new);
+        assert!(got.contains(&row(
+            "app",
+            "modified",
+            "a-deep",
+            "folder_id",
+            "f-sub",
+            "",
+            "low"
+        )));
+        assert!(got.contains(&row("app", "added", "a-new", "", "", "", "low")));
+        assert!(got.contains(&row("folder", "removed", "f-sub", "", "", "", "low")));
+
+        let mut blind = org();
+        blind.grants.clear();
+        blind
+            .not_collected
+            .insert(EntityKind::Grants, "missing scope permissions:read".into());
+        assert_eq!(rows(&old, &blind), Vec::<Row>::new());
+    }
+}
