@@ -453,7 +453,7 @@ pub fn privileged_access(state: &OrgState, as_of: DateTime<Utc>) -> Vec<Privileg
         let mut groups: Vec<String> = i.group_ids.iter().map(|g| group_name(*g)).collect();
         groups.sort();
         let expires = match i.expires_at {
-            Some(e) => crate::report::format_time(&e),
+            Some(e) => e.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             None => "never".to_string(),
         };
         out.push(PrivilegedEntry {
