@@ -1070,3 +1070,371 @@ fn charts(input: &ReportInput, state: &OrgState) -> Vec<Chart> {
     }
     charts
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analyze::fixtures::{group_grant, org, t};
+    use crate::model::{CollectionInfo, ObjectType};
+
+    fn meta(id: i64, state: &OrgState, day: u32) -> SnapshotMeta {
+        SnapshotMeta {
+            id,
+            org: "acme".into(),
+            info: CollectionInfo {
+                source_url: "https://acme.retool.com/api/v2".into(),
+                started_at: t(2026, 11, day),
+                finished_at: t(2026, 11, day),
+                tool_version: "0.1.0".into(),
+                ..Default::default()
+            },
+            counts: state.counts(),
+            not_collected: state.not_collected.clone(),
+            sha256: format!("sha{id}"),
+            prev_sha256: (id > 1).then(|| format!("sha{}", id - 1)),
+        }
+    }
+
+    fn header(report: &Report, name: &str) -> Vec<String> {
+        report
+            .table(name)
+            .map(|t| t.columns.clone())
+            .unwrap_or_default()
+    }
+
+    fn run(
+        state: &OrgState,
+        previous: Option<(&SnapshotMeta, &OrgState)>,
+        options: &ReportOptions,
+    ) -> Report {
+        let current = meta(2, state, 23);
+        let since = BTreeMap::new();
+        let history = vec![meta(1, state, 22), current.clone()];
+        build(
+            &ReportInput {
+                org: "acme",
+                current: &current,
+                current_state: state,
+                previous,
+                history: &history,
+                failed_runs: &[],
+                disabled_since: &since,
+            },
+            options,
+        )
+    }
+
+    fn options() -> ReportOptions {
+        ReportOptions::new(t(2026, 11, 24), "retool-audit report")
+    }
+
+    #[test]
+    fn every_table_has_its_exact_name_and_header_in_order() {
+        let s = org();
+        let r = run(&s, None, &options());
+        let names: Vec<&str> = r.tables.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(
+            names,
+            vec![
+                "users",
+                "group_members",
+                "access_matrix",
+                "group_permissions",
+                "effective_access",
+                "orphaned_accounts",
+                "disabled_accounts",
+                "privileged_access",
+                "changes"
+            ]
+        );
+        let expect: [(&str, &[&str]); 8] = [
+            (
+                "users",
+                &[
+                    "user_id",
+                    "email",
+                    "first_name",
+                    "last_name",
+                    "user_type",
+                    "is_admin",
+                    "status",
+                    "two_factor_enabled",
+                    "created_at",
+                    "last_active",
+                    "groups",
+                ],
+            ),
+            (
+                "group_members",
+                &[
+                    "group_id",
+                    "group_name",
+                    "user_id",
+                    "email",
+                    "is_group_admin",
+                    "user_status",
+                ],
+            ),
+            (
+                "access_matrix",
+                &["email", "status", "is_admin", "All Users", "DBA", "Eng"],
+            ),
+            (
+                "group_permissions",
+                &[
+                    "group_id",
+                    "group_name",
+                    "object_type",
+                    "object_id",
+                    "object_name",
+                    "access_level",
+                    "scope",
+                ],
+            ),
+            (
+                "effective_access",
+                &[
+                    "user_id",
+                    "email",
+                    "object_type",
+                    "object_id",
+                    "object_name",
+                    "access_level",
+                    "via",
+                ],
+            ),
+            (
+                "orphaned_accounts",
+                &[
+                    "user_id",
+                    "email",
+                    "status",
+                    "is_admin",
+                    "last_active",
+                    "reasons",
+                ],
+            ),
+            (
+                "disabled_accounts",
+                &[
+                    "user_id",
+                    "email",
+                    "is_admin",
+                    "groups",
+                    "disabled_since",
+                    "findings",
+                ],
+            ),
+            (
+                "changes",
+                &[
+                    "from_snapshot",
+                    "to_snapshot",
+                    "entity_type",
+                    "change",
+                    "entity_id",
+                    "entity_name",
+                    "field",
+                    "old_value",
+                    "new_value",
+                    "risk",
+                ],
+            ),
+        ];
+        for (name, cols) in expect {
+            assert_eq!(header(&r, name), cols.to_vec(), "{name}");
+        }
+        assert_eq!(
+            header(&r, "privileged_access"),
+            vec!["user_id", "email", "kind", "detail"]
+        );
+        for tb in &r.tables {
+            for row in &tb.rows {
+                assert_eq!(row.len(), tb.columns.len(), "{}", tb.name);
+            }
+        }
+        assert_eq!(r.title, "Retool access review — acme");
+        assert_eq!(r.snapshot_date, "2026-11-23");
+    }
+
+    #[test]
+    fn rows_are_typed_and_sorted() {
+        let s = org();
+        let r = run(&s, None, &options());
+        let users = r.table("users").map(|t| t.rows.clone()).unwrap_or_default();
+        assert_eq!(users.len(), 5);
+        assert_eq!(users[0][1], Cell::text("alice@example.com"));
+        assert_eq!(users[0][5], Cell::Bool(false));
+        assert_eq!(users[0][6], Cell::text("active"));
+        assert_eq!(users[0][9], Cell::Time(t(2026, 11, 20)));
+        assert_eq!(users[0][10], Cell::text("All Users;Eng"));
+        assert_eq!(users[4][6], Cell::text("disabled"));
+
+        let matrix = r
+            .table("access_matrix")
+            .map(|t| t.rows.clone())
+            .unwrap_or_default();
+        assert_eq!(
+            matrix[0],
+            vec![
+                Cell::text("alice@example.com"),
+                Cell::text("active"),
+                Cell::Bool(false),
+                Cell::text("member"),
+                Cell::Empty,
+                Cell::text("member")
+            ]
+        );
+
+        let perms = r
+            .table("group_permissions")
+            .map(|t| t.rows.clone())
+            .unwrap_or_default();
+        assert_eq!(
+            perms[0],
+            vec![
+                Cell::Int(1),
+                Cell::text("All Users"),
+                Cell::text("app"),
+                Cell::text("*"),
+                Cell::text("(all apps)"),
+                Cell::text("use"),
+                Cell::text("universal")
+            ]
+        );
+        assert_eq!(perms.len(), 3);
+
+        let eff = r
+            .table("effective_access")
+            .map(|t| t.rows.clone())
+            .unwrap_or_default();
+        assert_eq!(eff[1][3], Cell::text("a-ops"));
+        assert_eq!(
+            eff[1][6],
+            Cell::text("folder:Ops via group:Eng;universal:All Users")
+        );
+        assert!(
+            r.table("effective_access")
+                .is_some_and(|t| t.description.contains("`*`"))
+        );
+    }
+
+    #[test]
+    fn notices_for_one_snapshot_no_roster_and_missing_grants() {
+        let mut s = org();
+        s.not_collected
+            .insert(EntityKind::Grants, "missing scope permissions:read".into());
+        let r = run(&s, None, &options());
+        let notice = |n: &str| {
+            r.table(n)
+                .and_then(|t| t.notice.clone())
+                .unwrap_or_default()
+        };
+        assert_eq!(
+            notice("changes"),
+            "Only one snapshot (id 2): no earlier snapshot to compare with; take another snapshot to see changes."
+        );
+        assert!(r.table("changes").is_some_and(|t| t.rows.is_empty()));
+        assert!(notice("effective_access").starts_with(
+            "Permission grants were not collected: missing scope permissions:read — effective access below omits"
+        ));
+        assert!(notice("group_permissions").contains("permissions:read"));
+        assert!(notice("orphaned_accounts").contains("No HR roster"));
+        assert_eq!(notice("users"), "");
+        let high = r
+            .summary
+            .iter()
+            .find(|i| i.label == "High-risk changes")
+            .map(|i| i.value.clone());
+        assert_eq!(high, Some(Cell::text("n/a (one snapshot)")));
+    }
+
+    #[test]
+    fn changes_summary_and_evidence_with_a_previous_snapshot() {
+        let old = org();
+        let mut new = org();
+        new.users[0].is_admin = true;
+        new.grants
+            .push(group_grant(1, ObjectType::App, "a-top", AccessLevel::Use));
+        new.normalize();
+        let prev = meta(1, &old, 22);
+        let mut opts = options();
+        opts.roster = Roster::parse(b"email\nalice@example.com\n").ok();
+        let r = run(&new, Some((&prev, &old)), &opts);
+        let ch = r.table("changes").cloned();
+        assert_eq!(ch.as_ref().and_then(|t| t.notice.clone()), None);
+        let rows = ch.map(|t| t.rows).unwrap_or_default();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(
+            rows[0][..4],
+            [
+                Cell::Int(1),
+                Cell::Int(2),
+                Cell::text("user"),
+                Cell::text("modified")
+            ]
+        );
+        assert_eq!(rows[0][9], Cell::text("high"));
+        let value = |label: &str| {
+            r.summary
+                .iter()
+                .find(|i| i.label == label)
+                .map(|i| i.value.clone())
+        };
+        assert_eq!(value("High-risk changes"), Some(Cell::Int(1)));
+        assert_eq!(value("Users"), Some(Cell::Int(5)));
+        assert_eq!(value("Active users"), Some(Cell::Int(4)));
+        assert_eq!(value("Admins"), Some(Cell::Int(2)));
+        // bob, carol and the admin dave are not on the roster; erin is disabled.
+        assert_eq!(
+            value("Orphaned accounts: not_in_roster"),
+            Some(Cell::Int(3))
+        );
+        assert_eq!(
+            value("Disabled accounts still in groups"),
+            Some(Cell::Int(1))
+        );
+        assert_eq!(value("changes"), Some(Cell::Int(2)));
+        let ev = |section: &str, key: &str| {
+            r.evidence
+                .iter()
+                .find(|e| e.section == section && e.key == key)
+                .map(|e| e.value.clone())
+        };
+        assert_eq!(ev("Snapshot 2", "Content SHA-256").as_deref(), Some("sha2"));
+        assert_eq!(
+            ev("Snapshot 2", "Previous SHA-256").as_deref(),
+            Some("sha1")
+        );
+        assert_eq!(
+            ev("Previous snapshot 1", "Content SHA-256").as_deref(),
+            Some("sha1")
+        );
+        assert_eq!(ev("Snapshot 2", "Records: users").as_deref(), Some("5"));
+        assert_eq!(
+            ev("Report", "Tool version").as_deref(),
+            Some(crate::VERSION)
+        );
+        assert_eq!(r.charts.len(), 2);
+        assert_eq!(r.charts[0].x_labels, vec!["2026-11-22", "2026-11-23"]);
+        assert_eq!(r.charts[1].x_labels, vec!["All Users", "DBA", "Eng"]);
+    }
+
+    #[test]
+    fn matrix_is_capped_to_the_largest_groups_with_a_notice() {
+        let s = org();
+        let mut opts = options();
+        opts.matrix_max_groups = 2;
+        let r = run(&s, None, &opts);
+        // All Users has 5 members, Eng 3, DBA 1.
+        assert_eq!(
+            header(&r, "access_matrix")[3..],
+            ["All Users".to_string(), "Eng".to_string()]
+        );
+        assert!(
+            r.table("access_matrix")
+                .and_then(|t| t.notice.clone())
+                .is_some_and(|n| n.contains("3 groups"))
+        );
+    }
+}
