@@ -574,4 +574,50 @@ mod tests {
             Some((UNKNOWN_OBJECT_NAME, AccessLevel::Edit, "direct".to_string()))
         );
     }
+
+    /// A generated org of 50 000 users, 1 000 groups, 20 000 grants and 5 000
+    /// apps: the table stays bounded (baseline rows plus specific grants above
+    /// it). Run with `cargo test --release -- --ignored` to see the time.
+    #[test]
+    #[ignore]
+    fn large_org_stays_bounded() {
+        let mut s = OrgState::default();
+        let mut all = group(0, "All Users");
+        all.universal_app_access = AccessLevel::Use;
+        s.groups.push(all);
+        for g in 1..1000 {
+            s.groups.push(group(g, &format!("g{g}")));
+        }
+        for f in 0..500 {
+            s.folders
+                .push(folder(&format!("f{f}"), &format!("F{f}"), None));
+        }
+        for a in 0..5000 {
+            let f = format!("f{}", a % 500);
+            s.apps
+                .push(app(&format!("a{a}"), &format!("A{a}"), Some(&f)));
+        }
+        for u in 0..50_000 {
+            let id = format!("u{u}");
+            s.users.push(user(&id, &format!("{id}@example.com")));
+            s.memberships.push(member(0, &id));
+            s.memberships.push(member(1 + (u % 999), &id));
+            s.memberships.push(member(1 + ((u * 7) % 999), &id));
+        }
+        for i in 0..20_000i64 {
+            let g = 1 + (i % 999);
+            let (t, id) = if i % 10 == 0 {
+                (ObjectType::Folder, format!("f{}", i % 500))
+            } else {
+                (ObjectType::App, format!("a{}", i % 5000))
+            };
+            s.grants.push(group_grant(g, t, &id, AccessLevel::Edit));
+        }
+        s.normalize();
+        let start = std::time::Instant::now();
+        let rows = effective_access(&s);
+        eprintln!("{} rows in {:?}", rows.len(), start.elapsed());
+        assert!(rows.len() >= 150_000);
+        assert!(rows.len() < 150_000 + 50_000 * 200, "{}", rows.len());
+    }
 }
