@@ -15,6 +15,8 @@ pub enum RosterError {
         "the roster has no `email` column (found columns: {found}); add a header named `email`"
     )]
     NoEmailColumn { found: String },
+    #[error("the roster has an `email` column but no emails: check that it is the right file")]
+    NoEmails,
     #[error("the roster is not UTF-8 text at line {line}: save it as UTF-8 and try again")]
     NotUtf8 { line: u64 },
     #[error("the roster row at line {line} is malformed: {reason}")]
@@ -35,7 +37,8 @@ impl Roster {
     /// Parses a roster CSV: a header row with an `email` column (matched
     /// case-insensitively, trimmed; other columns ignored), delimiter `,` or `;`
     /// (whichever the header line has more of), UTF-8 with or without a BOM.
-    /// Blank rows are skipped; a row without an email is an error.
+    /// Blank rows are skipped; a row without an email, or a roster without any
+    /// email, is an error.
     pub fn parse(bytes: &[u8]) -> Result<Roster, RosterError> {
         let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
         let header_line = bytes
@@ -107,6 +110,10 @@ impl Roster {
         if email_col.is_none() {
             return Err(RosterError::Empty);
         }
+        if emails.is_empty() {
+            // An empty roster would flag every active account as not_in_roster.
+            return Err(RosterError::NoEmails);
+        }
         Ok(Roster { emails })
     }
 
@@ -171,5 +178,6 @@ mod tests {
             Err(RosterError::Malformed { line: 3, .. })
         ));
         assert_eq!(Roster::parse(b"  \n\n"), Err(RosterError::Empty));
+        assert_eq!(Roster::parse(b"Email\n\n"), Err(RosterError::NoEmails));
     }
 }
