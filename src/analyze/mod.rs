@@ -1,1 +1,21 @@
-//! placeholder
+//! Analyses: pure functions over `OrgState`s (no I/O) — effective access
+//! ([`access`]), orphaned, disabled and privileged accounts ([`accounts`]),
+//! changes between two states ([`changes`]) and the HR roster ([`roster`]).
+
+pub mod access;
+pub mod accounts;
+pub mod changes;
+pub mod roster;
+
+#[cfg(test)]
+pub(crate) mod fixtures;
+
+pub use access::{
+    AccessIndex, EffectiveAccess, Source, Via, effective_access, effective_level, join_via,
+};
+pub use accounts::{
+    AccountOptions, DisabledAccount, DisabledFinding, OrphanReason, OrphanedAccount, PrivilegeKind,
+    PrivilegedEntry, disabled_accounts, orphaned_accounts, privileged_access,
+};
+pub use changes::{Change, ChangeEntity, ChangeKind, Risk, changes};
+pub use roster::{Roster, RosterError};

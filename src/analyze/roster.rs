@@ -1,0 +1,183 @@
+//! The HR roster: a CSV of the people who should have accounts, read from its
+//! `email` column, to find active accounts of people who are not on it.
+
+use std::collections::HashSet;
+
+use thiserror::Error;
+
+/// Why a roster file could not be read. Line numbers are 1-based and count the
+/// header as line 1.
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum RosterError {
+    #[error("the roster is empty: expected a header row with an `email` column")]
+    Empty,
+    #[error(
+        "the roster has no `email` column (found columns: {found}); add a header named `email`"
+    )]
+    NoEmailColumn { found: String },
+    #[error("the roster has an `email` column but no emails: check that it is the right file")]
+    NoEmails,
+    #[error("the roster is not UTF-8 text at line {line}: save it as UTF-8 and try again")]
+    NotUtf8 { line: u64 },
+    #[error("the roster row at line {line} is malformed: {reason}")]
+    Malformed { line: u64, reason: String },
+}
+
+/// The set of emails on the HR roster (trimmed, compared case-insensitively).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Roster {
+    emails: HashSet<String>,
+}
+
+fn normalize(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+impl Roster {
+    /// Parses a roster CSV: a header row with an `email` column (matched
+    /// case-insensitively, trimmed; other columns ignored), delimiter `,` or `;`
+    /// (whichever the header line has more of), UTF-8 with or without a BOM.
+    /// Blank rows are skipped; a row without an email, or a roster without any
+    /// email, is an error.
+    pub fn parse(bytes: &[u8]) -> Result<Roster, RosterError> {
+        let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+        let header_line = bytes
+            .split(|b| *b == b'\n')
+            .find(|l| !l.iter().all(u8::is_ascii_whitespace))
+            .ok_or(RosterError::Empty)?;
+        let count = |c: u8| header_line.iter().filter(|b| **b == c).count();
+        let delimiter = if count(b';') > count(b',') {
+            b';'
+        } else {
+            b','
+        };
+
+        let mut reader = csv::ReaderBuilder::new()
+            .delimiter(delimiter)
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(bytes);
+        let mut email_col: Option<usize> = None;
+        let mut emails = HashSet::new();
+        let mut record = csv::ByteRecord::new();
+        loop {
+            let more = reader.read_byte_record(&mut record).map_err(|e| {
+                let line = e.position().map(|p| p.line()).unwrap_or(0);
+                RosterError::Malformed {
+                    line,
+                    reason: e.to_string(),
+                }
+            })?;
+            if !more {
+                break;
+            }
+            let line = record.position().map(|p| p.line()).unwrap_or(0);
+            let fields: Vec<&str> = record
+                .iter()
+                .map(std::str::from_utf8)
+                .collect::<Result<_, _>>()
+                .map_err(|_| RosterError::NotUtf8 { line })?;
+            if fields.iter().all(|f| f.trim().is_empty()) {
+                continue;
+            }
+            let Some(col) = email_col else {
+                let found: Vec<String> = fields.iter().map(|f| f.trim().to_string()).collect();
+                match found.iter().position(|f| f.eq_ignore_ascii_case("email")) {
+                    Some(i) => email_col = Some(i),
+                    None => {
+                        return Err(RosterError::NoEmailColumn {
+                            found: found.join(", "),
+                        });
+                    }
+                }
+                continue;
+            };
+            match fields.get(col).map(|f| f.trim()) {
+                Some(e) if !e.is_empty() => {
+                    emails.insert(normalize(e));
+                }
+                _ => {
+                    return Err(RosterError::Malformed {
+                        line,
+                        reason: format!(
+                            "no email in column {} (fill it in or remove the row)",
+                            col + 1
+                        ),
+                    });
+                }
+            }
+        }
+        if email_col.is_none() {
+            return Err(RosterError::Empty);
+        }
+        if emails.is_empty() {
+            // An empty roster would flag every active account as not_in_roster.
+            return Err(RosterError::NoEmails);
+        }
+        Ok(Roster { emails })
+    }
+
+    /// Whether the email is on the roster (trimmed, case-insensitive).
+    pub fn contains(&self, email: &str) -> bool {
+        self.emails.contains(&normalize(email))
+    }
+
+    /// How many distinct emails the roster holds.
+    pub fn len(&self) -> usize {
+        self.emails.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.emails.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_email_column_case_insensitively_with_bom_and_semicolons() {
+        let r = Roster::parse(b"\xEF\xBB\xBFName; E-Mail Alias ; EMAIL \nAnn;x; Ann@Example.com \n\n;;\nBob;y;bob@example.com\n")
+            .unwrap_or_default();
+        assert_eq!(r.len(), 2);
+        assert!(r.contains("ann@example.com"));
+        assert!(r.contains("  BOB@example.COM"));
+        assert!(!r.contains("carol@example.com"));
+    }
+
+    #[test]
+    fn comma_delimiter_and_crlf() {
+        let r =
+            Roster::parse(b"id,email,dept\r\n1,a@x.io,IT\r\n2,b@x.io,Ops\r\n").unwrap_or_default();
+        assert_eq!(r.len(), 2);
+        assert!(r.contains("b@x.io"));
+    }
+
+    #[test]
+    fn missing_email_column_names_the_columns_found() {
+        let err = Roster::parse(b"name,mail\nann,a@x.io\n").err();
+        assert_eq!(
+            err,
+            Some(RosterError::NoEmailColumn {
+                found: "name, mail".into()
+            })
+        );
+        let msg = err.map(|e| e.to_string()).unwrap_or_default();
+        assert!(msg.contains("name, mail"), "{msg}");
+    }
+
+    #[test]
+    fn non_utf8_and_malformed_rows_name_the_line() {
+        assert_eq!(
+            Roster::parse(b"email\na@x.io\nb\xFF@x.io\n"),
+            Err(RosterError::NotUtf8 { line: 3 })
+        );
+        assert!(matches!(
+            Roster::parse(b"name,email\nann,a@x.io\nbob\n"),
+            Err(RosterError::Malformed { line: 3, .. })
+        ));
+        assert_eq!(Roster::parse(b"  \n\n"), Err(RosterError::Empty));
+        assert_eq!(Roster::parse(b"Email\n\n"), Err(RosterError::NoEmails));
+    }
+}
