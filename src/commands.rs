@@ -582,14 +582,10 @@ fn render_report(store: &Store, req: ReportRequest) -> CmdResult<(Report, Vec<Pa
         failed_runs: &failed_runs,
         disabled_since: &disabled_since,
     };
-    let options = ReportOptions {
-        inactive_days: req.inactive_days,
-        default_group: req.default_group.clone(),
-        roster: req.roster,
-        generated_at: Utc::now(),
-        command_line: command_line(),
-        ..ReportOptions::default()
-    };
+    let mut options = ReportOptions::new(Utc::now(), command_line());
+    options.inactive_days = req.inactive_days;
+    options.default_group = req.default_group.clone();
+    options.roster = req.roster;
     let report = build(&input, &options);
     let files = write_report(&report, &req.out, &req.formats).map_err(|e| {
         CommandError::usage(anyhow!(e).context(format!(
