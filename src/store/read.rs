@@ -378,3 +378,147 @@ impl Store {
         Ok(out)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixtures::*;
+    use super::*;
+
+    #[test]
+    fn selectors_parse_latest_ids_dates_and_times() {
+        assert_eq!("latest".parse(), Ok(SnapshotSelector::Latest));
+        assert_eq!(" LATEST ".parse(), Ok(SnapshotSelector::Latest));
+        assert_eq!("42".parse(), Ok(SnapshotSelector::Id(42)));
+        let end_of_day = "2026-11-01T23:59:59.999999999Z".parse::<DateTime<Utc>>().ok();
+        assert_eq!(
+            "2026-11-01".parse::<SnapshotSelector>().ok(),
+            end_of_day.map(SnapshotSelector::OnOrBefore)
+        );
+        assert_eq!(
+            "2026-11-01T04:00:00+02:00".parse::<SnapshotSelector>().ok(),
+            Some(SnapshotSelector::OnOrBefore(t(1, 0)))
+        );
+        for bad in ["", "yesterday", "-3", "0", "2026-13-01", "<script>"] {
+            let err = bad.parse::<SnapshotSelector>();
+            assert!(err.is_err(), "{bad:?} parsed");
+            let msg = err.err().map(|e| e.to_string()).unwrap_or_default();
+            assert!(msg.contains("latest"), "{msg}");
+        }
+    }
+
+    #[test]
+    fn resolve_by_id_latest_and_date() {
+        let dir = tmp();
+        let path = dir.path().join("h.db");
+        let mut store = open(&path);
+        assert!(matches!(
+            store.resolve(None, &SnapshotSelector::Latest),
+            Err(StoreError::NoSnapshots { .. })
+        ));
+        let s = sample_state();
+        let m3 = write(&mut store, "acme", s.clone(), 3); // 2026-11-03T02:00:00.0015Z
+        let m5 = write(&mut store, "acme", s.clone(), 5);
+        let other = write(&mut store, "beta", s.clone(), 6);
+
+        let r = |org, sel: &str| {
+            sel.parse::<SnapshotSelector>()
+                .ok()
+                .and_then(|sel| store.resolve(org, &sel).ok())
+                .map(|m| m.id)
+        };
+        assert_eq!(r(Some("acme"), "latest"), Some(m5.id));
+        assert_eq!(r(None, "latest"), Some(other.id));
+        assert_eq!(r(Some("acme"), &m3.id.to_string()), Some(m3.id));
+        assert_eq!(r(Some("acme"), "2026-11-04"), Some(m3.id));
+        assert_eq!(r(Some("acme"), "2026-11-05"), Some(m5.id));
+        assert_eq!(r(Some("acme"), "2026-12-31"), Some(m5.id));
+        // Exactly at the snapshot time counts; a microsecond before does not.
+        assert_eq!(r(Some("acme"), "2026-11-03T02:00:00.0015Z"), Some(m3.id));
+        assert!(matches!(
+            store.resolve(Some("acme"), &SnapshotSelector::OnOrBefore(t(3, 1_499_000))),
+            Err(StoreError::NoSnapshotBefore { .. })
+        ));
+        // An id of another org is not found within this org.
+        assert!(matches!(
+            store.resolve(Some("acme"), &SnapshotSelector::Id(other.id)),
+            Err(StoreError::SnapshotNotFound { .. })
+        ));
+        assert!(matches!(store.snapshot(999), Err(StoreError::SnapshotNotFound { id: 999 })));
+        assert!(matches!(store.state_at(999), Err(StoreError::SnapshotNotFound { id: 999 })));
+        assert!(matches!(
+            store.resolve(Some("nobody"), &SnapshotSelector::Latest),
+            Err(StoreError::NoSnapshots { .. })
+        ));
+
+        assert_eq!(store.previous(&m5).ok().flatten().map(|m| m.id), Some(m3.id));
+        assert_eq!(store.previous(&m3).ok().flatten(), None);
+        assert_eq!(store.previous(&other).ok().flatten(), None, "previous stays in its org");
+        let runs = store.runs(Some("acme")).unwrap_or_default();
+        let snap_ids: Vec<Option<i64>> = runs.iter().map(|r| r.snapshot_id).collect();
+        assert_eq!(snap_ids, vec![Some(m3.id), Some(m5.id)]);
+        assert!(runs.iter().all(|r| r.status == "ok"));
+    }
+
+    #[test]
+    fn disabled_since_finds_the_start_of_the_current_disabled_run() {
+        let dir = tmp();
+        let mut store = open(&dir.path().join("h.db"));
+        let base = |users: Vec<crate::model::User>| {
+            let mut s = crate::model::OrgState {
+                users,
+                ..Default::default()
+            };
+            s.normalize();
+            s
+        };
+        // early: disabled from the first snapshot (unknown since when).
+        // flip: disabled at 2, enabled at 3, disabled again at 4 → since 4.
+        // steady: disabled at 2, other field changes at 3, still disabled → since 2.
+        // gone: disabled at 2, absent at 3, back disabled at 4 → since 4.
+        // fine: never disabled.
+        let s1 = base(vec![
+            user("early", "e@x", false),
+            user("flip", "f@x", true),
+            user("steady", "s@x", true),
+            user("gone", "g@x", true),
+            user("fine", "ok@x", true),
+        ]);
+        let s2 = base(vec![
+            user("early", "e@x", false),
+            user("flip", "f@x", false),
+            user("steady", "s@x", false),
+            user("gone", "g@x", false),
+            user("fine", "ok@x", true),
+        ]);
+        let mut steady3 = user("steady", "s@x", false);
+        steady3.last_active = Some(t(3, 0));
+        let s3 = base(vec![
+            user("early", "e@x", false),
+            user("flip", "f@x", true),
+            steady3.clone(),
+            user("fine", "ok@x", true),
+        ]);
+        let s4 = base(vec![
+            user("early", "e@x", false),
+            user("flip", "f@x", false),
+            steady3,
+            user("gone", "g@x", false),
+            user("fine", "ok@x", true),
+        ]);
+        let m1 = write(&mut store, "default", s1, 1);
+        let m2 = write(&mut store, "default", s2, 2);
+        write(&mut store, "default", s3, 3);
+        let m4 = write(&mut store, "default", s4, 4);
+
+        let since = store.disabled_since(m4.id).unwrap_or_default();
+        let got: Vec<(&str, i64)> = since.iter().map(|(u, r)| (u.0.as_str(), r.id)).collect();
+        assert_eq!(got, vec![("flip", m4.id), ("gone", m4.id), ("steady", m2.id)]);
+        assert_eq!(since.get(&UserId("steady".into())).map(|r| r.taken_at), Some(m2.info.finished_at));
+
+        // As of snapshot 2 all three were disabled since 2; `early` is unknown.
+        let at2 = store.disabled_since(m2.id).unwrap_or_default();
+        assert_eq!(at2.len(), 3);
+        assert!(at2.values().all(|r| r.id == m2.id));
+        assert!(store.disabled_since(m1.id).is_ok_and(|m| m.is_empty()));
+    }
+}

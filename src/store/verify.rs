@@ -61,6 +61,19 @@ impl VerifyReport {
     }
 }
 
+/// `users: 3 recorded, 2 stored; ...` for the kinds whose counts differ.
+fn count_differences(recorded: &crate::model::Counts, stored: &crate::model::Counts) -> String {
+    EntityKind::ALL
+        .iter()
+        .filter_map(|k| {
+            let r = recorded.get(k).copied().unwrap_or(0);
+            let s = stored.get(k).copied().unwrap_or(0);
+            (r != s).then(|| format!("{k}: {r} recorded, {s} stored"))
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 const VERSIONED_TABLES: [EntityKind; 10] = EntityKind::ALL;
 
 impl Store {
@@ -98,16 +111,18 @@ impl Store {
                 self.check_columns(meta.id, &meta.info, &mut |d| report.problems.push(problem(d)))?;
                 match self.state_of(org, meta.id, meta.not_collected.clone()) {
                     Ok(state) => {
-                        if state.counts() != meta.counts {
-                            report.problems.push(problem(
-                                "stored record counts differ from the records stored".to_string(),
-                            ));
-                        }
+                        let counts = count_differences(&meta.counts, &state.counts());
                         let hash = content_hash(meta.prev_sha256.as_deref(), &meta.info, &state);
                         if hash != meta.sha256 {
-                            report.problems.push(problem(
-                                "content hash mismatch: records of this snapshot were edited, deleted or inserted after it was written".to_string(),
-                            ));
+                            let mut detail = "content hash mismatch: records of this snapshot were edited, deleted or inserted after it was written".to_string();
+                            if !counts.is_empty() {
+                                detail.push_str(&format!(" (record counts: {counts})"));
+                            }
+                            report.problems.push(problem(detail));
+                        } else if !counts.is_empty() {
+                            report.problems.push(problem(format!(
+                                "recorded counts were edited ({counts})"
+                            )));
                         }
                     }
                     Err(StoreError::Corrupt { detail }) => {
@@ -256,5 +271,170 @@ impl Store {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixtures::*;
+    use super::*;
+    use std::path::{Path, PathBuf};
+
+    /// Three snapshots of `acme` with changes and one of `beta`.
+    fn history() -> (tempfile::TempDir, PathBuf, Vec<i64>) {
+        let dir = tmp();
+        let path = dir.path().join("h.db");
+        let mut store = open(&path);
+        let s1 = sample_state();
+        let mut s2 = s1.clone();
+        s2.users[0].email = "ada@new.example".into();
+        let mut s3 = s2.clone();
+        s3.users[1].active = true;
+        let ids = vec![
+            write(&mut store, "acme", s1.clone(), 1).id,
+            write(&mut store, "acme", s2, 2).id,
+            write(&mut store, "acme", s3, 3).id,
+            write(&mut store, "beta", s1, 3).id,
+        ];
+        (dir, path, ids)
+    }
+
+    fn verify(path: &Path) -> VerifyReport {
+        match Store::open_existing(path).and_then(|s| s.verify()) {
+            Ok(r) => r,
+            Err(e) => panic!("verify: {e}"),
+        }
+    }
+
+    fn problem_snapshots(r: &VerifyReport) -> Vec<Option<i64>> {
+        r.problems.iter().map(|p| p.snapshot_id).collect()
+    }
+
+    #[test]
+    fn content_hash_depends_on_every_input() {
+        let c = collected(sample_state(), 1);
+        let h = content_hash(None, &c.info, &c.state);
+        assert_eq!(h.len(), 64);
+        assert_eq!(h, content_hash(None, &c.info, &c.state));
+        assert_ne!(h, content_hash(Some(&h), &c.info, &c.state));
+        let mut info = c.info.clone();
+        info.notes.push("x".into());
+        assert_ne!(h, content_hash(None, &info, &c.state));
+        let mut state = c.state.clone();
+        state.users[0].raw.push(' ');
+        assert_ne!(h, content_hash(None, &c.info, &state));
+    }
+
+    #[test]
+    fn an_untouched_file_verifies() {
+        let (_dir, path, ids) = history();
+        let r = verify(&path);
+        assert!(r.is_ok(), "{:?}", r.problems);
+        assert_eq!(r.checked, ids.len());
+        assert_eq!(r.first_broken(), None);
+    }
+
+    #[test]
+    fn an_edited_row_is_reported_at_the_snapshots_it_belongs_to() {
+        let (_dir, path, ids) = history();
+        // u2's first version covers snapshots 1 and 2 (it changes at 3).
+        raw_sql(&path, "UPDATE users SET email = 'mallory@evil.example' WHERE user_id = 'u2' AND valid_to IS NOT NULL");
+        let r = verify(&path);
+        assert_eq!(problem_snapshots(&r), vec![Some(ids[0]), Some(ids[1])], "{:?}", r.problems);
+        assert_eq!(r.first_broken(), Some(ids[0]));
+        assert!(r.problems[0].detail.contains("hash mismatch"));
+        assert_eq!(r.problems[0].org, "acme");
+    }
+
+    #[test]
+    fn a_deleted_version_row_is_reported() {
+        let (_dir, path, ids) = history();
+        raw_sql(&path, "DELETE FROM memberships WHERE org = 'acme' AND user_id = 'u3'");
+        let r = verify(&path);
+        assert_eq!(problem_snapshots(&r), vec![Some(ids[0]), Some(ids[1]), Some(ids[2])]);
+    }
+
+    #[test]
+    fn inserted_rows_are_reported() {
+        let (_dir, path, ids) = history();
+        // A grant slipped into snapshot 2 only.
+        raw_sql(
+            &path,
+            &format!(
+                "INSERT INTO grants (org, subject_type, subject_id, object_type, object_id, access_level, row_hash, valid_from, valid_to) \
+                 VALUES ('acme', 'user', 'u2', 'resource', 'r1', 'own', x'00', {}, {})",
+                ids[1], ids[2]
+            ),
+        );
+        let r = verify(&path);
+        assert_eq!(problem_snapshots(&r), vec![Some(ids[1])], "{:?}", r.problems);
+
+        // A row that names no snapshot at all is reported too (and by SQLite's
+        // foreign key check).
+        let (_dir2, path2, _) = history();
+        raw_sql(
+            &path2,
+            "INSERT INTO users (org, user_id, email, active, is_admin, user_type, raw, row_hash, valid_from) \
+             VALUES ('acme', 'ghost', 'g@x', 1, 1, 'default', '{}', x'00', 999)",
+        );
+        let r = verify(&path2);
+        assert!(r.problems.iter().any(|p| p.snapshot_id == Some(999) && p.detail.contains("users row")), "{:?}", r.problems);
+        assert!(r.problems.iter().any(|p| p.detail.contains("foreign key")), "{:?}", r.problems);
+    }
+
+    #[test]
+    fn a_deleted_middle_snapshot_breaks_the_chain_at_the_next_one() {
+        let (_dir, path, ids) = history();
+        raw_sql(&path, &format!("DELETE FROM runs WHERE snapshot_id = {0}; DELETE FROM snapshots WHERE id = {0}", ids[1]));
+        let r = verify(&path);
+        assert!(!r.is_ok());
+        assert_eq!(r.checked, 3);
+        assert!(
+            r.problems.iter().any(|p| p.snapshot_id == Some(ids[2]) && p.detail.contains("chain broken")),
+            "{:?}",
+            r.problems
+        );
+        // The version that started in the deleted snapshot is named too.
+        assert!(r.problems.iter().any(|p| p.snapshot_id == Some(ids[1])));
+        assert!(r.problems.iter().all(|p| p.org != "beta"), "beta's chain is intact");
+    }
+
+    #[test]
+    fn tampered_and_reordered_chains_are_reported() {
+        let (_dir, path, ids) = history();
+        raw_sql(&path, &format!("UPDATE snapshots SET prev_sha256 = NULL WHERE id = {}", ids[2]));
+        let r = verify(&path);
+        assert_eq!(r.first_broken(), Some(ids[2]));
+        assert!(r.problems.iter().any(|p| p.detail.contains("chain broken")));
+
+        // Swapping two snapshots' hashes (re-ordering) breaks links.
+        let (_dir2, path2, ids) = history();
+        raw_sql(
+            &path2,
+            &format!(
+                "CREATE TEMP TABLE h AS SELECT id, sha256 FROM snapshots; \
+                 UPDATE snapshots SET sha256 = (SELECT sha256 FROM h WHERE h.id = \
+                 CASE snapshots.id WHEN {a} THEN {b} ELSE {a} END) WHERE id IN ({a}, {b})",
+                a = ids[0],
+                b = ids[1]
+            ),
+        );
+        let r = verify(&path2);
+        assert_eq!(r.first_broken(), Some(ids[0]));
+        assert!(problem_snapshots(&r).contains(&Some(ids[2])), "the next link is broken too");
+    }
+
+    #[test]
+    fn edited_snapshot_evidence_is_reported() {
+        let (_dir, path, ids) = history();
+        raw_sql(&path, &format!("UPDATE snapshots SET info_json = replace(info_json, 'a note', 'nothing to see') WHERE id = {}", ids[0]));
+        let r = verify(&path);
+        assert_eq!(problem_snapshots(&r), vec![Some(ids[0])]);
+
+        let (_dir2, path2, ids) = history();
+        raw_sql(&path2, &format!("UPDATE snapshots SET source_url = 'https://elsewhere' WHERE id = {}", ids[3]));
+        let r = verify(&path2);
+        assert_eq!(problem_snapshots(&r), vec![Some(ids[3])]);
+        assert_eq!(r.problems[0].org, "beta");
     }
 }
