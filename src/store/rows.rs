@@ -52,28 +52,17 @@ impl From<rusqlite::Error> for RowError {
 
 /// A 16-byte fingerprint of a record's canonical JSON (SHA-256, truncated):
 /// equal fingerprints mean an unchanged record.
-pub(crate) fn row_hash<T: Serialize>(record: &T) -> [u8; 16] {
-    let mut w = HashWriter(Sha256::new());
-    // Serializing plain model data into a hasher cannot fail: no maps with
-    // non-string keys, no I/O errors from the writer.
-    let _ = serde_json::to_writer(&mut w, record);
-    let full = w.0.finalize();
+pub(crate) fn fingerprint(json: &[u8]) -> [u8; 16] {
+    let full = Sha256::digest(json);
     let mut out = [0u8; 16];
     out.copy_from_slice(&full[..16]);
     out
 }
 
-/// Streams serialized bytes into a SHA-256 without building a string.
-pub(crate) struct HashWriter(pub(crate) Sha256);
-
-impl std::io::Write for HashWriter {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.update(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
+/// [`fingerprint`] of one record.
+#[cfg(test)]
+pub(crate) fn row_hash<T: Serialize>(record: &T) -> [u8; 16] {
+    fingerprint(&serde_json::to_vec(record).unwrap_or_default())
 }
 
 /// RFC 3339 UTC with exactly the sub-second digits needed (lossless).

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use sha2::{Digest, Sha256};
 
 use super::error::SqlContext;
-use super::rows::{HashWriter, time_text};
+use super::rows::time_text;
 use super::{Store, StoreError};
 use crate::model::{CollectionInfo, EntityKind, OrgState};
 
@@ -15,13 +15,110 @@ use crate::model::{CollectionInfo, EntityKind, OrgState};
 /// canonical JSON of `info`, then the canonical JSON of `state` (which must be
 /// normalized: the model's serialization is then canonical).
 pub fn content_hash(prev_sha256: Option<&str>, info: &CollectionInfo, state: &OrgState) -> String {
-    let mut w = HashWriter(Sha256::new());
-    w.0.update(prev_sha256.unwrap_or("").as_bytes());
-    // Writing model data into a hasher cannot fail (string map keys only, and
-    // the writer never errors), so a failure here is impossible in practice.
-    let _ = serde_json::to_writer(&mut w, info);
-    let _ = serde_json::to_writer(&mut w, state);
-    hex::encode(w.0.finalize())
+    hash_snapshot(prev_sha256, info, state, |_, _| {})
+}
+
+/// Computes [`content_hash`] while serializing every record only once, handing
+/// each record's canonical JSON to `on_record` (the writer fingerprints rows
+/// from it). The bytes hashed are exactly `serde_json::to_writer(state)`'s,
+/// which a test pins.
+pub(crate) fn hash_snapshot(
+    prev_sha256: Option<&str>,
+    info: &CollectionInfo,
+    state: &OrgState,
+    mut on_record: impl FnMut(EntityKind, &[u8]),
+) -> String {
+    let mut h = BufferedHasher::new();
+    h.push(prev_sha256.unwrap_or("").as_bytes());
+    // Writing model data into memory cannot fail (string map keys only).
+    let _ = serde_json::to_writer(&mut h, info);
+    let mut record = Vec::with_capacity(4096);
+    let mut list = |h: &mut BufferedHasher, kind: EntityKind, first: bool, items: &dyn Records| {
+        h.push(if first { b"{\"" } else { b",\"" });
+        h.push(kind.as_str().as_bytes());
+        h.push(b"\":[");
+        for i in 0..items.len() {
+            if i > 0 {
+                h.push(b",");
+            }
+            record.clear();
+            items.write_json(i, &mut record);
+            on_record(kind, &record);
+            h.push(&record);
+        }
+        h.push(b"]");
+    };
+    list(&mut h, EntityKind::Users, true, &state.users);
+    list(&mut h, EntityKind::Groups, false, &state.groups);
+    list(&mut h, EntityKind::Memberships, false, &state.memberships);
+    list(&mut h, EntityKind::Folders, false, &state.folders);
+    list(&mut h, EntityKind::Apps, false, &state.apps);
+    list(&mut h, EntityKind::Resources, false, &state.resources);
+    list(&mut h, EntityKind::Workflows, false, &state.workflows);
+    list(&mut h, EntityKind::Grants, false, &state.grants);
+    list(&mut h, EntityKind::UserInvites, false, &state.user_invites);
+    list(&mut h, EntityKind::AccessTokens, false, &state.access_tokens);
+    h.push(b",\"not_collected\":");
+    let _ = serde_json::to_writer(&mut h, &state.not_collected);
+    h.push(b"}");
+    h.finish()
+}
+
+/// A list of records that can write one of them as JSON.
+trait Records {
+    fn len(&self) -> usize;
+    fn write_json(&self, i: usize, out: &mut Vec<u8>);
+}
+
+impl<T: serde::Serialize> Records for Vec<T> {
+    fn len(&self) -> usize {
+        <[T]>::len(self)
+    }
+    fn write_json(&self, i: usize, out: &mut Vec<u8>) {
+        if let Some(item) = self.get(i) {
+            let _ = serde_json::to_writer(out, item);
+        }
+    }
+}
+
+/// Feeds SHA-256 in large chunks: serde writes many tiny pieces.
+struct BufferedHasher {
+    hasher: Sha256,
+    buf: Vec<u8>,
+}
+
+impl BufferedHasher {
+    const CHUNK: usize = 64 * 1024;
+
+    fn new() -> Self {
+        BufferedHasher {
+            hasher: Sha256::new(),
+            buf: Vec::with_capacity(Self::CHUNK * 2),
+        }
+    }
+
+    fn push(&mut self, bytes: &[u8]) {
+        self.buf.extend_from_slice(bytes);
+        if self.buf.len() >= Self::CHUNK {
+            self.hasher.update(&self.buf);
+            self.buf.clear();
+        }
+    }
+
+    fn finish(mut self) -> String {
+        self.hasher.update(&self.buf);
+        hex::encode(self.hasher.finalize())
+    }
+}
+
+impl std::io::Write for BufferedHasher {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.push(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// What `verify` found.
@@ -308,6 +405,24 @@ mod tests {
 
     fn problem_snapshots(r: &VerifyReport) -> Vec<Option<i64>> {
         r.problems.iter().map(|p| p.snapshot_id).collect()
+    }
+
+    #[test]
+    fn content_hash_is_sha256_of_the_plain_serialization() {
+        let c = collected(sample_state(), 1);
+        for prev in [None, Some("ab12")] {
+            let mut bytes = prev.unwrap_or("").as_bytes().to_vec();
+            bytes.extend(serde_json::to_vec(&c.info).unwrap_or_default());
+            bytes.extend(serde_json::to_vec(&c.state).unwrap_or_default());
+            assert_eq!(
+                content_hash(prev, &c.info, &c.state),
+                hex::encode(Sha256::digest(&bytes))
+            );
+        }
+        let empty = OrgState::default();
+        let mut bytes = serde_json::to_vec(&c.info).unwrap_or_default();
+        bytes.extend(serde_json::to_vec(&empty).unwrap_or_default());
+        assert_eq!(content_hash(None, &c.info, &empty), hex::encode(Sha256::digest(&bytes)));
     }
 
     #[test]
