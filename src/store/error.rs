@@ -51,7 +51,9 @@ pub enum StoreError {
     #[error("no snapshots of organization `{org}` yet; run `retool-audit snapshot` first")]
     NoSnapshots { org: String },
 
-    #[error("no snapshot was taken on or before {when}; list snapshots with `retool-audit snapshots`")]
+    #[error(
+        "no snapshot was taken on or before {when}; list snapshots with `retool-audit snapshots`"
+    )]
     NoSnapshotBefore { when: String },
 
     /// The state to write holds two records with the same key; the collector
@@ -66,7 +68,9 @@ pub enum StoreError {
         source: rusqlite::Error,
     },
 
-    #[error("the history database is corrupt: {detail}; run `retool-audit verify` and restore from a backup")]
+    #[error(
+        "the history database is corrupt: {detail}; run `retool-audit verify` and restore from a backup"
+    )]
     Corrupt { detail: String },
 
     #[error("could not create history database {}: {source}", path.display())]

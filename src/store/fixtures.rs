@@ -108,7 +108,8 @@ pub(crate) fn grant(subject: Subject, ty: ObjectType, id: &str, level: AccessLev
 /// A small org with every kind, both `None` and `Some` in optional fields,
 /// sub-second times, unicode and hostile text.
 pub(crate) fn sample_state() -> OrgState {
-    let hostile = "=HYPERLINK(\"http://x\")\t<script>alert('x')</script>\r\n\"; DROP TABLE users; --";
+    let hostile =
+        "=HYPERLINK(\"http://x\")\t<script>alert('x')</script>\r\n\"; DROP TABLE users; --";
     let mut admin = user("u1", "ada@example.com", true);
     admin.legacy_id = Some(101);
     admin.first_name = Some("Ada 🚀 Łukasiewicz".into());
@@ -238,16 +239,33 @@ pub(crate) fn sample_state() -> OrgState {
         resources: vec![resource],
         workflows: vec![workflow],
         grants: vec![
-            grant(Subject::Group(GroupId(2)), ObjectType::App, "a1", AccessLevel::Edit),
-            grant(Subject::Group(GroupId(2)), ObjectType::App, "a1", AccessLevel::Use),
-            grant(Subject::User(UserId("u3".into())), ObjectType::Folder, "f2", AccessLevel::Own),
+            grant(
+                Subject::Group(GroupId(2)),
+                ObjectType::App,
+                "a1",
+                AccessLevel::Edit,
+            ),
+            grant(
+                Subject::Group(GroupId(2)),
+                ObjectType::App,
+                "a1",
+                AccessLevel::Use,
+            ),
+            grant(
+                Subject::User(UserId("u3".into())),
+                ObjectType::Folder,
+                "f2",
+                AccessLevel::Own,
+            ),
         ],
         user_invites: vec![invite],
         access_tokens: vec![token],
         not_collected: Default::default(),
     };
-    s.not_collected
-        .insert(EntityKind::UserInvites, "partly: 403 scope missing — \"user_invites:read\"".into());
+    s.not_collected.insert(
+        EntityKind::UserInvites,
+        "partly: 403 scope missing — \"user_invites:read\"".into(),
+    );
     s.normalize();
     s
 }

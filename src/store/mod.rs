@@ -293,7 +293,10 @@ mod tests {
         let content = "this is not a database, it is my notes\n".repeat(100);
         assert!(std::fs::write(&path, &content).is_ok());
         let err = Store::open(&path).err();
-        assert!(matches!(err, Some(StoreError::NotADatabase { .. })), "{err:?}");
+        assert!(
+            matches!(err, Some(StoreError::NotADatabase { .. })),
+            "{err:?}"
+        );
         let msg = err.map(|e| e.to_string()).unwrap_or_default();
         assert!(msg.contains("not a retool-audit database"), "{msg}");
         assert_eq!(std::fs::read_to_string(&path).ok(), Some(content));
@@ -320,14 +323,19 @@ mod tests {
     fn another_programs_sqlite_file_is_refused_and_not_modified() {
         let dir = tmp();
         let path = dir.path().join("other.db");
-        raw_sql(&path, "CREATE TABLE accounts (id INTEGER PRIMARY KEY, name TEXT)");
+        raw_sql(
+            &path,
+            "CREATE TABLE accounts (id INTEGER PRIMARY KEY, name TEXT)",
+        );
         let err = Store::open(&path).err();
         assert!(matches!(err, Some(StoreError::Foreign { .. })), "{err:?}");
         let conn = Connection::open(&path).ok();
         let tables: Option<i64> = conn.and_then(|c| {
-            c.query_row("SELECT count(*) FROM sqlite_master WHERE type='table'", [], |r| {
-                r.get(0)
-            })
+            c.query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type='table'",
+                [],
+                |r| r.get(0),
+            )
             .ok()
         });
         assert_eq!(tables, Some(1), "no tables of ours were added");

@@ -219,7 +219,10 @@ impl Store {
             let time = |i: usize, col: &str| -> Result<DateTime<Utc>, StoreError> {
                 let s: String = r.get(i).ctx(p, "listing runs")?;
                 parse_time(&s).ok_or_else(|| StoreError::Corrupt {
-                    detail: format!("run {id}: {col} `{}` is not a time", super::rows::truncate(&s)),
+                    detail: format!(
+                        "run {id}: {col} `{}` is not a time",
+                        super::rows::truncate(&s)
+                    ),
                 })
             };
             out.push(RunRecord {
@@ -373,7 +376,13 @@ impl Store {
                 continue;
             }
             let taken_at = self.snapshot(start)?.taken_at();
-            out.insert(UserId(user), SnapshotRef { id: start, taken_at });
+            out.insert(
+                UserId(user),
+                SnapshotRef {
+                    id: start,
+                    taken_at,
+                },
+            );
         }
         Ok(out)
     }
@@ -389,7 +398,9 @@ mod tests {
         assert_eq!("latest".parse(), Ok(SnapshotSelector::Latest));
         assert_eq!(" LATEST ".parse(), Ok(SnapshotSelector::Latest));
         assert_eq!("42".parse(), Ok(SnapshotSelector::Id(42)));
-        let end_of_day = "2026-11-01T23:59:59.999999999Z".parse::<DateTime<Utc>>().ok();
+        let end_of_day = "2026-11-01T23:59:59.999999999Z"
+            .parse::<DateTime<Utc>>()
+            .ok();
         assert_eq!(
             "2026-11-01".parse::<SnapshotSelector>().ok(),
             end_of_day.map(SnapshotSelector::OnOrBefore)
@@ -443,16 +454,29 @@ mod tests {
             store.resolve(Some("acme"), &SnapshotSelector::Id(other.id)),
             Err(StoreError::SnapshotNotFound { .. })
         ));
-        assert!(matches!(store.snapshot(999), Err(StoreError::SnapshotNotFound { id: 999 })));
-        assert!(matches!(store.state_at(999), Err(StoreError::SnapshotNotFound { id: 999 })));
+        assert!(matches!(
+            store.snapshot(999),
+            Err(StoreError::SnapshotNotFound { id: 999 })
+        ));
+        assert!(matches!(
+            store.state_at(999),
+            Err(StoreError::SnapshotNotFound { id: 999 })
+        ));
         assert!(matches!(
             store.resolve(Some("nobody"), &SnapshotSelector::Latest),
             Err(StoreError::NoSnapshots { .. })
         ));
 
-        assert_eq!(store.previous(&m5).ok().flatten().map(|m| m.id), Some(m3.id));
+        assert_eq!(
+            store.previous(&m5).ok().flatten().map(|m| m.id),
+            Some(m3.id)
+        );
         assert_eq!(store.previous(&m3).ok().flatten(), None);
-        assert_eq!(store.previous(&other).ok().flatten(), None, "previous stays in its org");
+        assert_eq!(
+            store.previous(&other).ok().flatten(),
+            None,
+            "previous stays in its org"
+        );
         let runs = store.runs(Some("acme")).unwrap_or_default();
         let snap_ids: Vec<Option<i64>> = runs.iter().map(|r| r.snapshot_id).collect();
         assert_eq!(snap_ids, vec![Some(m3.id), Some(m5.id)]);
@@ -512,8 +536,14 @@ mod tests {
 
         let since = store.disabled_since(m4.id).unwrap_or_default();
         let got: Vec<(&str, i64)> = since.iter().map(|(u, r)| (u.0.as_str(), r.id)).collect();
-        assert_eq!(got, vec![("flip", m4.id), ("gone", m4.id), ("steady", m2.id)]);
-        assert_eq!(since.get(&UserId("steady".into())).map(|r| r.taken_at), Some(m2.info.finished_at));
+        assert_eq!(
+            got,
+            vec![("flip", m4.id), ("gone", m4.id), ("steady", m2.id)]
+        );
+        assert_eq!(
+            since.get(&UserId("steady".into())).map(|r| r.taken_at),
+            Some(m2.info.finished_at)
+        );
 
         // As of snapshot 2 all three were disabled since 2; `early` is unknown.
         let at2 = store.disabled_since(m2.id).unwrap_or_default();

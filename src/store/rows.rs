@@ -9,8 +9,8 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::model::{
-    AccessLevel, AccessToken, App, Folder, Grant, Group, GroupFlags, GroupId, Membership,
-    ObjectId, ObjectRef, ObjectType, Resource, Subject, User, UserId, UserInvite, Workflow,
+    AccessLevel, AccessToken, App, Folder, Grant, Group, GroupFlags, GroupId, Membership, ObjectId,
+    ObjectRef, ObjectType, Resource, Subject, User, UserId, UserInvite, Workflow,
 };
 
 /// A model record stored as versions in one table.
@@ -41,7 +41,10 @@ pub(crate) trait Versioned: Sized + Serialize {
 #[derive(Debug)]
 pub(crate) enum RowError {
     Sql(rusqlite::Error),
-    Bad { column: &'static str, detail: String },
+    Bad {
+        column: &'static str,
+        detail: String,
+    },
 }
 
 impl From<rusqlite::Error> for RowError {
@@ -80,7 +83,11 @@ fn opt_time_text(t: &Option<DateTime<Utc>>) -> Option<String> {
     t.as_ref().map(time_text)
 }
 
-fn get_time(row: &Row<'_>, i: usize, column: &'static str) -> Result<Option<DateTime<Utc>>, RowError> {
+fn get_time(
+    row: &Row<'_>,
+    i: usize,
+    column: &'static str,
+) -> Result<Option<DateTime<Utc>>, RowError> {
     match row.get::<_, Option<String>>(i)? {
         None => Ok(None),
         Some(s) => parse_time(&s).map(Some).ok_or_else(|| RowError::Bad {

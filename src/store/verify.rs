@@ -57,7 +57,12 @@ pub(crate) fn hash_snapshot(
     list(&mut h, EntityKind::Workflows, false, &state.workflows);
     list(&mut h, EntityKind::Grants, false, &state.grants);
     list(&mut h, EntityKind::UserInvites, false, &state.user_invites);
-    list(&mut h, EntityKind::AccessTokens, false, &state.access_tokens);
+    list(
+        &mut h,
+        EntityKind::AccessTokens,
+        false,
+        &state.access_tokens,
+    );
     h.push(b",\"not_collected\":");
     let _ = serde_json::to_writer(&mut h, &state.not_collected);
     h.push(b"}");
@@ -205,7 +210,9 @@ impl Store {
                 }
                 prev = Some(meta.sha256.as_str());
 
-                self.check_columns(meta.id, &meta.info, &mut |d| report.problems.push(problem(d)))?;
+                self.check_columns(meta.id, &meta.info, &mut |d| {
+                    report.problems.push(problem(d))
+                })?;
                 match self.state_of(org, meta.id, meta.not_collected.clone()) {
                     Ok(state) => {
                         let counts = count_differences(&meta.counts, &state.counts());
@@ -217,13 +224,15 @@ impl Store {
                             }
                             report.problems.push(problem(detail));
                         } else if !counts.is_empty() {
-                            report.problems.push(problem(format!(
-                                "recorded counts were edited ({counts})"
-                            )));
+                            report
+                                .problems
+                                .push(problem(format!("recorded counts were edited ({counts})")));
                         }
                     }
                     Err(StoreError::Corrupt { detail }) => {
-                        report.problems.push(problem(format!("records unreadable: {detail}")));
+                        report
+                            .problems
+                            .push(problem(format!("records unreadable: {detail}")));
                     }
                     Err(e) => return Err(e),
                 }
@@ -232,8 +241,11 @@ impl Store {
         }
         self.check_stray_versions(&mut report.problems)?;
         report.problems.sort_by(|a, b| {
-            (&a.org, a.snapshot_id.is_none(), a.snapshot_id)
-                .cmp(&(&b.org, b.snapshot_id.is_none(), b.snapshot_id))
+            (&a.org, a.snapshot_id.is_none(), a.snapshot_id).cmp(&(
+                &b.org,
+                b.snapshot_id.is_none(),
+                b.snapshot_id,
+            ))
         });
         report.problems.extend(file_wide);
         Ok(report)
@@ -307,7 +319,16 @@ impl Store {
                 "SELECT started_at, finished_at, source_url, dialect, api_version, tool_version \
                  FROM snapshots WHERE id = ?1",
                 [id],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
+                |r| {
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                    ))
+                },
             )
             .ctx(&self.path, "reading a snapshot's columns")?;
         if started != time_text(&info.started_at)
@@ -422,7 +443,10 @@ mod tests {
         let empty = OrgState::default();
         let mut bytes = serde_json::to_vec(&c.info).unwrap_or_default();
         bytes.extend(serde_json::to_vec(&empty).unwrap_or_default());
-        assert_eq!(content_hash(None, &c.info, &empty), hex::encode(Sha256::digest(&bytes)));
+        assert_eq!(
+            content_hash(None, &c.info, &empty),
+            hex::encode(Sha256::digest(&bytes))
+        );
     }
 
     #[test]
@@ -453,9 +477,17 @@ mod tests {
     fn an_edited_row_is_reported_at_the_snapshots_it_belongs_to() {
         let (_dir, path, ids) = history();
         // u2's first version covers snapshots 1 and 2 (it changes at 3).
-        raw_sql(&path, "UPDATE users SET email = 'mallory@evil.example' WHERE user_id = 'u2' AND valid_to IS NOT NULL");
+        raw_sql(
+            &path,
+            "UPDATE users SET email = 'mallory@evil.example' WHERE user_id = 'u2' AND valid_to IS NOT NULL",
+        );
         let r = verify(&path);
-        assert_eq!(problem_snapshots(&r), vec![Some(ids[0]), Some(ids[1])], "{:?}", r.problems);
+        assert_eq!(
+            problem_snapshots(&r),
+            vec![Some(ids[0]), Some(ids[1])],
+            "{:?}",
+            r.problems
+        );
         assert_eq!(r.first_broken(), Some(ids[0]));
         assert!(r.problems[0].detail.contains("hash mismatch"));
         assert_eq!(r.problems[0].org, "acme");
@@ -464,9 +496,15 @@ mod tests {
     #[test]
     fn a_deleted_version_row_is_reported() {
         let (_dir, path, ids) = history();
-        raw_sql(&path, "DELETE FROM memberships WHERE org = 'acme' AND user_id = 'u3'");
+        raw_sql(
+            &path,
+            "DELETE FROM memberships WHERE org = 'acme' AND user_id = 'u3'",
+        );
         let r = verify(&path);
-        assert_eq!(problem_snapshots(&r), vec![Some(ids[0]), Some(ids[1]), Some(ids[2])]);
+        assert_eq!(
+            problem_snapshots(&r),
+            vec![Some(ids[0]), Some(ids[1]), Some(ids[2])]
+        );
     }
 
     #[test]
@@ -482,7 +520,12 @@ mod tests {
             ),
         );
         let r = verify(&path);
-        assert_eq!(problem_snapshots(&r), vec![Some(ids[1])], "{:?}", r.problems);
+        assert_eq!(
+            problem_snapshots(&r),
+            vec![Some(ids[1])],
+            "{:?}",
+            r.problems
+        );
 
         // A row that names no snapshot at all is reported too (and by SQLite's
         // foreign key check).
@@ -493,31 +536,58 @@ mod tests {
              VALUES ('acme', 'ghost', 'g@x', 1, 1, 'default', '{}', x'00', 999)",
         );
         let r = verify(&path2);
-        assert!(r.problems.iter().any(|p| p.snapshot_id == Some(999) && p.detail.contains("users row")), "{:?}", r.problems);
-        assert!(r.problems.iter().any(|p| p.detail.contains("foreign key")), "{:?}", r.problems);
+        assert!(
+            r.problems
+                .iter()
+                .any(|p| p.snapshot_id == Some(999) && p.detail.contains("users row")),
+            "{:?}",
+            r.problems
+        );
+        assert!(
+            r.problems.iter().any(|p| p.detail.contains("foreign key")),
+            "{:?}",
+            r.problems
+        );
     }
 
     #[test]
     fn a_deleted_middle_snapshot_breaks_the_chain_at_the_next_one() {
         let (_dir, path, ids) = history();
-        raw_sql(&path, &format!("DELETE FROM runs WHERE snapshot_id = {0}; DELETE FROM snapshots WHERE id = {0}", ids[1]));
+        raw_sql(
+            &path,
+            &format!(
+                "DELETE FROM runs WHERE snapshot_id = {0}; DELETE FROM snapshots WHERE id = {0}",
+                ids[1]
+            ),
+        );
         let r = verify(&path);
         assert!(!r.is_ok());
         assert_eq!(r.checked, 3);
         assert!(
-            r.problems.iter().any(|p| p.snapshot_id == Some(ids[2]) && p.detail.contains("chain broken")),
+            r.problems
+                .iter()
+                .any(|p| p.snapshot_id == Some(ids[2]) && p.detail.contains("chain broken")),
             "{:?}",
             r.problems
         );
         // The version that started in the deleted snapshot is named too.
         assert!(r.problems.iter().any(|p| p.snapshot_id == Some(ids[1])));
-        assert!(r.problems.iter().all(|p| p.org != "beta"), "beta's chain is intact");
+        assert!(
+            r.problems.iter().all(|p| p.org != "beta"),
+            "beta's chain is intact"
+        );
     }
 
     #[test]
     fn tampered_and_reordered_chains_are_reported() {
         let (_dir, path, ids) = history();
-        raw_sql(&path, &format!("UPDATE snapshots SET prev_sha256 = NULL WHERE id = {}", ids[2]));
+        raw_sql(
+            &path,
+            &format!(
+                "UPDATE snapshots SET prev_sha256 = NULL WHERE id = {}",
+                ids[2]
+            ),
+        );
         let r = verify(&path);
         assert_eq!(r.first_broken(), Some(ids[2]));
         assert!(r.problems.iter().any(|p| p.detail.contains("chain broken")));
@@ -536,18 +606,33 @@ mod tests {
         );
         let r = verify(&path2);
         assert_eq!(r.first_broken(), Some(ids[0]));
-        assert!(problem_snapshots(&r).contains(&Some(ids[2])), "the next link is broken too");
+        assert!(
+            problem_snapshots(&r).contains(&Some(ids[2])),
+            "the next link is broken too"
+        );
     }
 
     #[test]
     fn edited_snapshot_evidence_is_reported() {
         let (_dir, path, ids) = history();
-        raw_sql(&path, &format!("UPDATE snapshots SET info_json = replace(info_json, 'a note', 'nothing to see') WHERE id = {}", ids[0]));
+        raw_sql(
+            &path,
+            &format!(
+                "UPDATE snapshots SET info_json = replace(info_json, 'a note', 'nothing to see') WHERE id = {}",
+                ids[0]
+            ),
+        );
         let r = verify(&path);
         assert_eq!(problem_snapshots(&r), vec![Some(ids[0])]);
 
         let (_dir2, path2, ids) = history();
-        raw_sql(&path2, &format!("UPDATE snapshots SET source_url = 'https://elsewhere' WHERE id = {}", ids[3]));
+        raw_sql(
+            &path2,
+            &format!(
+                "UPDATE snapshots SET source_url = 'https://elsewhere' WHERE id = {}",
+                ids[3]
+            ),
+        );
         let r = verify(&path2);
         assert_eq!(problem_snapshots(&r), vec![Some(ids[3])]);
         assert_eq!(r.problems[0].org, "beta");

@@ -53,7 +53,10 @@ impl Store {
             .ctx(p, "reading the previous snapshot's hash")?;
         let mut fingerprints: BTreeMap<EntityKind, Vec<[u8; 16]>> = BTreeMap::new();
         let sha256 = hash_snapshot(prev_sha256.as_deref(), info, &state, |kind, json| {
-            fingerprints.entry(kind).or_default().push(fingerprint(json))
+            fingerprints
+                .entry(kind)
+                .or_default()
+                .push(fingerprint(json))
         });
         let fp = |kind| fingerprints.get(&kind).map_or(&[][..], |v| v.as_slice());
 
@@ -87,14 +90,35 @@ impl Store {
         for d in [
             sync(&tx, p, org, id, &state.users, fp(EntityKind::Users))?,
             sync(&tx, p, org, id, &state.groups, fp(EntityKind::Groups))?,
-            sync(&tx, p, org, id, &state.memberships, fp(EntityKind::Memberships))?,
+            sync(
+                &tx,
+                p,
+                org,
+                id,
+                &state.memberships,
+                fp(EntityKind::Memberships),
+            )?,
             sync(&tx, p, org, id, &state.folders, fp(EntityKind::Folders))?,
             sync(&tx, p, org, id, &state.apps, fp(EntityKind::Apps))?,
             sync(&tx, p, org, id, &state.resources, fp(EntityKind::Resources))?,
             sync(&tx, p, org, id, &state.workflows, fp(EntityKind::Workflows))?,
             sync(&tx, p, org, id, &state.grants, fp(EntityKind::Grants))?,
-            sync(&tx, p, org, id, &state.user_invites, fp(EntityKind::UserInvites))?,
-            sync(&tx, p, org, id, &state.access_tokens, fp(EntityKind::AccessTokens))?,
+            sync(
+                &tx,
+                p,
+                org,
+                id,
+                &state.user_invites,
+                fp(EntityKind::UserInvites),
+            )?,
+            sync(
+                &tx,
+                p,
+                org,
+                id,
+                &state.access_tokens,
+                fp(EntityKind::AccessTokens),
+            )?,
         ] {
             total.inserted += d.inserted;
             total.closed += d.closed;
@@ -225,7 +249,12 @@ fn sync<T: Versioned>(
 ) -> Result<Delta, StoreError> {
     if items.len() != fingerprints.len() {
         return Err(StoreError::Corrupt {
-            detail: format!("internal: {} fingerprints for {} {table}", fingerprints.len(), items.len(), table = T::TABLE),
+            detail: format!(
+                "internal: {} fingerprints for {} {table}",
+                fingerprints.len(),
+                items.len(),
+                table = T::TABLE
+            ),
         });
     }
     let table = T::TABLE;
@@ -361,7 +390,11 @@ mod tests {
         let mut store = open(&path);
         let mut s = sample_state();
         for i in 0..2000 {
-            s.users.push(user(&format!("bulk{i:05}"), &format!("b{i}@example.com"), true));
+            s.users.push(user(
+                &format!("bulk{i:05}"),
+                &format!("b{i}@example.com"),
+                true,
+            ));
             s.memberships.push(member(1, &format!("bulk{i:05}"), false));
         }
         s.normalize();
@@ -371,7 +404,11 @@ mod tests {
         let size_before = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
 
         let second = write(&mut store, "default", s.clone(), 4);
-        assert_eq!(version_rows(&path), rows_before, "no version rows for an unchanged org");
+        assert_eq!(
+            version_rows(&path),
+            rows_before,
+            "no version rows for an unchanged org"
+        );
         raw_sql(&path, "PRAGMA wal_checkpoint(TRUNCATE)");
         let size_after = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
         assert!(
@@ -380,7 +417,10 @@ mod tests {
             size_after - size_before
         );
         assert_eq!(state_at(&store, second.id), s);
-        assert_eq!(raw_count(&path, "SELECT count(*) FROM runs WHERE status = 'ok'"), 2);
+        assert_eq!(
+            raw_count(&path, "SELECT count(*) FROM runs WHERE status = 'ok'"),
+            2
+        );
     }
 
     #[test]
@@ -402,8 +442,10 @@ mod tests {
         s2.grants[0].level = AccessLevel::Own;
         s2.apps.remove(1);
         s2.workflows.clear();
-        s2.not_collected
-            .insert(EntityKind::Workflows, "403: scope workflows:read missing".into());
+        s2.not_collected.insert(
+            EntityKind::Workflows,
+            "403: scope workflows:read missing".into(),
+        );
         s2.normalize();
 
         // Snapshot 3: the user comes back, workflows are collected again.
@@ -428,7 +470,12 @@ mod tests {
         // removals only close versions.
         let new_in_2 = VERSION_TABLES
             .iter()
-            .map(|t| raw_count(&path, &format!("SELECT count(*) FROM {t} WHERE valid_from = {}", m2.id)))
+            .map(|t| {
+                raw_count(
+                    &path,
+                    &format!("SELECT count(*) FROM {t} WHERE valid_from = {}", m2.id),
+                )
+            })
             .sum::<i64>();
         assert_eq!(new_in_2, 4);
         assert!(version_rows(&path) < rows_after_1 * 2);
@@ -455,14 +502,23 @@ mod tests {
         s2.memberships.push(member(2, "u2", false));
         s2.normalize();
         let err = store.write_snapshot("default", &collected(s2, 4));
-        assert!(matches!(err, Err(crate::store::StoreError::Sqlite { .. })), "{err:?}");
+        assert!(
+            matches!(err, Err(crate::store::StoreError::Sqlite { .. })),
+            "{err:?}"
+        );
         raw_sql(&path, "DROP TRIGGER boom; PRAGMA wal_checkpoint(TRUNCATE);");
 
-        assert_eq!(std::fs::read(&path).unwrap_or_default().len(), bytes_before.len());
+        assert_eq!(
+            std::fs::read(&path).unwrap_or_default().len(),
+            bytes_before.len()
+        );
         assert_eq!(raw_count(&path, "SELECT count(*) FROM snapshots"), 1);
         assert_eq!(raw_count(&path, "SELECT count(*) FROM runs"), 1);
         assert_eq!(
-            raw_count(&path, "SELECT count(*) FROM users WHERE valid_to IS NOT NULL"),
+            raw_count(
+                &path,
+                "SELECT count(*) FROM users WHERE valid_to IS NOT NULL"
+            ),
             0,
             "no version was closed"
         );
@@ -481,7 +537,13 @@ mod tests {
         s.normalize();
         let err = store.write_snapshot("default", &collected(s, 3));
         assert!(
-            matches!(err, Err(crate::store::StoreError::DuplicateRecord { kind: "memberships", .. })),
+            matches!(
+                err,
+                Err(crate::store::StoreError::DuplicateRecord {
+                    kind: "memberships",
+                    ..
+                })
+            ),
             "{err:?}"
         );
         assert_eq!(raw_count(&path, "SELECT count(*) FROM snapshots"), 0);
@@ -503,7 +565,10 @@ mod tests {
         assert_eq!(runs.len(), 1);
         assert_eq!(runs[0].status, "failed");
         assert_eq!(runs[0].snapshot_id, None);
-        assert_eq!(runs[0].error.as_deref(), Some("401 Unauthorized: check RETOOL_TOKEN"));
+        assert_eq!(
+            runs[0].error.as_deref(),
+            Some("401 Unauthorized: check RETOOL_TOKEN")
+        );
         assert_eq!(runs[0].finished_at, t(3, 5));
         assert!(store.snapshots(Some("acme")).is_ok_and(|s| s.is_empty()));
         assert_eq!(store.orgs().ok(), Some(vec!["acme".to_string()]));
@@ -527,7 +592,12 @@ mod tests {
         assert_eq!(state_at(&store, a2.id), a);
         assert_eq!(state_at(&store, b2.id), b);
         assert_eq!(store.orgs().ok(), Some(vec!["acme".into(), "beta".into()]));
-        let ids: Vec<i64> = store.snapshots(Some("beta")).unwrap_or_default().iter().map(|m| m.id).collect();
+        let ids: Vec<i64> = store
+            .snapshots(Some("beta"))
+            .unwrap_or_default()
+            .iter()
+            .map(|m| m.id)
+            .collect();
         assert_eq!(ids, vec![b1.id, b2.id]);
         assert!(store.verify().is_ok_and(|r| r.is_ok() && r.checked == 4));
     }
@@ -553,11 +623,13 @@ mod tests {
             );
             s.users.push(u);
             for k in 0..5 {
-                s.memberships.push(member((i64::from(i) * 7 + k * 11) % 50, &id, k == 0));
+                s.memberships
+                    .push(member((i64::from(i) * 7 + k * 11) % 50, &id, k == 0));
             }
         }
         s.normalize();
-        s.memberships.dedup_by(|a, b| a.group_id == b.group_id && a.user_id == b.user_id);
+        s.memberships
+            .dedup_by(|a, b| a.group_id == b.group_id && a.user_id == b.user_id);
         let rows = s.users.len() + s.memberships.len();
 
         let th = Instant::now();
@@ -593,19 +665,37 @@ mod tests {
             );
             if let Ok(tx) = conn.transaction() {
                 {
-                    let mut iu = tx.prepare("INSERT INTO u VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)");
+                    let mut iu = tx.prepare(
+                        "INSERT INTO u VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)",
+                    );
                     let mut im = tx.prepare("INSERT INTO m VALUES (?1,?2,?3,?4,?5)");
                     if let (Ok(iu), Ok(im)) = (&mut iu, &mut im) {
                         for u in &s.users {
                             let _ = iu.execute(rusqlite::params![
-                                "default", u.id.0, u.legacy_id, u.email, u.first_name, u.last_name,
-                                u.active, u.is_admin, u.user_type, u.two_factor_enabled,
+                                "default",
+                                u.id.0,
+                                u.legacy_id,
+                                u.email,
+                                u.first_name,
+                                u.last_name,
+                                u.active,
+                                u.is_admin,
+                                u.user_type,
+                                u.two_factor_enabled,
                                 u.created_at.map(|t| super::time_text(&t)),
-                                u.last_active.map(|t| super::time_text(&t)), u.raw, 1
+                                u.last_active.map(|t| super::time_text(&t)),
+                                u.raw,
+                                1
                             ]);
                         }
                         for m in &s.memberships {
-                            let _ = im.execute(rusqlite::params!["default", m.group_id.0, m.user_id.0, m.is_group_admin, 1]);
+                            let _ = im.execute(rusqlite::params![
+                                "default",
+                                m.group_id.0,
+                                m.user_id.0,
+                                m.is_group_admin,
+                                1
+                            ]);
                         }
                     }
                 }

@@ -35,6 +35,10 @@ CREATE INDEX runs_org ON runs (org, id);
 -- Versioned entity tables. A row is one version of one record: it is part of
 -- snapshot S iff valid_from <= S AND (valid_to IS NULL OR valid_to > S), within
 -- its org. row_hash fingerprints the record so unchanged records cost nothing.
+-- Indexes per table: <t>_open (the current versions, unique per key: what a
+-- new snapshot compares against), <t>_key (one record's history) and <t>_from
+-- (what a snapshot added). There is deliberately no index on valid_to: closing
+-- a version would rewrite it, and every index costs on the nightly write.
 
 CREATE TABLE users (
     org                TEXT    NOT NULL,
@@ -57,7 +61,6 @@ CREATE TABLE users (
 CREATE UNIQUE INDEX users_open ON users (org, user_id) WHERE valid_to IS NULL;
 CREATE INDEX users_key ON users (org, user_id, valid_from);
 CREATE INDEX users_from ON users (org, valid_from);
-CREATE INDEX users_to ON users (org, valid_to);
 
 CREATE TABLE groups (
     org                            TEXT    NOT NULL,
@@ -85,7 +88,6 @@ CREATE TABLE groups (
 CREATE UNIQUE INDEX groups_open ON groups (org, group_id) WHERE valid_to IS NULL;
 CREATE INDEX groups_key ON groups (org, group_id, valid_from);
 CREATE INDEX groups_from ON groups (org, valid_from);
-CREATE INDEX groups_to ON groups (org, valid_to);
 
 CREATE TABLE memberships (
     org            TEXT    NOT NULL,
@@ -98,9 +100,7 @@ CREATE TABLE memberships (
 );
 CREATE UNIQUE INDEX memberships_open ON memberships (org, group_id, user_id) WHERE valid_to IS NULL;
 CREATE INDEX memberships_key ON memberships (org, group_id, user_id, valid_from);
-CREATE INDEX memberships_user ON memberships (org, user_id, group_id);
 CREATE INDEX memberships_from ON memberships (org, valid_from);
-CREATE INDEX memberships_to ON memberships (org, valid_to);
 
 CREATE TABLE folders (
     org              TEXT    NOT NULL,
@@ -119,7 +119,6 @@ CREATE TABLE folders (
 CREATE UNIQUE INDEX folders_open ON folders (org, folder_id) WHERE valid_to IS NULL;
 CREATE INDEX folders_key ON folders (org, folder_id, valid_from);
 CREATE INDEX folders_from ON folders (org, valid_from);
-CREATE INDEX folders_to ON folders (org, valid_to);
 
 CREATE TABLE apps (
     org           TEXT    NOT NULL,
@@ -140,7 +139,6 @@ CREATE TABLE apps (
 CREATE UNIQUE INDEX apps_open ON apps (org, app_id) WHERE valid_to IS NULL;
 CREATE INDEX apps_key ON apps (org, app_id, valid_from);
 CREATE INDEX apps_from ON apps (org, valid_from);
-CREATE INDEX apps_to ON apps (org, valid_to);
 
 CREATE TABLE resources (
     org           TEXT    NOT NULL,
@@ -159,7 +157,6 @@ CREATE TABLE resources (
 CREATE UNIQUE INDEX resources_open ON resources (org, resource_id) WHERE valid_to IS NULL;
 CREATE INDEX resources_key ON resources (org, resource_id, valid_from);
 CREATE INDEX resources_from ON resources (org, valid_from);
-CREATE INDEX resources_to ON resources (org, valid_to);
 
 CREATE TABLE workflows (
     org         TEXT    NOT NULL,
@@ -179,7 +176,6 @@ CREATE TABLE workflows (
 CREATE UNIQUE INDEX workflows_open ON workflows (org, workflow_id) WHERE valid_to IS NULL;
 CREATE INDEX workflows_key ON workflows (org, workflow_id, valid_from);
 CREATE INDEX workflows_from ON workflows (org, valid_from);
-CREATE INDEX workflows_to ON workflows (org, valid_to);
 
 -- A grant's key is the whole grant: a level change closes one version and
 -- opens another. subject_id is a user id, or a group id in decimal.
@@ -198,7 +194,6 @@ CREATE UNIQUE INDEX grants_open ON grants (org, subject_type, subject_id, object
 CREATE INDEX grants_key ON grants (org, subject_type, subject_id, object_type, object_id, valid_from);
 CREATE INDEX grants_object ON grants (org, object_type, object_id);
 CREATE INDEX grants_from ON grants (org, valid_from);
-CREATE INDEX grants_to ON grants (org, valid_to);
 
 CREATE TABLE user_invites (
     org            TEXT    NOT NULL,
@@ -219,7 +214,6 @@ CREATE TABLE user_invites (
 CREATE UNIQUE INDEX user_invites_open ON user_invites (org, invite_id) WHERE valid_to IS NULL;
 CREATE INDEX user_invites_key ON user_invites (org, invite_id, valid_from);
 CREATE INDEX user_invites_from ON user_invites (org, valid_from);
-CREATE INDEX user_invites_to ON user_invites (org, valid_to);
 
 CREATE TABLE access_tokens (
     org             TEXT    NOT NULL,
@@ -239,7 +233,6 @@ CREATE TABLE access_tokens (
 CREATE UNIQUE INDEX access_tokens_open ON access_tokens (org, token_id) WHERE valid_to IS NULL;
 CREATE INDEX access_tokens_key ON access_tokens (org, token_id, valid_from);
 CREATE INDEX access_tokens_from ON access_tokens (org, valid_from);
-CREATE INDEX access_tokens_to ON access_tokens (org, valid_to);
 
 -- The latest collected state of every org: current_<kind>.
 CREATE VIEW current_users AS SELECT * FROM users WHERE valid_to IS NULL;
