@@ -1,1 +1,349 @@
-//! placeholder
+//! The SQLite history: snapshots of organizations stored as versioned rows, read
+//! back exactly (`state_at`), listed, resolved, and verified through a per-org
+//! SHA-256 chain. SQL lives here only.
+//!
+//! # Schema (version 1, `PRAGMA user_version = 1`)
+//!
+//! The file is marked as ours with `PRAGMA application_id = 0x52744175`. All
+//! times are RFC 3339 text in UTC with as many sub-second digits as needed
+//! (`2026-11-01T02:00:00.123Z`). Booleans are `0`/`1`.
+//!
+//! - `snapshots (id, org, started_at, finished_at, source_url, dialect,
+//!   api_version, tool_version, counts_json, not_collected_json, info_json,
+//!   sha256, prev_sha256)` — one row per successful collection. `id` grows with
+//!   time across the whole file; `finished_at` is the snapshot's time;
+//!   `info_json` is the complete collection evidence (endpoints, request counts,
+//!   durations, expected totals, notes). `sha256` is the hex SHA-256 of
+//!   `prev_sha256` (or nothing) followed by the canonical JSON of the collection
+//!   info and of the state; `prev_sha256` is the same org's previous snapshot's
+//!   `sha256` (chains are per org).
+//! - `runs (id, org, source_url, started_at, finished_at, status, error,
+//!   snapshot_id)` — every attempt; `status` is `ok` (with its `snapshot_id`) or
+//!   `failed` (with its `error`, no snapshot).
+//! - One versioned table per kind: `users`, `groups`, `memberships`, `folders`,
+//!   `apps`, `resources`, `workflows`, `grants`, `user_invites`,
+//!   `access_tokens`. Each row is one version of one record of one `org`, with
+//!   the record's key columns (`user_id`; `group_id`; `group_id, user_id`;
+//!   `folder_id`; `app_id`; `resource_id`; `workflow_id`; `subject_type,
+//!   subject_id, object_type, object_id, access_level`; `invite_id`;
+//!   `token_id`), one typed column per model field (`email`, `active`,
+//!   `is_admin`, `user_type`, `last_active`, `name`, `universal_app_access`,
+//!   `is_group_admin`, `folder_id`, `protected`, ...), `raw` (the record as
+//!   received, JSON text; memberships and grants have none), `row_hash` (a
+//!   fingerprint of the record), `valid_from` (the snapshot that first saw this
+//!   version) and `valid_to` (the first snapshot that no longer saw it; `NULL`
+//!   while it is current). A version is part of snapshot `S` iff
+//!   `valid_from <= S AND (valid_to IS NULL OR valid_to > S)`, within its org.
+//!   A grant's level is part of its key: a level change ends one version and
+//!   starts another. Group ids in `grants.subject_id` are decimal text.
+//! - Views `current_<kind>` (for example `current_users`) hold the versions that
+//!   are still current, i.e. the latest snapshot of every org.
+//!
+//! Storage grows with change, not with time: an unchanged record costs nothing
+//! in a new snapshot.
+//!
+//! Example queries:
+//!
+//! ```sql
+//! -- users of org 'default' as of snapshot 42
+//! SELECT email, active, is_admin FROM users
+//!  WHERE org = 'default' AND valid_from <= 42 AND (valid_to IS NULL OR valid_to > 42);
+//! -- admins right now
+//! SELECT org, email, last_active FROM current_users WHERE is_admin = 1;
+//! -- memberships that appeared in snapshot 42
+//! SELECT group_id, user_id FROM memberships WHERE org = 'default' AND valid_from = 42;
+//! -- everything that ever happened to one user
+//! SELECT * FROM users WHERE org = 'default' AND user_id = 'u_123' ORDER BY valid_from;
+//! ```
+
+mod error;
+mod read;
+mod rows;
+mod verify;
+mod write;
+
+#[cfg(test)]
+mod fixtures;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+
+pub use error::StoreError;
+pub use read::{ParseSelectorError, SnapshotSelector};
+pub use verify::{VerifyProblem, VerifyReport, content_hash};
+
+use error::SqlContext;
+
+/// The numbered migrations, applied in order; migration `n` (1-based) brings the
+/// schema to `user_version = n`. A shipped migration is never edited.
+const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_initial.sql")];
+
+/// The schema version this build writes and reads.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Marks a SQLite file as a retool-audit history ("RtAu").
+const APPLICATION_ID: i64 = 0x5274_4175;
+
+/// How long to wait for another process's lock before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// An open history database.
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("path", &self.path).finish()
+    }
+}
+
+impl Store {
+    /// Opens the history at `path`, creating it (mode 0600 on unix) if it does
+    /// not exist, and migrating it to the current schema.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        if !path.exists() {
+            create_private_file(path)?;
+        }
+        Self::open_file(path)
+    }
+
+    /// Opens an existing history for reading commands; never creates a file.
+    pub fn open_existing(path: &Path) -> Result<Store, StoreError> {
+        if !path.is_file() {
+            return Err(StoreError::Missing {
+                path: path.to_path_buf(),
+            });
+        }
+        Self::open_file(path)
+    }
+
+    /// The file this store reads and writes.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn open_file(path: &Path) -> Result<Store, StoreError> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI;
+        let conn = Connection::open_with_flags(path, flags).ctx(path, "opening the history")?;
+        let mut store = Store {
+            conn,
+            path: path.to_path_buf(),
+        };
+        store.configure()?;
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// Every connection setting, in one place.
+    fn configure(&mut self) -> Result<(), StoreError> {
+        let path = self.path.clone();
+        self.conn
+            .busy_timeout(BUSY_TIMEOUT)
+            .ctx(&path, "setting the busy timeout")?;
+        // The first read of the file: a non-SQLite file fails here.
+        let mode: String = self
+            .conn
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .ctx(&path, "reading the journal mode")?;
+        self.conn
+            .pragma_update(None, "foreign_keys", true)
+            .ctx(&path, "enabling foreign keys")?;
+        if !mode.eq_ignore_ascii_case("wal") && !self.is_read_only() {
+            self.conn
+                .query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0))
+                .ctx(&path, "switching to WAL")?;
+        }
+        Ok(())
+    }
+
+    fn is_read_only(&self) -> bool {
+        self.conn.is_readonly(rusqlite::MAIN_DB).unwrap_or(false)
+    }
+
+    /// Applies missing migrations in one transaction; refuses files that are not
+    /// ours or are newer than this build.
+    fn migrate(&mut self) -> Result<(), StoreError> {
+        let path = self.path.clone();
+        let (version, app_id, tables) = self.schema_facts()?;
+        if version == SCHEMA_VERSION && app_id == APPLICATION_ID {
+            return Ok(());
+        }
+        if version == 0 && app_id == 0 && tables > 0 {
+            return Err(StoreError::Foreign { path });
+        }
+        if version != 0 && app_id != APPLICATION_ID {
+            return Err(StoreError::Foreign { path });
+        }
+        if version > SCHEMA_VERSION {
+            return Err(StoreError::NewerSchema {
+                path,
+                found: version,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        if self.is_read_only() {
+            return Err(StoreError::ReadOnly { path });
+        }
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .ctx(&path, "starting the migration")?;
+        // Another process may have migrated while we waited for the lock.
+        let current: i64 = tx
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .ctx(&path, "reading the schema version")?;
+        for (i, sql) in MIGRATIONS.iter().enumerate() {
+            let target = i as i64 + 1;
+            if target <= current {
+                continue;
+            }
+            tx.execute_batch(sql)
+                .ctx(&path, &format!("applying migration {target}"))?;
+            tx.pragma_update(None, "user_version", target)
+                .ctx(&path, "recording the schema version")?;
+        }
+        tx.commit().ctx(&path, "committing the migration")
+    }
+
+    /// (`user_version`, `application_id`, number of tables).
+    fn schema_facts(&self) -> Result<(i64, i64, i64), StoreError> {
+        let path = &self.path;
+        let version: i64 = self
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .ctx(path, "reading the schema version")?;
+        let app_id: i64 = self
+            .conn
+            .query_row("PRAGMA application_id", [], |r| r.get(0))
+            .ctx(path, "reading the application id")?;
+        let tables: i64 = self
+            .conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table'",
+                [],
+                |r| r.get(0),
+            )
+            .ctx(path, "listing tables")?;
+        Ok((version, app_id, tables))
+    }
+}
+
+/// Creates an empty file readable only by its owner, before SQLite opens it, so
+/// the history (and its WAL, which SQLite creates with the same mode) is never
+/// readable by others, not even for a moment.
+fn create_private_file(path: &Path) -> Result<(), StoreError> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        // Someone created it in between: open it as it is.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => Err(StoreError::ReadOnly {
+            path: path.to_path_buf(),
+        }),
+        Err(source) => Err(StoreError::Create {
+            path: path.to_path_buf(),
+            source,
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fixtures::*;
+    use super::*;
+
+    #[test]
+    fn open_creates_a_private_file_and_open_existing_does_not_create() {
+        let dir = tmp();
+        let path = dir.path().join("h.db");
+        let missing = Store::open_existing(&path);
+        assert!(matches!(missing, Err(StoreError::Missing { .. })));
+        assert!(!path.exists(), "open_existing must not create a file");
+
+        let store = Store::open(&path);
+        assert!(store.is_ok(), "{store:?}");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).map(|m| m.permissions().mode() & 0o777);
+            assert_eq!(mode.ok(), Some(0o600));
+        }
+        drop(store);
+        assert!(Store::open_existing(&path).is_ok());
+        // Re-opening does not re-apply migrations (it would fail on CREATE TABLE).
+        assert!(Store::open(&path).is_ok());
+    }
+
+    #[test]
+    fn a_text_file_is_refused_as_not_a_database_and_left_alone() {
+        let dir = tmp();
+        let path = dir.path().join("notes.db");
+        let content = "this is not a database, it is my notes\n".repeat(100);
+        assert!(std::fs::write(&path, &content).is_ok());
+        let err = Store::open(&path).err();
+        assert!(
+            matches!(err, Some(StoreError::NotADatabase { .. })),
+            "{err:?}"
+        );
+        let msg = err.map(|e| e.to_string()).unwrap_or_default();
+        assert!(msg.contains("not a retool-audit database"), "{msg}");
+        assert_eq!(std::fs::read_to_string(&path).ok(), Some(content));
+    }
+
+    #[test]
+    fn a_newer_schema_is_refused_with_both_versions() {
+        let dir = tmp();
+        let path = dir.path().join("h.db");
+        drop(Store::open(&path));
+        raw_sql(&path, "PRAGMA user_version = 7");
+        match Store::open_existing(&path) {
+            Err(StoreError::NewerSchema {
+                found, supported, ..
+            }) => {
+                assert_eq!(found, 7);
+                assert_eq!(supported, SCHEMA_VERSION);
+            }
+            other => panic!("expected NewerSchema, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn another_programs_sqlite_file_is_refused_and_not_modified() {
+        let dir = tmp();
+        let path = dir.path().join("other.db");
+        raw_sql(
+            &path,
+            "CREATE TABLE accounts (id INTEGER PRIMARY KEY, name TEXT)",
+        );
+        let err = Store::open(&path).err();
+        assert!(matches!(err, Some(StoreError::Foreign { .. })), "{err:?}");
+        let conn = Connection::open(&path).ok();
+        let tables: Option<i64> = conn.and_then(|c| {
+            c.query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type='table'",
+                [],
+                |r| r.get(0),
+            )
+            .ok()
+        });
+        assert_eq!(tables, Some(1), "no tables of ours were added");
+
+        // Another program that uses user_version too.
+        let path2 = dir.path().join("other2.db");
+        raw_sql(&path2, "CREATE TABLE t (x); PRAGMA user_version = 1;");
+        let err = Store::open(&path2).err();
+        assert!(matches!(err, Some(StoreError::Foreign { .. })), "{err:?}");
+    }
+}

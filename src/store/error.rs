@@ -1,0 +1,145 @@
+//! The errors of the SQLite history, with variants a caller can act on.
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::ErrorCode;
+
+/// Why a history operation failed. Messages name the file or snapshot and say
+/// what to do; none of them ever contains the API token (the store never sees it).
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// `open_existing` was asked for a file that is not there.
+    #[error(
+        "history database {} does not exist; run `retool-audit snapshot` first or pass the right --db path",
+        path.display()
+    )]
+    Missing { path: PathBuf },
+
+    #[error("{} is not a retool-audit database (not SQLite); pass the right --db path", path.display())]
+    NotADatabase { path: PathBuf },
+
+    /// A SQLite file that some other program owns (it has other tables or another
+    /// application id). It is never modified.
+    #[error(
+        "{} is a SQLite database but not a retool-audit history (it belongs to another program); choose another --db path",
+        path.display()
+    )]
+    Foreign { path: PathBuf },
+
+    #[error(
+        "{} was written by a newer retool-audit (schema version {found}, this version supports up to {supported}); upgrade retool-audit",
+        path.display()
+    )]
+    NewerSchema {
+        path: PathBuf,
+        found: i64,
+        supported: i64,
+    },
+
+    #[error("history database {} is read-only; check the file's and its directory's permissions", path.display())]
+    ReadOnly { path: PathBuf },
+
+    #[error(
+        "history database {} is locked by another process (another snapshot running?); try again later",
+        path.display()
+    )]
+    Locked { path: PathBuf },
+
+    #[error("snapshot {id} does not exist; list snapshots with `retool-audit snapshots`")]
+    SnapshotNotFound { id: i64 },
+
+    #[error("no snapshots of organization `{org}` yet; run `retool-audit snapshot` first")]
+    NoSnapshots { org: String },
+
+    #[error(
+        "no snapshot was taken on or before {when}; list snapshots with `retool-audit snapshots`"
+    )]
+    NoSnapshotBefore { when: String },
+
+    /// The state to write holds two records with the same key; the collector
+    /// should have deduplicated them. Nothing was written.
+    #[error("refusing to store {kind}: two records have the same key {key}; nothing was written")]
+    DuplicateRecord { kind: &'static str, key: String },
+
+    #[error("SQLite error while {context}: {source}")]
+    Sqlite {
+        context: String,
+        #[source]
+        source: rusqlite::Error,
+    },
+
+    #[error(
+        "the history database is corrupt: {detail}; run `retool-audit verify` and restore from a backup"
+    )]
+    Corrupt { detail: String },
+
+    #[error("could not create history database {}: {source}", path.display())]
+    Create {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl StoreError {
+    /// Maps a SQLite error to the variant a caller can act on (locked, read-only,
+    /// corrupt, not a database), keeping `context` for the rest.
+    pub(crate) fn from_sqlite(path: &Path, context: &str, e: rusqlite::Error) -> StoreError {
+        if let rusqlite::Error::SqliteFailure(f, _) = &e {
+            match f.code {
+                ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => {
+                    return StoreError::Locked {
+                        path: path.to_path_buf(),
+                    };
+                }
+                ErrorCode::ReadOnly => {
+                    return StoreError::ReadOnly {
+                        path: path.to_path_buf(),
+                    };
+                }
+                ErrorCode::NotADatabase => {
+                    return StoreError::NotADatabase {
+                        path: path.to_path_buf(),
+                    };
+                }
+                ErrorCode::DatabaseCorrupt => {
+                    return StoreError::Corrupt {
+                        detail: format!("{context}: {e}"),
+                    };
+                }
+                _ => {}
+            }
+        }
+        StoreError::Sqlite {
+            context: context.to_string(),
+            source: e,
+        }
+    }
+}
+
+/// Attaches the file and what was being done to a SQLite result.
+pub(crate) trait SqlContext<T> {
+    fn ctx(self, path: &Path, context: &str) -> Result<T, StoreError>;
+}
+
+impl<T> SqlContext<T> for rusqlite::Result<T> {
+    fn ctx(self, path: &Path, context: &str) -> Result<T, StoreError> {
+        self.map_err(|e| StoreError::from_sqlite(path, context, e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn busy_maps_to_locked_naming_the_file() {
+        let e = rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_BUSY),
+            None,
+        );
+        let err = StoreError::from_sqlite(Path::new("/x/h.db"), "writing", e);
+        assert!(matches!(err, StoreError::Locked { .. }));
+        assert!(err.to_string().contains("/x/h.db"));
+    }
+}

@@ -1,0 +1,711 @@
+//! Writing the history: one snapshot (and its `runs` row) per successful
+//! collection in one transaction, storing only the records that changed; and
+//! the log of failed attempts.
+
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
+
+use super::error::SqlContext;
+use super::rows::{Versioned, fingerprint, time_text};
+use super::verify::hash_snapshot;
+use super::{Store, StoreError};
+use crate::model::{Collected, EntityKind, OrgState, SnapshotMeta};
+
+/// What one snapshot changed in one table.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+struct Delta {
+    inserted: u64,
+    closed: u64,
+}
+
+impl Store {
+    /// Stores one collection as the next snapshot of `org`, in one transaction:
+    /// on any error the file is exactly as before. Records that did not change
+    /// since the org's previous snapshot cost nothing. Also records an `ok` run.
+    pub fn write_snapshot(
+        &mut self,
+        org: &str,
+        collected: &Collected,
+    ) -> Result<SnapshotMeta, StoreError> {
+        let state = normalized(&collected.state);
+        check_unique_keys(&state)?;
+        let info = &collected.info;
+        let counts = state.counts();
+        let path = self.path.clone();
+        let p = path.as_path();
+
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .ctx(p, "starting the snapshot transaction")?;
+
+        let prev_sha256: Option<String> = tx
+            .query_row(
+                "SELECT sha256 FROM snapshots WHERE org = ?1 ORDER BY id DESC LIMIT 1",
+                [org],
+                |r| r.get(0),
+            )
+            .optional()
+            .ctx(p, "reading the previous snapshot's hash")?;
+        let mut fingerprints: BTreeMap<EntityKind, Vec<[u8; 16]>> = BTreeMap::new();
+        let sha256 = hash_snapshot(prev_sha256.as_deref(), info, &state, |kind, json| {
+            fingerprints
+                .entry(kind)
+                .or_default()
+                .push(fingerprint(json))
+        });
+        let fp = |kind| fingerprints.get(&kind).map_or(&[][..], |v| v.as_slice());
+
+        let counts_json = to_json(&counts).ctx(p, "encoding the counts")?;
+        let not_collected_json =
+            to_json(&state.not_collected).ctx(p, "encoding the not-collected kinds")?;
+        let info_json = to_json(info).ctx(p, "encoding the collection info")?;
+        tx.execute(
+            "INSERT INTO snapshots (org, started_at, finished_at, source_url, dialect, \
+             api_version, tool_version, counts_json, not_collected_json, info_json, sha256, \
+             prev_sha256) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+            params![
+                org,
+                time_text(&info.started_at),
+                time_text(&info.finished_at),
+                info.source_url,
+                info.dialect.as_str(),
+                info.api_version,
+                info.tool_version,
+                counts_json,
+                not_collected_json,
+                info_json,
+                sha256,
+                prev_sha256,
+            ],
+        )
+        .ctx(p, "inserting the snapshot")?;
+        let id = tx.last_insert_rowid();
+
+        let mut total = Delta::default();
+        for d in [
+            sync(&tx, p, org, id, &state.users, fp(EntityKind::Users))?,
+            sync(&tx, p, org, id, &state.groups, fp(EntityKind::Groups))?,
+            sync(
+                &tx,
+                p,
+                org,
+                id,
+                &state.memberships,
+                fp(EntityKind::Memberships),
+            )?,
+            sync(&tx, p, org, id, &state.folders, fp(EntityKind::Folders))?,
+            sync(&tx, p, org, id, &state.apps, fp(EntityKind::Apps))?,
+            sync(&tx, p, org, id, &state.resources, fp(EntityKind::Resources))?,
+            sync(&tx, p, org, id, &state.workflows, fp(EntityKind::Workflows))?,
+            sync(&tx, p, org, id, &state.grants, fp(EntityKind::Grants))?,
+            sync(
+                &tx,
+                p,
+                org,
+                id,
+                &state.user_invites,
+                fp(EntityKind::UserInvites),
+            )?,
+            sync(
+                &tx,
+                p,
+                org,
+                id,
+                &state.access_tokens,
+                fp(EntityKind::AccessTokens),
+            )?,
+        ] {
+            total.inserted += d.inserted;
+            total.closed += d.closed;
+        }
+
+        tx.execute(
+            "INSERT INTO runs (org, source_url, started_at, finished_at, status, error, snapshot_id) \
+             VALUES (?1, ?2, ?3, ?4, 'ok', NULL, ?5)",
+            params![
+                org,
+                info.source_url,
+                time_text(&info.started_at),
+                time_text(&info.finished_at),
+                id
+            ],
+        )
+        .ctx(p, "recording the run")?;
+        tx.commit().ctx(p, "committing the snapshot")?;
+        tracing::debug!(
+            snapshot = id,
+            org,
+            inserted = total.inserted,
+            closed = total.closed,
+            "snapshot stored"
+        );
+
+        Ok(SnapshotMeta {
+            id,
+            org: org.to_string(),
+            info: info.clone(),
+            counts,
+            not_collected: state.not_collected.clone(),
+            sha256,
+            prev_sha256,
+        })
+    }
+
+    /// Logs an attempt that failed (nothing was collected or stored). `error`
+    /// must not contain secrets; it is stored and shown in reports.
+    pub fn log_failed_run(
+        &mut self,
+        org: &str,
+        source_url: &str,
+        started_at: DateTime<Utc>,
+        finished_at: DateTime<Utc>,
+        error: &str,
+    ) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "INSERT INTO runs (org, source_url, started_at, finished_at, status, error, snapshot_id) \
+                 VALUES (?1, ?2, ?3, ?4, 'failed', ?5, NULL)",
+                params![
+                    org,
+                    source_url,
+                    time_text(&started_at),
+                    time_text(&finished_at),
+                    error
+                ],
+            )
+            .ctx(&self.path, "recording the failed run")?;
+        Ok(())
+    }
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> rusqlite::Result<String> {
+    serde_json::to_string(v).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))
+}
+
+/// The state sorted by key; borrowed when it already is (the usual case).
+fn normalized(state: &OrgState) -> Cow<'_, OrgState> {
+    if is_normalized(state) {
+        return Cow::Borrowed(state);
+    }
+    let mut sorted = state.clone();
+    sorted.normalize();
+    Cow::Owned(sorted)
+}
+
+fn is_normalized(s: &OrgState) -> bool {
+    s.users.is_sorted_by(|a, b| a.id <= b.id)
+        && s.groups.is_sorted_by(|a, b| a.id <= b.id)
+        && s.memberships.is_sorted()
+        && s.folders.is_sorted_by(|a, b| a.id <= b.id)
+        && s.apps.is_sorted_by(|a, b| a.id <= b.id)
+        && s.resources.is_sorted_by(|a, b| a.id <= b.id)
+        && s.workflows.is_sorted_by(|a, b| a.id <= b.id)
+        && s.grants.is_sorted()
+        && s.user_invites.is_sorted_by(|a, b| a.id <= b.id)
+        && s.access_tokens.is_sorted_by(|a, b| a.id <= b.id)
+}
+
+/// In a normalized state records with equal keys are adjacent.
+fn check_unique_keys(s: &OrgState) -> Result<(), StoreError> {
+    fn check<T: Versioned>(items: &[T]) -> Result<(), StoreError> {
+        for w in items.windows(2) {
+            let k = w[0].key();
+            if k == w[1].key() {
+                return Err(StoreError::DuplicateRecord {
+                    kind: T::TABLE,
+                    key: super::rows::truncate(&format!("{k:?}")),
+                });
+            }
+        }
+        Ok(())
+    }
+    check(&s.users)?;
+    check(&s.groups)?;
+    check(&s.memberships)?;
+    check(&s.folders)?;
+    check(&s.apps)?;
+    check(&s.resources)?;
+    check(&s.workflows)?;
+    check(&s.grants)?;
+    check(&s.user_invites)?;
+    check(&s.access_tokens)
+}
+
+/// Brings one table of `org` to `items` as of snapshot `id`: unchanged records
+/// are left alone, changed ones get their open version closed and a new one
+/// inserted, vanished ones are closed.
+fn sync<T: Versioned>(
+    tx: &Transaction<'_>,
+    path: &Path,
+    org: &str,
+    id: i64,
+    items: &[T],
+    fingerprints: &[[u8; 16]],
+) -> Result<Delta, StoreError> {
+    if items.len() != fingerprints.len() {
+        return Err(StoreError::Corrupt {
+            detail: format!(
+                "internal: {} fingerprints for {} {table}",
+                fingerprints.len(),
+                items.len(),
+                table = T::TABLE
+            ),
+        });
+    }
+    let table = T::TABLE;
+    let keys = T::KEY_COLUMNS.join(", ");
+    let mut open: HashMap<T::Key, (i64, Vec<u8>)> = HashMap::new();
+    {
+        let mut stmt = tx
+            .prepare(&format!(
+                "SELECT rowid, row_hash, {keys} FROM {table} WHERE org = ?1 AND valid_to IS NULL"
+            ))
+            .ctx(path, "preparing to read current versions")?;
+        let mut rows = stmt.query([org]).ctx(path, "reading current versions")?;
+        while let Some(row) = rows.next().ctx(path, "reading current versions")? {
+            let rowid: i64 = row.get(0).ctx(path, "reading current versions")?;
+            let hash: Vec<u8> = row.get(1).ctx(path, "reading current versions")?;
+            let key = T::key_from_row(row, 2).ctx(path, "reading current versions")?;
+            open.insert(key, (rowid, hash));
+        }
+    }
+
+    let columns = T::COLUMNS.join(", ");
+    let n = T::COLUMNS.len();
+    let placeholders: Vec<String> = (1..=n + 3).map(|i| format!("?{i}")).collect();
+    let mut insert = tx
+        .prepare(&format!(
+            "INSERT INTO {table} (org, {columns}, row_hash, valid_from) VALUES ({})",
+            placeholders.join(", ")
+        ))
+        .ctx(path, "preparing to insert versions")?;
+    let mut close = tx
+        .prepare(&format!(
+            "UPDATE {table} SET valid_to = ?1 WHERE rowid = ?2"
+        ))
+        .ctx(path, "preparing to close versions")?;
+
+    let mut delta = Delta::default();
+    for (item, hash) in items.iter().zip(fingerprints) {
+        match open.remove(&item.key()) {
+            Some((_, old)) if old.as_slice() == hash.as_slice() => continue,
+            Some((rowid, _)) => {
+                close
+                    .execute(params![id, rowid])
+                    .ctx(path, "closing a changed version")?;
+                delta.closed += 1;
+            }
+            None => {}
+        }
+        insert
+            .raw_bind_parameter(1, org)
+            .ctx(path, "inserting a version")?;
+        item.bind(&mut insert, 2).ctx(path, "inserting a version")?;
+        insert
+            .raw_bind_parameter(n + 2, hash.as_slice())
+            .ctx(path, "inserting a version")?;
+        insert
+            .raw_bind_parameter(n + 3, id)
+            .ctx(path, "inserting a version")?;
+        insert.raw_execute().ctx(path, "inserting a version")?;
+        delta.inserted += 1;
+    }
+    for (rowid, _) in open.into_values() {
+        close
+            .execute(params![id, rowid])
+            .ctx(path, "closing a vanished version")?;
+        delta.closed += 1;
+    }
+    Ok(delta)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixtures::*;
+    use crate::model::*;
+
+    const VERSION_TABLES: [&str; 10] = [
+        "users",
+        "groups",
+        "memberships",
+        "folders",
+        "apps",
+        "resources",
+        "workflows",
+        "grants",
+        "user_invites",
+        "access_tokens",
+    ];
+
+    fn version_rows(path: &std::path::Path) -> i64 {
+        VERSION_TABLES
+            .iter()
+            .map(|t| raw_count(path, &format!("SELECT count(*) FROM {t}")))
+            .sum()
+    }
+
+    #[test]
+    fn every_kind_round_trips_exactly() {
+        let dir = tmp();
+        let mut store = open(&dir.path().join("h.db"));
+        let s = sample_state();
+        for kind in EntityKind::ALL {
+            assert!(s.counts()[&kind] > 0, "fixture lacks {kind}");
+        }
+        let meta = write(&mut store, "default", s.clone(), 3);
+        assert_eq!(state_at(&store, meta.id), s);
+        assert_eq!(meta.counts, s.counts());
+        assert_eq!(meta.not_collected, s.not_collected);
+        assert_eq!(meta.prev_sha256, None);
+        // Survives closing and reopening the file.
+        drop(store);
+        let store = open(&dir.path().join("h.db"));
+        assert_eq!(state_at(&store, meta.id), s);
+        let stored = store.snapshot(meta.id).ok();
+        assert_eq!(stored, Some(meta));
+    }
+
+    #[test]
+    fn an_unsorted_state_is_stored_normalized() {
+        let dir = tmp();
+        let mut store = open(&dir.path().join("h.db"));
+        let s = sample_state();
+        let mut shuffled = s.clone();
+        shuffled.users.reverse();
+        shuffled.memberships.reverse();
+        shuffled.grants.reverse();
+        let meta = write(&mut store, "default", shuffled, 3);
+        assert_eq!(state_at(&store, meta.id), s);
+    }
+
+    #[test]
+    fn an_unchanged_snapshot_adds_no_versions_and_almost_no_bytes() {
+        let dir = tmp();
+        let path = dir.path().join("h.db");
+        let mut store = open(&path);
+        let mut s = sample_state();
+        for i in 0..2000 {
+            s.users.push(user(
+                &format!("bulk{i:05}"),
+                &format!("b{i}@example.com"),
+                true,
+            ));
+            s.memberships.push(member(1, &format!("bulk{i:05}"), false));
+        }
+        s.normalize();
+        write(&mut store, "default", s.clone(), 3);
+        let rows_before = version_rows(&path);
+        raw_sql(&path, "PRAGMA wal_checkpoint(TRUNCATE)");
+        let size_before = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+
+        let second = write(&mut store, "default", s.clone(), 4);
+        assert_eq!(
+            version_rows(&path),
+            rows_before,
+            "no version rows for an unchanged org"
+        );
+        raw_sql(&path, "PRAGMA wal_checkpoint(TRUNCATE)");
+        let size_after = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+        assert!(
+            size_after - size_before <= 16 * 1024,
+            "grew by {} bytes",
+            size_after - size_before
+        );
+        assert_eq!(state_at(&store, second.id), s);
+        assert_eq!(
+            raw_count(&path, "SELECT count(*) FROM runs WHERE status = 'ok'"),
+            2
+        );
+    }
+
+    #[test]
+    fn older_snapshots_read_back_exactly_after_later_changes() {
+        let dir = tmp();
+        let path = dir.path().join("h.db");
+        let mut store = open(&path);
+        let s1 = sample_state();
+
+        // Snapshot 2: a user changes email, one is disabled, one leaves, a
+        // membership flips admin, a grant changes level, an app vanishes,
+        // workflows are not collected this time.
+        let mut s2 = s1.clone();
+        s2.users[0].email = "ada@new.example.com".into();
+        s2.users[2].active = false;
+        s2.users.remove(1);
+        s2.memberships.retain(|m| m.user_id.0 != "u2");
+        s2.memberships[0].is_group_admin = true;
+        s2.grants[0].level = AccessLevel::Own;
+        s2.apps.remove(1);
+        s2.workflows.clear();
+        s2.not_collected.insert(
+            EntityKind::Workflows,
+            "403: scope workflows:read missing".into(),
+        );
+        s2.normalize();
+
+        // Snapshot 3: the user comes back, workflows are collected again.
+        let mut s3 = s2.clone();
+        s3.users.push(user("u2", "bob@example.com", true));
+        s3.workflows = s1.workflows.clone();
+        s3.not_collected.remove(&EntityKind::Workflows);
+        s3.users[0].last_active = Some(t(5, 7));
+        s3.normalize();
+
+        let m1 = write(&mut store, "default", s1.clone(), 3);
+        let rows_after_1 = version_rows(&path);
+        let m2 = write(&mut store, "default", s2.clone(), 4);
+        let m3 = write(&mut store, "default", s3.clone(), 5);
+        assert_eq!(state_at(&store, m1.id), s1);
+        assert_eq!(state_at(&store, m2.id), s2);
+        assert_eq!(state_at(&store, m3.id), s3);
+        assert_eq!(m2.prev_sha256.as_deref(), Some(m1.sha256.as_str()));
+        assert_eq!(m3.prev_sha256.as_deref(), Some(m2.sha256.as_str()));
+        // Only changes were written in snapshot 2: users u1 (email) and u3
+        // (disabled), the (1, u1) membership flip, the grant's new level;
+        // removals only close versions.
+        let new_in_2 = VERSION_TABLES
+            .iter()
+            .map(|t| {
+                raw_count(
+                    &path,
+                    &format!("SELECT count(*) FROM {t} WHERE valid_from = {}", m2.id),
+                )
+            })
+            .sum::<i64>();
+        assert_eq!(new_in_2, 4);
+        assert!(version_rows(&path) < rows_after_1 * 2);
+    }
+
+    #[test]
+    fn a_failure_mid_transaction_leaves_the_history_unchanged() {
+        let dir = tmp();
+        let path = dir.path().join("h.db");
+        let mut store = open(&path);
+        let s1 = sample_state();
+        let m1 = write(&mut store, "default", s1.clone(), 3);
+        raw_sql(&path, "PRAGMA wal_checkpoint(TRUNCATE)");
+        let bytes_before = std::fs::read(&path).unwrap_or_default();
+
+        // Make the memberships step fail after the snapshot row, users and
+        // groups were already written in the transaction.
+        raw_sql(
+            &path,
+            "CREATE TRIGGER boom BEFORE INSERT ON memberships BEGIN SELECT RAISE(ABORT, 'disk on fire'); END;",
+        );
+        let mut s2 = s1.clone();
+        s2.users[0].email = "changed@example.com".into();
+        s2.memberships.push(member(2, "u2", false));
+        s2.normalize();
+        let err = store.write_snapshot("default", &collected(s2, 4));
+        assert!(
+            matches!(err, Err(crate::store::StoreError::Sqlite { .. })),
+            "{err:?}"
+        );
+        raw_sql(&path, "DROP TRIGGER boom; PRAGMA wal_checkpoint(TRUNCATE);");
+
+        assert_eq!(
+            std::fs::read(&path).unwrap_or_default().len(),
+            bytes_before.len()
+        );
+        assert_eq!(raw_count(&path, "SELECT count(*) FROM snapshots"), 1);
+        assert_eq!(raw_count(&path, "SELECT count(*) FROM runs"), 1);
+        assert_eq!(
+            raw_count(
+                &path,
+                "SELECT count(*) FROM users WHERE valid_to IS NOT NULL"
+            ),
+            0,
+            "no version was closed"
+        );
+        assert_eq!(state_at(&store, m1.id), s1);
+        let report = store.verify().ok();
+        assert!(report.is_some_and(|r| r.is_ok()));
+    }
+
+    #[test]
+    fn duplicate_keys_are_refused_before_anything_is_written() {
+        let dir = tmp();
+        let path = dir.path().join("h.db");
+        let mut store = open(&path);
+        let mut s = sample_state();
+        s.memberships.push(member(1, "u1", true)); // (1,u1) twice, differing flag
+        s.normalize();
+        let err = store.write_snapshot("default", &collected(s, 3));
+        assert!(
+            matches!(
+                err,
+                Err(crate::store::StoreError::DuplicateRecord {
+                    kind: "memberships",
+                    ..
+                })
+            ),
+            "{err:?}"
+        );
+        assert_eq!(raw_count(&path, "SELECT count(*) FROM snapshots"), 0);
+    }
+
+    #[test]
+    fn failed_runs_are_logged_without_a_snapshot() {
+        let dir = tmp();
+        let mut store = open(&dir.path().join("h.db"));
+        let r = store.log_failed_run(
+            "acme",
+            "https://acme.retool.com/api/v2",
+            t(3, 0),
+            t(3, 5),
+            "401 Unauthorized: check RETOOL_TOKEN",
+        );
+        assert!(r.is_ok(), "{r:?}");
+        let runs = store.runs(Some("acme")).unwrap_or_default();
+        assert_eq!(runs.len(), 1);
+        assert_eq!(runs[0].status, "failed");
+        assert_eq!(runs[0].snapshot_id, None);
+        assert_eq!(
+            runs[0].error.as_deref(),
+            Some("401 Unauthorized: check RETOOL_TOKEN")
+        );
+        assert_eq!(runs[0].finished_at, t(3, 5));
+        assert!(store.snapshots(Some("acme")).is_ok_and(|s| s.is_empty()));
+        assert_eq!(store.orgs().ok(), Some(vec!["acme".to_string()]));
+    }
+
+    #[test]
+    fn orgs_in_one_file_keep_separate_states_and_chains() {
+        let dir = tmp();
+        let mut store = open(&dir.path().join("h.db"));
+        let a = sample_state();
+        let mut b = sample_state();
+        b.users.truncate(1);
+        b.users[0].email = "other@b.example".into();
+        let a1 = write(&mut store, "acme", a.clone(), 3);
+        let b1 = write(&mut store, "beta", b.clone(), 3);
+        let a2 = write(&mut store, "acme", a.clone(), 4);
+        let b2 = write(&mut store, "beta", b.clone(), 4);
+        assert_eq!(b1.prev_sha256, None, "beta starts its own chain");
+        assert_eq!(a2.prev_sha256.as_deref(), Some(a1.sha256.as_str()));
+        assert_eq!(b2.prev_sha256.as_deref(), Some(b1.sha256.as_str()));
+        assert_eq!(state_at(&store, a2.id), a);
+        assert_eq!(state_at(&store, b2.id), b);
+        assert_eq!(store.orgs().ok(), Some(vec!["acme".into(), "beta".into()]));
+        let ids: Vec<i64> = store
+            .snapshots(Some("beta"))
+            .unwrap_or_default()
+            .iter()
+            .map(|m| m.id)
+            .collect();
+        assert_eq!(ids, vec![b1.id, b2.id]);
+        assert!(store.verify().is_ok_and(|r| r.is_ok() && r.checked == 4));
+    }
+
+    /// A rough timing figure: `cargo test --lib store::write::tests::timing -- --ignored --nocapture`.
+    #[test]
+    #[ignore]
+    fn timing_50k_users() {
+        use std::time::Instant;
+        let dir = tmp();
+        let path = dir.path().join("h.db");
+        let mut store = open(&path);
+        let mut s = OrgState::default();
+        for g in 0..50 {
+            s.groups.push(group(g, &format!("group {g}")));
+        }
+        for i in 0..50_000 {
+            let id = format!("user-{i:06}-3f2a9c1e-8d4b-4c55-a1f0");
+            let mut u = user(&id, &format!("person{i}@example.com"), i % 20 != 0);
+            u.last_active = Some(t(1, i64::from(i) * 1_000_003));
+            u.raw = format!(
+                r#"{{"id":"{id}","email":"person{i}@example.com","first_name":"Person","last_name":"Number {i}","active":true,"is_admin":false,"user_type":"default","two_factor_auth_enabled":false,"last_active":"2026-11-01T02:00:00Z","created_at":"2025-01-01T00:00:00Z","metadata":{{}}}}"#
+            );
+            s.users.push(u);
+            for k in 0..5 {
+                s.memberships
+                    .push(member((i64::from(i) * 7 + k * 11) % 50, &id, k == 0));
+            }
+        }
+        s.normalize();
+        s.memberships
+            .dedup_by(|a, b| a.group_id == b.group_id && a.user_id == b.user_id);
+        let rows = s.users.len() + s.memberships.len();
+
+        let th = Instant::now();
+        let c = collected(s.clone(), 3);
+        let _ = crate::store::content_hash(None, &c.info, &c.state);
+        eprintln!("content_hash alone {:?}", th.elapsed());
+
+        let t0 = Instant::now();
+        let m1 = write(&mut store, "default", s.clone(), 3);
+        let first = t0.elapsed();
+        raw_sql(&path, "PRAGMA wal_checkpoint(TRUNCATE)");
+        let size1 = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+        let t1 = Instant::now();
+        write(&mut store, "default", s.clone(), 4);
+        let unchanged = t1.elapsed();
+        raw_sql(&path, "PRAGMA wal_checkpoint(TRUNCATE)");
+        let size2 = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+        let t2 = Instant::now();
+        let back = state_at(&store, m1.id);
+        let read = t2.elapsed();
+        assert_eq!(back, s);
+        let t3 = Instant::now();
+        let report = store.verify();
+        let verify = t3.elapsed();
+        assert!(report.is_ok_and(|r| r.is_ok()));
+
+        // Baseline: a bare bulk insert of the same rows into index-free tables.
+        let bare = dir.path().join("bare.db");
+        let t4 = Instant::now();
+        if let Ok(mut conn) = rusqlite::Connection::open(&bare) {
+            let _ = conn.execute_batch(
+                "PRAGMA journal_mode=WAL; CREATE TABLE u (org, user_id, legacy_id, email, first_name, last_name, active, is_admin, user_type, two_factor_enabled, created_at, last_active, raw, valid_from); CREATE TABLE m (org, group_id, user_id, is_group_admin, valid_from);",
+            );
+            if let Ok(tx) = conn.transaction() {
+                {
+                    let mut iu = tx.prepare(
+                        "INSERT INTO u VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)",
+                    );
+                    let mut im = tx.prepare("INSERT INTO m VALUES (?1,?2,?3,?4,?5)");
+                    if let (Ok(iu), Ok(im)) = (&mut iu, &mut im) {
+                        for u in &s.users {
+                            let _ = iu.execute(rusqlite::params![
+                                "default",
+                                u.id.0,
+                                u.legacy_id,
+                                u.email,
+                                u.first_name,
+                                u.last_name,
+                                u.active,
+                                u.is_admin,
+                                u.user_type,
+                                u.two_factor_enabled,
+                                u.created_at.map(|t| super::time_text(&t)),
+                                u.last_active.map(|t| super::time_text(&t)),
+                                u.raw,
+                                1
+                            ]);
+                        }
+                        for m in &s.memberships {
+                            let _ = im.execute(rusqlite::params![
+                                "default",
+                                m.group_id.0,
+                                m.user_id.0,
+                                m.is_group_admin,
+                                1
+                            ]);
+                        }
+                    }
+                }
+                let _ = tx.commit();
+            }
+        }
+        let bare_time = t4.elapsed();
+        eprintln!(
+            "{rows} rows: first snapshot {first:?} (bare bulk insert {bare_time:?}), unchanged snapshot {unchanged:?} (+{} bytes), state_at {read:?}, verify of 2 snapshots {verify:?}, file {size1} bytes",
+            size2.saturating_sub(size1)
+        );
+    }
+}
