@@ -78,6 +78,8 @@ impl ClientConfig {
 /// A listing's records and what the API said about them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Listed<T> {
+    /// The endpoint read (method and path template, for example `GET /users`).
+    pub endpoint: String,
     pub items: Vec<T>,
     /// The API's `total_count` (v2) or `total` (v1), when it reports one.
     pub reported_total: Option<u64>,
@@ -254,6 +256,7 @@ impl Client {
         memberships.dedup_by(|a, b| a.group_id == b.group_id && a.user_id == b.user_id);
         Ok((
             Listed {
+                endpoint: listed.endpoint,
                 items: groups,
                 reported_total: listed.reported_total,
                 received: listed.received,
@@ -394,6 +397,7 @@ impl Client {
             s.duplicates_dropped += duplicates;
         });
         Ok(Listed {
+            endpoint: ENDPOINT.to_string(),
             items,
             reported_total: env.total_count,
             received,
@@ -514,6 +518,7 @@ impl Client {
         }
         let received = items.len() as u64;
         Ok(Listed {
+            endpoint,
             items,
             reported_total,
             received,
@@ -583,6 +588,7 @@ impl Client {
         }
         let received = items.len() as u64;
         Ok(Listed {
+            endpoint,
             items,
             reported_total,
             received,
