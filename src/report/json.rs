@@ -35,7 +35,10 @@ mod tests {
             Some(LONG_LEN)
         );
         assert_eq!(v["charts"][0]["kind"], "line");
-        assert_eq!(v["charts"][0]["series"][1]["values"][1], serde_json::Value::Null);
+        assert_eq!(
+            v["charts"][0]["series"][1]["values"][1],
+            serde_json::Value::Null
+        );
         assert_eq!(render_json(&report).unwrap(), bytes);
     }
 }

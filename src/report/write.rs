@@ -108,7 +108,9 @@ pub enum WriteError {
     #[error("could not write the XLSX workbook `{}`: {detail}", path.display())]
     Xlsx { path: PathBuf, detail: String },
     /// The HTML template failed to render (a bug in retool-audit: please report it).
-    #[error("could not render the HTML report: {detail}; this is a bug in retool-audit, please report it")]
+    #[error(
+        "could not render the HTML report: {detail}; this is a bug in retool-audit, please report it"
+    )]
     Template { detail: String },
 }
 
@@ -123,10 +125,7 @@ impl WriteError {
 
 /// A leading character that makes a spreadsheet treat text as a formula.
 fn starts_like_formula(s: &str) -> bool {
-    matches!(
-        s.chars().next(),
-        Some('=' | '+' | '-' | '@' | '\t' | '\r')
-    )
+    matches!(s.chars().next(), Some('=' | '+' | '-' | '@' | '\t' | '\r'))
 }
 
 /// Neutralizes spreadsheet formula injection in one text cell: text starting
@@ -305,9 +304,7 @@ pub fn write_report(
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::report::{
-        Cell, Chart, ChartKind, EvidenceItem, Report, Series, SummaryItem, Table,
-    };
+    use crate::report::{Cell, Chart, ChartKind, EvidenceItem, Report, Series, SummaryItem, Table};
     use chrono::{TimeZone, Utc};
 
     pub(crate) const LONG_LEN: usize = 40_000;
@@ -332,7 +329,9 @@ pub(crate) mod tests {
     }
 
     pub(crate) fn t0() -> chrono::DateTime<Utc> {
-        Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).single().unwrap_or_default()
+        Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0)
+            .single()
+            .unwrap_or_default()
     }
 
     /// A report with a hostile `users` table, a small `groups` table with a
@@ -519,7 +518,12 @@ pub(crate) mod tests {
         let pb = write_report(&report, b.path(), &[Format::Csv, Format::Json]).unwrap();
         assert_eq!(pa.len(), 4);
         for (x, y) in pa.iter().zip(&pb) {
-            assert_eq!(fs::read(x).unwrap(), fs::read(y).unwrap(), "{}", x.display());
+            assert_eq!(
+                fs::read(x).unwrap(),
+                fs::read(y).unwrap(),
+                "{}",
+                x.display()
+            );
         }
     }
 

@@ -604,7 +604,10 @@ mod tests {
         }
 
         let groups = xlsx.worksheet_range("groups").unwrap();
-        assert_eq!(groups.get_value((2, 1)), Some(&Data::String("'@admins".into())));
+        assert_eq!(
+            groups.get_value((2, 1)),
+            Some(&Data::String("'@admins".into()))
+        );
         let changes = xlsx.worksheet_range("changes").unwrap();
         assert_eq!(changes.height(), 1);
 
@@ -692,9 +695,18 @@ mod tests {
             range.rows().next().unwrap().iter().map(text).collect()
         };
         assert_eq!(header(&mut xlsx, "groups"), ["c0", "c1", "c2", "c3", "c4"]);
-        assert_eq!(header(&mut xlsx, "groups (2)"), ["c0", "c1", "c2", "c5", "c6"]);
-        assert_eq!(header(&mut xlsx, "groups (3)"), ["c0", "c1", "c2", "c7", "c8"]);
-        assert_eq!(header(&mut xlsx, "groups (4)"), ["c0", "c1", "c2", "c9", "c10"]);
+        assert_eq!(
+            header(&mut xlsx, "groups (2)"),
+            ["c0", "c1", "c2", "c5", "c6"]
+        );
+        assert_eq!(
+            header(&mut xlsx, "groups (3)"),
+            ["c0", "c1", "c2", "c7", "c8"]
+        );
+        assert_eq!(
+            header(&mut xlsx, "groups (4)"),
+            ["c0", "c1", "c2", "c9", "c10"]
+        );
         assert_eq!(header(&mut xlsx, "groups (5)"), ["c0", "c1", "c2", "c11"]);
         let last = xlsx.worksheet_range("groups (5)").unwrap();
         assert_eq!(last.get_value((1, 3)), Some(&Data::Float(11.0)));
@@ -710,7 +722,10 @@ mod tests {
         let first = names.claim(long, 1);
         assert_eq!(first.chars().count(), 31);
         let second = names.claim(long, 2);
-        assert!(second.ends_with(" (2)") && second.chars().count() == 31, "{second}");
+        assert!(
+            second.ends_with(" (2)") && second.chars().count() == 31,
+            "{second}"
+        );
         assert_eq!(names.claim("'quoted'", 1), "quoted");
         assert_eq!(names.claim("[]", 1), "Table");
         assert_eq!(names.claim("History", 1), "History_");
