@@ -77,7 +77,8 @@ struct TableView {
     description: String,
     notice: Option<String>,
     caps: Vec<String>,
-    total_rows: usize,
+    /// The table's row count, grouped by thousands.
+    total_rows: String,
     columns: Vec<String>,
     rows: Vec<Vec<CellView>>,
 }
@@ -265,7 +266,7 @@ fn table_view(table: &super::Table, id: String, limits: HtmlLimits) -> TableView
         description: table.description.clone(),
         notice: table.notice.clone(),
         caps,
-        total_rows: table.rows.len(),
+        total_rows: group_thousands(table.rows.len()),
         columns,
         rows,
     }

@@ -2,7 +2,15 @@
 //! trailing newline. Field order follows the report types and every collection is
 //! a `Vec`, so the same report always gives the same bytes.
 
+use std::io::Write;
+
 use super::Report;
+
+/// Streams the JSON of `report` (as [`render_json`]) to `out`.
+pub fn write_json<W: Write>(report: &Report, mut out: W) -> Result<(), serde_json::Error> {
+    serde_json::to_writer_pretty(&mut out, report)?;
+    out.write_all(b"\n").map_err(serde_json::Error::io)
+}
 
 /// The JSON bytes of `report`. Non-finite chart values (NaN, infinity) become
 /// `null`, as JSON has no spelling for them.
@@ -40,5 +48,8 @@ mod tests {
             serde_json::Value::Null
         );
         assert_eq!(render_json(&report).unwrap(), bytes);
+        let mut streamed = Vec::new();
+        write_json(&report, &mut streamed).unwrap();
+        assert_eq!(streamed, bytes);
     }
 }

@@ -282,12 +282,8 @@ pub fn write_report(
                 staged.push(stage_buffered(dest, |w| w.write_all(html.as_bytes()))?);
             }
             Format::Json => {
-                let bytes = super::json::render_json(report).map_err(|e| WriteError::Io {
-                    path: out_dir.join("report.json"),
-                    source: io::Error::other(e),
-                })?;
                 staged.push(stage_buffered(out_dir.join("report.json"), |w| {
-                    w.write_all(&bytes)
+                    super::json::write_json(report, w).map_err(io::Error::from)
                 })?);
             }
         }

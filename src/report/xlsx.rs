@@ -713,6 +713,25 @@ mod tests {
     }
 
     #[test]
+    fn values_excel_cannot_hold_exactly_are_written_as_text() {
+        let mut report = sample_report();
+        let old = chrono::DateTime::parse_from_rfc3339("1850-01-01T00:00:00Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+        report.tables[1].rows = vec![vec![Cell::Int(1_234_567_890_123_456_789), Cell::Time(old)]];
+        let mut xlsx = read_back(&report, Limits::EXCEL);
+        let groups = xlsx.worksheet_range("groups").unwrap();
+        assert_eq!(
+            groups.get_value((1, 0)),
+            Some(&Data::String("1234567890123456789".into()))
+        );
+        assert_eq!(
+            groups.get_value((1, 1)),
+            Some(&Data::String("1850-01-01T00:00:00Z".into()))
+        );
+    }
+
+    #[test]
     fn sheet_names_are_cleaned_shortened_and_unique() {
         let mut names = SheetNames::default();
         names.try_claim("Summary");
