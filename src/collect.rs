@@ -1,1 +1,366 @@
-//! placeholder
+//! Collection: one run of the Retool API into one complete, normalized
+//! [`OrgState`] plus the evidence of how it was obtained ([`CollectionInfo`]).
+//!
+//! Users and groups are mandatory; any error reading them fails the run. Every
+//! other endpoint that answers 403 (scope missing) or 404 (older version), or
+//! does not exist in the dialect, is recorded in [`OrgState::not_collected`] and
+//! the run goes on; any other error fails it. A list whose record count differs
+//! from the total the API reported fails the run ([`CollectError::Incomplete`]):
+//! there is never a silent partial result.
+//!
+//! Independent lists run concurrently; group grants (`listObjects` for every
+//! group × folder/app/resource) are all spawned at once and bounded by the
+//! client's concurrency, so their wall time is about requests / concurrency ×
+//! latency.
+//!
+//! Direct user grants cost one request per user and object type (3 × users).
+//! They are collected when [`CollectOptions::user_grants`] is set (the default)
+//! and the organization has at most [`CollectOptions::user_grants_max_users`]
+//! users (default [`DEFAULT_USER_GRANTS_MAX_USERS`]); otherwise grants are
+//! recorded as partially collected ("direct user grants not collected: …"), so
+//! reports say so instead of implying there are none.
+
+use std::collections::BTreeMap;
+
+use chrono::Utc;
+use thiserror::Error;
+use tokio::task::JoinSet;
+
+use crate::model::{
+    Collected, CollectionInfo, EntityKind, Grant, Group, ObjectType, OrgState, Subject, User,
+};
+use crate::retool::{ApiError, Client, Listed};
+
+/// Above this many users, direct user grants are skipped by default.
+pub const DEFAULT_USER_GRANTS_MAX_USERS: usize = 2_000;
+
+/// Object types whose grants `listObjects` reports.
+const GRANT_TYPES: [ObjectType; 3] = [ObjectType::Folder, ObjectType::App, ObjectType::Resource];
+
+/// At most this many dangling references are listed one per note line.
+const MAX_DANGLING_NOTES: usize = 50;
+
+/// What to collect beyond the mandatory records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CollectOptions {
+    /// Collect direct user grants (one `listObjects` per user and object type).
+    pub user_grants: bool,
+    /// Skip direct user grants (recording a partial collection) when the
+    /// organization has more users than this; `None` means no limit.
+    pub user_grants_max_users: Option<usize>,
+}
+
+impl Default for CollectOptions {
+    fn default() -> Self {
+        CollectOptions {
+            user_grants: true,
+            user_grants_max_users: Some(DEFAULT_USER_GRANTS_MAX_USERS),
+        }
+    }
+}
+
+/// Why a collection failed; nothing of a failed run may be stored.
+#[derive(Debug, Error)]
+pub enum CollectError {
+    #[error("collecting {stage} failed: {error}")]
+    Api { stage: EntityKind, error: ApiError },
+    #[error(
+        "{endpoint} returned {received} records but reported a total of {reported}; refusing an incomplete snapshot (retry later: the organization may have changed during collection)"
+    )]
+    Incomplete {
+        endpoint: String,
+        received: u64,
+        reported: u64,
+    },
+    #[error("collecting {stage} failed: a collection task stopped unexpectedly ({detail})")]
+    Task { stage: EntityKind, detail: String },
+}
+
+impl CollectError {
+    /// The API error behind this failure, if there is one.
+    pub fn api_error(&self) -> Option<&ApiError> {
+        match self {
+            CollectError::Api { error, .. } => Some(error),
+            _ => None,
+        }
+    }
+}
+
+/// A list that was read, or the reason it was not.
+type Optional<T> = Result<Listed<T>, String>;
+
+/// Grants of one kind of subject, or why they were not collected.
+type GrantsOutcome = Result<Vec<Grant>, String>;
+
+fn api(stage: EntityKind) -> impl FnOnce(ApiError) -> CollectError {
+    move |error| CollectError::Api { stage, error }
+}
+
+/// The listing, checked against its reported total.
+fn complete<T>(listed: Listed<T>) -> Result<Listed<T>, CollectError> {
+    match listed.shortfall() {
+        Some((received, reported)) => Err(CollectError::Incomplete {
+            endpoint: listed.endpoint,
+            received,
+            reported,
+        }),
+        None => Ok(listed),
+    }
+}
+
+/// An optional endpoint: a 403/404/unsupported answer becomes the reason it was
+/// not collected; any other error fails the run.
+fn optional<T>(
+    stage: EntityKind,
+    result: Result<Listed<T>, ApiError>,
+) -> Result<Optional<T>, CollectError> {
+    match result {
+        Ok(listed) => complete(listed).map(Ok),
+        Err(e) => match e.is_optional_skip() {
+            Some(reason) => {
+                tracing::info!(stage = stage.as_str(), %reason, "not collected");
+                Ok(Err(reason))
+            }
+            None => Err(CollectError::Api { stage, error: e }),
+        },
+    }
+}
+
+/// Runs one collection.
+pub async fn collect(client: &Client, options: &CollectOptions) -> Result<Collected, CollectError> {
+    let started_at = Utc::now();
+
+    let users_and_grants = async {
+        let users = complete(client.users().await.map_err(api(EntityKind::Users))?)?;
+        let user_grants = user_grants(client, options, &users.items).await?;
+        Ok::<_, CollectError>((users, user_grants))
+    };
+    let groups_and_grants = async {
+        let (groups, memberships) = client.groups().await.map_err(api(EntityKind::Groups))?;
+        let groups = complete(groups)?;
+        let grants = group_grants(client, &groups.items).await?;
+        Ok::<_, CollectError>((groups, memberships, grants))
+    };
+    let folders = async { optional(EntityKind::Folders, client.folders().await) };
+    let apps = async { optional(EntityKind::Apps, client.apps().await) };
+    let resources = async { optional(EntityKind::Resources, client.resources().await) };
+    let workflows = async { optional(EntityKind::Workflows, client.workflows().await) };
+    let invites = async { optional(EntityKind::UserInvites, client.user_invites().await) };
+    let tokens = async { optional(EntityKind::AccessTokens, client.access_tokens().await) };
+    let version = async { Ok::<_, CollectError>(client.server_version().await) };
+
+    let (
+        (users, user_grants),
+        (groups, memberships, group_grants),
+        folders,
+        apps,
+        resources,
+        workflows,
+        invites,
+        tokens,
+        version,
+    ) = tokio::try_join!(
+        users_and_grants,
+        groups_and_grants,
+        folders,
+        apps,
+        resources,
+        workflows,
+        invites,
+        tokens,
+        version
+    )?;
+
+    let mut state = OrgState::default();
+    let mut expected = BTreeMap::new();
+    let mut notes = Vec::new();
+
+    let mut take_total = |kind: EntityKind, reported: Option<u64>| {
+        if let Some(t) = reported {
+            expected.insert(kind, t);
+        }
+    };
+    take_total(EntityKind::Users, users.reported_total);
+    state.users = users.items;
+    take_total(EntityKind::Groups, groups.reported_total);
+    state.groups = groups.items;
+    state.memberships = memberships;
+
+    macro_rules! optional_kind {
+        ($kind:expr, $result:expr, $field:ident) => {
+            match $result {
+                Ok(listed) => {
+                    take_total($kind, listed.reported_total);
+                    state.$field = listed.items;
+                }
+                Err(reason) => {
+                    state.not_collected.insert($kind, reason);
+                }
+            }
+        };
+    }
+    optional_kind!(EntityKind::Folders, folders, folders);
+    optional_kind!(EntityKind::Apps, apps, apps);
+    optional_kind!(EntityKind::Resources, resources, resources);
+    optional_kind!(EntityKind::Workflows, workflows, workflows);
+    optional_kind!(EntityKind::UserInvites, invites, user_invites);
+    optional_kind!(EntityKind::AccessTokens, tokens, access_tokens);
+
+    match (group_grants, user_grants) {
+        (Err(reason), _) => {
+            state.not_collected.insert(EntityKind::Grants, reason);
+        }
+        (Ok(group), Ok(user)) => {
+            state.grants = group;
+            state.grants.extend(user);
+        }
+        (Ok(group), Err(reason)) => {
+            state.grants = group;
+            state.not_collected.insert(
+                EntityKind::Grants,
+                format!("partial: direct user grants not collected ({reason}); group grants are complete"),
+            );
+        }
+    }
+    state.grants.sort();
+    state.grants.dedup();
+
+    let api_version = match version {
+        Ok(v) => v,
+        Err(e) => {
+            notes.push(format!("Retool version unknown: {e}"));
+            None
+        }
+    };
+
+    state.normalize();
+
+    let endpoints = client.stats();
+    for e in &endpoints {
+        if e.duplicates_dropped > 0 {
+            notes.push(format!(
+                "{}: {} duplicate record(s) across pages dropped (deduplicated by id)",
+                e.endpoint, e.duplicates_dropped
+            ));
+        }
+    }
+    let dangling = state.dangling_references();
+    for d in dangling.iter().take(MAX_DANGLING_NOTES) {
+        notes.push(format!(
+            "dangling reference kept: {} {} refers to {} which was not returned",
+            d.kind, d.key, d.missing
+        ));
+    }
+    if dangling.len() > MAX_DANGLING_NOTES {
+        notes.push(format!(
+            "dangling reference kept: … and {} more (see the snapshot's dangling references)",
+            dangling.len() - MAX_DANGLING_NOTES
+        ));
+    }
+    notes.sort();
+
+    let info = CollectionInfo {
+        source_url: client.api_root().to_string(),
+        dialect: client.dialect(),
+        api_version,
+        started_at,
+        finished_at: Utc::now(),
+        endpoints,
+        expected_totals: expected,
+        notes,
+        tool_version: crate::VERSION.to_string(),
+    };
+    Ok(Collected { state, info })
+}
+
+/// Grants of every group on folders, apps and resources.
+async fn group_grants(client: &Client, groups: &[Group]) -> Result<GrantsOutcome, CollectError> {
+    let subjects = groups.iter().map(|g| Subject::Group(g.id)).collect();
+    subject_grants(client, subjects, |e| e.is_optional_skip()).await
+}
+
+/// Direct grants of every user, when the options and the org size allow it.
+async fn user_grants(
+    client: &Client,
+    options: &CollectOptions,
+    users: &[User],
+) -> Result<GrantsOutcome, CollectError> {
+    if client.dialect() == crate::model::Dialect::V1 {
+        return Ok(Err("not available in the v1 API".to_string()));
+    }
+    if !options.user_grants {
+        return Ok(Err("disabled for this run".to_string()));
+    }
+    if let Some(max) = options.user_grants_max_users {
+        if users.len() > max {
+            return Ok(Err(format!(
+                "{} users is more than the limit of {max} for per-user requests; raise the limit to collect them",
+                users.len()
+            )));
+        }
+    }
+    let subjects = users.iter().map(|u| Subject::User(u.id.clone())).collect();
+    subject_grants(client, subjects, |e| match e {
+        // Versions before 2.7 reject user subjects as a bad request.
+        ApiError::Server { status: 400, .. } => {
+            Some("this Retool version does not accept user subjects (400)".to_string())
+        }
+        other => other.is_optional_skip(),
+    })
+    .await
+}
+
+/// `listObjects` for every subject × object type, all spawned at once (the
+/// client bounds how many run); the first skippable error stops the rest.
+async fn subject_grants(
+    client: &Client,
+    subjects: Vec<Subject>,
+    skip: fn(&ApiError) -> Option<String>,
+) -> Result<GrantsOutcome, CollectError> {
+    let mut tasks = JoinSet::new();
+    for subject in subjects {
+        for object_type in GRANT_TYPES {
+            let client = client.clone();
+            let subject = subject.clone();
+            tasks.spawn(async move {
+                let result = client.grants(&subject, object_type).await;
+                (subject, object_type, result)
+            });
+        }
+    }
+    let mut grants = Vec::new();
+    while let Some(joined) = tasks.join_next().await {
+        let (subject, object_type, result) = joined.map_err(|e| CollectError::Task {
+            stage: EntityKind::Grants,
+            detail: e.to_string(),
+        })?;
+        match result {
+            Ok(listed) => {
+                if let Some((received, reported)) = listed.shortfall() {
+                    return Err(CollectError::Incomplete {
+                        endpoint: format!("{} ({subject}, {object_type})", listed.endpoint),
+                        received,
+                        reported,
+                    });
+                }
+                grants.extend(listed.items);
+            }
+            Err(e) => match skip(&e) {
+                Some(reason) => {
+                    tasks.abort_all();
+                    return Ok(Err(reason));
+                }
+                None => {
+                    return Err(CollectError::Api {
+                        stage: EntityKind::Grants,
+                        error: e,
+                    });
+                }
+            },
+        }
+    }
+    Ok(Ok(grants))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,1 +1,840 @@
-//! placeholder (being written)
+//! The HTML writer: one self-contained page (`templates/report.html`, askama)
+//! with inline CSS, inline SVG charts and one small inline script; it fetches
+//! nothing (a Content-Security-Policy forbids any network request).
+//!
+//! Layout: header (title, organization, snapshot, generation time), table of
+//! contents, summary cards (section `Headline`), table notices, findings (section
+//! `Findings`), other summary items, charts, one `<section>` per table, Evidence.
+//! Tables sort on a header click and filter through a text box when scripts run,
+//! and read as plain tables without scripts and when printed.
+//!
+//! Every text from the report is escaped by askama (`<>&"'`), in text and in
+//! attributes; nothing is marked safe. The charts are SVG elements of the
+//! template whose coordinates are numbers computed here, their labels escaped
+//! like any text. The script contains no data: it reads the DOM.
+//!
+//! Big tables would make an unusable page, so each table shows at most
+//! [`MAX_ROWS`] rows and [`MAX_COLUMNS`] columns, with a notice saying so; the
+//! CSV and XLSX files have everything.
+
+use askama::Template;
+
+use super::{Cell, Chart, ChartKind, EvidenceItem, Report, format_time};
+
+/// Rows shown per table.
+pub const MAX_ROWS: usize = 5_000;
+/// Columns shown per table (a wide `access_matrix` has one per group).
+pub const MAX_COLUMNS: usize = 60;
+/// Bars shown per stacked bar chart.
+const MAX_BARS: usize = 40;
+/// Points that get a marker with a tooltip in a line chart.
+const MAX_MARKED_POINTS: usize = 60;
+const PALETTE: [&str; 8] = [
+    "#2563eb", "#dc2626", "#16a34a", "#d97706", "#7c3aed", "#0891b2", "#db2777", "#4b5563",
+];
+
+/// Row and column caps, lowered in tests.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct HtmlLimits {
+    pub max_rows: usize,
+    pub max_columns: usize,
+}
+
+/// Renders `report` as one self-contained HTML page.
+pub fn render_html(report: &Report) -> Result<String, askama::Error> {
+    render_html_with(
+        report,
+        HtmlLimits {
+            max_rows: MAX_ROWS,
+            max_columns: MAX_COLUMNS,
+        },
+    )
+}
+
+struct SummaryView {
+    section: String,
+    label: String,
+    value: String,
+}
+
+struct NoticeView {
+    id: String,
+    title: String,
+    notice: String,
+}
+
+struct CellView {
+    text: String,
+    /// `n` number, `b` boolean, `t` time, `s` text, `e` empty: the script sorts
+    /// `n` cells numerically.
+    class: &'static str,
+}
+
+struct TableView {
+    id: String,
+    name: String,
+    title: String,
+    description: String,
+    notice: Option<String>,
+    caps: Vec<String>,
+    /// The table's row count, grouped by thousands.
+    total_rows: String,
+    columns: Vec<String>,
+    rows: Vec<Vec<CellView>>,
+}
+
+struct TextView {
+    x: String,
+    y: String,
+    anchor: &'static str,
+    label: String,
+    /// The full label, as a tooltip, when `label` was shortened.
+    full: Option<String>,
+}
+
+struct LineView {
+    x1: String,
+    y1: String,
+    x2: String,
+    y2: String,
+}
+
+struct PolylineView {
+    points: String,
+    color: &'static str,
+}
+
+struct MarkView {
+    x: String,
+    y: String,
+    color: &'static str,
+    tip: String,
+}
+
+struct RectView {
+    x: String,
+    y: String,
+    w: String,
+    h: String,
+    color: &'static str,
+    tip: String,
+}
+
+struct LegendView {
+    x: String,
+    y: String,
+    text_x: String,
+    text_y: String,
+    color: &'static str,
+    name: String,
+}
+
+struct ChartView {
+    id: String,
+    title: String,
+    width: String,
+    height: String,
+    axes: Vec<LineView>,
+    grid: Vec<LineView>,
+    labels: Vec<TextView>,
+    polylines: Vec<PolylineView>,
+    marks: Vec<MarkView>,
+    rects: Vec<RectView>,
+    legend: Vec<LegendView>,
+    note: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "report.html")]
+struct ReportPage<'a> {
+    title: &'a str,
+    org: &'a str,
+    snapshot_date: &'a str,
+    generated_at: String,
+    version: &'static str,
+    cards: Vec<SummaryView>,
+    findings: Vec<SummaryView>,
+    other_summary: Vec<SummaryView>,
+    notices: Vec<NoticeView>,
+    charts: Vec<ChartView>,
+    tables: Vec<TableView>,
+    evidence: &'a [EvidenceItem],
+}
+
+/// `12345` → `12 345`.
+fn group_thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(' ');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// An HTML id from untrusted text: `[A-Za-z0-9_-]` only, unique in `used`.
+fn unique_id(prefix: &str, name: &str, used: &mut Vec<String>) -> String {
+    let clean: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '_' | '-') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let base = format!("{prefix}{clean}");
+    let mut id = base.clone();
+    let mut n = 2;
+    while used.contains(&id) {
+        id = format!("{base}-{n}");
+        n += 1;
+    }
+    used.push(id.clone());
+    id
+}
+
+fn cell_view(cell: &Cell) -> CellView {
+    let class = match cell {
+        Cell::Empty => "e",
+        Cell::Text(_) => "s",
+        Cell::Int(_) => "n",
+        Cell::Bool(_) => "b",
+        Cell::Time(_) => "t",
+    };
+    CellView {
+        text: cell.to_plain(),
+        class,
+    }
+}
+
+fn summary_view(item: &super::SummaryItem) -> SummaryView {
+    SummaryView {
+        section: item.section.clone(),
+        label: item.label.clone(),
+        value: item.value.to_plain(),
+    }
+}
+
+fn table_view(table: &super::Table, id: String, limits: HtmlLimits) -> TableView {
+    let width = table
+        .rows
+        .iter()
+        .map(Vec::len)
+        .max()
+        .unwrap_or(0)
+        .max(table.columns.len());
+    let shown_cols = width.min(limits.max_columns);
+    let shown_rows = table.rows.len().min(limits.max_rows);
+    let mut caps = Vec::new();
+    if shown_rows < table.rows.len() {
+        caps.push(format!(
+            "Showing the first {} of {} rows; the CSV and XLSX files have all rows.",
+            group_thousands(shown_rows),
+            group_thousands(table.rows.len())
+        ));
+    }
+    if shown_cols < width {
+        caps.push(format!(
+            "Showing the first {} of {} columns; the CSV and XLSX files have all columns.",
+            group_thousands(shown_cols),
+            group_thousands(width)
+        ));
+    }
+    let columns = (0..shown_cols)
+        .map(|c| table.columns.get(c).cloned().unwrap_or_default())
+        .collect();
+    let rows = table.rows[..shown_rows]
+        .iter()
+        .map(|row| {
+            (0..shown_cols)
+                .map(|c| {
+                    row.get(c)
+                        .map(cell_view)
+                        .unwrap_or_else(|| cell_view(&Cell::Empty))
+                })
+                .collect()
+        })
+        .collect();
+    TableView {
+        id,
+        name: table.name.clone(),
+        title: table.title.clone(),
+        description: table.description.clone(),
+        notice: table.notice.clone(),
+        caps,
+        total_rows: group_thousands(table.rows.len()),
+        columns,
+        rows,
+    }
+}
+
+/// A coordinate with one decimal, no trailing `.0`.
+fn num(v: f64) -> String {
+    let r = (v * 10.0).round() / 10.0;
+    if r == r.trunc() {
+        format!("{r:.0}")
+    } else {
+        format!("{r:.1}")
+    }
+}
+
+/// A value label: integers plainly, others with up to two decimals.
+fn value_label(v: f64) -> String {
+    if v == v.trunc() && v.abs() < 1e15 {
+        format!("{v:.0}")
+    } else {
+        let s = format!("{v:.2}");
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    }
+}
+
+/// A "nice" tick step (1, 2 or 5 times a power of ten) for `range` in ~`ticks`.
+fn nice_step(range: f64, ticks: f64) -> f64 {
+    let raw = (range / ticks).max(f64::MIN_POSITIVE);
+    let mag = 10f64.powf(raw.log10().floor());
+    let norm = raw / mag;
+    let nice = if norm <= 1.0 {
+        1.0
+    } else if norm <= 2.0 {
+        2.0
+    } else if norm <= 5.0 {
+        5.0
+    } else {
+        10.0
+    };
+    nice * mag
+}
+
+/// Tick values covering `lo..=hi`.
+fn ticks(lo: f64, hi: f64) -> Vec<f64> {
+    let step = nice_step(hi - lo, 4.0);
+    let start = (lo / step).floor() * step;
+    let mut out = Vec::new();
+    let mut v = start;
+    while out.len() < 12 {
+        out.push(if v.abs() < step * 1e-9 { 0.0 } else { v });
+        if v >= hi - step * 1e-9 {
+            break;
+        }
+        v += step;
+    }
+    out
+}
+
+/// At most `max` characters of `s`, with `…` when cut.
+fn shorten(s: &str, max: usize) -> (String, Option<String>) {
+    if s.chars().count() <= max {
+        (s.to_string(), None)
+    } else {
+        let short: String = s.chars().take(max.saturating_sub(1)).collect();
+        (format!("{short}…"), Some(s.to_string()))
+    }
+}
+
+fn text(x: f64, y: f64, anchor: &'static str, label: &str, max_chars: usize) -> TextView {
+    let (label, full) = shorten(label, max_chars);
+    TextView {
+        x: num(x),
+        y: num(y),
+        anchor,
+        label,
+        full,
+    }
+}
+
+fn legend(chart: &Chart, left: f64, top: f64) -> Vec<LegendView> {
+    chart
+        .series
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let y = top + 18.0 * i as f64;
+            LegendView {
+                x: num(left),
+                y: num(y),
+                text_x: num(left + 16.0),
+                text_y: num(y + 10.0),
+                color: PALETTE[i % PALETTE.len()],
+                name: shorten(&s.name, 60).0,
+            }
+        })
+        .collect()
+}
+
+fn empty_chart(id: String, title: &str) -> ChartView {
+    ChartView {
+        id,
+        title: title.to_string(),
+        width: "640".into(),
+        height: "0".into(),
+        axes: vec![],
+        grid: vec![],
+        labels: vec![],
+        polylines: vec![],
+        marks: vec![],
+        rects: vec![],
+        legend: vec![],
+        note: Some("No data to chart.".into()),
+    }
+}
+
+fn line_chart(chart: &Chart, id: String) -> ChartView {
+    let n = chart.x_labels.len();
+    let finite: Vec<f64> = chart
+        .series
+        .iter()
+        .flat_map(|s| s.values.iter().take(n).copied())
+        .filter(|v| v.is_finite())
+        .collect();
+    if n == 0 || finite.is_empty() {
+        return empty_chart(id, &chart.title);
+    }
+    let (w, plot_h) = (640.0, 200.0);
+    let (left, right, top) = (64.0, 24.0, 12.0);
+    let lo = finite.iter().copied().fold(0.0f64, f64::min);
+    let mut hi = finite.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    if hi <= lo {
+        hi = lo + 1.0;
+    }
+    let ticks = ticks(lo, hi);
+    let y_lo = ticks.first().copied().unwrap_or(lo).min(lo);
+    let y_hi = ticks.last().copied().unwrap_or(hi).max(hi);
+    let plot_w = w - left - right;
+    let bottom = top + plot_h;
+    let y_of = |v: f64| bottom - (v - y_lo) / (y_hi - y_lo) * plot_h;
+    let x_of = |i: usize| {
+        if n == 1 {
+            left + plot_w / 2.0
+        } else {
+            left + plot_w * i as f64 / (n - 1) as f64
+        }
+    };
+    let mut grid = Vec::new();
+    let mut labels = Vec::new();
+    for t in &ticks {
+        let y = y_of(*t);
+        grid.push(LineView {
+            x1: num(left),
+            y1: num(y),
+            x2: num(w - right),
+            y2: num(y),
+        });
+        labels.push(text(left - 6.0, y + 4.0, "end", &value_label(*t), 12));
+    }
+    let every = n.div_ceil(8).max(1);
+    for (i, label) in chart.x_labels.iter().enumerate() {
+        if i % every == 0 || i == n - 1 {
+            labels.push(text(x_of(i), bottom + 16.0, "middle", label, 12));
+        }
+    }
+    let mut polylines = Vec::new();
+    let mut marks = Vec::new();
+    for (si, series) in chart.series.iter().enumerate() {
+        let color = PALETTE[si % PALETTE.len()];
+        let mut run: Vec<String> = Vec::new();
+        for (i, v) in series.values.iter().take(n).enumerate() {
+            if v.is_finite() {
+                run.push(format!("{},{}", num(x_of(i)), num(y_of(*v))));
+                if n <= MAX_MARKED_POINTS {
+                    marks.push(MarkView {
+                        x: num(x_of(i)),
+                        y: num(y_of(*v)),
+                        color,
+                        tip: format!(
+                            "{} — {}: {}",
+                            series.name,
+                            chart.x_labels[i],
+                            value_label(*v)
+                        ),
+                    });
+                }
+            } else if !run.is_empty() {
+                polylines.push(PolylineView {
+                    points: run.join(" "),
+                    color,
+                });
+                run.clear();
+            }
+        }
+        if !run.is_empty() {
+            polylines.push(PolylineView {
+                points: run.join(" "),
+                color,
+            });
+        }
+    }
+    let legend_top = bottom + 30.0;
+    let legend = legend(chart, left, legend_top);
+    let height = legend_top + 18.0 * chart.series.len() as f64 + 4.0;
+    ChartView {
+        id,
+        title: chart.title.clone(),
+        width: num(w),
+        height: num(height),
+        axes: vec![
+            LineView {
+                x1: num(left),
+                y1: num(top),
+                x2: num(left),
+                y2: num(bottom),
+            },
+            LineView {
+                x1: num(left),
+                y1: num(y_of(0.0f64.clamp(y_lo, y_hi))),
+                x2: num(w - right),
+                y2: num(y_of(0.0f64.clamp(y_lo, y_hi))),
+            },
+        ],
+        grid,
+        labels,
+        polylines,
+        marks,
+        rects: vec![],
+        legend,
+        note: None,
+    }
+}
+
+fn stacked_bar_chart(chart: &Chart, id: String) -> ChartView {
+    let n = chart.x_labels.len().min(MAX_BARS);
+    let value = |s: &super::Series, i: usize| {
+        s.values
+            .get(i)
+            .copied()
+            .filter(|v| v.is_finite() && *v > 0.0)
+            .unwrap_or(0.0)
+    };
+    let totals: Vec<f64> = (0..n)
+        .map(|i| chart.series.iter().map(|s| value(s, i)).sum())
+        .collect();
+    let max_total = totals.iter().copied().fold(0.0f64, f64::max);
+    if n == 0 || chart.series.is_empty() {
+        return empty_chart(id, &chart.title);
+    }
+    let (w, left, right, top, bar_h, gap) = (640.0, 170.0, 24.0, 8.0, 16.0, 6.0);
+    let plot_w = w - left - right;
+    let ticks = ticks(0.0, max_total.max(1.0));
+    let x_hi = ticks.last().copied().unwrap_or(1.0).max(max_total).max(1.0);
+    let x_of = |v: f64| left + v / x_hi * plot_w;
+    let bottom = top + (bar_h + gap) * n as f64;
+    let mut grid = Vec::new();
+    let mut labels = Vec::new();
+    for t in &ticks {
+        grid.push(LineView {
+            x1: num(x_of(*t)),
+            y1: num(top),
+            x2: num(x_of(*t)),
+            y2: num(bottom),
+        });
+        labels.push(text(
+            x_of(*t),
+            bottom + 14.0,
+            "middle",
+            &value_label(*t),
+            12,
+        ));
+    }
+    let mut rects = Vec::new();
+    for i in 0..n {
+        let y = top + (bar_h + gap) * i as f64 + gap / 2.0;
+        labels.push(text(
+            left - 6.0,
+            y + bar_h - 4.0,
+            "end",
+            &chart.x_labels[i],
+            24,
+        ));
+        let mut cum = 0.0;
+        for (si, s) in chart.series.iter().enumerate() {
+            let v = value(s, i);
+            if v > 0.0 {
+                rects.push(RectView {
+                    x: num(x_of(cum)),
+                    y: num(y),
+                    w: num(x_of(cum + v) - x_of(cum)),
+                    h: num(bar_h),
+                    color: PALETTE[si % PALETTE.len()],
+                    tip: format!("{} — {}: {}", chart.x_labels[i], s.name, value_label(v)),
+                });
+                cum += v;
+            }
+        }
+    }
+    let legend_top = bottom + 28.0;
+    let legend = legend(chart, left, legend_top);
+    let height = legend_top + 18.0 * chart.series.len() as f64 + 4.0;
+    let note = (chart.x_labels.len() > n).then(|| {
+        format!(
+            "Showing the first {} of {} bars.",
+            n,
+            group_thousands(chart.x_labels.len())
+        )
+    });
+    ChartView {
+        id,
+        title: chart.title.clone(),
+        width: num(w),
+        height: num(height),
+        axes: vec![LineView {
+            x1: num(left),
+            y1: num(top),
+            x2: num(left),
+            y2: num(bottom),
+        }],
+        grid,
+        labels,
+        polylines: vec![],
+        marks: vec![],
+        rects,
+        legend,
+        note,
+    }
+}
+
+pub(crate) fn render_html_with(
+    report: &Report,
+    limits: HtmlLimits,
+) -> Result<String, askama::Error> {
+    let mut ids = vec![
+        "summary".to_string(),
+        "charts".to_string(),
+        "evidence".to_string(),
+    ];
+    let tables: Vec<TableView> = report
+        .tables
+        .iter()
+        .map(|t| {
+            let id = unique_id("t-", &t.name, &mut ids);
+            table_view(t, id, limits)
+        })
+        .collect();
+    let notices = tables
+        .iter()
+        .filter_map(|t| {
+            t.notice.as_ref().map(|n| NoticeView {
+                id: t.id.clone(),
+                title: t.title.clone(),
+                notice: n.clone(),
+            })
+        })
+        .collect();
+    let charts = report
+        .charts
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let id = format!("chart-{}", i + 1);
+            match c.kind {
+                ChartKind::Line => line_chart(c, id),
+                ChartKind::StackedBar => stacked_bar_chart(c, id),
+            }
+        })
+        .collect();
+    let by_section = |section: &str| -> Vec<SummaryView> {
+        report
+            .summary
+            .iter()
+            .filter(|i| i.section == section)
+            .map(summary_view)
+            .collect()
+    };
+    let page = ReportPage {
+        title: &report.title,
+        org: &report.org,
+        snapshot_date: &report.snapshot_date,
+        generated_at: format_time(&report.generated_at),
+        version: crate::VERSION,
+        cards: by_section("Headline"),
+        findings: by_section("Findings"),
+        other_summary: report
+            .summary
+            .iter()
+            .filter(|i| i.section != "Headline" && i.section != "Findings")
+            .map(summary_view)
+            .collect(),
+        notices,
+        charts,
+        tables,
+        evidence: &report.evidence,
+    };
+    page.render()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::write::tests::{hostile_texts, sample_report};
+    use scraper::{Html, Selector};
+
+    fn sel(s: &str) -> Selector {
+        Selector::parse(s).unwrap()
+    }
+
+    fn render(report: &Report) -> Html {
+        Html::parse_document(&render_html(report).unwrap())
+    }
+
+    #[test]
+    fn hostile_text_is_text_and_only_our_script_runs() {
+        let report = sample_report();
+        let html = render_html(&report).unwrap();
+        let doc = Html::parse_document(&html);
+        assert_eq!(doc.select(&sel("script")).count(), 1);
+        let script: String = doc.select(&sel("script")).next().unwrap().text().collect();
+        assert!(!script.contains("alert"), "data leaked into the script");
+        // No element from the data: the hostile summary label is not an <img>.
+        assert_eq!(doc.select(&sel("img")).count(), 0);
+        assert_eq!(
+            doc.select(&sel("b")).count(),
+            0,
+            "title markup was not escaped"
+        );
+        let cells: Vec<String> = doc
+            .select(&sel("section#t-users tbody tr td:nth-child(2)"))
+            .map(|td| td.text().collect())
+            .collect();
+        let expected = hostile_texts();
+        assert_eq!(cells.len(), expected.len());
+        for (got, want) in cells.iter().zip(&expected) {
+            // HTML parsing turns CR LF and lone CR into LF, as browsers do.
+            assert_eq!(*got, want.replace("\r\n", "\n").replace('\r', "\n"));
+        }
+        let h1: String = doc.select(&sel("h1")).next().unwrap().text().collect();
+        assert_eq!(h1, "Access review <b>Q4</b>");
+        // The raw markup never appears unescaped in the page source.
+        assert!(!html.contains("<script>alert"));
+        assert!(!html.contains("<img"));
+        assert!(!html.contains("<b>Q4"));
+    }
+
+    #[test]
+    fn fetches_nothing_from_the_network() {
+        let doc = render(&sample_report());
+        for el in doc.select(&sel("[src], [href], [action], [srcset], [data]")) {
+            for attr in ["src", "href", "action", "srcset", "data"] {
+                if let Some(v) = el.value().attr(attr) {
+                    assert!(v.starts_with('#'), "external reference {attr}={v:?}");
+                }
+            }
+        }
+        for tag in ["link", "img", "iframe", "object", "embed", "base", "form"] {
+            assert_eq!(doc.select(&sel(tag)).count(), 0, "<{tag}> present");
+        }
+        let csp = doc
+            .select(&sel("meta[http-equiv=Content-Security-Policy]"))
+            .next()
+            .and_then(|m| m.value().attr("content"))
+            .unwrap_or_default()
+            .to_string();
+        assert!(csp.contains("default-src 'none'"), "{csp}");
+    }
+
+    #[test]
+    fn every_table_has_a_section_toc_entry_and_all_its_rows() {
+        let report = sample_report();
+        let doc = render(&report);
+        for table in &report.tables {
+            let id = format!("t-{}", table.name);
+            let rows = doc.select(&sel(&format!("section#{id} table tr"))).count();
+            assert_eq!(rows, 1 + table.rows.len(), "{id}");
+            let ths = doc.select(&sel(&format!("section#{id} thead th"))).count();
+            assert_eq!(ths, table.columns.len());
+            assert_eq!(
+                doc.select(&sel(&format!("nav a[href=\"#{id}\"]"))).count(),
+                1
+            );
+            assert_eq!(
+                doc.select(&sel(&format!("section#{id} input.filter")))
+                    .count(),
+                1
+            );
+        }
+        let notices: Vec<String> = doc
+            .select(&sel("section#t-groups .notice"))
+            .map(|n| n.text().collect())
+            .collect();
+        assert_eq!(
+            notices,
+            vec!["Notice: grants not collected: <scope> missing"]
+        );
+        assert_eq!(doc.select(&sel("#summary .notices li")).count(), 2);
+        let cards = doc.select(&sel(".card")).count();
+        assert_eq!(cards, 2);
+        assert_eq!(doc.select(&sel("section#evidence tbody tr")).count(), 1);
+    }
+
+    #[test]
+    fn charts_are_inline_svg_with_escaped_labels() {
+        let doc = render(&sample_report());
+        let svgs: Vec<_> = doc.select(&sel("svg")).collect();
+        assert_eq!(svgs.len(), 2);
+        let line_text: String = svgs[0].text().collect();
+        assert!(line_text.contains("Users <over> time"));
+        assert!(line_text.contains("<x>"));
+        assert!(line_text.contains("active \"users\""));
+        // The NaN splits the admins line in two single points: 3 polylines.
+        assert_eq!(svgs[0].select(&sel("polyline")).count(), 3);
+        for p in svgs[0].select(&sel("polyline")) {
+            let points = p.value().attr("points").unwrap_or_default();
+            assert!(
+                points
+                    .chars()
+                    .all(|c| c.is_ascii_digit() || matches!(c, '.' | ',' | ' ' | '-')),
+                "{points}"
+            );
+        }
+        // Two bars: own 3 + use 5, own 1 (a negative value draws nothing).
+        assert_eq!(svgs[1].select(&sel("rect.bar")).count(), 3);
+        assert!(svgs[1].text().collect::<String>().contains("<script>"));
+        assert_eq!(svgs[1].select(&sel("script")).count(), 0);
+    }
+
+    #[test]
+    fn big_tables_are_capped_with_a_notice() {
+        let mut report = sample_report();
+        let t = &mut report.tables[1];
+        t.columns = (0..8).map(|c| format!("c{c}")).collect();
+        t.rows = (0..30)
+            .map(|r| (0..8).map(|c| Cell::Int(r * 10 + c)).collect())
+            .collect();
+        let html = render_html_with(
+            &report,
+            HtmlLimits {
+                max_rows: 10,
+                max_columns: 5,
+            },
+        )
+        .unwrap();
+        let doc = Html::parse_document(&html);
+        assert_eq!(doc.select(&sel("section#t-groups tbody tr")).count(), 10);
+        assert_eq!(doc.select(&sel("section#t-groups thead th")).count(), 5);
+        let caps: Vec<String> = doc
+            .select(&sel("section#t-groups .cap"))
+            .map(|c| c.text().collect())
+            .collect();
+        assert_eq!(
+            caps,
+            vec![
+                "Showing the first 10 of 30 rows; the CSV and XLSX files have all rows.",
+                "Showing the first 5 of 8 columns; the CSV and XLSX files have all columns.",
+            ]
+        );
+    }
+
+    #[test]
+    fn helpers_format_numbers_for_people() {
+        assert_eq!(group_thousands(250_000), "250 000");
+        assert_eq!(group_thousands(5_000), "5 000");
+        assert_eq!(group_thousands(12), "12");
+        assert_eq!(value_label(2.5), "2.5");
+        assert_eq!(value_label(3.0), "3");
+        assert_eq!(ticks(0.0, 12.0), vec![0.0, 5.0, 10.0, 15.0]);
+        let mut used = vec!["summary".to_string()];
+        assert_eq!(unique_id("t-", "a b<c>", &mut used), "t-a_b_c_");
+        assert_eq!(unique_id("t-", "a b<c>", &mut used), "t-a_b_c_-2");
+    }
+}

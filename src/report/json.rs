@@ -1,1 +1,55 @@
-//! placeholder (being written)
+//! The JSON writer: the whole [`Report`] as pretty-printed `serde_json`, with a
+//! trailing newline. Field order follows the report types and every collection is
+//! a `Vec`, so the same report always gives the same bytes.
+
+use std::io::Write;
+
+use super::Report;
+
+/// Streams the JSON of `report` (as [`render_json`]) to `out`.
+pub fn write_json<W: Write>(report: &Report, mut out: W) -> Result<(), serde_json::Error> {
+    serde_json::to_writer_pretty(&mut out, report)?;
+    out.write_all(b"\n").map_err(serde_json::Error::io)
+}
+
+/// The JSON bytes of `report`. Non-finite chart values (NaN, infinity) become
+/// `null`, as JSON has no spelling for them.
+pub fn render_json(report: &Report) -> Result<Vec<u8>, serde_json::Error> {
+    let mut bytes = serde_json::to_vec_pretty(report)?;
+    bytes.push(b'\n');
+    Ok(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::write::tests::{LONG_LEN, sample_report};
+
+    #[test]
+    fn round_trips_as_json_with_typed_cells() {
+        let report = sample_report();
+        let bytes = render_json(&report).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(v["org"], "acme <corp>");
+        assert_eq!(v["generated_at"], "2026-11-23T09:00:00Z");
+        let users = &v["tables"][0];
+        assert_eq!(users["name"], "users");
+        assert_eq!(users["rows"][0][1], "<script>alert(1)</script>");
+        assert_eq!(users["rows"][0][2], -5);
+        assert_eq!(users["rows"][0][3], true);
+        assert_eq!(users["rows"][0][5], serde_json::Value::Null);
+        assert_eq!(
+            users["rows"][12][1].as_str().map(|s| s.chars().count()),
+            Some(LONG_LEN)
+        );
+        assert_eq!(v["charts"][0]["kind"], "line");
+        assert_eq!(
+            v["charts"][0]["series"][1]["values"][1],
+            serde_json::Value::Null
+        );
+        assert_eq!(render_json(&report).unwrap(), bytes);
+        let mut streamed = Vec::new();
+        write_json(&report, &mut streamed).unwrap();
+        assert_eq!(streamed, bytes);
+    }
+}

@@ -1,1 +1,581 @@
-//! placeholder (being written)
+//! Writes a [`Report`] to a directory in any set of formats, atomically: every
+//! file is rendered into a temporary file beside its destination and renamed into
+//! place only once every requested format rendered completely. Also owns the
+//! output format list (`--format csv,xlsx`) and formula-injection neutralizing.
+//!
+//! Layout of `DIR`:
+//! - CSV: `DIR/csv/<table>.csv`, one file a table;
+//! - XLSX: `DIR/<file_stem>.xlsx`;
+//! - HTML: `DIR/<file_stem>.html`;
+//! - JSON: `DIR/report.json`.
+//!
+//! Directories this creates are `0700` and files `0600` on unix: reports list who
+//! can reach what, which is sensitive.
+
+use std::borrow::Cow;
+use std::collections::HashSet;
+use std::fmt;
+use std::fs::{self, File};
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use tempfile::NamedTempFile;
+
+use super::Report;
+
+/// One output format of `report`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Format {
+    Csv,
+    Xlsx,
+    Html,
+    Json,
+}
+
+impl Format {
+    pub const ALL: [Format; 4] = [Format::Csv, Format::Xlsx, Format::Html, Format::Json];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::Xlsx => "xlsx",
+            Format::Html => "html",
+            Format::Json => "json",
+        }
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Format {
+    type Err = String;
+
+    /// Parses `csv`, `xlsx`, `html` or `json` (case-insensitive, surrounding
+    /// blanks ignored).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let word = s.trim();
+        Format::ALL
+            .into_iter()
+            .find(|f| f.as_str().eq_ignore_ascii_case(word))
+            .ok_or_else(|| {
+                format!("unknown report format `{word}`: expected one of csv, xlsx, html, json")
+            })
+    }
+}
+
+/// Parses a comma-separated format list such as `csv,xlsx,html`, keeping the
+/// first occurrence of each format. An empty list or an unknown word is an error
+/// that names the word.
+pub fn parse_formats(s: &str) -> Result<Vec<Format>, String> {
+    let mut formats = Vec::new();
+    for word in s.split(',') {
+        if word.trim().is_empty() {
+            continue;
+        }
+        let format: Format = word.parse()?;
+        if !formats.contains(&format) {
+            formats.push(format);
+        }
+    }
+    if formats.is_empty() {
+        return Err(format!(
+            "no report format in `{}`: expected a comma-separated list of csv, xlsx, html, json",
+            s.trim()
+        ));
+    }
+    Ok(formats)
+}
+
+/// Why a report could not be written. Nothing is left half-written in any case.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    /// Creating, writing or renaming a file or directory failed.
+    #[error(
+        "could not write `{}`: {source}; check that the output directory is a directory you can write to (and that the disk is not full)",
+        path.display()
+    )]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    /// The XLSX workbook could not be assembled or saved.
+    #[error("could not write the XLSX workbook `{}`: {detail}", path.display())]
+    Xlsx { path: PathBuf, detail: String },
+    /// The HTML template failed to render (a bug in retool-audit: please report it).
+    #[error(
+        "could not render the HTML report: {detail}; this is a bug in retool-audit, please report it"
+    )]
+    Template { detail: String },
+}
+
+impl WriteError {
+    pub(crate) fn io(path: &Path, source: io::Error) -> WriteError {
+        WriteError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}
+
+/// A leading character that makes a spreadsheet treat text as a formula.
+fn starts_like_formula(s: &str) -> bool {
+    matches!(s.chars().next(), Some('=' | '+' | '-' | '@' | '\t' | '\r'))
+}
+
+/// Neutralizes spreadsheet formula injection in one text cell: text starting
+/// with `=`, `+`, `-`, `@`, tab or carriage return gets a leading `'`, so Excel,
+/// LibreOffice and Sheets show it as text instead of evaluating it. Apply it to
+/// text cells only; numbers, booleans and times are written as themselves.
+pub fn neutralize_formula(s: &str) -> Cow<'_, str> {
+    if starts_like_formula(s) {
+        Cow::Owned(format!("'{s}"))
+    } else {
+        Cow::Borrowed(s)
+    }
+}
+
+/// A file name from untrusted text: anything but `[A-Za-z0-9._-]` becomes `_`,
+/// never empty and never starting with a dot.
+pub(crate) fn safe_file_name(name: &str) -> String {
+    let mut out: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if out.starts_with('.') {
+        out.replace_range(0..1, "_");
+    }
+    if out.is_empty() {
+        out.push_str("table");
+    }
+    out
+}
+
+/// Creates `dir` and any missing parents, new ones `0700` on unix. An existing
+/// directory is left as it is.
+fn create_private_dir(dir: &Path) -> Result<(), WriteError> {
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(dir).map_err(|e| WriteError::io(dir, e))?;
+    // `create` succeeds on an existing path only if it is a directory.
+    Ok(())
+}
+
+/// A fully written temporary file waiting to be renamed onto `dest`.
+struct Staged {
+    tmp: NamedTempFile,
+    dest: PathBuf,
+}
+
+/// Creates a temporary file in `dest`'s directory (`0600` on unix) and lets
+/// `fill` write it completely.
+fn stage(
+    dest: PathBuf,
+    fill: impl FnOnce(&mut File) -> Result<(), WriteError>,
+) -> Result<Staged, WriteError> {
+    let dir = dest.parent().unwrap_or(Path::new("."));
+    let mut tmp = NamedTempFile::new_in(dir).map_err(|e| WriteError::io(&dest, e))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(tmp.path(), fs::Permissions::from_mode(0o600))
+            .map_err(|e| WriteError::io(&dest, e))?;
+    }
+    fill(tmp.as_file_mut())?;
+    tmp.as_file_mut()
+        .sync_all()
+        .map_err(|e| WriteError::io(&dest, e))?;
+    Ok(Staged { tmp, dest })
+}
+
+/// Stages a file written through a buffered writer.
+fn stage_buffered(
+    dest: PathBuf,
+    fill: impl FnOnce(&mut BufWriter<&mut File>) -> io::Result<()>,
+) -> Result<Staged, WriteError> {
+    let path = dest.clone();
+    stage(dest, |file| {
+        let mut w = BufWriter::new(file);
+        fill(&mut w)
+            .and_then(|()| w.flush())
+            .map_err(|e| WriteError::io(&path, e))
+    })
+}
+
+fn csv_error_to_io(e: ::csv::Error) -> io::Error {
+    match e.into_kind() {
+        ::csv::ErrorKind::Io(e) => e,
+        other => io::Error::other(format!("{other:?}")),
+    }
+}
+
+/// Writes `report` into `out_dir` in each of `formats` (see the module docs for
+/// the layout) and returns the paths written, in format order. Creates `out_dir`
+/// if needed. Every file is complete or absent: all formats are rendered to
+/// temporary files first and renamed into place only when all succeeded, so an
+/// error leaves no partial or new file behind (a previous report's files at the
+/// same paths are replaced only on success).
+pub fn write_report(
+    report: &Report,
+    out_dir: &Path,
+    formats: &[Format],
+) -> Result<Vec<PathBuf>, WriteError> {
+    create_private_dir(out_dir)?;
+    let mut staged = Vec::new();
+    let mut seen = HashSet::new();
+    for &format in formats {
+        if !seen.insert(format) {
+            continue;
+        }
+        match format {
+            Format::Csv => {
+                let csv_dir = out_dir.join("csv");
+                create_private_dir(&csv_dir)?;
+                let mut names = HashSet::new();
+                for table in &report.tables {
+                    let stem = safe_file_name(&table.name);
+                    let mut name = format!("{stem}.csv");
+                    let mut n = 2;
+                    while !names.insert(name.clone()) {
+                        name = format!("{stem}_{n}.csv");
+                        n += 1;
+                    }
+                    staged.push(stage_buffered(csv_dir.join(name), |w| {
+                        super::csv::write_table(table, w).map_err(csv_error_to_io)
+                    })?);
+                }
+            }
+            Format::Xlsx => {
+                let dest = out_dir.join(format!("{}.xlsx", report.file_stem()));
+                let path = dest.clone();
+                staged.push(stage(dest, |file| {
+                    let xlsx_err = |e: rust_xlsxwriter::XlsxError| WriteError::Xlsx {
+                        path: path.clone(),
+                        detail: e.to_string(),
+                    };
+                    let mut workbook =
+                        super::xlsx::build_workbook(report, Some(out_dir)).map_err(xlsx_err)?;
+                    workbook.save_to_writer(file).map_err(xlsx_err)
+                })?);
+            }
+            Format::Html => {
+                let html = super::html::render_html(report).map_err(|e| WriteError::Template {
+                    detail: e.to_string(),
+                })?;
+                let dest = out_dir.join(format!("{}.html", report.file_stem()));
+                staged.push(stage_buffered(dest, |w| w.write_all(html.as_bytes()))?);
+            }
+            Format::Json => {
+                staged.push(stage_buffered(out_dir.join("report.json"), |w| {
+                    super::json::write_json(report, w).map_err(io::Error::from)
+                })?);
+            }
+        }
+    }
+    let mut written = Vec::with_capacity(staged.len());
+    for Staged { tmp, dest } in staged {
+        tmp.persist(&dest)
+            .map_err(|e| WriteError::io(&dest, e.error))?;
+        written.push(dest);
+    }
+    Ok(written)
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::report::{Cell, Chart, ChartKind, EvidenceItem, Report, Series, SummaryItem, Table};
+    use chrono::{TimeZone, Utc};
+
+    pub(crate) const LONG_LEN: usize = 40_000;
+
+    /// Hostile text every writer must survive.
+    pub(crate) fn hostile_texts() -> Vec<String> {
+        vec![
+            "<script>alert(1)</script>".into(),
+            "=HYPERLINK(\"http://x\",\"y\")".into(),
+            "+1".into(),
+            "-2".into(),
+            "@x".into(),
+            "\tx".into(),
+            "\rx".into(),
+            "she said \"hi\" & 'bye'".into(),
+            "line one\nline two\r\nline three".into(),
+            "\u{200F}rtl mark".into(),
+            "emoji 🔐👩‍💻".into(),
+            "日本語".into(),
+            "x".repeat(LONG_LEN),
+        ]
+    }
+
+    pub(crate) fn t0() -> chrono::DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0)
+            .single()
+            .unwrap_or_default()
+    }
+
+    /// A report with a hostile `users` table, a small `groups` table with a
+    /// notice, an empty table, charts and evidence.
+    pub(crate) fn sample_report() -> Report {
+        let mut rows = Vec::new();
+        for (i, text) in hostile_texts().into_iter().enumerate() {
+            rows.push(vec![
+                Cell::text(format!("u{i}")),
+                Cell::Text(text),
+                Cell::Int(i as i64 - 5),
+                Cell::Bool(i % 2 == 0),
+                Cell::Time(t0() + chrono::Duration::hours(i as i64)),
+                Cell::Empty,
+            ]);
+        }
+        Report {
+            org: "acme <corp>".into(),
+            title: "Access review <b>Q4</b>".into(),
+            snapshot_date: "2026-11-23".into(),
+            generated_at: t0(),
+            summary: vec![
+                SummaryItem {
+                    section: "Headline".into(),
+                    label: "Active users".into(),
+                    value: Cell::Int(12),
+                },
+                SummaryItem {
+                    section: "Headline".into(),
+                    label: "<img src=x onerror=alert(1)>".into(),
+                    value: Cell::text("=1+1"),
+                },
+                SummaryItem {
+                    section: "Findings".into(),
+                    label: "Disabled but admin".into(),
+                    value: Cell::Int(2),
+                },
+            ],
+            evidence: vec![EvidenceItem {
+                section: "Report".into(),
+                key: "source".into(),
+                value: "https://retool.example.com/api/v2".into(),
+            }],
+            charts: vec![
+                Chart {
+                    title: "Users <over> time".into(),
+                    kind: ChartKind::Line,
+                    x_labels: vec!["2026-11-01".into(), "<x>".into(), "2026-11-23".into()],
+                    series: vec![
+                        Series {
+                            name: "active \"users\"".into(),
+                            values: vec![10.0, 11.0, 12.0],
+                        },
+                        Series {
+                            name: "admins".into(),
+                            values: vec![1.0, f64::NAN, 2.0],
+                        },
+                    ],
+                },
+                Chart {
+                    title: "Access by group".into(),
+                    kind: ChartKind::StackedBar,
+                    x_labels: vec!["Admins".into(), "<script>".into()],
+                    series: vec![
+                        Series {
+                            name: "own".into(),
+                            values: vec![3.0, 1.0],
+                        },
+                        Series {
+                            name: "use".into(),
+                            values: vec![5.0, -1.0],
+                        },
+                    ],
+                },
+            ],
+            tables: vec![
+                Table {
+                    name: "users".into(),
+                    title: "Users".into(),
+                    description: "One row per user.".into(),
+                    columns: vec![
+                        "id".into(),
+                        "name".into(),
+                        "score".into(),
+                        "active".into(),
+                        "created_at".into(),
+                        "last_active".into(),
+                    ],
+                    rows,
+                    notice: None,
+                },
+                Table {
+                    name: "groups".into(),
+                    title: "Groups".into(),
+                    description: "One row per group.".into(),
+                    columns: vec!["id".into(), "name".into()],
+                    rows: vec![
+                        vec![Cell::Int(1), Cell::text("All Users")],
+                        vec![Cell::Int(2), Cell::text("@admins")],
+                    ],
+                    notice: Some("grants not collected: <scope> missing".into()),
+                },
+                Table {
+                    name: "changes".into(),
+                    title: "Changes".into(),
+                    description: "What changed.".into(),
+                    columns: vec!["kind".into(), "what".into()],
+                    rows: vec![],
+                    notice: Some("only one snapshot: no changes to report".into()),
+                },
+            ],
+        }
+    }
+
+    #[test]
+    fn formats_parse_dedupe_and_name_the_bad_word() {
+        assert_eq!(
+            parse_formats("csv, XLSX,html,csv"),
+            Ok(vec![Format::Csv, Format::Xlsx, Format::Html])
+        );
+        assert_eq!("json".parse::<Format>(), Ok(Format::Json));
+        let err = parse_formats("csv,pdf").unwrap_err();
+        assert!(err.contains("`pdf`"), "{err}");
+        assert!(parse_formats(" , ").is_err());
+    }
+
+    #[test]
+    fn neutralizes_only_formula_starts() {
+        for s in ["=1", "+1", "-2", "@x", "\tx", "\rx"] {
+            assert_eq!(neutralize_formula(s), format!("'{s}"));
+        }
+        for s in ["", "a=1", "1-2", " =1", "日本語", "'quoted"] {
+            assert_eq!(neutralize_formula(s), s);
+        }
+    }
+
+    #[test]
+    fn writes_every_format_to_the_documented_paths() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("new").join("reports");
+        let report = sample_report();
+        let paths = write_report(&report, &out, &Format::ALL).unwrap();
+        let stem = report.file_stem();
+        assert_eq!(stem, "retool-audit_acme__corp__2026-11-23");
+        let expected: Vec<PathBuf> = vec![
+            out.join("csv/users.csv"),
+            out.join("csv/groups.csv"),
+            out.join("csv/changes.csv"),
+            out.join(format!("{stem}.xlsx")),
+            out.join(format!("{stem}.html")),
+            out.join("report.json"),
+        ];
+        assert_eq!(paths, expected);
+        for p in &paths {
+            assert!(p.is_file(), "{}", p.display());
+        }
+        // No temporary files left behind.
+        let leftovers: Vec<_> = fs::read_dir(&out)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with(".tmp"))
+            .collect();
+        assert!(leftovers.is_empty(), "{leftovers:?}");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            for p in &paths {
+                let mode = fs::metadata(p).unwrap().permissions().mode() & 0o777;
+                assert_eq!(mode, 0o600, "{}", p.display());
+            }
+            for d in [&out, &out.join("csv")] {
+                let mode = fs::metadata(d).unwrap().permissions().mode() & 0o777;
+                assert_eq!(mode, 0o700, "{}", d.display());
+            }
+        }
+    }
+
+    #[test]
+    fn csv_and_json_are_byte_identical_across_runs() {
+        let report = sample_report();
+        let a = tempfile::tempdir().unwrap();
+        let b = tempfile::tempdir().unwrap();
+        let pa = write_report(&report, a.path(), &[Format::Csv, Format::Json]).unwrap();
+        let pb = write_report(&report, b.path(), &[Format::Csv, Format::Json]).unwrap();
+        assert_eq!(pa.len(), 4);
+        for (x, y) in pa.iter().zip(&pb) {
+            assert_eq!(
+                fs::read(x).unwrap(),
+                fs::read(y).unwrap(),
+                "{}",
+                x.display()
+            );
+        }
+    }
+
+    #[test]
+    fn unwritable_output_dir_errors_with_the_path_and_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let blocker = dir.path().join("a-file");
+        fs::write(&blocker, b"not a directory").unwrap();
+        let out = blocker.join("reports");
+        let err = write_report(&sample_report(), &out, &Format::ALL).unwrap_err();
+        assert!(matches!(err, WriteError::Io { .. }), "{err:?}");
+        let msg = err.to_string();
+        assert!(msg.contains(&out.display().to_string()), "{msg}");
+        assert!(msg.contains("write to"), "{msg}");
+        assert_eq!(fs::read(&blocker).unwrap(), b"not a directory");
+        let entries: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(entries.len(), 1);
+    }
+
+    #[test]
+    fn a_failing_format_leaves_no_file_of_any_format() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        fs::create_dir(&out).unwrap();
+        // `csv` is a file, so the CSV directory cannot be created; JSON comes first
+        // in the list and must not appear either.
+        fs::write(out.join("csv"), b"x").unwrap();
+        let err = write_report(&sample_report(), &out, &[Format::Json, Format::Csv]).unwrap_err();
+        assert!(err.to_string().contains("csv"), "{err}");
+        let names: Vec<_> = fs::read_dir(&out)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, vec!["csv".to_string()]);
+    }
+
+    #[test]
+    fn table_names_become_safe_unique_file_names() {
+        assert_eq!(safe_file_name("../etc/passwd"), "_._etc_passwd");
+        assert_eq!(safe_file_name(""), "table");
+        let mut report = sample_report();
+        report.tables[1].name = "users".into();
+        report.tables[2].name = "../x".into();
+        let dir = tempfile::tempdir().unwrap();
+        let paths = write_report(&report, dir.path(), &[Format::Csv]).unwrap();
+        let names: Vec<_> = paths
+            .iter()
+            .map(|p| p.strip_prefix(dir.path()).unwrap().to_path_buf())
+            .collect();
+        assert_eq!(
+            names,
+            vec![
+                PathBuf::from("csv/users.csv"),
+                PathBuf::from("csv/users_2.csv"),
+                PathBuf::from("csv/_._x.csv"),
+            ]
+        );
+    }
+}

@@ -1,0 +1,947 @@
+//! The HTTP client: auth, timeouts, retries with backoff, bounded concurrency, an
+//! optional request-rate limit, pagination (v2 cursors, v1 pages), per-endpoint
+//! statistics, and the listing functions that return [`crate::model`] types.
+
+use std::collections::{BTreeMap, HashSet};
+use std::hash::{BuildHasher, Hasher};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderMap, HeaderValue, RETRY_AFTER};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use tokio::sync::{Semaphore, SemaphorePermit};
+use url::Url;
+
+use super::decode::{DecodeFailure, V1Envelope, V2Envelope, decode_body, is_truncated, truncate};
+use super::error::ApiError;
+use super::{Secret, instance_root, v1, v2};
+use crate::model::{
+    AccessToken, App, Dialect, EndpointStats, Folder, Grant, Group, Membership, ObjectRef,
+    ObjectType, Resource, Subject, User, UserInvite, Workflow,
+};
+
+/// Records per page requested from paginated endpoints (the API maximum).
+pub const PAGE_SIZE: u64 = 100;
+/// Extra pages allowed beyond `total / PAGE_SIZE` before pagination is declared
+/// a loop (a server whose cursor never advances must not hang a nightly run).
+const PAGE_SLACK: u64 = 100;
+/// Page cap when the server reports no total at all.
+const PAGE_CAP_WITHOUT_TOTAL: u64 = 100_000;
+
+/// Everything the client needs; build with [`ClientConfig::new`] and adjust.
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    /// Where the API lives, for example `https://acme.retool.com/api/v2`.
+    pub api_root: Url,
+    /// Where `GET /api/checkHealth` lives (`None`: do not ask for the version).
+    pub instance_root: Option<Url>,
+    pub dialect: Dialect,
+    pub token: Secret,
+    /// Time allowed to establish a connection (default 10 s).
+    pub connect_timeout: Duration,
+    /// Time allowed for one whole request, body included (default 60 s).
+    pub request_timeout: Duration,
+    /// Requests in flight at once, across all tasks sharing the client (default 4).
+    pub concurrency: usize,
+    /// Client-side cap on requests started per second, shared (default none).
+    pub max_rps: Option<f64>,
+    /// Retries per request after the first attempt (default 6).
+    pub max_retries: u32,
+    /// First backoff; doubles per retry, with full jitter (default 500 ms).
+    pub initial_backoff: Duration,
+    /// Longest wait between attempts, `Retry-After` included (default 30 s).
+    pub max_backoff: Duration,
+    pub user_agent: String,
+}
+
+impl ClientConfig {
+    pub fn new(api_root: Url, dialect: Dialect, token: Secret) -> ClientConfig {
+        let instance_root = instance_root(&api_root, dialect);
+        ClientConfig {
+            api_root,
+            instance_root,
+            dialect,
+            token,
+            connect_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(60),
+            concurrency: 4,
+            max_rps: None,
+            max_retries: 6,
+            initial_backoff: Duration::from_millis(500),
+            max_backoff: Duration::from_secs(30),
+            user_agent: format!("retool-audit/{}", crate::VERSION),
+        }
+    }
+}
+
+/// A listing's records and what the API said about them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listed<T> {
+    /// The endpoint read (method and path template, for example `GET /users`).
+    pub endpoint: String,
+    pub items: Vec<T>,
+    /// The API's `total_count` (v2) or `total` (v1), when it reports one.
+    pub reported_total: Option<u64>,
+    /// Records received that count against `reported_total`: distinct records
+    /// for entity lists; for grants, every distinct item `listObjects` returned
+    /// (including kinds we ignore, such as screens).
+    pub received: u64,
+}
+
+impl<T> Listed<T> {
+    /// `Some((received, reported))` when the API reported a total that differs
+    /// from what was received.
+    pub fn shortfall(&self) -> Option<(u64, u64)> {
+        match self.reported_total {
+            Some(r) if r != self.received => Some((self.received, r)),
+            _ => None,
+        }
+    }
+}
+
+/// A shareable Retool API client (`Clone` is cheap: one `Arc`).
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("api_root", &self.inner.config.api_root.as_str())
+            .field("dialect", &self.inner.config.dialect)
+            .finish_non_exhaustive()
+    }
+}
+
+struct Inner {
+    http: reqwest::Client,
+    config: ClientConfig,
+    auth: HeaderValue,
+    /// `concurrency` permits; every attempt holds one while it is in flight.
+    permits: Semaphore,
+    /// Bulk requests pass this one-permit turnstile before queueing for a
+    /// permit, so at most one bulk request waits ahead of interactive ones.
+    bulk_turnstile: Semaphore,
+    /// Next start time allowed by `max_rps`.
+    pacer: Option<(Mutex<Instant>, Duration)>,
+    stats: Mutex<BTreeMap<String, EndpointStats>>,
+}
+
+/// Interactive requests (list pages, each waited on by a cursor chain) go ahead
+/// of bulk ones (the many independent `listObjects` calls).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Priority {
+    Interactive,
+    Bulk,
+}
+
+struct Call<'a> {
+    endpoint: &'a str,
+    method: Method,
+    url: Url,
+    body: Option<&'a Value>,
+    priority: Priority,
+    auth: bool,
+}
+
+enum Retryable {
+    RateLimited,
+    Status(u16, String),
+    Timeout,
+    Network(String),
+    Truncated(usize),
+}
+
+impl Client {
+    pub fn new(config: ClientConfig) -> Result<Client, ApiError> {
+        let mut auth = HeaderValue::from_str(&format!("Bearer {}", config.token.expose()))
+            .map_err(|_| ApiError::InvalidToken)?;
+        auth.set_sensitive(true);
+        let http = reqwest::Client::builder()
+            .connect_timeout(config.connect_timeout)
+            .timeout(config.request_timeout)
+            .user_agent(config.user_agent.clone())
+            .build()
+            .map_err(|e| ApiError::Network {
+                endpoint: "client setup".to_string(),
+                detail: format!("the HTTP client could not be built ({})", e.without_url()),
+            })?;
+        let concurrency = config.concurrency.max(1);
+        let pacer = config
+            .max_rps
+            .filter(|r| r.is_finite() && *r > 0.0)
+            .map(|r| (Mutex::new(Instant::now()), Duration::from_secs_f64(1.0 / r)));
+        Ok(Client {
+            inner: Arc::new(Inner {
+                http,
+                auth,
+                permits: Semaphore::new(concurrency),
+                bulk_turnstile: Semaphore::new(1),
+                pacer,
+                stats: Mutex::new(BTreeMap::new()),
+                config,
+            }),
+        })
+    }
+
+    pub fn api_root(&self) -> &Url {
+        &self.inner.config.api_root
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        self.inner.config.dialect
+    }
+
+    /// Per-endpoint request statistics so far, sorted by endpoint.
+    pub fn stats(&self) -> Vec<EndpointStats> {
+        let stats = self.inner.stats.lock().unwrap_or_else(|e| e.into_inner());
+        stats.values().cloned().collect()
+    }
+
+    fn with_stats(&self, endpoint: &str, f: impl FnOnce(&mut EndpointStats)) {
+        let mut stats = self.inner.stats.lock().unwrap_or_else(|e| e.into_inner());
+        let entry = stats
+            .entry(endpoint.to_string())
+            .or_insert_with(|| EndpointStats {
+                endpoint: endpoint.to_string(),
+                ..EndpointStats::default()
+            });
+        f(entry);
+    }
+
+    fn url(&self, path: &str) -> Url {
+        let mut url = self.inner.config.api_root.clone();
+        let joined = format!("{}{}", url.path().trim_end_matches('/'), path);
+        url.set_path(&joined);
+        url
+    }
+
+    // ----- listing functions -------------------------------------------------
+
+    /// All users (`GET /users`, paginated in both dialects).
+    pub async fn users(&self) -> Result<Listed<User>, ApiError> {
+        match self.dialect() {
+            Dialect::V2 => {
+                self.list_v2("/users", true, v2::user, |u| u.id.0.clone())
+                    .await
+            }
+            Dialect::V1 => {
+                self.list_v1("/users", true, v1::user, |u| u.id.0.clone())
+                    .await
+            }
+        }
+    }
+
+    /// All groups and the memberships listed in them (`GET /groups`).
+    pub async fn groups(&self) -> Result<(Listed<Group>, Vec<Membership>), ApiError> {
+        let listed = match self.dialect() {
+            Dialect::V2 => {
+                self.list_v2("/groups", false, v2::group, |g| g.0.id.to_string())
+                    .await?
+            }
+            Dialect::V1 => {
+                self.list_v1("/groups", false, v1::group, |g| g.0.id.to_string())
+                    .await?
+            }
+        };
+        let mut groups = Vec::with_capacity(listed.items.len());
+        let mut memberships = Vec::new();
+        for (g, m) in listed.items {
+            groups.push(g);
+            memberships.extend(m);
+        }
+        memberships.sort();
+        memberships.dedup_by(|a, b| a.group_id == b.group_id && a.user_id == b.user_id);
+        Ok((
+            Listed {
+                endpoint: listed.endpoint,
+                items: groups,
+                reported_total: listed.reported_total,
+                received: listed.received,
+            },
+            memberships,
+        ))
+    }
+
+    pub async fn folders(&self) -> Result<Listed<Folder>, ApiError> {
+        match self.dialect() {
+            Dialect::V2 => {
+                self.list_v2("/folders", false, v2::folder, |f| f.id.0.clone())
+                    .await
+            }
+            Dialect::V1 => {
+                self.list_v1("/folders", false, v1::folder, |f| f.id.0.clone())
+                    .await
+            }
+        }
+    }
+
+    pub async fn apps(&self) -> Result<Listed<App>, ApiError> {
+        match self.dialect() {
+            Dialect::V2 => {
+                self.list_v2("/apps", false, v2::app, |a| a.id.0.clone())
+                    .await
+            }
+            Dialect::V1 => {
+                self.list_v1("/apps", true, v1::app, |a| a.id.0.clone())
+                    .await
+            }
+        }
+    }
+
+    pub async fn resources(&self) -> Result<Listed<Resource>, ApiError> {
+        match self.dialect() {
+            Dialect::V2 => {
+                self.list_v2("/resources", true, v2::resource, |r| r.id.0.clone())
+                    .await
+            }
+            Dialect::V1 => {
+                self.list_v1("/resources", false, v1::resource, |r| r.id.0.clone())
+                    .await
+            }
+        }
+    }
+
+    /// Workflows (v2 only; v1 answers [`ApiError::Unsupported`]).
+    pub async fn workflows(&self) -> Result<Listed<Workflow>, ApiError> {
+        self.require_v2("GET /workflows")?;
+        self.list_v2("/workflows", false, v2::workflow, |w| w.id.0.clone())
+            .await
+    }
+
+    /// User invites, without their invite links (v2 only).
+    pub async fn user_invites(&self) -> Result<Listed<UserInvite>, ApiError> {
+        self.require_v2("GET /user_invites")?;
+        self.list_v2("/user_invites", false, v2::user_invite, |i| {
+            i.id.to_string()
+        })
+        .await
+    }
+
+    /// API access token metadata (v2 only).
+    pub async fn access_tokens(&self) -> Result<Listed<AccessToken>, ApiError> {
+        self.require_v2("GET /access_tokens")?;
+        self.list_v2("/access_tokens", false, v2::access_token, |t| t.id.clone())
+            .await
+    }
+
+    fn require_v2(&self, endpoint: &str) -> Result<(), ApiError> {
+        match self.dialect() {
+            Dialect::V2 => Ok(()),
+            Dialect::V1 => Err(ApiError::Unsupported {
+                endpoint: endpoint.to_string(),
+                dialect: "v1".to_string(),
+            }),
+        }
+    }
+
+    /// The objects of one type a group (or user, API 2.7+) holds a grant on,
+    /// from `POST /permissions/listObjects` (v2 only; folders, apps, resources).
+    pub async fn grants(
+        &self,
+        subject: &Subject,
+        object_type: ObjectType,
+    ) -> Result<Listed<Grant>, ApiError> {
+        const ENDPOINT: &str = "POST /permissions/listObjects";
+        self.require_v2(ENDPOINT)?;
+        if object_type == ObjectType::Workflow {
+            return Err(ApiError::Unsupported {
+                endpoint: ENDPOINT.to_string(),
+                dialect: "v2 (listObjects has no workflow object type)".to_string(),
+            });
+        }
+        let subject_json = match subject {
+            Subject::Group(g) => json!({"type": "group", "id": g.0}),
+            Subject::User(u) => json!({"type": "user", "id": u.0}),
+        };
+        let body = json!({"subject": subject_json, "object_type": object_type.as_str()});
+        let bytes = self
+            .execute(Call {
+                endpoint: ENDPOINT,
+                method: Method::POST,
+                url: self.url("/permissions/listObjects"),
+                body: Some(&body),
+                priority: Priority::Bulk,
+                auth: true,
+            })
+            .await?;
+        let env: V2Envelope = decode_body(&bytes).map_err(|f| decode_error(ENDPOINT, f))?;
+        let mut seen = HashSet::new();
+        let mut items = Vec::new();
+        let mut received = 0u64;
+        let mut duplicates = 0u64;
+        for (i, value) in env.data.iter().enumerate() {
+            let wire_type = value.get("type").and_then(Value::as_str).unwrap_or("");
+            let wire_id = value.get("id").map(Value::to_string).unwrap_or_default();
+            if !seen.insert((wire_type.to_string(), wire_id)) {
+                duplicates += 1;
+                continue;
+            }
+            received += 1;
+            if wire_type != object_type.as_str() {
+                continue; // screens, resource configurations: not modelled
+            }
+            let (_, id, level) = v2::grant_item(value, i).map_err(|f| decode_error(ENDPOINT, f))?;
+            items.push(Grant {
+                subject: subject.clone(),
+                object: ObjectRef { object_type, id },
+                level,
+            });
+        }
+        let records = items.len() as u64;
+        self.with_stats(ENDPOINT, |s| {
+            s.pages += 1;
+            s.records += records;
+            s.duplicates_dropped += duplicates;
+        });
+        Ok(Listed {
+            endpoint: ENDPOINT.to_string(),
+            items,
+            reported_total: env.total_count,
+            received,
+        })
+    }
+
+    /// The Retool version from `GET /api/checkHealth` at the instance root.
+    /// `Ok(None)` when there is no instance root, the endpoint is absent (404)
+    /// or the answer names no version.
+    pub async fn server_version(&self) -> Result<Option<String>, ApiError> {
+        const ENDPOINT: &str = "GET /api/checkHealth";
+        let Some(root) = &self.inner.config.instance_root else {
+            return Ok(None);
+        };
+        let mut url = root.clone();
+        let joined = format!("{}/api/checkHealth", url.path().trim_end_matches('/'));
+        url.set_path(&joined);
+        let result = self
+            .execute(Call {
+                endpoint: ENDPOINT,
+                method: Method::GET,
+                url,
+                body: None,
+                priority: Priority::Interactive,
+                auth: false,
+            })
+            .await;
+        let bytes = match result {
+            Ok(b) => b,
+            Err(
+                ApiError::NotFound { .. }
+                | ApiError::Unauthorized { .. }
+                | ApiError::MissingScope { .. },
+            ) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let version = serde_json::from_slice::<Value>(&bytes).ok().and_then(|v| {
+            v.get("version")
+                .and_then(Value::as_str)
+                .map(|s| truncate(s, 64))
+        });
+        Ok(version)
+    }
+
+    // ----- pagination --------------------------------------------------------
+
+    async fn list_v2<T>(
+        &self,
+        path: &str,
+        paged: bool,
+        convert: fn(&Value, usize) -> Result<T, DecodeFailure>,
+        key: fn(&T) -> String,
+    ) -> Result<Listed<T>, ApiError> {
+        let endpoint = format!("GET {path}");
+        let mut items = Vec::new();
+        let mut seen_ids = HashSet::new();
+        let mut seen_tokens = HashSet::new();
+        let mut next_token: Option<String> = None;
+        let mut reported_total = None;
+        let mut pages = 0u64;
+        loop {
+            let mut url = self.url(path);
+            if paged {
+                let mut q = url.query_pairs_mut();
+                q.append_pair("limit", &PAGE_SIZE.to_string());
+                if let Some(t) = &next_token {
+                    q.append_pair("next_token", t);
+                }
+            }
+            let bytes = self
+                .execute(Call {
+                    endpoint: &endpoint,
+                    method: Method::GET,
+                    url,
+                    body: None,
+                    priority: Priority::Interactive,
+                    auth: true,
+                })
+                .await?;
+            pages += 1;
+            let env: V2Envelope = decode_body(&bytes).map_err(|f| decode_error(&endpoint, f))?;
+            if env.total_count.is_some() {
+                reported_total = env.total_count;
+            }
+            let (added, dups) = add_page(&mut items, &mut seen_ids, &env.data, convert, key)
+                .map_err(|f| page_decode_error(&endpoint, f, pages))?;
+            self.with_stats(&endpoint, |s| {
+                s.pages += 1;
+                s.records += added;
+                s.duplicates_dropped += dups;
+            });
+            if !paged {
+                break;
+            }
+            match (env.has_more, env.next_token.filter(|t| !t.is_empty())) {
+                (Some(false), _) | (None, None) => break,
+                (Some(true) | None, Some(token)) => {
+                    if !seen_tokens.insert(token.clone()) {
+                        return Err(ApiError::Pagination {
+                            endpoint,
+                            detail: format!(
+                                "page {pages} repeated a next_token already followed; the server's cursor is looping"
+                            ),
+                        });
+                    }
+                    next_token = Some(token);
+                }
+                (Some(true), None) => {
+                    return Err(ApiError::Pagination {
+                        endpoint,
+                        detail: format!(
+                            "page {pages} says has_more but gives no next_token to continue with"
+                        ),
+                    });
+                }
+            }
+            check_page_cap(&endpoint, pages, reported_total)?;
+        }
+        let received = items.len() as u64;
+        Ok(Listed {
+            endpoint,
+            items,
+            reported_total,
+            received,
+        })
+    }
+
+    async fn list_v1<T>(
+        &self,
+        path: &str,
+        paged: bool,
+        convert: fn(&Value, usize) -> Result<T, DecodeFailure>,
+        key: fn(&T) -> String,
+    ) -> Result<Listed<T>, ApiError> {
+        let endpoint = format!("GET {path}");
+        let mut items = Vec::new();
+        let mut seen_ids = HashSet::new();
+        let mut reported_total = None;
+        let mut page = 1u64;
+        loop {
+            let mut url = self.url(path);
+            if paged {
+                url.query_pairs_mut()
+                    .append_pair("page", &page.to_string())
+                    .append_pair("pageSize", &PAGE_SIZE.to_string());
+            }
+            let bytes = self
+                .execute(Call {
+                    endpoint: &endpoint,
+                    method: Method::GET,
+                    url,
+                    body: None,
+                    priority: Priority::Interactive,
+                    auth: true,
+                })
+                .await?;
+            let env: V1Envelope = decode_body(&bytes).map_err(|f| decode_error(&endpoint, f))?;
+            if env.total.is_some() {
+                reported_total = env.total;
+            }
+            let (added, dups) = add_page(&mut items, &mut seen_ids, &env.data, convert, key)
+                .map_err(|f| page_decode_error(&endpoint, f, page))?;
+            self.with_stats(&endpoint, |s| {
+                s.pages += 1;
+                s.records += added;
+                s.duplicates_dropped += dups;
+            });
+            if !paged || env.data.is_empty() {
+                break;
+            }
+            if added == 0 {
+                return Err(ApiError::Pagination {
+                    endpoint,
+                    detail: format!(
+                        "page {page} returned only records already seen; the server seems to ignore `page`"
+                    ),
+                });
+            }
+            let done = match reported_total {
+                Some(total) => items.len() as u64 >= total,
+                None => (env.data.len() as u64) < PAGE_SIZE,
+            };
+            if done {
+                break;
+            }
+            check_page_cap(&endpoint, page, reported_total)?;
+            page += 1;
+        }
+        let received = items.len() as u64;
+        Ok(Listed {
+            endpoint,
+            items,
+            reported_total,
+            received,
+        })
+    }
+
+    // ----- one request, with retries -----------------------------------------
+
+    async fn acquire(&self, priority: Priority) -> Option<SemaphorePermit<'_>> {
+        match priority {
+            Priority::Interactive => self.inner.permits.acquire().await.ok(),
+            Priority::Bulk => {
+                let _turn = self.inner.bulk_turnstile.acquire().await.ok()?;
+                self.inner.permits.acquire().await.ok()
+            }
+        }
+    }
+
+    async fn pace(&self) {
+        let Some((next, interval)) = &self.inner.pacer else {
+            return;
+        };
+        let start = {
+            let mut next = next.lock().unwrap_or_else(|e| e.into_inner());
+            let now = Instant::now();
+            let start = (*next).max(now);
+            *next = start + *interval;
+            start
+        };
+        tokio::time::sleep_until(start.into()).await;
+    }
+
+    /// Sends one call, retrying transient failures; returns the body of a
+    /// success response, or the typed error for everything else.
+    async fn execute(&self, call: Call<'_>) -> Result<Vec<u8>, ApiError> {
+        let cfg = &self.inner.config;
+        let mut attempt: u32 = 0;
+        loop {
+            attempt += 1;
+            self.pace().await;
+            let permit = self.acquire(call.priority).await;
+            let started = Instant::now();
+            let outcome = self.send_once(&call).await;
+            drop(permit);
+            let elapsed = started.elapsed();
+            self.with_stats(call.endpoint, |s| {
+                s.requests += 1;
+                s.duration_ms += elapsed.as_millis() as u64;
+            });
+            let (retryable, retry_after) = match outcome {
+                Ok((status, headers, body)) => {
+                    tracing::debug!(
+                        endpoint = call.endpoint,
+                        status = status.as_u16(),
+                        duration_ms = elapsed.as_millis() as u64,
+                        "retool request"
+                    );
+                    if status.is_success() {
+                        if is_truncated(&body) {
+                            (Retryable::Truncated(body.len()), None)
+                        } else {
+                            return Ok(body);
+                        }
+                    } else if status == StatusCode::TOO_MANY_REQUESTS {
+                        (Retryable::RateLimited, parse_retry_after(&headers))
+                    } else if matches!(status.as_u16(), 500 | 502 | 503 | 504) {
+                        let retry_after = parse_retry_after(&headers);
+                        (
+                            Retryable::Status(status.as_u16(), self.error_message(&body)),
+                            retry_after,
+                        )
+                    } else {
+                        return Err(self.error_for_status(call.endpoint, status, &body, attempt));
+                    }
+                }
+                Err(e) => {
+                    tracing::debug!(
+                        endpoint = call.endpoint,
+                        duration_ms = elapsed.as_millis() as u64,
+                        "retool request failed in transport"
+                    );
+                    if e.is_timeout() {
+                        (Retryable::Timeout, None)
+                    } else {
+                        (Retryable::Network(self.describe_transport(&e)), None)
+                    }
+                }
+            };
+            if attempt > cfg.max_retries {
+                return Err(self.give_up(call.endpoint, retryable, attempt));
+            }
+            let wait = match retry_after {
+                Some(w) => w.min(cfg.max_backoff),
+                None => full_jitter(cfg.initial_backoff, cfg.max_backoff, attempt),
+            };
+            tracing::warn!(
+                endpoint = call.endpoint,
+                attempt,
+                wait_ms = wait.as_millis() as u64,
+                reason = retry_reason(&retryable),
+                "retrying Retool request"
+            );
+            self.with_stats(call.endpoint, |s| s.retries += 1);
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    async fn send_once(
+        &self,
+        call: &Call<'_>,
+    ) -> Result<(StatusCode, HeaderMap, Vec<u8>), reqwest::Error> {
+        let mut req = self
+            .inner
+            .http
+            .request(call.method.clone(), call.url.clone())
+            .header(ACCEPT, "application/json");
+        if call.auth {
+            req = req.header(AUTHORIZATION, self.inner.auth.clone());
+        }
+        if let Some(body) = call.body {
+            req = req.json(body);
+        }
+        let resp = req.send().await?;
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let body = resp.bytes().await?;
+        Ok((status, headers, body.to_vec()))
+    }
+
+    fn give_up(&self, endpoint: &str, why: Retryable, attempts: u32) -> ApiError {
+        let endpoint = endpoint.to_string();
+        match why {
+            Retryable::RateLimited => ApiError::RateLimited { endpoint, attempts },
+            Retryable::Status(status, message) => ApiError::Server {
+                endpoint,
+                status,
+                attempts,
+                message,
+            },
+            Retryable::Timeout => ApiError::Timeout { endpoint, attempts },
+            Retryable::Network(detail) => ApiError::Network {
+                endpoint,
+                detail: format!("{detail} (after {attempts} attempts)"),
+            },
+            Retryable::Truncated(len) => ApiError::Decode {
+                endpoint,
+                path: ".".to_string(),
+                detail: format!(
+                    "the response body was cut short ({len} bytes, truncated JSON) on all {attempts} attempts"
+                ),
+            },
+        }
+    }
+
+    /// The one place a non-success, non-retried response becomes a typed error.
+    fn error_for_status(
+        &self,
+        endpoint: &str,
+        status: StatusCode,
+        body: &[u8],
+        attempts: u32,
+    ) -> ApiError {
+        let endpoint = endpoint.to_string();
+        match status {
+            StatusCode::UNAUTHORIZED => ApiError::Unauthorized { endpoint },
+            StatusCode::FORBIDDEN => {
+                let message = self.error_message(body);
+                ApiError::MissingScope {
+                    endpoint,
+                    scope: scope_in(&message),
+                    message,
+                }
+            }
+            StatusCode::NOT_FOUND => ApiError::NotFound { endpoint },
+            StatusCode::TOO_MANY_REQUESTS => ApiError::RateLimited { endpoint, attempts },
+            other => ApiError::Server {
+                endpoint,
+                status: other.as_u16(),
+                attempts,
+                message: self.error_message(body),
+            },
+        }
+    }
+
+    /// Retool's `{message}` from an error body, or the start of the text; never
+    /// the token, shortened and stripped of control characters (untrusted).
+    fn error_message(&self, body: &[u8]) -> String {
+        let text = serde_json::from_slice::<Value>(body)
+            .ok()
+            .and_then(|v| v.get("message").and_then(Value::as_str).map(str::to_string))
+            .unwrap_or_else(|| {
+                let s = String::from_utf8_lossy(&body[..body.len().min(400)]).to_string();
+                if s.trim_start().starts_with('<') {
+                    "an HTML page instead of a JSON error (proxy or gateway?)".to_string()
+                } else if s.trim().is_empty() {
+                    "no message".to_string()
+                } else {
+                    s
+                }
+            });
+        self.redact(&truncate(&text, 200))
+    }
+
+    fn redact(&self, text: &str) -> String {
+        let token = self.inner.config.token.expose();
+        if token.len() >= 4 && text.contains(token) {
+            text.replace(token, "[redacted]")
+        } else {
+            text.to_string()
+        }
+    }
+
+    fn describe_transport(&self, e: &reqwest::Error) -> String {
+        let mut causes = Vec::new();
+        let mut source = std::error::Error::source(e);
+        while let Some(s) = source {
+            let text = s.to_string();
+            if !causes.iter().any(|c: &String| c.contains(&text)) {
+                causes.push(text);
+            }
+            source = s.source();
+        }
+        let chain = causes.join(": ");
+        let lower = chain.to_ascii_lowercase();
+        let what = if lower.contains("certificate") || lower.contains("tls") {
+            "TLS handshake failed"
+        } else if e.is_connect() {
+            "could not connect"
+        } else if e.is_body() || e.is_decode() {
+            "the connection dropped while reading the response"
+        } else if lower.contains("reset") {
+            "the connection was reset"
+        } else {
+            "the request failed"
+        };
+        let detail = if chain.is_empty() {
+            what.to_string()
+        } else {
+            format!("{what} ({})", truncate(&chain, 300))
+        };
+        self.redact(&detail)
+    }
+}
+
+fn decode_error(endpoint: &str, f: DecodeFailure) -> ApiError {
+    ApiError::Decode {
+        endpoint: endpoint.to_string(),
+        path: f.path,
+        detail: f.detail,
+    }
+}
+
+fn page_decode_error(endpoint: &str, f: DecodeFailure, page: u64) -> ApiError {
+    ApiError::Decode {
+        endpoint: endpoint.to_string(),
+        path: f.path,
+        detail: format!("{} (page {page})", f.detail),
+    }
+}
+
+/// Converts one page's records, keeping the first of each id; returns how many
+/// were added and how many were duplicates.
+fn add_page<T>(
+    items: &mut Vec<T>,
+    seen: &mut HashSet<String>,
+    data: &[Value],
+    convert: fn(&Value, usize) -> Result<T, DecodeFailure>,
+    key: fn(&T) -> String,
+) -> Result<(u64, u64), DecodeFailure> {
+    let (mut added, mut dups) = (0u64, 0u64);
+    for (i, value) in data.iter().enumerate() {
+        let item = convert(value, i)?;
+        if seen.insert(key(&item)) {
+            items.push(item);
+            added += 1;
+        } else {
+            dups += 1;
+        }
+    }
+    Ok((added, dups))
+}
+
+fn check_page_cap(endpoint: &str, pages: u64, reported_total: Option<u64>) -> Result<(), ApiError> {
+    let cap = reported_total
+        .map(|t| t / PAGE_SIZE + PAGE_SLACK)
+        .unwrap_or(PAGE_CAP_WITHOUT_TOTAL);
+    if pages >= cap {
+        return Err(ApiError::Pagination {
+            endpoint: endpoint.to_string(),
+            detail: format!(
+                "gave up after {pages} pages for {} records; the server keeps returning more pages",
+                reported_total.map_or("an unknown number of".to_string(), |t| t.to_string())
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// A scope name such as `workflows:read` in Retool's 403 message, if it names one.
+fn scope_in(message: &str) -> Option<String> {
+    message
+        .split(|c: char| {
+            c.is_whitespace() || matches!(c, ',' | '"' | '\'' | '`' | '(' | ')' | '[' | ']')
+        })
+        .map(|w| w.trim_end_matches(['.', ';', '!']))
+        .find(|w| {
+            let mut parts = w.split(':');
+            let first = parts.next().unwrap_or("");
+            let rest: Vec<&str> = parts.collect();
+            !first.is_empty()
+                && !rest.is_empty()
+                && std::iter::once(first)
+                    .chain(rest.iter().copied())
+                    .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
+        })
+        .map(str::to_string)
+}
+
+/// `Retry-After` as delta-seconds or an HTTP date.
+fn parse_retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    if let Ok(secs) = value.parse::<f64>() {
+        if secs.is_finite() && secs >= 0.0 {
+            return Some(Duration::from_secs_f64(secs.min(86_400.0)));
+        }
+    }
+    let when = chrono::DateTime::parse_from_rfc2822(value).ok()?;
+    let delta = when.with_timezone(&chrono::Utc) - chrono::Utc::now();
+    Some(delta.to_std().unwrap_or(Duration::ZERO))
+}
+
+/// Exponential backoff with full jitter: uniform in `[0, min(max, initial·2^(n-1))]`.
+fn full_jitter(initial: Duration, max: Duration, attempt: u32) -> Duration {
+    let exp = initial.saturating_mul(1u32 << attempt.saturating_sub(1).min(20));
+    let ceiling = exp.min(max);
+    let random = std::collections::hash_map::RandomState::new()
+        .build_hasher()
+        .finish();
+    ceiling.mul_f64(random as f64 / u64::MAX as f64)
+}
+
+fn retry_reason(r: &Retryable) -> String {
+    match r {
+        Retryable::RateLimited => "rate limited (429)".to_string(),
+        Retryable::Status(s, _) => format!("server error ({s})"),
+        Retryable::Timeout => "timeout".to_string(),
+        Retryable::Network(d) => d.clone(),
+        Retryable::Truncated(n) => format!("truncated body ({n} bytes)"),
+    }
+}
+
+#[cfg(test)]
+mod tests;
