@@ -732,6 +732,18 @@ mod tests {
     }
 
     #[test]
+    fn same_report_gives_the_same_workbook_bytes() {
+        let report = sample_report();
+        let build = || {
+            build_workbook_with(&report, None, Limits::EXCEL)
+                .unwrap()
+                .save_to_buffer()
+                .unwrap()
+        };
+        assert_eq!(build(), build());
+    }
+
+    #[test]
     fn sheet_names_are_cleaned_shortened_and_unique() {
         let mut names = SheetNames::default();
         names.try_claim("Summary");
