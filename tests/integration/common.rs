@@ -77,6 +77,7 @@ impl World {
         let org = FakeOrg::generate(&spec);
         let config = FakeConfig {
             token: TOKEN.to_string(),
+            version: config.version.or(Some("3.148.0-test".to_string())),
             ..config
         };
         let server = rt

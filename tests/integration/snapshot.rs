@@ -148,7 +148,7 @@ fn a_failed_night_after_good_ones_changes_nothing() {
             .env("RETOOL_API_TOKEN", "wrong-token")
             .args(["snapshot", "--base-url", &w.base_url()]),
     );
-    run.fails_with(1).stderr_has("token rejected");
+    run.fails_with(1).stderr_has("token was rejected (401)");
     assert!(!run.stderr.contains("wrong-token"));
     let store = w.store();
     assert_eq!(store.snapshots(None).unwrap().len(), 1);
