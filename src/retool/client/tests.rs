@@ -693,3 +693,49 @@ async fn groups_yield_memberships_with_admin_flags() {
             .any(|m| m.group_id == GroupId(2) && m.is_group_admin)
     );
 }
+
+#[tokio::test]
+async fn a_slow_server_ends_as_a_timeout() {
+    let router = Router::new().route(
+        "/api/v2/apps",
+        get(|| async {
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            ok_json(v2_envelope(vec![], 0, None))
+        }),
+    );
+    let server = TestServer::start(router).await;
+    let client = server.client_with(Dialect::V2, |c| {
+        c.request_timeout = Duration::from_millis(100);
+        c.max_retries = 1;
+    });
+    let err = client.apps().await.err();
+    let msg = err.as_ref().map(|e| e.to_string()).unwrap_or_default();
+    assert!(
+        matches!(err, Some(ApiError::Timeout { attempts: 2, .. })),
+        "{msg}"
+    );
+    assert!(msg.contains("GET /apps"), "{msg}");
+}
+
+#[tokio::test]
+async fn max_rps_spaces_out_requests() {
+    let router = Router::new().route(
+        "/api/v2/permissions/listObjects",
+        post(|| async { ok_json(v2_envelope(vec![], 0, None)) }),
+    );
+    let server = TestServer::start(router).await;
+    let client = server.client_with(Dialect::V2, |c| c.max_rps = Some(50.0));
+    let started = Instant::now();
+    for g in 0..6 {
+        let r = client
+            .grants(&Subject::Group(GroupId(g)), ObjectType::Folder)
+            .await;
+        assert!(r.is_ok(), "{r:?}");
+    }
+    // Six starts at 50/s need at least five 20 ms intervals.
+    assert!(
+        started.elapsed() >= Duration::from_millis(95),
+        "{:?}",
+        started.elapsed()
+    );
+}
