@@ -84,8 +84,8 @@ pub struct Listed<T> {
     /// The API's `total_count` (v2) or `total` (v1), when it reports one.
     pub reported_total: Option<u64>,
     /// Records received that count against `reported_total`: distinct records
-    /// for entity lists; for grants, every distinct item `listObjects` returned
-    /// (including kinds we ignore, such as screens).
+    /// for entity lists; for grants, every item `listObjects` returned
+    /// (including kinds we ignore, such as screens, and repeats).
     pub received: u64,
 }
 
@@ -375,11 +375,11 @@ impl Client {
         for (i, value) in env.data.iter().enumerate() {
             let wire_type = value.get("type").and_then(Value::as_str).unwrap_or("");
             let wire_id = value.get("id").map(Value::to_string).unwrap_or_default();
+            received += 1; // total_count counts every item in the response
             if !seen.insert((wire_type.to_string(), wire_id)) {
                 duplicates += 1;
                 continue;
             }
-            received += 1;
             if wire_type != object_type.as_str() {
                 continue; // screens, resource configurations: not modelled
             }
