@@ -90,7 +90,9 @@ pub fn run(cli: Cli) -> CmdResult {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(|e| CommandError::failed(anyhow!(e).context("could not start the async runtime")))?;
+        .map_err(|e| {
+            CommandError::failed(anyhow!(e).context("could not start the async runtime"))
+        })?;
     let db = cli.db.clone();
     match cli.command {
         Command::Snapshot(args) => runtime.block_on(snapshot_command(&db, &args, out)),
@@ -116,7 +118,10 @@ fn load_token(token_file: Option<&Path>) -> CmdResult<Secret> {
             warn_if_token_file_is_shared(path);
             text.trim().to_string()
         }
-        None => std::env::var("RETOOL_API_TOKEN").unwrap_or_default().trim().to_string(),
+        None => std::env::var("RETOOL_API_TOKEN")
+            .unwrap_or_default()
+            .trim()
+            .to_string(),
     };
     if token.is_empty() {
         return Err(CommandError::usage(anyhow!(
@@ -386,7 +391,12 @@ fn list_snapshots(db: &Path, args: &SnapshotsArgs, out: Output) -> CmdResult {
                     crate::report::format_time(&r.started_at),
                     crate::report::format_time(&r.finished_at),
                     r.status,
-                    r.error.as_deref().unwrap_or("").lines().next().unwrap_or(""),
+                    r.error
+                        .as_deref()
+                        .unwrap_or("")
+                        .lines()
+                        .next()
+                        .unwrap_or(""),
                 ));
             }
         }
@@ -663,14 +673,21 @@ async fn demo(args: &DemoArgs, out: Output) -> CmdResult {
         let p = PathBuf::from(format!("{}{suffix}", db.display()));
         if p.exists() {
             std::fs::remove_file(&p).map_err(|e| {
-                CommandError::failed(anyhow!("cannot replace the old demo database {}: {e}", p.display()))
+                CommandError::failed(anyhow!(
+                    "cannot replace the old demo database {}: {e}",
+                    p.display()
+                ))
             })?;
         }
     }
     let roster_path = args.out.join("demo-roster.csv");
     let mut roster_csv = String::from("email,department\n");
     for email in &roster_rows {
-        let _ = writeln!(roster_csv, "{},staff", email.replace([',', '\n', '\r', '"'], " "));
+        let _ = writeln!(
+            roster_csv,
+            "{},staff",
+            email.replace([',', '\n', '\r', '"'], " ")
+        );
     }
     std::fs::write(&roster_path, roster_csv).map_err(|e| {
         CommandError::failed(anyhow!("cannot write {}: {e}", roster_path.display()))
@@ -731,8 +748,9 @@ async fn fake_server(args: &FakeServerArgs, out: Output) -> CmdResult {
         org.apply_scripted_changes();
     }
     let faults = match &args.faults {
-        Some(s) => parse_faults(s)
-            .map_err(|e| CommandError::usage(anyhow!("--faults {s:?}: {e}")))?,
+        Some(s) => {
+            parse_faults(s).map_err(|e| CommandError::usage(anyhow!("--faults {s:?}: {e}")))?
+        }
         None => Vec::new(),
     };
     let users = spec.users;

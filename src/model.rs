@@ -457,12 +457,16 @@ impl OrgState {
         for g in &self.grants {
             let key = format!("{}:{}:{}", g.subject, g.object.object_type, g.object.id);
             match &g.subject {
-                Subject::Group(id) if !groups.contains(id) => {
-                    out.push(DanglingReference::new("grant", key.clone(), format!("group {id}")))
-                }
-                Subject::User(id) if !users.contains(id) => {
-                    out.push(DanglingReference::new("grant", key.clone(), format!("user {id}")))
-                }
+                Subject::Group(id) if !groups.contains(id) => out.push(DanglingReference::new(
+                    "grant",
+                    key.clone(),
+                    format!("group {id}"),
+                )),
+                Subject::User(id) if !users.contains(id) => out.push(DanglingReference::new(
+                    "grant",
+                    key.clone(),
+                    format!("user {id}"),
+                )),
                 _ => {}
             }
             let kind = match g.object.object_type {
@@ -619,7 +623,6 @@ pub struct Collected {
     pub state: OrgState,
     pub info: CollectionInfo,
 }
-
 
 /// A stored snapshot's metadata: id, how it was collected, counts and its place
 /// in the integrity chain.

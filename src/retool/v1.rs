@@ -103,6 +103,8 @@ struct AppDto {
     id: String,
     name: String,
     #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
     folder_id: Option<String>,
     #[serde(default, deserialize_with = "opt_ts")]
     created_at: Option<DateTime<Utc>>,
@@ -115,7 +117,7 @@ pub(crate) fn app(value: &Value, index: usize) -> Result<App, DecodeFailure> {
     Ok(App {
         id: ObjectId(d.id),
         name: d.name,
-        description: None,
+        description: d.description,
         folder_id: d.folder_id.map(ObjectId),
         protected: false,
         is_module: false,

@@ -84,8 +84,17 @@ fn every_table_matches_the_org_and_its_changes() {
     assert_eq!(
         header,
         [
-            "user_id", "email", "first_name", "last_name", "user_type", "is_admin", "status",
-            "two_factor_enabled", "created_at", "last_active", "groups"
+            "user_id",
+            "email",
+            "first_name",
+            "last_name",
+            "user_type",
+            "is_admin",
+            "status",
+            "two_factor_enabled",
+            "created_at",
+            "last_active",
+            "groups"
         ]
     );
     let users = csv_maps(&dir, "users");
@@ -101,11 +110,23 @@ fn every_table_matches_the_org_and_its_changes() {
     assert_eq!(
         read_csv(&dir, "changes").0,
         [
-            "from_snapshot", "to_snapshot", "entity_type", "change", "entity_id", "entity_name",
-            "field", "old_value", "new_value", "risk"
+            "from_snapshot",
+            "to_snapshot",
+            "entity_type",
+            "change",
+            "entity_id",
+            "entity_name",
+            "field",
+            "old_value",
+            "new_value",
+            "risk"
         ]
     );
-    assert!(changes.iter().all(|r| r["from_snapshot"] == "1" && r["to_snapshot"] == "2"));
+    assert!(
+        changes
+            .iter()
+            .all(|r| r["from_snapshot"] == "1" && r["to_snapshot"] == "2")
+    );
     for id in &h.changes.added_users {
         let rows = find(&changes, |r| {
             r["entity_type"] == "user" && r["change"] == "added" && r["entity_id"] == id.0
@@ -133,26 +154,36 @@ fn every_table_matches_the_org_and_its_changes() {
         });
         assert_eq!(rows.len(), 1, "re-enabled user {id}");
         assert_eq!(rows[0]["new_value"], "active");
-        assert_eq!(rows[0]["risk"], "high", "a disabled user re-enabled is high risk");
+        assert_eq!(
+            rows[0]["risk"], "high",
+            "a disabled user re-enabled is high risk"
+        );
     }
     for id in &h.changes.promoted_admins {
         let rows = find(&changes, |r| {
             r["entity_type"] == "user" && r["entity_id"] == id.0 && r["field"] == "is_admin"
         });
         assert_eq!(rows.len(), 1, "promoted {id}");
-        assert_eq!((rows[0]["old_value"].as_str(), rows[0]["new_value"].as_str()), ("false", "true"));
+        assert_eq!(
+            (rows[0]["old_value"].as_str(), rows[0]["new_value"].as_str()),
+            ("false", "true")
+        );
         assert_eq!(rows[0]["risk"], "high");
     }
     for (g, u) in &h.changes.memberships_added {
         let id = format!("{g}:{u}");
-        let rows = find(&changes, |r| r["entity_type"] == "membership" && r["entity_id"] == id);
+        let rows = find(&changes, |r| {
+            r["entity_type"] == "membership" && r["entity_id"] == id
+        });
         assert_eq!(rows.len(), 1, "membership added {id}");
         assert_eq!(rows[0]["change"], "added");
         assert!(rows[0]["risk"] == "medium" || rows[0]["risk"] == "high");
     }
     for (g, u) in &h.changes.memberships_removed {
         let id = format!("{g}:{u}");
-        let rows = find(&changes, |r| r["entity_type"] == "membership" && r["entity_id"] == id);
+        let rows = find(&changes, |r| {
+            r["entity_type"] == "membership" && r["entity_id"] == id
+        });
         // A removed user's memberships go with them; the row is there either way.
         assert_eq!(rows.len(), 1, "membership removed {id}");
         assert_eq!(rows[0]["change"], "removed");
@@ -172,15 +203,23 @@ fn every_table_matches_the_org_and_its_changes() {
     }
     for (g, obj, level) in &h.changes.grants_added {
         let id = format!("{g}:{}:{}", obj.object_type, obj.id);
-        let rows = find(&changes, |r| r["entity_type"] == "permission" && r["entity_id"] == id);
+        let rows = find(&changes, |r| {
+            r["entity_type"] == "permission" && r["entity_id"] == id
+        });
         assert_eq!(rows.len(), 1, "grant added {id}");
         assert_eq!(rows[0]["change"], "added");
-        let want = if *level >= AccessLevel::Edit { "high" } else { "medium" };
+        let want = if *level >= AccessLevel::Edit {
+            "high"
+        } else {
+            "medium"
+        };
         assert_eq!(rows[0]["risk"], want);
     }
     for (g, obj, _) in &h.changes.grants_removed {
         let id = format!("{g}:{}:{}", obj.object_type, obj.id);
-        let rows = find(&changes, |r| r["entity_type"] == "permission" && r["entity_id"] == id);
+        let rows = find(&changes, |r| {
+            r["entity_type"] == "permission" && r["entity_id"] == id
+        });
         assert_eq!(rows.len(), 1, "grant removed {id}");
         assert_eq!(rows[0]["change"], "removed");
         assert_eq!(rows[0]["risk"], "low");
@@ -214,36 +253,67 @@ fn every_table_matches_the_org_and_its_changes() {
     let second_taken = h.w.store().snapshot(2).unwrap().taken_at();
     for id in &h.changes.disabled_users {
         let row = find(&disabled, |r| r["user_id"] == id.0)[0];
-        assert_eq!(row["disabled_since"], retool_audit::report::format_time(&second_taken));
+        assert_eq!(
+            row["disabled_since"],
+            retool_audit::report::format_time(&second_taken)
+        );
     }
     for u in after.users.iter().filter(|u| !u.active) {
         let was_disabled = h.before.user(&u.id).is_some_and(|b| !b.active);
         let row = find(&disabled, |r| r["user_id"] == u.id.0)[0];
         if was_disabled {
-            assert_eq!(row["disabled_since"], "", "disabled in the first snapshot: unknown since when");
+            assert_eq!(
+                row["disabled_since"], "",
+                "disabled in the first snapshot: unknown since when"
+            );
         }
         let in_groups = after
             .memberships
             .iter()
             .filter(|m| m.user_id == u.id)
-            .any(|m| after.group(m.group_id).is_some_and(|g| g.name != "All Users"));
-        assert_eq!(row["findings"].contains("still_in_groups"), in_groups, "{}", u.id);
-        assert_eq!(row["findings"].contains("still_admin"), u.is_admin, "{}", u.id);
+            .any(|m| {
+                after
+                    .group(m.group_id)
+                    .is_some_and(|g| g.name != "All Users")
+            });
+        assert_eq!(
+            row["findings"].contains("still_in_groups"),
+            in_groups,
+            "{}",
+            u.id
+        );
+        assert_eq!(
+            row["findings"].contains("still_admin"),
+            u.is_admin,
+            "{}",
+            u.id
+        );
     }
     assert!(
-        disabled.iter().any(|r| r["findings"].contains("still_in_groups")),
+        disabled
+            .iter()
+            .any(|r| r["findings"].contains("still_in_groups")),
         "the demo org has a disabled user still in a group"
     );
 
     // orphaned_accounts: reasons follow the roster, activity and groups.
     let orphans = csv_maps(&dir, "orphaned_accounts");
     for e in &h.left_out_of_roster {
-        let row = find(&orphans, |r| r["email"].trim_start_matches('\'') == e.as_str());
+        let row = find(&orphans, |r| {
+            r["email"].trim_start_matches('\'') == e.as_str()
+        });
         assert_eq!(row.len(), 1, "{e} is not in the roster");
         assert!(row[0]["reasons"].contains("not_in_roster"));
     }
-    let never: Vec<_> = after.users.iter().filter(|u| u.last_active.is_none()).collect();
-    assert!(!never.is_empty(), "the demo org has users who never logged in");
+    let never: Vec<_> = after
+        .users
+        .iter()
+        .filter(|u| u.last_active.is_none())
+        .collect();
+    assert!(
+        !never.is_empty(),
+        "the demo org has users who never logged in"
+    );
     for u in never {
         let row = find(&orphans, |r| r["user_id"] == u.id.0);
         assert_eq!(row.len(), 1);
@@ -251,7 +321,10 @@ fn every_table_matches_the_org_and_its_changes() {
     }
     for r in &orphans {
         if r["reasons"].contains("not_in_roster") {
-            assert_eq!(r["status"], "active", "only active users can be missing from the roster");
+            assert_eq!(
+                r["status"], "active",
+                "only active users can be missing from the roster"
+            );
         }
     }
 
@@ -266,30 +339,54 @@ fn every_table_matches_the_org_and_its_changes() {
     // effective_access: admin, universal, group and folder sources all show.
     let access = csv_maps(&dir, "effective_access");
     let admin = after.users.iter().find(|u| u.active && u.is_admin).unwrap();
-    let admin_rows = find(&access, |r| r["user_id"] == admin.id.0 && r["object_id"] == "*");
+    let admin_rows = find(&access, |r| {
+        r["user_id"] == admin.id.0 && r["object_id"] == "*"
+    });
     assert!(!admin_rows.is_empty());
-    assert!(admin_rows.iter().all(|r| r["access_level"] == "own" && r["via"].contains("admin")));
-    assert!(access.iter().any(|r| r["via"].contains("universal:All Users")));
+    assert!(
+        admin_rows
+            .iter()
+            .all(|r| r["access_level"] == "own" && r["via"].contains("admin"))
+    );
+    assert!(
+        access
+            .iter()
+            .any(|r| r["via"].contains("universal:All Users"))
+    );
     assert!(access.iter().any(|r| r["via"].contains("group:")));
     // A folder grant reaches an app in that folder for a non-admin member.
     let folder_case = after.grants.iter().find_map(|g| {
-        let Subject::Group(gid) = g.subject else { return None };
+        let Subject::Group(gid) = g.subject else {
+            return None;
+        };
         if g.object.object_type != ObjectType::Folder || g.level <= AccessLevel::Use {
             return None;
         }
-        let app = after.apps.iter().find(|a| a.folder_id.as_ref() == Some(&g.object.id))?;
+        let app = after
+            .apps
+            .iter()
+            .find(|a| a.folder_id.as_ref() == Some(&g.object.id))?;
         let member = after.memberships.iter().find(|m| {
-            m.group_id == gid && after.user(&m.user_id).is_some_and(|u| u.active && !u.is_admin)
+            m.group_id == gid
+                && after
+                    .user(&m.user_id)
+                    .is_some_and(|u| u.active && !u.is_admin)
         })?;
         Some((app.id.clone(), member.user_id.clone()))
     });
     let (app, user) = folder_case.expect("the demo org has an edit/own folder grant with a member");
-    let rows = find(&access, |r| r["user_id"] == user.0 && r["object_id"] == app.0);
+    let rows = find(&access, |r| {
+        r["user_id"] == user.0 && r["object_id"] == app.0
+    });
     assert_eq!(rows.len(), 1, "folder grant reaches app {app} for {user}");
     assert!(rows[0]["via"].contains("folder:"), "{:?}", rows[0]);
     // Disabled users hold no effective access.
     for u in after.users.iter().filter(|u| !u.active) {
-        assert!(find(&access, |r| r["user_id"] == u.id.0).is_empty(), "{}", u.id);
+        assert!(
+            find(&access, |r| r["user_id"] == u.id.0).is_empty(),
+            "{}",
+            u.id
+        );
     }
     let _ = email;
 
@@ -301,7 +398,11 @@ fn every_table_matches_the_org_and_its_changes() {
         .filter(|g| matches!(g.subject, Subject::Group(_)))
         .count();
     assert_eq!(find(&perms, |r| r["scope"] == "direct").len(), group_grants);
-    assert!(find(&perms, |r| r["scope"] == "universal").iter().all(|r| r["object_id"] == "*"));
+    assert!(
+        find(&perms, |r| r["scope"] == "universal")
+            .iter()
+            .all(|r| r["object_id"] == "*")
+    );
 }
 
 /// Calamine's view of a cell, spelled the way the CSV spells it.
@@ -358,7 +459,12 @@ fn the_workbook_holds_the_same_rows_as_the_csv_files() {
         assert_eq!(got.len() - 1, rows.len(), "{table} row count");
         for (i, (x, c)) in got[1..].iter().zip(&rows).enumerate() {
             let c: Vec<String> = c.clone();
-            let x: Vec<String> = x.iter().cloned().chain(std::iter::repeat(String::new())).take(c.len()).collect();
+            let x: Vec<String> = x
+                .iter()
+                .cloned()
+                .chain(std::iter::repeat(String::new()))
+                .take(c.len())
+                .collect();
             assert_eq!(x, c, "{table} row {}", i + 2);
         }
     }
@@ -369,8 +475,14 @@ fn the_workbook_holds_the_same_rows_as_the_csv_files() {
         .collect::<Vec<_>>()
         .join("\n");
     let meta = h.w.store().snapshot(2).unwrap();
-    assert!(text.contains(&meta.sha256), "evidence carries the content hash");
-    assert!(text.contains(&meta.info.source_url), "evidence carries the source");
+    assert!(
+        text.contains(&meta.sha256),
+        "evidence carries the content hash"
+    );
+    assert!(
+        text.contains(&meta.info.source_url),
+        "evidence carries the source"
+    );
     assert!(!text.contains(crate::common::TOKEN));
 }
 
@@ -401,7 +513,10 @@ fn html_is_self_contained_and_hostile_names_stay_text() {
             }
         }
     }
-    assert!(doc.select(&sel("script")).count() <= 1, "only the report's own script");
+    assert!(
+        doc.select(&sel("script")).count() <= 1,
+        "only the report's own script"
+    );
     assert!(doc.select(&sel("script[src]")).next().is_none());
     // Hostile text from Retool is present as text, never as markup.
     let body_text: String = doc.root_element().text().collect();
@@ -413,7 +528,10 @@ fn html_is_self_contained_and_hostile_names_stay_text() {
         .chain(h.after.apps.iter().map(|a| a.name.clone()))
         .find(|n| n.contains("<script>"))
         .expect("the demo org carries a <script> name");
-    assert!(body_text.contains(hostile.trim()), "hostile name shown as text");
+    assert!(
+        body_text.contains(hostile.trim()),
+        "hostile name shown as text"
+    );
     assert!(!html.contains("<script>alert"), "never raw markup");
     // Each table is there with a row per record (within the display cap).
     let users_rows = doc.select(&sel("#t-users tbody tr")).count();
@@ -430,7 +548,12 @@ fn csv_neutralizes_formulas_and_is_byte_identical_on_rerun() {
     for entry in std::fs::read_dir(a.join("csv")).unwrap() {
         let p = entry.unwrap().path();
         let other = b.join("csv").join(p.file_name().unwrap());
-        assert_eq!(std::fs::read(&p).unwrap(), std::fs::read(&other).unwrap(), "{}", p.display());
+        assert_eq!(
+            std::fs::read(&p).unwrap(),
+            std::fs::read(&other).unwrap(),
+            "{}",
+            p.display()
+        );
     }
     let users = csv_maps(&a, "users");
     let apps_csv = std::fs::read_to_string(a.join("csv").join("group_permissions.csv")).unwrap()
@@ -443,7 +566,10 @@ fn csv_neutralizes_formulas_and_is_byte_identical_on_rerun() {
             );
         }
     }
-    assert!(apps_csv.contains("'="), "a formula-looking name is neutralized with a quote");
+    assert!(
+        apps_csv.contains("'="),
+        "a formula-looking name is neutralized with a quote"
+    );
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(a.join("report.json")).unwrap()).unwrap();
     assert!(json["tables"].as_array().unwrap().len() >= 8);
@@ -454,12 +580,22 @@ fn only_one_snapshot_still_reports_and_says_so() {
     let w = World::demo();
     w.snapshot(&[]).ok();
     let dir = w.path("out");
-    w.run(&["report", "--out", dir.to_str().unwrap(), "--format", "csv,json"]).ok();
+    w.run(&[
+        "report",
+        "--out",
+        dir.to_str().unwrap(),
+        "--format",
+        "csv,json",
+    ])
+    .ok();
     let (header, rows) = read_csv(&dir, "changes");
     assert_eq!(header[0], "from_snapshot");
     assert!(rows.is_empty());
     let json = std::fs::read_to_string(dir.join("report.json")).unwrap();
-    assert!(json.contains("Only one snapshot"), "the change table says why it is empty");
+    assert!(
+        json.contains("Only one snapshot"),
+        "the change table says why it is empty"
+    );
 }
 
 #[test]
@@ -468,7 +604,9 @@ fn bad_report_requests_fail_before_anything_is_written() {
     let out = h.w.path("never");
     let out_s = out.to_str().unwrap();
     // Unknown snapshot id.
-    h.w.run(&["report", "--out", out_s, "--snapshot", "99"]).fails_with(2).stderr_has("99");
+    h.w.run(&["report", "--out", out_s, "--snapshot", "99"])
+        .fails_with(2)
+        .stderr_has("99");
     // --since newer than --snapshot.
     h.w.run(&["report", "--out", out_s, "--snapshot", "1", "--since", "2"])
         .fails_with(2)
@@ -480,13 +618,16 @@ fn bad_report_requests_fail_before_anything_is_written() {
         .fails_with(2)
         .stderr_has("email");
     // An unknown format word.
-    h.w.run(&["report", "--out", out_s, "--format", "csv,pdf"]).fails_with(2).stderr_has("pdf");
+    h.w.run(&["report", "--out", out_s, "--format", "csv,pdf"])
+        .fails_with(2)
+        .stderr_has("pdf");
     assert!(!out.exists(), "nothing was written");
     // An output path that cannot be a directory.
     let file = h.w.path("a-file");
     std::fs::write(&file, "x").unwrap();
     let under_file = file.join("reports");
-    h.w.run(&["report", "--out", under_file.to_str().unwrap()]).fails_with(2);
+    h.w.run(&["report", "--out", under_file.to_str().unwrap()])
+        .fails_with(2);
     // No snapshots at all.
     let empty = World::demo();
     empty.run(&["snapshots"]).fails_with(2);

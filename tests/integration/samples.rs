@@ -12,15 +12,24 @@ use regex::Regex;
 fn normalize(text: &str, out: &Path) -> String {
     let text = text.replace(&out.display().to_string(), "<OUT>");
     let rules = [
-        (r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?", "<TIME>"),
+        (
+            r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?",
+            "<TIME>",
+        ),
         (r"\d{4}-\d{2}-\d{2}", "<DATE>"),
         (r"[0-9a-f]{64}", "<SHA256>"),
         (r"\b\d+(\.\d+)? ?(ms|s)\b", "<DURATION>"),
-        (r"(duration_ms|elapsed|seconds)([^0-9]{1,12})\d+(\.\d+)?", "$1$2<N>"),
+        (
+            r"(duration_ms|elapsed|seconds)([^0-9]{1,12})\d+(\.\d+)?",
+            "$1$2<N>",
+        ),
     ];
     let mut text = text.to_string();
     for (pattern, with) in rules {
-        text = Regex::new(pattern).unwrap().replace_all(&text, with).into_owned();
+        text = Regex::new(pattern)
+            .unwrap()
+            .replace_all(&text, with)
+            .into_owned();
     }
     text
 }
@@ -88,7 +97,10 @@ fn sample_reports_are_the_current_output_of_demo() {
             let a = std::fs::read_to_string(&cp).unwrap();
             let b = std::fs::read_to_string(&fp).unwrap();
             // The committed copy was generated into `sample-reports`; normalize both paths.
-            (normalize(&a.replace("sample-reports", "<OUT>"), &committed), normalize(&b, &out))
+            (
+                normalize(&a.replace("sample-reports", "<OUT>"), &committed),
+                normalize(&b, &out),
+            )
         };
         if a != b {
             let line = a
@@ -100,8 +112,12 @@ fn sample_reports_are_the_current_output_of_demo() {
                 "{} is stale (first difference at line {}):\n committed: {:?}\n fresh:     {:?}\nregenerate with `cargo run --release -- demo --out sample-reports`",
                 c.display(),
                 line + 1,
-                a.lines().nth(line).map(|l| l.chars().take(300).collect::<String>()),
-                b.lines().nth(line).map(|l| l.chars().take(300).collect::<String>()),
+                a.lines()
+                    .nth(line)
+                    .map(|l| l.chars().take(300).collect::<String>()),
+                b.lines()
+                    .nth(line)
+                    .map(|l| l.chars().take(300).collect::<String>()),
             );
         }
     }

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use retool_audit::fake::{Fault, FakeConfig, OrgSpec, RetryAfter};
+use retool_audit::fake::{FakeConfig, Fault, OrgSpec, RetryAfter};
 use retool_audit::model::{EntityKind, OrgState};
 
 use crate::common::{TOKEN, World, db_bytes, fixed_now};
@@ -55,8 +55,15 @@ fn v2_snapshot_holds_exactly_what_the_org_holds_across_many_pages() {
     let meta = &metas[0];
     assert_eq!(meta.counts[&EntityKind::Users], 250);
     assert_eq!(meta.info.dialect.as_str(), "v2");
-    assert!(meta.info.source_url.ends_with("/api/v2"), "{}", meta.info.source_url);
-    assert!(meta.info.api_version.is_some(), "checkHealth version recorded");
+    assert!(
+        meta.info.source_url.ends_with("/api/v2"),
+        "{}",
+        meta.info.source_url
+    );
+    assert!(
+        meta.info.api_version.is_some(),
+        "checkHealth version recorded"
+    );
     assert!(meta.info.total_requests() > 3);
 }
 
@@ -94,11 +101,26 @@ fn survivable_faults_give_the_same_snapshot_as_a_clean_run() {
             "429 with Retry-After seconds",
             retool_audit::fake::parse_faults("429x3:retry-after=1").unwrap(),
         ),
-        ("429 without Retry-After", retool_audit::fake::parse_faults("429x2").unwrap()),
-        ("5xx burst", retool_audit::fake::parse_faults("500x2,503x1").unwrap()),
-        ("truncated body", retool_audit::fake::parse_faults("truncatex1").unwrap()),
-        ("HTML proxy error page", retool_audit::fake::parse_faults("non-jsonx1").unwrap()),
-        ("duplicated page items", retool_audit::fake::parse_faults("dup-items").unwrap()),
+        (
+            "429 without Retry-After",
+            retool_audit::fake::parse_faults("429x2").unwrap(),
+        ),
+        (
+            "5xx burst",
+            retool_audit::fake::parse_faults("500x2,503x1").unwrap(),
+        ),
+        (
+            "truncated body",
+            retool_audit::fake::parse_faults("truncatex1").unwrap(),
+        ),
+        (
+            "HTML proxy error page",
+            retool_audit::fake::parse_faults("non-jsonx1").unwrap(),
+        ),
+        (
+            "duplicated page items",
+            retool_audit::fake::parse_faults("dup-items").unwrap(),
+        ),
     ];
     for (name, faults) in cases {
         let w = world_with_faults(faults);
@@ -126,9 +148,14 @@ fn unsurvivable_faults_fail_cleanly_and_leave_the_history_unchanged() {
         // A first clean snapshot would be ideal but faults apply from the start;
         // the history must stay empty of snapshots, with the failure logged.
         let run = w.snapshot(&["--max-retries", "2"]);
-        run.fails_with(1).stderr_has(needle).stderr_has("nothing was written");
+        run.fails_with(1)
+            .stderr_has(needle)
+            .stderr_has("nothing was written");
         let store = w.store();
-        assert!(store.snapshots(None).unwrap().is_empty(), "{spec}: no snapshot");
+        assert!(
+            store.snapshots(None).unwrap().is_empty(),
+            "{spec}: no snapshot"
+        );
         let runs = store.runs(None).unwrap();
         assert_eq!(runs.len(), 1, "{spec}: the failed attempt is logged");
         assert_eq!(runs[0].status, "failed");
@@ -143,11 +170,11 @@ fn a_failed_night_after_good_ones_changes_nothing() {
     let before = std::fs::read(&w.db).unwrap();
     let sha_before = w.store().snapshot(1).unwrap().sha256;
     // Wrong token: 401.
-    let run = crate::common::run(
-        w.cmd()
-            .env("RETOOL_API_TOKEN", "wrong-token")
-            .args(["snapshot", "--base-url", &w.base_url()]),
-    );
+    let run = crate::common::run(w.cmd().env("RETOOL_API_TOKEN", "wrong-token").args([
+        "snapshot",
+        "--base-url",
+        &w.base_url(),
+    ]));
     run.fails_with(1).stderr_has("token was rejected (401)");
     assert!(!run.stderr.contains("wrong-token"));
     let store = w.store();
@@ -178,20 +205,20 @@ fn unreachable_host_and_bad_configuration_get_clear_messages() {
         .fails_with(2)
         .stderr_has("http");
     // No token at all.
-    let run = crate::common::run(
-        w.cmd()
-            .env_remove("RETOOL_API_TOKEN")
-            .args(["snapshot", "--base-url", &w.base_url()]),
-    );
+    let run = crate::common::run(w.cmd().env_remove("RETOOL_API_TOKEN").args([
+        "snapshot",
+        "--base-url",
+        &w.base_url(),
+    ]));
     run.fails_with(2).stderr_has("RETOOL_API_TOKEN");
     // A database that is not SQLite.
     let bogus = w.path("notes.txt");
     std::fs::write(&bogus, "these are my notes, not a database\n".repeat(200)).unwrap();
-    let run = crate::common::run(
-        w.cmd()
-            .args(["--db", bogus.to_str().unwrap()])
-            .args(["snapshot", "--base-url", &w.base_url()]),
-    );
+    let run = crate::common::run(w.cmd().args(["--db", bogus.to_str().unwrap()]).args([
+        "snapshot",
+        "--base-url",
+        &w.base_url(),
+    ]));
     run.fails_with(2);
     assert_eq!(
         std::fs::read_to_string(&bogus).unwrap(),
@@ -201,7 +228,10 @@ fn unreachable_host_and_bad_configuration_get_clear_messages() {
     // Reports on a history that does not exist.
     w.run(&["--db", w.path("missing.db").to_str().unwrap(), "snapshots"])
         .fails_with(2);
-    assert!(!w.path("missing.db").exists(), "no empty database is created");
+    assert!(
+        !w.path("missing.db").exists(),
+        "no empty database is created"
+    );
     // Only the first snapshot made it.
     assert_eq!(w.store().snapshots(None).unwrap().len(), 1);
 }
@@ -311,12 +341,18 @@ fn the_token_appears_in_no_output_log_or_database_byte() {
     ] {
         assert!(!text.contains(TOKEN), "token leaked in {name}");
     }
-    assert!(loud.stderr.contains("GET"), "-vvv logs requests: {}", loud.stderr);
+    assert!(
+        loud.stderr.contains("GET"),
+        "-vvv logs requests: {}",
+        loud.stderr
+    );
     for entry in std::fs::read_dir(w.dir.path()).unwrap() {
         let path = entry.unwrap().path();
         let bytes = std::fs::read(&path).unwrap();
         assert!(
-            !bytes.windows(TOKEN.len()).any(|win| win == TOKEN.as_bytes()),
+            !bytes
+                .windows(TOKEN.len())
+                .any(|win| win == TOKEN.as_bytes()),
             "token found in {}",
             path.display()
         );
