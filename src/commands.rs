@@ -617,10 +617,14 @@ fn org_label(org: &str, source_url: &str) -> String {
         .unwrap_or_else(|| org.to_string())
 }
 
-/// The command line for the evidence sheet. Tokens are never arguments, so the
-/// arguments are safe to show; paths are shown as given.
+/// The command line for the evidence sheet, as `retool-audit <arguments>`.
+/// Tokens are never arguments, so the arguments are safe to show; paths are shown
+/// as given.
 fn command_line() -> String {
-    std::env::args().collect::<Vec<_>>().join(" ")
+    std::iter::once("retool-audit".to_string())
+        .chain(std::env::args().skip(1))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// One line with the report's headline findings.

@@ -18,6 +18,7 @@ fn normalize(text: &str, out: &Path) -> String {
         ),
         (r"\d{4}-\d{2}-\d{2}", "<DATE>"),
         (r"[0-9a-f]{64}", "<SHA256>"),
+        (r"127\.0\.0\.1:\d+", "127.0.0.1:<PORT>"),
         (r"\b\d+(\.\d+)? ?(ms|s)\b", "<DURATION>"),
         (
             r"(duration_ms|elapsed|seconds)([^0-9]{1,12})\d+(\.\d+)?",
@@ -58,7 +59,16 @@ fn xlsx_text(path: &Path, out: &Path) -> String {
         text.push_str(&format!("== {name}\n"));
         let range = wb.worksheet_range(&name).unwrap();
         for row in range.rows() {
-            let cells: Vec<String> = row.iter().map(|c| c.to_string()).collect();
+            let cells: Vec<String> = row
+                .iter()
+                .map(|c| match c {
+                    calamine::Data::DateTime(dt) => dt
+                        .as_datetime()
+                        .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+                        .unwrap_or_default(),
+                    other => other.to_string(),
+                })
+                .collect();
             text.push_str(&cells.join("\t"));
             text.push('\n');
         }
@@ -92,7 +102,10 @@ fn sample_reports_are_the_current_output_of_demo() {
     for (c, f) in committed_files.iter().zip(&fresh_files) {
         let (cp, fp) = (committed.join(c), out.join(f));
         let (a, b) = if c.extension().is_some_and(|x| x == "xlsx") {
-            (xlsx_text(&cp, &committed), xlsx_text(&fp, &out))
+            (
+                xlsx_text(&cp, &committed).replace("sample-reports", "<OUT>"),
+                xlsx_text(&fp, &out),
+            )
         } else {
             let a = std::fs::read_to_string(&cp).unwrap();
             let b = std::fs::read_to_string(&fp).unwrap();
