@@ -68,7 +68,7 @@ fn report(h: &History, out: &str, formats: &str) -> std::path::PathBuf {
     dir
 }
 
-fn find<'a>(rows: &'a [Row], pred: impl Fn(&Row) -> bool) -> Vec<&'a Row> {
+fn find(rows: &[Row], pred: impl Fn(&Row) -> bool) -> Vec<&Row> {
     rows.iter().filter(|r| pred(r)).collect()
 }
 
@@ -100,7 +100,7 @@ fn every_table_matches_the_org_and_its_changes() {
     let users = csv_maps(&dir, "users");
     assert_eq!(users.len(), after.users.len());
     for id in &h.changes.disabled_users {
-        let row = find(&users, |r| &r["user_id"] == &id.0);
+        let row = find(&users, |r| r["user_id"] == id.0);
         assert_eq!(row.len(), 1);
         assert_eq!(row[0]["status"], "disabled");
     }
