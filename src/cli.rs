@@ -4,6 +4,9 @@
 //! The API token is deliberately not an argument: arguments leak into `ps` and
 //! shell history. It comes from `RETOOL_API_TOKEN` or `--token-file`.
 
+// Doc comments here are the `--help` text, where bare URLs read best.
+#![allow(rustdoc::bare_urls)]
+
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};

@@ -1,6 +1,6 @@
 //! Analyses: pure functions over `OrgState`s (no I/O) — effective access
 //! ([`access`]), orphaned, disabled and privileged accounts ([`accounts`]),
-//! changes between two states ([`changes`]) and the HR roster ([`roster`]).
+//! changes between two states ([`mod@changes`]) and the HR roster ([`roster`]).
 
 pub mod access;
 pub mod accounts;
