@@ -185,10 +185,8 @@ fn snapshot_job(args: &SnapshotArgs) -> CmdResult<SnapshotJob> {
     }
     validate_org_label(&args.org)?;
     let token = load_token(args.token_file.as_deref())?;
+    // The instance root (for `GET /api/checkHealth`) is derived from the API root.
     let mut client = ClientConfig::new(api_root, dialect, token);
-    if let Some(base) = args.base_url.as_deref() {
-        client.instance_root = url::Url::parse(base).ok();
-    }
     client.concurrency = usize::from(args.concurrency);
     client.max_rps = args.max_rps;
     client.connect_timeout = Duration::from_secs(args.connect_timeout.max(1));
@@ -700,8 +698,7 @@ async fn demo(args: &DemoArgs, out: Output) -> CmdResult {
     let mut store = Store::open(&db).map_err(store_error)?;
     let api_root = resolve_api_root(Some(&server.base_url()), None, Dialect::V2, false)
         .map_err(CommandError::failed)?;
-    let mut client = ClientConfig::new(api_root, Dialect::V2, Secret::new(token));
-    client.instance_root = url::Url::parse(&server.base_url()).ok();
+    let client = ClientConfig::new(api_root, Dialect::V2, Secret::new(token));
     let job = SnapshotJob {
         org: "demo".to_string(),
         client,
