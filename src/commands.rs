@@ -249,15 +249,23 @@ async fn take_snapshot(store: &mut Store, job: &SnapshotJob) -> CmdResult<Snapsh
     for (kind, why) in &collected.state.not_collected {
         tracing::warn!("{kind} not collected: {why}");
     }
-    store
-        .write_snapshot(&job.org, &collected)
-        .map_err(store_error)
-        .map_err(|mut e| {
-            e.error = e
+    match store.write_snapshot(&job.org, &collected) {
+        Ok(meta) => Ok(meta),
+        Err(e) => {
+            let message = format!("could not write the snapshot: {e}");
+            // Best effort: the same fault (a full disk) may stop this line too.
+            if let Err(log_err) =
+                store.log_failed_run(&job.org, &source, started, Utc::now(), &message)
+            {
+                tracing::warn!("could not record the failed run in the history: {log_err}");
+            }
+            let mut failure = store_error(e);
+            failure.error = failure
                 .error
                 .context("could not write the snapshot; the history is unchanged");
-            e
-        })
+            Err(failure)
+        }
+    }
 }
 
 fn summary_line(meta: &SnapshotMeta) -> String {
