@@ -246,8 +246,9 @@ async fn take_snapshot(store: &mut Store, job: &SnapshotJob) -> CmdResult<Snapsh
             )));
         }
     };
+    // The summary line names what was not collected; logs add it for -v.
     for (kind, why) in &collected.state.not_collected {
-        tracing::warn!("{kind} not collected: {why}");
+        tracing::info!("{kind} not collected: {why}");
     }
     match store.write_snapshot(&job.org, &collected) {
         Ok(meta) => Ok(meta),
