@@ -7,6 +7,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use retool_audit::fake::{FakeConfig, Fault, OrgSpec};
+use retool_audit::model::{EntityKind, OrgState, Subject};
 
 use crate::common::{Run, TOKEN, World, fixed_now};
 
@@ -60,15 +61,31 @@ fn integrity(db: &Path) -> String {
         .expect("integrity_check")
 }
 
+/// What a `--no-user-grants` snapshot of the world's org collects: everything
+/// but direct user grants, which are recorded as not collected.
+fn collected(w: &World) -> OrgState {
+    let mut state = w.expected();
+    state
+        .grants
+        .retain(|g| matches!(g.subject, Subject::Group(_)));
+    state.not_collected.insert(
+        EntityKind::Grants,
+        "partial: direct user grants not collected (disabled for this run); \
+         group grants are complete"
+            .to_string(),
+    );
+    state
+}
+
 /// The history is sound: SQLite says so, every snapshot listed reads back as
-/// exactly the org (which never changes in these tests), the chain links, and
-/// `verify` passes. Returns the number of snapshots.
+/// exactly what was collected (the org never changes in these tests), the
+/// chain links, and `verify` passes. Returns the number of snapshots.
 #[track_caller]
 fn assert_sound(w: &World, db: &Path, context: &str) -> usize {
     assert_eq!(integrity(db), "ok", "{context}: integrity_check");
     let store = retool_audit::store::Store::open_existing(db).expect("open history");
     let metas = store.snapshots(None).expect("list snapshots");
-    let expected = w.expected();
+    let expected = collected(w);
     let mut prev: Option<String> = None;
     for meta in &metas {
         let state = store.state_at(meta.id).expect("state_at");
@@ -92,7 +109,7 @@ fn assert_sound(w: &World, db: &Path, context: &str) -> usize {
 }
 
 fn big_world() -> World {
-    World::new(20_000)
+    World::new(10_000)
 }
 
 // ---------------------------------------------------------------- crash safety
@@ -159,7 +176,7 @@ fn a_snapshot_killed_while_writing_leaves_only_complete_snapshots() {
         .unwrap_or(total / 2)
         .max(Duration::from_millis(20));
 
-    let fractions = [0.0, 0.2, 0.4, 0.6, 0.8, 0.95];
+    let fractions = [0.0, 0.3, 0.6, 0.9];
     for f in fractions {
         let base = w.server().request_count();
         let child = spawn(snapshot_cmd(&w.db, &w.base_url(), &[]));
@@ -168,7 +185,8 @@ fn a_snapshot_killed_while_writing_leaves_only_complete_snapshots() {
         });
         std::thread::sleep(write_time.mul_f64(f));
         kill(child);
-        assert_sound(&w, &w.db, &format!("killed {f} into the write"));
+        let n = assert_sound(&w, &w.db, &format!("killed {f} into the write"));
+        eprintln!("killed {f:.2} into a write of ~{write_time:?}: {n} complete snapshots");
     }
     // And once more in the middle of collecting.
     let child = spawn(snapshot_cmd(&w.db, &w.base_url(), &[]));
@@ -205,7 +223,7 @@ fn ended_well(run: &Run) -> bool {
 
 #[test]
 fn concurrent_snapshots_on_one_database_both_end_well_with_a_valid_chain() {
-    let w = World::new(1500);
+    let w = World::new(1000);
     let mut expected = 0;
     // Round 1 races on a database that does not exist yet; round 2 on an
     // existing one; three at once in round 3.
@@ -215,6 +233,7 @@ fn concurrent_snapshots_on_one_database_both_end_well_with_a_valid_chain() {
             .collect();
         let runs: Vec<Run> = children.into_iter().map(finish).collect();
         let ok = runs.iter().filter(|r| ended_well(r)).count();
+        eprintln!("round {round}: {ok} of {runners} concurrent runs wrote a snapshot");
         assert!(ok >= 1, "round {round}: at least one run succeeds");
         expected += ok;
         assert_eq!(
@@ -268,7 +287,7 @@ fn a_report_during_a_snapshot_sees_the_last_complete_snapshot() {
     run.ok();
     for users in &seen {
         assert!(
-            *users == 50 || *users == 20_000,
+            *users == 50 || *users == 10_000,
             "a report shows a complete snapshot, not {users} users"
         );
     }
@@ -440,9 +459,9 @@ fn a_full_disk_fails_cleanly_and_keeps_the_previous_snapshot() {
     };
     let db = disk.dir.join("h.db");
     crate::common::run(&mut snapshot_cmd(&db, &small.base_url(), &[])).ok();
-    let big = World::new(8_000);
+    let big = World::new(4_000);
     let run = crate::common::run(&mut snapshot_cmd(&db, &big.base_url(), &[]));
-    run.fails_with(1).stderr_has("full");
+    run.fails_with(1).stderr_has("is full; free some space");
     assert!(
         run.stderr.contains("unchanged") || run.stderr.contains("nothing was written"),
         "says the history is unchanged: {}",
