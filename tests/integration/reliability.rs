@@ -353,8 +353,14 @@ fn a_read_only_database_or_directory_fails_clearly_and_changes_nothing() {
 
     // The file is read-only.
     chmod(&db, 0o400);
+    let requests = w.server().request_count();
     let run = crate::common::run(&mut user.cmd(snapshot_cmd(&db, &w.base_url(), &[])));
     run.fails_with(1).stderr_has("read-only");
+    assert_eq!(
+        w.server().request_count(),
+        requests,
+        "a read-only history is refused before collecting"
+    );
     assert_eq!(std::fs::read(&db).expect("read db"), before);
     chmod(&db, 0o600);
 
