@@ -239,6 +239,25 @@ fn concurrent_snapshots_on_one_database_both_end_well_with_a_valid_chain() {
     }
 }
 
+#[test]
+fn a_snapshot_blocked_by_another_writer_says_so_and_changes_nothing() {
+    let w = World::new(30);
+    w.snapshot(&["--no-user-grants"]).ok();
+    // Another program holds the write lock for longer than the busy timeout.
+    let conn = rusqlite::Connection::open(&w.db).expect("open");
+    conn.execute_batch("BEGIN IMMEDIATE")
+        .expect("take the write lock");
+    let run = w.snapshot(&["--no-user-grants"]);
+    run.fails_with(1)
+        .stderr_has("locked by another process")
+        .stderr_has("the history is unchanged");
+    conn.execute_batch("ROLLBACK").expect("release the lock");
+    drop(conn);
+    assert_eq!(assert_sound(&w, &w.db, "after a locked run"), 1);
+    w.snapshot(&["--no-user-grants"]).ok();
+    assert_eq!(assert_sound(&w, &w.db, "after the lock was released"), 2);
+}
+
 /// The `Users` headline of a JSON report written to `out`.
 fn reported_users(db: &Path, out: &Path) -> Run {
     crate::common::run(
