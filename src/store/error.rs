@@ -45,6 +45,12 @@ pub enum StoreError {
     )]
     Locked { path: PathBuf },
 
+    #[error(
+        "the disk holding history database {} is full; free some space and run again",
+        path.display()
+    )]
+    DiskFull { path: PathBuf },
+
     #[error("snapshot {id} does not exist; list snapshots with `retool-audit snapshots`")]
     SnapshotNotFound { id: i64 },
 
@@ -97,6 +103,11 @@ impl StoreError {
                         path: path.to_path_buf(),
                     };
                 }
+                ErrorCode::DiskFull => {
+                    return StoreError::DiskFull {
+                        path: path.to_path_buf(),
+                    };
+                }
                 ErrorCode::NotADatabase => {
                     return StoreError::NotADatabase {
                         path: path.to_path_buf(),
@@ -141,5 +152,16 @@ mod tests {
         let err = StoreError::from_sqlite(Path::new("/x/h.db"), "writing", e);
         assert!(matches!(err, StoreError::Locked { .. }));
         assert!(err.to_string().contains("/x/h.db"));
+    }
+
+    #[test]
+    fn full_maps_to_disk_full_naming_the_file() {
+        let e = rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_FULL),
+            None,
+        );
+        let err = StoreError::from_sqlite(Path::new("/x/h.db"), "writing", e);
+        assert!(matches!(err, StoreError::DiskFull { .. }));
+        assert!(err.to_string().contains("/x/h.db is full"));
     }
 }

@@ -102,13 +102,20 @@ impl std::fmt::Debug for Store {
 }
 
 impl Store {
-    /// Opens the history at `path`, creating it (mode 0600 on unix) if it does
-    /// not exist, and migrating it to the current schema.
+    /// Opens the history at `path` for writing, creating it (mode 0600 on unix)
+    /// if it does not exist, and migrating it to the current schema. A file
+    /// SQLite can only open read-only is refused here, before any collection.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
         if !path.exists() {
             create_private_file(path)?;
         }
-        Self::open_file(path)
+        let store = Self::open_file(path)?;
+        if store.is_read_only() {
+            return Err(StoreError::ReadOnly {
+                path: path.to_path_buf(),
+            });
+        }
+        Ok(store)
     }
 
     /// Opens an existing history for reading commands; never creates a file.
