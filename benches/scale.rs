@@ -44,7 +44,12 @@ fn cpu_time() -> Duration {
     };
     let fields: Vec<&str> = rest.split_whitespace().collect();
     // Fields 14 and 15 of the whole line are the 12th and 13th after the name.
-    let tick = |i: usize| fields.get(i).and_then(|s| s.parse::<u64>().ok()).unwrap_or(0);
+    let tick = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|s| s.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
     Duration::from_millis((tick(11) + tick(12)) * 10)
 }
 
@@ -125,6 +130,16 @@ fn db_bytes(db: &Path) -> u64 {
     total
 }
 
+/// db + wal after `PRAGMA wal_checkpoint(TRUNCATE)` from a second connection:
+/// the pages the history really uses (the store's own connection stays open,
+/// so the WAL is not removed, only emptied).
+fn checkpointed_bytes(db: &Path) -> Result<u64> {
+    let conn = rusqlite::Connection::open(db)?;
+    conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+    drop(conn);
+    Ok(db_bytes(db))
+}
+
 fn dir_bytes(p: &Path) -> u64 {
     let Ok(entries) = std::fs::read_dir(p) else {
         return file_size(p);
@@ -178,7 +193,7 @@ struct Args {
     stages: Vec<String>,
     nights: usize,
     year_budget: Duration,
-    concurrency: usize,
+    concurrency: Vec<usize>,
 }
 
 fn parse_args() -> Result<Args> {
@@ -192,7 +207,7 @@ fn parse_args() -> Result<Args> {
         ],
         nights: 365,
         year_budget: Duration::from_secs(600),
-        concurrency: 4,
+        concurrency: vec![4],
     };
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
@@ -209,7 +224,12 @@ fn parse_args() -> Result<Args> {
             "--year-budget" => {
                 args.year_budget = Duration::from_secs(value("--year-budget")?.parse()?)
             }
-            "--concurrency" => args.concurrency = value("--concurrency")?.parse()?,
+            "--concurrency" => {
+                args.concurrency = value("--concurrency")?
+                    .split(',')
+                    .map(|c| c.trim().parse::<usize>())
+                    .collect::<Result<_, _>>()?;
+            }
             s if s.eq_ignore_ascii_case("m") => args.sizes.push(Size::M),
             s if s.eq_ignore_ascii_case("l") => args.sizes.push(Size::L),
             s if s.eq_ignore_ascii_case("xl") => args.sizes.push(Size::Xl),
@@ -367,7 +387,11 @@ fn bare_insert(path: &Path, s: &OrgState) -> Result<()> {
         }
         let mut st = tx.prepare("INSERT INTO memberships VALUES (?,?,?)")?;
         for m in &s.memberships {
-            st.execute(rusqlite::params![m.group_id.0, m.user_id.0, m.is_group_admin])?;
+            st.execute(rusqlite::params![
+                m.group_id.0,
+                m.user_id.0,
+                m.is_group_admin
+            ])?;
         }
         let mut st = tx.prepare("INSERT INTO objects VALUES (?,?,?,?,?)")?;
         for f in &s.folders {
@@ -447,7 +471,8 @@ fn stage_write(size: Size, collected: &Collected, dir: &Path) -> Result<()> {
     let m = Measure::start();
     store.write_snapshot("default", collected)?;
     let fig = m.stop();
-    let one = db_bytes(&db);
+    let one_raw = db_bytes(&db);
+    let one = checkpointed_bytes(&db)?;
     line(
         size.name(),
         "write",
@@ -461,8 +486,9 @@ fn stage_write(size: Size, collected: &Collected, dir: &Path) -> Result<()> {
         "Store::write_snapshot (fresh file)",
         &fig,
         &format!(
-            "{:.2}× bare insert; db+wal {:.1} MiB",
+            "{:.2}× bare insert; db+wal {:.1} MiB as written, {:.1} MiB checkpointed",
             fig.wall.as_secs_f64() / bare_fig.wall.as_secs_f64(),
+            mib(one_raw),
             mib(one)
         ),
     );
@@ -472,13 +498,19 @@ fn stage_write(size: Size, collected: &Collected, dir: &Path) -> Result<()> {
     let m = Measure::start();
     store.write_snapshot("default", &again)?;
     let fig = m.stop();
-    let two = db_bytes(&db);
+    let two_raw = db_bytes(&db);
+    let two = checkpointed_bytes(&db)?;
     line(
         size.name(),
         "write",
         "unchanged 2nd snapshot",
         &fig,
-        &format!("growth {} bytes (db+wal+shm)", two as i64 - one as i64),
+        &format!(
+            "growth {} bytes checkpointed (db+wal as written: {} → {} bytes)",
+            two as i64 - one as i64,
+            one as i64,
+            two_raw as i64
+        ),
     );
     // The same growth after the connection is closed (SQLite checkpoints the WAL
     // into the db and removes it when the last connection closes).
@@ -554,7 +586,13 @@ fn mutate(state: &mut OrgState, rng: &mut Lcg, night: usize) {
 }
 
 /// Stage 3: nightly snapshots with churn; size, state_at and changes.
-fn stage_year(size: Size, org: &FakeOrg, dir: &Path, nights: usize, budget: Duration) -> Result<()> {
+fn stage_year(
+    size: Size,
+    org: &FakeOrg,
+    dir: &Path,
+    nights: usize,
+    budget: Duration,
+) -> Result<()> {
     let db = dir.join(format!("year-{}.db", size.name()));
     let mut store = Store::open(&db)?;
     let start = Utc
@@ -579,7 +617,7 @@ fn stage_year(size: Size, org: &FakeOrg, dir: &Path, nights: usize, budget: Dura
         write_time += took;
         slowest = slowest.max(took);
         if night == 0 {
-            single = db_bytes(&db);
+            single = checkpointed_bytes(&db)?;
         }
         if night > 0 && night % 30 == 0 {
             println!(
@@ -599,9 +637,9 @@ fn stage_year(size: Size, org: &FakeOrg, dir: &Path, nights: usize, budget: Dura
     }
     let fig = m.stop();
     let done = metas.len();
+    let final_bytes = checkpointed_bytes(&db)?;
     drop(store);
     let store = Store::open_existing(&db)?;
-    let final_bytes = db_bytes(&db);
     let per_night = (final_bytes.saturating_sub(single)) as f64 / (done.max(2) - 1) as f64;
     let extrapolated = single as f64 + per_night * (nights.max(1) - 1) as f64;
     line(
@@ -626,6 +664,9 @@ fn stage_year(size: Size, org: &FakeOrg, dir: &Path, nights: usize, budget: Dura
             extrapolated / single.max(1) as f64
         );
     }
+    if done < 2 {
+        return Ok(());
+    }
     let picks = [0, done / 2, done - 1];
     let mut states = Vec::new();
     for &i in &picks {
@@ -646,7 +687,10 @@ fn stage_year(size: Size, org: &FakeOrg, dir: &Path, nights: usize, budget: Dura
         );
         states.push(s);
     }
-    let pairs = [(done - 2, done - 1, "consecutive nights"), (0, done - 1, "first vs last")];
+    let pairs = [
+        (done - 2, done - 1, "consecutive nights"),
+        (0, done - 1, "first vs last"),
+    ];
     for (a, b, what) in pairs {
         let (sa, sb) = (store.state_at(metas[a].id)?, store.state_at(metas[b].id)?);
         let m = Measure::start();
@@ -703,6 +747,7 @@ fn stage_report(size: Size, org: &FakeOrg, dir: &Path) -> Result<()> {
     let failed_runs: Vec<_> = Vec::new();
     let disabled_since = store.disabled_since(current.id)?;
     let read_fig = m.stop();
+    let mut peak = read_fig.peak_mib;
     line(size.name(), "report", "read 2 snapshots", &read_fig, "");
 
     let m = Measure::start();
@@ -718,6 +763,7 @@ fn stage_report(size: Size, org: &FakeOrg, dir: &Path) -> Result<()> {
     let options = ReportOptions::new(Utc::now(), "retool-audit report (bench)");
     let report = build(&input, &options);
     let build_fig = m.stop();
+    peak = peak.max(build_fig.peak_mib);
     let rows: usize = report.tables.iter().map(|t| t.rows.len()).sum();
     line(
         size.name(),
@@ -733,6 +779,7 @@ fn stage_report(size: Size, org: &FakeOrg, dir: &Path) -> Result<()> {
         let m = Measure::start();
         write_report(&report, &out, &[format])?;
         let fig = m.stop();
+        peak = peak.max(fig.peak_mib);
         if format == Format::Csv {
             csv_wall = fig.wall;
         }
@@ -744,13 +791,14 @@ fn stage_report(size: Size, org: &FakeOrg, dir: &Path) -> Result<()> {
             &format!("output {:.1} MiB", mib(dir_bytes(&out))),
         );
     }
-    let total_fig = total.stop();
+    let mut total_fig = total.stop();
+    total_fig.peak_mib = peak;
     line(
         size.name(),
         "report",
         "total (read+build+all formats)",
         &total_fig,
-        "peak RSS since the read began",
+        "peak RSS = highest of the steps above",
     );
 
     let bare_dir = dir.join(format!("bare-csv-{}", size.name()));
@@ -780,7 +828,7 @@ fn bench_dir() -> Result<PathBuf> {
 fn main() -> Result<()> {
     let args = parse_args()?;
     println!(
-        "retool-audit scale bench: sizes {:?}, stages {:?}, nights {}, concurrency {}, peak-RSS reset {}",
+        "retool-audit scale bench: sizes {:?}, stages {:?}, nights {}, concurrency {:?}, peak-RSS reset {}",
         args.sizes.iter().map(|s| s.name()).collect::<Vec<_>>(),
         args.stages,
         args.nights,
@@ -805,11 +853,13 @@ fn main() -> Result<()> {
         let m = Measure::start();
         let org = FakeOrg::generate(&spec);
         line(size.name(), "generate", "FakeOrg::generate", &m.stop(), "");
-        let collected = if wants("collect") {
-            Some(stage_collect(&rt, size, org.clone(), args.concurrency)?)
-        } else {
-            None
-        };
+        let mut collected = None;
+        if wants("collect") {
+            for &c in &args.concurrency {
+                let got = stage_collect(&rt, size, org.clone(), c)?;
+                collected.get_or_insert(got);
+            }
+        }
         if wants("write") {
             let c = match collected {
                 Some(c) => c,
