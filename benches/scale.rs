@@ -772,6 +772,9 @@ fn stage_report(size: Size, org: &FakeOrg, dir: &Path) -> Result<()> {
         &build_fig,
         &format!("{} tables, {rows} rows", report.tables.len()),
     );
+    for t in &report.tables {
+        println!("      table {:<28} {:>9} rows", t.name, t.rows.len());
+    }
 
     let mut csv_wall = Duration::ZERO;
     for format in Format::ALL {
