@@ -517,7 +517,7 @@ fn stage_write(size: Size, collected: &Collected, dir: &Path) -> Result<()> {
     drop(store);
     let closed = db_bytes(&db);
     println!(
-        "      after close: db {} bytes, wal+shm {} bytes (1st snapshot alone was {} bytes db+wal+shm)",
+        "      after close: db {} bytes, wal+shm {} bytes (1st snapshot alone, checkpointed: {} bytes)",
         file_size(&db),
         closed - file_size(&db),
         one
