@@ -1,0 +1,888 @@
+//! Scale benchmark (issue 6): collection, snapshot write, a year of history and
+//! reports on the generated organizations M (10k users), L (50k) and XL (100k).
+//!
+//! ```text
+//! cargo bench --bench scale -- [M|L|XL|all] [--stage collect,write,year,report]
+//!     [--nights N] [--year-budget SECONDS] [--concurrency N]
+//! ```
+//!
+//! Every stage prints wall time, CPU time (utime + stime of the whole process
+//! from `/proc/self/stat`, so the in-process fake server counts too), peak RSS
+//! (`VmHWM`, reset before each stage through `/proc/self/clear_refs` where the
+//! kernel allows it) and the ratio to a reference measured in the same run.
+//! Plain `fn main` (harness = false): no timing assertions, just figures.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, anyhow};
+use chrono::{DateTime, TimeZone, Utc};
+use retool_audit::analyze;
+use retool_audit::collect::{CollectOptions, collect};
+use retool_audit::fake::{FakeConfig, FakeOrg, FakeServer, OrgSpec};
+use retool_audit::model::{
+    Collected, CollectionInfo, Dialect, GroupId, Membership, OrgState, SnapshotMeta, Subject,
+};
+use retool_audit::report::build::{ReportInput, ReportOptions, build};
+use retool_audit::report::write::{Format, write_report};
+use retool_audit::report::{Cell, Report};
+use retool_audit::retool::{Client, ClientConfig, Secret, resolve_api_root};
+use retool_audit::store::Store;
+
+const LATENCY: Duration = Duration::from_millis(20);
+
+// ---------------------------------------------------------------- measuring
+
+/// utime + stime of this process, from `/proc/self/stat` (USER_HZ = 100 on Linux).
+fn cpu_time() -> Duration {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return Duration::ZERO;
+    };
+    // The command name is in parentheses and may contain spaces: split after it.
+    let Some(rest) = stat.rfind(')').map(|i| &stat[i + 2..]) else {
+        return Duration::ZERO;
+    };
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // Fields 14 and 15 of the whole line are the 12th and 13th after the name.
+    let tick = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|s| s.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    Duration::from_millis((tick(11) + tick(12)) * 10)
+}
+
+fn status_kib(field: &str) -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with(field))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// Resets VmHWM to the current RSS (Linux ≥ 4.0); false when not allowed.
+fn reset_peak() -> bool {
+    std::fs::write("/proc/self/clear_refs", "5").is_ok()
+}
+
+struct Measure {
+    wall: Instant,
+    cpu: Duration,
+}
+
+struct Figures {
+    wall: Duration,
+    cpu: Duration,
+    peak_mib: f64,
+}
+
+impl Measure {
+    fn start() -> Measure {
+        reset_peak();
+        Measure {
+            wall: Instant::now(),
+            cpu: cpu_time(),
+        }
+    }
+
+    fn stop(self) -> Figures {
+        Figures {
+            wall: self.wall.elapsed(),
+            cpu: cpu_time().saturating_sub(self.cpu),
+            peak_mib: status_kib("VmHWM:") as f64 / 1024.0,
+        }
+    }
+}
+
+impl std::fmt::Display for Figures {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "wall {:>8.3} s  cpu {:>8.2} s  peak RSS {:>7.0} MiB",
+            self.wall.as_secs_f64(),
+            self.cpu.as_secs_f64(),
+            self.peak_mib
+        )
+    }
+}
+
+fn line(size: &str, stage: &str, what: &str, figures: &Figures, extra: &str) {
+    println!("{size:<3} {stage:<8} {what:<34} {figures}  {extra}");
+}
+
+fn file_size(p: &Path) -> u64 {
+    std::fs::metadata(p).map(|m| m.len()).unwrap_or(0)
+}
+
+/// The history file plus its WAL (and shared-memory index, which is tiny).
+fn db_bytes(db: &Path) -> u64 {
+    let mut total = file_size(db);
+    for suffix in ["-wal", "-shm"] {
+        let mut s = db.as_os_str().to_owned();
+        s.push(suffix);
+        total += file_size(Path::new(&s));
+    }
+    total
+}
+
+/// db + wal after `PRAGMA wal_checkpoint(TRUNCATE)` from a second connection:
+/// the pages the history really uses (the store's own connection stays open,
+/// so the WAL is not removed, only emptied).
+fn checkpointed_bytes(db: &Path) -> Result<u64> {
+    let conn = rusqlite::Connection::open(db)?;
+    conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+    drop(conn);
+    Ok(db_bytes(db))
+}
+
+fn dir_bytes(p: &Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(p) else {
+        return file_size(p);
+    };
+    entries
+        .flatten()
+        .map(|e| {
+            let path = e.path();
+            if path.is_dir() {
+                dir_bytes(&path)
+            } else {
+                file_size(&path)
+            }
+        })
+        .sum()
+}
+
+fn mib(bytes: u64) -> f64 {
+    bytes as f64 / (1024.0 * 1024.0)
+}
+
+// ---------------------------------------------------------------- arguments
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Size {
+    M,
+    L,
+    Xl,
+}
+
+impl Size {
+    fn name(self) -> &'static str {
+        match self {
+            Size::M => "M",
+            Size::L => "L",
+            Size::Xl => "XL",
+        }
+    }
+
+    fn spec(self, now: DateTime<Utc>) -> OrgSpec {
+        match self {
+            Size::M => OrgSpec::m(now),
+            Size::L => OrgSpec::l(now),
+            Size::Xl => OrgSpec::xl(now),
+        }
+    }
+}
+
+struct Args {
+    sizes: Vec<Size>,
+    stages: Vec<String>,
+    nights: usize,
+    year_budget: Duration,
+    concurrency: Vec<usize>,
+}
+
+fn parse_args() -> Result<Args> {
+    let mut args = Args {
+        sizes: Vec::new(),
+        stages: vec![
+            "collect".into(),
+            "write".into(),
+            "year".into(),
+            "report".into(),
+        ],
+        nights: 365,
+        year_budget: Duration::from_secs(600),
+        concurrency: vec![4],
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(a) = it.next() {
+        let mut value = |name: &str| it.next().ok_or_else(|| anyhow!("{name} needs a value"));
+        match a.as_str() {
+            "--bench" => {} // cargo bench passes this to harness = false benches
+            "--stage" | "--stages" => {
+                args.stages = value("--stage")?
+                    .split(',')
+                    .map(|s| s.trim().to_lowercase())
+                    .collect();
+            }
+            "--nights" => args.nights = value("--nights")?.parse()?,
+            "--year-budget" => {
+                args.year_budget = Duration::from_secs(value("--year-budget")?.parse()?)
+            }
+            "--concurrency" => {
+                args.concurrency = value("--concurrency")?
+                    .split(',')
+                    .map(|c| c.trim().parse::<usize>())
+                    .collect::<Result<_, _>>()?;
+            }
+            s if s.eq_ignore_ascii_case("m") => args.sizes.push(Size::M),
+            s if s.eq_ignore_ascii_case("l") => args.sizes.push(Size::L),
+            s if s.eq_ignore_ascii_case("xl") => args.sizes.push(Size::Xl),
+            s if s.eq_ignore_ascii_case("all") => args.sizes = vec![Size::M, Size::L, Size::Xl],
+            other => return Err(anyhow!("unknown argument `{other}`")),
+        }
+    }
+    if args.sizes.is_empty() {
+        args.sizes = vec![Size::M, Size::L];
+    }
+    for s in &args.stages {
+        if !["collect", "write", "year", "report"].contains(&s.as_str()) {
+            return Err(anyhow!(
+                "unknown stage `{s}`: expected collect, write, year, report"
+            ));
+        }
+    }
+    Ok(args)
+}
+
+// ---------------------------------------------------------------- stages
+
+/// Stage 1: collection over loopback with 20 ms latency a response.
+fn stage_collect(
+    rt: &tokio::runtime::Runtime,
+    size: Size,
+    org: FakeOrg,
+    concurrency: usize,
+) -> Result<Collected> {
+    let config = FakeConfig {
+        latency: LATENCY,
+        ..FakeConfig::default()
+    };
+    let server = rt.block_on(FakeServer::start(org, config))?;
+    let api_root = resolve_api_root(Some(&server.base_url()), None, Dialect::V2, false)?;
+    let mut client_config =
+        ClientConfig::new(api_root, Dialect::V2, Secret::new("fake-token".into()));
+    client_config.concurrency = concurrency;
+    let client = Client::new(client_config)?;
+    let options = CollectOptions::default();
+    let m = Measure::start();
+    let collected = rt
+        .block_on(collect(&client, &options))
+        .map_err(|e| anyhow!("collection failed: {e}"))?;
+    let fig = m.stop();
+    rt.block_on(server.shutdown());
+
+    let total = collected.info.total_requests();
+    let pages = collected
+        .info
+        .endpoints
+        .iter()
+        .find(|e| e.endpoint.contains("/users"))
+        .map(|e| e.requests)
+        .unwrap_or(0);
+    let chain = pages + 1; // the users pages, then nothing depends on them at this size
+    let lat = LATENCY.as_secs_f64();
+    let bound = (chain as f64).max(total as f64 / concurrency as f64) * lat;
+    let sequential = total as f64 * lat;
+    let wall = fig.wall.as_secs_f64();
+    line(
+        size.name(),
+        "collect",
+        &format!("collect c={concurrency} (20 ms)"),
+        &fig,
+        &format!(
+            "requests {total} (users pages {pages}); bound {bound:.2} s → {:.2}× bound; \
+             sequential est. {sequential:.1} s (computed, not run) → {:.1}× faster",
+            wall / bound,
+            sequential / wall
+        ),
+    );
+    for e in &collected.info.endpoints {
+        println!(
+            "      endpoint {:<40} requests {:>6} records {:>7} summed {:>8} ms",
+            e.endpoint, e.requests, e.records, e.duration_ms
+        );
+    }
+    let c = collected.state.counts();
+    println!("      counts {c:?}");
+    Ok(collected)
+}
+
+/// A collection result made straight from the fake org, for the stages that do
+/// not need HTTP.
+fn offline(org: &FakeOrg, taken: DateTime<Utc>) -> Collected {
+    let state = org.expected_state();
+    Collected {
+        state,
+        info: info_at(taken),
+    }
+}
+
+fn info_at(taken: DateTime<Utc>) -> CollectionInfo {
+    CollectionInfo {
+        source_url: "http://127.0.0.1:1/api/v2".to_string(),
+        dialect: Dialect::V2,
+        api_version: None,
+        started_at: taken - chrono::Duration::seconds(60),
+        finished_at: taken,
+        endpoints: Vec::new(),
+        expected_totals: Default::default(),
+        notes: Vec::new(),
+        tool_version: "bench".to_string(),
+    }
+}
+
+fn rows_of(state: &OrgState) -> usize {
+    state.users.len()
+        + state.groups.len()
+        + state.memberships.len()
+        + state.folders.len()
+        + state.apps.len()
+        + state.resources.len()
+        + state.workflows.len()
+        + state.grants.len()
+        + state.user_invites.len()
+        + state.access_tokens.len()
+}
+
+/// The reference for stage 2: the same rows in one prepared-statement
+/// transaction per table with bare rusqlite (WAL, no history logic).
+fn bare_insert(path: &Path, s: &OrgState) -> Result<()> {
+    let mut conn = rusqlite::Connection::open(path)?;
+    conn.execute_batch(
+        "PRAGMA journal_mode=WAL;
+         CREATE TABLE users (id TEXT PRIMARY KEY, email, first_name, last_name, active, is_admin, user_type, two_factor, created_at, last_active, raw);
+         CREATE TABLE groups (id INTEGER PRIMARY KEY, name, raw);
+         CREATE TABLE memberships (group_id, user_id, is_group_admin, PRIMARY KEY (group_id, user_id));
+         CREATE TABLE objects (kind, id, name, folder_id, raw, PRIMARY KEY (kind, id));
+         CREATE TABLE grants (subject_kind, subject_id, object_type, object_id, level, PRIMARY KEY (subject_kind, subject_id, object_type, object_id));
+         CREATE TABLE others (kind, id, raw);",
+    )?;
+    let tx = conn.transaction()?;
+    {
+        let mut st = tx.prepare("INSERT INTO users VALUES (?,?,?,?,?,?,?,?,?,?,?)")?;
+        for u in &s.users {
+            st.execute(rusqlite::params![
+                u.id.0,
+                u.email,
+                u.first_name,
+                u.last_name,
+                u.active,
+                u.is_admin,
+                u.user_type,
+                u.two_factor_enabled,
+                u.created_at.map(|t| t.to_rfc3339()),
+                u.last_active.map(|t| t.to_rfc3339()),
+                u.raw
+            ])?;
+        }
+        let mut st = tx.prepare("INSERT INTO groups VALUES (?,?,?)")?;
+        for g in &s.groups {
+            st.execute(rusqlite::params![g.id.0, g.name, g.raw])?;
+        }
+        let mut st = tx.prepare("INSERT INTO memberships VALUES (?,?,?)")?;
+        for m in &s.memberships {
+            st.execute(rusqlite::params![
+                m.group_id.0,
+                m.user_id.0,
+                m.is_group_admin
+            ])?;
+        }
+        let mut st = tx.prepare("INSERT INTO objects VALUES (?,?,?,?,?)")?;
+        for f in &s.folders {
+            st.execute(rusqlite::params![
+                "folder",
+                f.id.0,
+                f.name,
+                f.parent_id.as_ref().map(|p| &p.0),
+                f.raw
+            ])?;
+        }
+        for a in &s.apps {
+            st.execute(rusqlite::params![
+                "app",
+                a.id.0,
+                a.name,
+                a.folder_id.as_ref().map(|p| &p.0),
+                a.raw
+            ])?;
+        }
+        for r in &s.resources {
+            st.execute(rusqlite::params![
+                "resource",
+                r.id.0,
+                r.name,
+                r.folder_id.as_ref().map(|p| &p.0),
+                r.raw
+            ])?;
+        }
+        for w in &s.workflows {
+            st.execute(rusqlite::params![
+                "workflow",
+                w.id.0,
+                w.name,
+                w.folder_id.as_ref().map(|p| &p.0),
+                w.raw
+            ])?;
+        }
+        let mut st = tx.prepare("INSERT INTO grants VALUES (?,?,?,?,?)")?;
+        for g in &s.grants {
+            let (kind, id) = match &g.subject {
+                Subject::Group(gid) => ("group", gid.0.to_string()),
+                Subject::User(uid) => ("user", uid.0.clone()),
+            };
+            st.execute(rusqlite::params![
+                kind,
+                id,
+                g.object.object_type.as_str(),
+                g.object.id.0,
+                g.level.as_str()
+            ])?;
+        }
+        let mut st = tx.prepare("INSERT INTO others VALUES (?,?,?)")?;
+        for i in &s.user_invites {
+            st.execute(rusqlite::params!["invite", i.id.to_string(), i.raw])?;
+        }
+        for t in &s.access_tokens {
+            st.execute(rusqlite::params!["token", t.id, t.raw])?;
+        }
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+/// Stage 2: one snapshot into a fresh file vs bare insert; then an unchanged one.
+fn stage_write(size: Size, collected: &Collected, dir: &Path) -> Result<()> {
+    let db = dir.join(format!("write-{}.db", size.name()));
+    let bare = dir.join(format!("bare-{}.db", size.name()));
+    let rows = rows_of(&collected.state);
+
+    let m = Measure::start();
+    bare_insert(&bare, &collected.state)?;
+    let bare_fig = m.stop();
+    let bare_bytes = db_bytes(&bare);
+
+    let mut store = Store::open(&db)?;
+    let m = Measure::start();
+    store.write_snapshot("default", collected)?;
+    let fig = m.stop();
+    let one_raw = db_bytes(&db);
+    let one = checkpointed_bytes(&db)?;
+    line(
+        size.name(),
+        "write",
+        &format!("bare rusqlite insert ({rows} rows)"),
+        &bare_fig,
+        &format!("db+wal {:.1} MiB", mib(bare_bytes)),
+    );
+    line(
+        size.name(),
+        "write",
+        "Store::write_snapshot (fresh file)",
+        &fig,
+        &format!(
+            "{:.2}× bare insert; db+wal {:.1} MiB as written, {:.1} MiB checkpointed",
+            fig.wall.as_secs_f64() / bare_fig.wall.as_secs_f64(),
+            mib(one_raw),
+            mib(one)
+        ),
+    );
+
+    let mut again = collected.clone();
+    again.info = info_at(collected.info.finished_at + chrono::Duration::days(1));
+    let m = Measure::start();
+    store.write_snapshot("default", &again)?;
+    let fig = m.stop();
+    let two_raw = db_bytes(&db);
+    let two = checkpointed_bytes(&db)?;
+    line(
+        size.name(),
+        "write",
+        "unchanged 2nd snapshot",
+        &fig,
+        &format!(
+            "growth {} bytes checkpointed (db+wal as written: {} → {} bytes)",
+            two as i64 - one as i64,
+            one as i64,
+            two_raw as i64
+        ),
+    );
+    // The same growth after the connection is closed (SQLite checkpoints the WAL
+    // into the db and removes it when the last connection closes).
+    drop(store);
+    let closed = db_bytes(&db);
+    println!(
+        "      after close: db {} bytes, wal+shm {} bytes (1st snapshot alone, checkpointed: {} bytes)",
+        file_size(&db),
+        closed - file_size(&db),
+        one
+    );
+    Ok(())
+}
+
+/// A tiny deterministic generator for the nightly changes.
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        self.0 >> 33
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+/// One night of churn: ~0.2 % of users change (half flip `active`, half change
+/// a name) and ~0.2 % of memberships change (half removed, half added).
+fn mutate(state: &mut OrgState, rng: &mut Lcg, night: usize) {
+    let users = (state.users.len() / 500).max(1);
+    for k in 0..users {
+        let i = rng.below(state.users.len());
+        let u = &mut state.users[i];
+        if k % 2 == 0 {
+            let (from, to) = if u.active {
+                ("\"active\":true", "\"active\":false")
+            } else {
+                ("\"active\":false", "\"active\":true")
+            };
+            u.active = !u.active;
+            u.raw = u.raw.replace(from, to);
+        } else {
+            let new = format!("Renamed{night}x{k}");
+            if let Some(old) = u.first_name.replace(new.clone()) {
+                u.raw = u.raw.replace(&old, &new);
+            }
+        }
+    }
+    let changes = (state.memberships.len() / 500).max(2);
+    for _ in 0..changes / 2 {
+        let i = rng.below(state.memberships.len());
+        state.memberships.swap_remove(i);
+    }
+    let groups: Vec<GroupId> = state.groups.iter().map(|g| g.id).collect();
+    for _ in 0..changes / 2 {
+        let user = state.users[rng.below(state.users.len())].id.clone();
+        let group_id = groups[rng.below(groups.len())];
+        state.memberships.push(Membership {
+            group_id,
+            user_id: user,
+            is_group_admin: false,
+        });
+    }
+    state.memberships.sort();
+    state
+        .memberships
+        .dedup_by(|a, b| a.group_id == b.group_id && a.user_id == b.user_id);
+}
+
+/// Stage 3: nightly snapshots with churn; size, state_at and changes.
+fn stage_year(
+    size: Size,
+    org: &FakeOrg,
+    dir: &Path,
+    nights: usize,
+    budget: Duration,
+) -> Result<()> {
+    let db = dir.join(format!("year-{}.db", size.name()));
+    let mut store = Store::open(&db)?;
+    let start = Utc
+        .with_ymd_and_hms(2026, 1, 1, 2, 0, 0)
+        .single()
+        .context("start date")?;
+    let mut collected = offline(org, start);
+    let mut rng = Lcg(0x5eed);
+    let mut metas: Vec<SnapshotMeta> = Vec::new();
+    let mut single = 0;
+    let m = Measure::start();
+    let mut write_time = Duration::ZERO;
+    let mut slowest = Duration::ZERO;
+    for night in 0..nights {
+        if night > 0 {
+            mutate(&mut collected.state, &mut rng, night);
+            collected.info = info_at(start + chrono::Duration::days(night as i64));
+        }
+        let t = Instant::now();
+        metas.push(store.write_snapshot("default", &collected)?);
+        let took = t.elapsed();
+        write_time += took;
+        slowest = slowest.max(took);
+        if night == 0 {
+            single = checkpointed_bytes(&db)?;
+        }
+        if night > 0 && night % 30 == 0 {
+            println!(
+                "      night {night}: db+wal {:.1} MiB, last write {:.3} s",
+                mib(db_bytes(&db)),
+                took.as_secs_f64()
+            );
+        }
+        if m.wall.elapsed() > budget && night + 1 < nights {
+            println!(
+                "      stopping after {} nights: the {} s budget is spent",
+                night + 1,
+                budget.as_secs()
+            );
+            break;
+        }
+    }
+    let fig = m.stop();
+    let done = metas.len();
+    let final_bytes = checkpointed_bytes(&db)?;
+    drop(store);
+    let store = Store::open_existing(&db)?;
+    let per_night = (final_bytes.saturating_sub(single)) as f64 / (done.max(2) - 1) as f64;
+    let extrapolated = single as f64 + per_night * (nights.max(1) - 1) as f64;
+    line(
+        size.name(),
+        "year",
+        &format!("{done} nightly snapshots"),
+        &fig,
+        &format!(
+            "mean write {:.3} s, slowest {:.3} s; db {:.1} MiB = {:.2}× one snapshot ({:.1} MiB)",
+            write_time.as_secs_f64() / done.max(1) as f64,
+            slowest.as_secs_f64(),
+            mib(final_bytes),
+            final_bytes as f64 / single.max(1) as f64,
+            mib(single)
+        ),
+    );
+    if done < nights {
+        println!(
+            "      extrapolated to {nights} nights (linear, {:.0} KiB a night): {:.1} MiB = {:.2}× one snapshot",
+            per_night / 1024.0,
+            extrapolated / (1024.0 * 1024.0),
+            extrapolated / single.max(1) as f64
+        );
+    }
+    if done < 2 {
+        return Ok(());
+    }
+    let picks = [0, done / 2, done - 1];
+    let mut states = Vec::new();
+    for &i in &picks {
+        let id = metas[i].id;
+        let m = Measure::start();
+        let s = store.state_at(id)?;
+        let fig = m.stop();
+        line(
+            size.name(),
+            "year",
+            &format!("state_at(snapshot #{})", i + 1),
+            &fig,
+            &format!(
+                "{} users, {} memberships",
+                s.users.len(),
+                s.memberships.len()
+            ),
+        );
+        states.push(s);
+    }
+    let pairs = [
+        (done - 2, done - 1, "consecutive nights"),
+        (0, done - 1, "first vs last"),
+    ];
+    for (a, b, what) in pairs {
+        let (sa, sb) = (store.state_at(metas[a].id)?, store.state_at(metas[b].id)?);
+        let m = Measure::start();
+        let ch = analyze::changes(&sa, &sb);
+        let fig = m.stop();
+        line(
+            size.name(),
+            "year",
+            &format!("changes ({what})"),
+            &fig,
+            &format!("{} changes", ch.len()),
+        );
+    }
+    Ok(())
+}
+
+/// The reference for stage 4: every table's rows with the bare `csv` crate.
+fn bare_csv(report: &Report, dir: &Path) -> Result<u64> {
+    std::fs::create_dir_all(dir)?;
+    for (i, t) in report.tables.iter().enumerate() {
+        let path = dir.join(format!("{i}.csv"));
+        let mut w = csv::Writer::from_path(&path)?;
+        w.write_record(&t.columns)?;
+        for row in &t.rows {
+            w.write_record(row.iter().map(Cell::to_plain))?;
+        }
+        w.flush()?;
+    }
+    Ok(dir_bytes(dir))
+}
+
+/// Stage 4: every report format from a two-snapshot history (so `changes` has
+/// something to show), as `retool-audit report` builds it.
+fn stage_report(size: Size, org: &FakeOrg, dir: &Path) -> Result<()> {
+    let db = dir.join(format!("report-{}.db", size.name()));
+    let mut store = Store::open(&db)?;
+    let start = Utc
+        .with_ymd_and_hms(2026, 6, 1, 2, 0, 0)
+        .single()
+        .context("start date")?;
+    let mut collected = offline(org, start);
+    store.write_snapshot("default", &collected)?;
+    mutate(&mut collected.state, &mut Lcg(7), 1);
+    collected.info = info_at(start + chrono::Duration::days(1));
+    let current = store.write_snapshot("default", &collected)?;
+    drop(collected);
+
+    let total = Measure::start();
+    let m = Measure::start();
+    let state = store.state_at(current.id)?;
+    let previous = store.previous(&current)?.context("previous snapshot")?;
+    let previous_state = store.state_at(previous.id)?;
+    let history: Vec<SnapshotMeta> = store.snapshots(Some("default"))?;
+    let failed_runs: Vec<_> = Vec::new();
+    let disabled_since = store.disabled_since(current.id)?;
+    let read_fig = m.stop();
+    let mut peak = read_fig.peak_mib;
+    line(size.name(), "report", "read 2 snapshots", &read_fig, "");
+
+    let m = Measure::start();
+    let input = ReportInput {
+        org: "bench",
+        current: &current,
+        current_state: &state,
+        previous: Some((&previous, &previous_state)),
+        history: &history,
+        failed_runs: &failed_runs,
+        disabled_since: &disabled_since,
+    };
+    let options = ReportOptions::new(Utc::now(), "retool-audit report (bench)");
+    let report = build(&input, &options);
+    let build_fig = m.stop();
+    peak = peak.max(build_fig.peak_mib);
+    let rows: usize = report.tables.iter().map(|t| t.rows.len()).sum();
+    line(
+        size.name(),
+        "report",
+        "report::build::build",
+        &build_fig,
+        &format!("{} tables, {rows} rows", report.tables.len()),
+    );
+    for t in &report.tables {
+        println!("      table {:<28} {:>9} rows", t.name, t.rows.len());
+    }
+
+    let mut csv_wall = Duration::ZERO;
+    for format in Format::ALL {
+        let out = dir.join(format!("report-{}-{}", size.name(), format.as_str()));
+        let m = Measure::start();
+        write_report(&report, &out, &[format])?;
+        let fig = m.stop();
+        peak = peak.max(fig.peak_mib);
+        if format == Format::Csv {
+            csv_wall = fig.wall;
+        }
+        line(
+            size.name(),
+            "report",
+            &format!("write {format}"),
+            &fig,
+            &format!("output {:.1} MiB", mib(dir_bytes(&out))),
+        );
+    }
+    let mut total_fig = total.stop();
+    total_fig.peak_mib = peak;
+    line(
+        size.name(),
+        "report",
+        "total (read+build+all formats)",
+        &total_fig,
+        "peak RSS = highest of the steps above",
+    );
+
+    let bare_dir = dir.join(format!("bare-csv-{}", size.name()));
+    let m = Measure::start();
+    let bytes = bare_csv(&report, &bare_dir)?;
+    let fig = m.stop();
+    line(
+        size.name(),
+        "report",
+        "bare csv crate, same rows",
+        &fig,
+        &format!(
+            "output {:.1} MiB; report CSV = {:.2}× bare",
+            mib(bytes),
+            csv_wall.as_secs_f64() / fig.wall.as_secs_f64()
+        ),
+    );
+    Ok(())
+}
+
+fn bench_dir() -> Result<PathBuf> {
+    let dir = std::env::temp_dir().join(format!("retool-audit-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}
+
+fn main() -> Result<()> {
+    let args = parse_args()?;
+    println!(
+        "retool-audit scale bench: sizes {:?}, stages {:?}, nights {}, concurrency {:?}, peak-RSS reset {}",
+        args.sizes.iter().map(|s| s.name()).collect::<Vec<_>>(),
+        args.stages,
+        args.nights,
+        args.concurrency,
+        if reset_peak() {
+            "per stage"
+        } else {
+            "unavailable (peak is process-wide)"
+        }
+    );
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let dir = bench_dir()?;
+    let wants = |s: &str| args.stages.iter().any(|x| x == s);
+    let now = Utc
+        .with_ymd_and_hms(2026, 11, 1, 0, 0, 0)
+        .single()
+        .context("now")?;
+    for &size in &args.sizes {
+        let spec = size.spec(now);
+        let m = Measure::start();
+        let org = FakeOrg::generate(&spec);
+        line(size.name(), "generate", "FakeOrg::generate", &m.stop(), "");
+        let mut collected = None;
+        if wants("collect") {
+            for &c in &args.concurrency {
+                let got = stage_collect(&rt, size, org.clone(), c)?;
+                collected.get_or_insert(got);
+            }
+        }
+        if wants("write") {
+            let c = match collected {
+                Some(c) => c,
+                None => offline(&org, now),
+            };
+            stage_write(size, &c, &dir)?;
+        }
+        // XL: collection and write only (the issue's growth table).
+        if size == Size::Xl {
+            continue;
+        }
+        if wants("year") {
+            stage_year(size, &org, &dir, args.nights, args.year_budget)?;
+        }
+        if wants("report") {
+            stage_report(size, &org, &dir)?;
+        }
+    }
+    if let Err(e) = std::fs::remove_dir_all(&dir) {
+        eprintln!("could not remove {}: {e}", dir.display());
+    }
+    Ok(())
+}
