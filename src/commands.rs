@@ -646,14 +646,20 @@ fn headline(report: &Report) -> String {
     format!("findings: {}", items.join(", "))
 }
 
-async fn demo(args: &DemoArgs, out: Output) -> CmdResult {
+/// The simulated organization of `demo` and `fake-server`: the small demo org, or
+/// one of `users` users; times are relative to now.
+fn simulated_org(users: Option<usize>, seed: u64) -> OrgSpec {
     let now = Utc::now();
-    let mut spec = match args.users {
-        Some(n) => OrgSpec::with_users(n, args.seed, now),
+    let mut spec = match users {
+        Some(n) => OrgSpec::with_users(n, seed, now),
         None => OrgSpec::demo(now),
     };
-    spec.seed = args.seed;
-    let org = FakeOrg::generate(&spec);
+    spec.seed = seed;
+    spec
+}
+
+async fn demo(args: &DemoArgs, out: Output) -> CmdResult {
+    let org = FakeOrg::generate(&simulated_org(args.users, args.seed));
     let roster_rows: Vec<String> = org
         .expected_state()
         .users
@@ -747,12 +753,7 @@ async fn demo(args: &DemoArgs, out: Output) -> CmdResult {
 }
 
 async fn fake_server(args: &FakeServerArgs, out: Output) -> CmdResult {
-    let now = Utc::now();
-    let mut spec = match args.users {
-        Some(n) => OrgSpec::with_users(n, args.seed, now),
-        None => OrgSpec::demo(now),
-    };
-    spec.seed = args.seed;
+    let spec = simulated_org(args.users, args.seed);
     let mut org = FakeOrg::generate(&spec);
     if args.changed {
         org.apply_scripted_changes();
