@@ -828,7 +828,18 @@ pub fn build(input: &ReportInput, options: &ReportOptions) -> Report {
         t(if nc.is_empty() {
             "none".to_string()
         } else {
-            nc.keys().map(|k| k.as_str()).collect::<Vec<_>>().join(", ")
+            // A kind collected in part (e.g. group grants without direct user
+            // grants) says so, so nobody reads it as entirely missing.
+            nc.iter()
+                .map(|(k, why)| {
+                    if why.starts_with("partial") {
+                        format!("{k} (partial)")
+                    } else {
+                        k.to_string()
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
         }),
     );
     for tb in &tables {
@@ -1126,6 +1137,25 @@ mod tests {
 
     fn options() -> ReportOptions {
         ReportOptions::new(t(2026, 11, 24), "retool-audit report")
+    }
+
+    #[test]
+    fn partly_collected_kinds_are_called_partial_in_the_findings() {
+        let mut s = org();
+        s.not_collected.insert(
+            EntityKind::Grants,
+            "partial: direct user grants not collected (too many users); group grants are complete"
+                .into(),
+        );
+        s.not_collected
+            .insert(EntityKind::Workflows, "missing scope workflows:read".into());
+        let r = run(&s, None, &options());
+        let item = r
+            .summary
+            .iter()
+            .find(|i| i.label == "Kinds not collected")
+            .map(|i| i.value.to_plain());
+        assert_eq!(item.as_deref(), Some("workflows, grants (partial)"));
     }
 
     #[test]
