@@ -168,8 +168,13 @@ pub struct SnapshotArgs {
     pub allow_insecure_http: bool,
 
     /// Skip direct user grants (one request per user and object type).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "user_grants_max_users")]
     pub no_user_grants: bool,
+
+    /// Collect direct user grants only up to this many users (3 requests per user);
+    /// above it they are recorded as partially collected. 0 means no limit.
+    #[arg(long, default_value_t = crate::collect::DEFAULT_USER_GRANTS_MAX_USERS)]
+    pub user_grants_max_users: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -194,7 +194,8 @@ fn snapshot_job(args: &SnapshotArgs) -> CmdResult<SnapshotJob> {
     client.max_retries = args.max_retries;
     let options = CollectOptions {
         user_grants: !args.no_user_grants,
-        ..CollectOptions::default()
+        user_grants_max_users: (args.user_grants_max_users > 0)
+            .then_some(args.user_grants_max_users),
     };
     Ok(SnapshotJob {
         org: args.org.clone(),

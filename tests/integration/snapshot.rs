@@ -371,3 +371,37 @@ fn a_slow_server_within_the_timeout_is_fine() {
     w.snapshot(&[]).ok();
     assert_eq!(w.store().state_at(1).unwrap(), w.expected());
 }
+
+#[test]
+fn direct_user_grants_above_the_limit_are_recorded_as_partial() {
+    let w = World::demo();
+    let run = w.snapshot(&["--user-grants-max-users", "10"]);
+    run.ok();
+    assert!(
+        run.stdout.contains("not collected: grants (partial"),
+        "{}",
+        run.stdout
+    );
+    let state = w.store().state_at(1).unwrap();
+    let why = &state.not_collected[&EntityKind::Grants];
+    assert!(why.starts_with("partial"), "{why}");
+    // Group grants are all there; direct user grants are not.
+    let expected = w.expected();
+    let group_grants = |s: &OrgState| {
+        s.grants
+            .iter()
+            .filter(|g| matches!(g.subject, retool_audit::model::Subject::Group(_)))
+            .count()
+    };
+    assert_eq!(group_grants(&state), group_grants(&expected));
+    assert!(
+        state
+            .grants
+            .iter()
+            .all(|g| matches!(g.subject, retool_audit::model::Subject::Group(_)))
+    );
+    assert!(
+        expected.grants.len() > state.grants.len(),
+        "the demo org has direct grants"
+    );
+}
