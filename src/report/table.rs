@@ -121,21 +121,4 @@ impl Report {
     pub fn table(&self, name: &str) -> Option<&Table> {
         self.tables.iter().find(|t| t.name == name)
     }
-
-    /// The file stem every format uses: `retool-audit_<org>_<snapshot date>`,
-    /// with anything but `[A-Za-z0-9._-]` in the org replaced by `_`.
-    pub fn file_stem(&self) -> String {
-        let org: String = self
-            .org
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .collect();
-        format!("retool-audit_{}_{}", org, self.snapshot_date)
-    }
 }

@@ -140,6 +140,16 @@ pub fn neutralize_formula(s: &str) -> Cow<'_, str> {
     }
 }
 
+/// The file stem the XLSX and HTML files share: `retool-audit_<org>_<snapshot
+/// date>`, the org made safe for a file name.
+fn file_stem(report: &Report) -> String {
+    format!(
+        "retool-audit_{}_{}",
+        safe_file_name(&report.org),
+        report.snapshot_date
+    )
+}
+
 /// A file name from untrusted text: anything but `[A-Za-z0-9._-]` becomes `_`,
 /// never empty and never starting with a dot.
 pub(crate) fn safe_file_name(name: &str) -> String {
@@ -262,7 +272,7 @@ pub fn write_report(
                 }
             }
             Format::Xlsx => {
-                let dest = out_dir.join(format!("{}.xlsx", report.file_stem()));
+                let dest = out_dir.join(format!("{}.xlsx", file_stem(report)));
                 let path = dest.clone();
                 staged.push(stage(dest, |file| {
                     let xlsx_err = |e: rust_xlsxwriter::XlsxError| WriteError::Xlsx {
@@ -278,7 +288,7 @@ pub fn write_report(
                 let html = super::html::render_html(report).map_err(|e| WriteError::Template {
                     detail: e.to_string(),
                 })?;
-                let dest = out_dir.join(format!("{}.html", report.file_stem()));
+                let dest = out_dir.join(format!("{}.html", file_stem(report)));
                 staged.push(stage_buffered(dest, |w| w.write_all(html.as_bytes()))?);
             }
             Format::Json => {
@@ -470,7 +480,7 @@ pub(crate) mod tests {
         let out = dir.path().join("new").join("reports");
         let report = sample_report();
         let paths = write_report(&report, &out, &Format::ALL).unwrap();
-        let stem = report.file_stem();
+        let stem = file_stem(&report);
         assert_eq!(stem, "retool-audit_acme__corp__2026-11-23");
         let expected: Vec<PathBuf> = vec![
             out.join("csv/users.csv"),
