@@ -237,11 +237,7 @@ async fn take_snapshot(store: &mut Store, job: &SnapshotJob) -> CmdResult<Snapsh
         Ok(c) => c,
         Err(e) => {
             let message = format!("{:#}", anyhow!(e));
-            if let Err(log_err) =
-                store.log_failed_run(&job.org, &source, started, Utc::now(), &message)
-            {
-                tracing::warn!("could not record the failed run in the history: {log_err}");
-            }
+            record_failed_run(store, &job.org, &source, started, &message);
             return Err(CommandError::failed(anyhow!(
                 "{message}\nthe collection from {source} failed; nothing was written to the history"
             )));
@@ -255,18 +251,27 @@ async fn take_snapshot(store: &mut Store, job: &SnapshotJob) -> CmdResult<Snapsh
         Ok(meta) => Ok(meta),
         Err(e) => {
             let message = format!("could not write the snapshot: {e}");
-            // Best effort: the same fault (a full disk) may stop this line too.
-            if let Err(log_err) =
-                store.log_failed_run(&job.org, &source, started, Utc::now(), &message)
-            {
-                tracing::warn!("could not record the failed run in the history: {log_err}");
-            }
+            record_failed_run(store, &job.org, &source, started, &message);
             let mut failure = store_error(e);
             failure.error = failure
                 .error
                 .context("could not write the snapshot; the history is unchanged");
             Err(failure)
         }
+    }
+}
+
+/// Logs a failed attempt in the `runs` table. Best effort: the fault that failed
+/// the run (a full disk, a lock) may stop this line too; that is only warned about.
+fn record_failed_run(
+    store: &mut Store,
+    org: &str,
+    source: &str,
+    started: chrono::DateTime<Utc>,
+    message: &str,
+) {
+    if let Err(e) = store.log_failed_run(org, source, started, Utc::now(), message) {
+        tracing::warn!("could not record the failed run in the history: {e}");
     }
 }
 
