@@ -94,6 +94,21 @@ Examples:
   retool-audit report --out nightly/ --format csv,json --inactive-days 60")]
     Report(ReportArgs),
 
+    /// The quarterly access review: freeze a population, collect decisions, prove the revocations.
+    #[command(after_help = "\
+The loop: `review start` freezes the population of one snapshot into review workbooks;
+reviewers fill the decision columns; `review import` reads them back; after someone removes
+the access in Retool and a new snapshot is taken, `review status` proves what was revoked.
+`review plan` prints the Retool API calls for the pending revocations (never run by the tool).
+
+Examples:
+  retool-audit review start --out q4-review/ --roster hr.csv --name 2026-Q4
+  retool-audit review import q4-review/review-2026-Q4-all.xlsx
+  retool-audit snapshot --base-url https://acme.retool.com   # after the revocations
+  retool-audit review status --campaign 2026-Q4 --out q4-evidence/
+  retool-audit review plan --campaign 2026-Q4 --out q4-plan/")]
+    Review(ReviewArgs),
+
     /// Run everything on a simulated Retool: two snapshots with changes in between, every report.
     #[command(after_help = "\
 Starts the simulated Retool on loopback, takes a snapshot, applies scripted changes,
@@ -271,4 +286,124 @@ pub struct FakeServerArgs {
     /// Apply the scripted changes before serving (the demo's second state).
     #[arg(long)]
     pub changed: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ReviewArgs {
+    #[command(subcommand)]
+    pub command: ReviewCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReviewCommand {
+    /// Freeze the population of one snapshot as a campaign and write the review workbooks.
+    Start(ReviewStartArgs),
+    /// Read decisions back from filled-in review workbooks (nothing is imported unless all are clean).
+    Import(ReviewImportArgs),
+    /// Check each revoke/modify decision against the latest snapshot and write the evidence report.
+    Status(ReviewStatusArgs),
+    /// Print the Retool API calls that would carry out the pending revocations (never run by the tool).
+    Plan(ReviewPlanArgs),
+}
+
+/// Who reviews which rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReviewerByArg {
+    /// One workbook for the whole population.
+    Single,
+    /// One workbook per group for its group admins, plus one for admins and ungrouped users.
+    GroupAdmin,
+}
+
+#[derive(Debug, Args)]
+pub struct ReviewStartArgs {
+    /// Directory to write the workbooks and the HTML companion into (created if missing).
+    #[arg(long)]
+    pub out: PathBuf,
+
+    /// The campaign's name, unique per org (default: the quarter of the snapshot, e.g. 2026-Q4).
+    #[arg(long)]
+    pub name: Option<String>,
+
+    /// The organization to review (needed only when the history holds several).
+    #[arg(long)]
+    pub org: Option<String>,
+
+    /// The snapshot to freeze: an id, `latest`, or a date (the last snapshot on or before it).
+    #[arg(long, default_value = "latest")]
+    pub snapshot: String,
+
+    /// HR roster CSV with an `email` column: users not in it are flagged `terminated`.
+    #[arg(long)]
+    pub roster: Option<PathBuf>,
+
+    /// Users whose last activity is older than this many days (before the snapshot) are flagged.
+    #[arg(long, default_value_t = 90)]
+    pub inactive_days: u32,
+
+    /// Who reviews which rows.
+    #[arg(long, value_enum, default_value = "single")]
+    pub reviewer_by: ReviewerByArg,
+
+    /// The group every user is in.
+    #[arg(long, default_value = "All Users")]
+    pub default_group: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ReviewImportArgs {
+    /// The filled-in review workbooks (.xlsx).
+    #[arg(required = true)]
+    pub workbooks: Vec<PathBuf>,
+
+    /// Only check the workbooks and print the problems and progress; import nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ReviewStatusArgs {
+    /// The campaign (default: the newest one).
+    #[arg(long)]
+    pub campaign: Option<String>,
+
+    /// The organization (needed only when several have a campaign of that name).
+    #[arg(long)]
+    pub org: Option<String>,
+
+    /// Write the evidence report (population, decisions, remediation) into this directory.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+
+    /// Formats of the evidence report, comma-separated: csv, xlsx, html, json.
+    #[arg(long, default_value = "csv,xlsx,html")]
+    pub format: String,
+}
+
+/// How `review plan` prints the calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlanFormat {
+    /// A shell script of curl commands (the token is read from $RETOOL_API_TOKEN when it runs).
+    Sh,
+    /// A JSON array of {method, path, body, reason} objects.
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct ReviewPlanArgs {
+    /// The campaign (default: the newest one).
+    #[arg(long)]
+    pub campaign: Option<String>,
+
+    /// The organization (needed only when several have a campaign of that name).
+    #[arg(long)]
+    pub org: Option<String>,
+
+    /// Write plan.sh and plan.json into this directory instead of printing.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+
+    /// What to print on stdout when --out is not given.
+    #[arg(long, value_enum, default_value = "sh")]
+    pub format: PlanFormat,
 }

@@ -24,6 +24,8 @@ use crate::report::{Cell, Report};
 use crate::retool::{Client, ClientConfig, Secret, resolve_api_root};
 use crate::store::{SnapshotSelector, Store, StoreError};
 
+mod review;
+
 /// A failed command: the error to print (with its causes, `{:#}`) and the exit code.
 #[derive(Debug)]
 pub struct CommandError {
@@ -99,6 +101,7 @@ pub fn run(cli: Cli) -> CmdResult {
         Command::Snapshots(args) => list_snapshots(&db, &args, out),
         Command::Verify => verify(&db, out),
         Command::Report(args) => report_command(&db, &args, out),
+        Command::Review(args) => review::run(&db, args.command, out),
         Command::Demo(args) => runtime.block_on(demo(&args, out)),
         Command::FakeServer(args) => runtime.block_on(fake_server(&args, out)),
     }

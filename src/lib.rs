@@ -14,6 +14,7 @@ pub mod fake;
 pub mod model;
 pub mod report;
 pub mod retool;
+pub mod review;
 pub mod store;
 
 /// The tool's version, recorded in every snapshot and report.

@@ -67,6 +67,27 @@ pub enum StoreError {
     #[error("refusing to store {kind}: two records have the same key {key}; nothing was written")]
     DuplicateRecord { kind: &'static str, key: String },
 
+    #[error(
+        "organization `{org}` already has a review campaign named `{name}`; choose another --name (see `retool-audit review status`)"
+    )]
+    CampaignExists { org: String, name: String },
+
+    #[error(
+        "no review campaign named `{name}`{}; start one with `retool-audit review start`",
+        known_list(known)
+    )]
+    CampaignNotFound { name: String, known: Vec<String> },
+
+    #[error(
+        "several organizations have a review campaign named `{name}` ({}); pass --org",
+        orgs.join(", ")
+    )]
+    CampaignAmbiguous { name: String, orgs: Vec<String> },
+
+    /// A decision for a row that is not in the campaign's frozen population.
+    #[error("review row {key} is not in the campaign's population; nothing was imported")]
+    UnknownReviewRow { key: String },
+
     #[error("SQLite error while {context}: {source}")]
     Sqlite {
         context: String,
@@ -85,6 +106,14 @@ pub enum StoreError {
         #[source]
         source: std::io::Error,
     },
+}
+
+fn known_list(known: &[String]) -> String {
+    if known.is_empty() {
+        String::new()
+    } else {
+        format!(" (campaigns: {})", known.join(", "))
+    }
 }
 
 impl StoreError {

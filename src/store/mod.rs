@@ -2,7 +2,7 @@
 //! back exactly (`state_at`), listed, resolved, and verified through a per-org
 //! SHA-256 chain. SQL lives here only.
 //!
-//! # Schema (version 1, `PRAGMA user_version = 1`)
+//! # Schema (version 2, `PRAGMA user_version = 2`)
 //!
 //! The file is marked as ours with `PRAGMA application_id = 0x52744175`. All
 //! times are RFC 3339 text in UTC with as many sub-second digits as needed
@@ -39,6 +39,19 @@
 //! - Views `current_<kind>` (for example `current_users`) hold the versions that
 //!   are still current, i.e. the latest snapshot of every org.
 //!
+//! - Review campaigns (version 2): `review_campaigns (id, org, name,
+//!   snapshot_id, snapshot_sha256, created_at, reviewer_by, settings_json,
+//!   population_sha256)` — one quarterly review frozen on one snapshot, unique
+//!   by `(org, name)`; `review_items (campaign_id, row_key, kind, user_id, email,
+//!   group_id, is_group_admin, object_type, object_id, access_level, workbook,
+//!   context_json, suggested, suggested_reason)` — the frozen population, one
+//!   row per membership (`m:<group>:<user>`), direct grant
+//!   (`g:<user>:<type>:<object>`) or bare account (`a:<user>`);
+//!   `review_decisions (id, campaign_id, row_key, decision, reason, reviewer,
+//!   reviewed_at, imported_at, source_file, source_sha256, superseded_by)` —
+//!   every decision ever imported; a row's current decision is the one with
+//!   `superseded_by IS NULL`.
+//!
 //! Storage grows with change, not with time: an unchanged record costs nothing
 //! in a new snapshot.
 //!
@@ -58,6 +71,7 @@
 
 mod error;
 mod read;
+mod review;
 mod rows;
 mod verify;
 mod write;
@@ -72,13 +86,17 @@ use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
 pub use error::StoreError;
 pub use read::{ParseSelectorError, SnapshotSelector};
+pub use review::population_hash;
 pub use verify::{VerifyProblem, VerifyReport, content_hash};
 
 use error::SqlContext;
 
 /// The numbered migrations, applied in order; migration `n` (1-based) brings the
 /// schema to `user_version = n`. A shipped migration is never edited.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_initial.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_initial.sql"),
+    include_str!("migrations/0002_review.sql"),
+];
 
 /// The schema version this build writes and reads.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
