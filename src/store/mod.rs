@@ -2,7 +2,7 @@
 //! back exactly (`state_at`), listed, resolved, and verified through a per-org
 //! SHA-256 chain. SQL lives here only.
 //!
-//! # Schema (version 1, `PRAGMA user_version = 1`)
+//! # Schema (`PRAGMA user_version` = the number of migrations applied)
 //!
 //! The file is marked as ours with `PRAGMA application_id = 0x52744175`. All
 //! times are RFC 3339 text in UTC with as many sub-second digits as needed
@@ -38,6 +38,13 @@
 //!   starts another. Group ids in `grants.subject_id` are decimal text.
 //! - Views `current_<kind>` (for example `current_users`) hold the versions that
 //!   are still current, i.e. the latest snapshot of every org.
+//! - `pruned_snapshots (id, org, started_at, finished_at, counts_json, sha256,
+//!   prev_sha256, pruned_at)` (migration `0003_prune.sql`) — one row per
+//!   snapshot `prune` removed, copied from `snapshots` in the same transaction;
+//!   `verify` walks an org's stored snapshots and these rows in id order, so the
+//!   chain stays checkable across a gap. A removed snapshot's versions that no
+//!   kept snapshot contains are deleted, and `valid_from`/`valid_to` naming a
+//!   removed snapshot move to the next kept one (see `prune.rs`).
 //!
 //! Storage grows with change, not with time: an unchanged record costs nothing
 //! in a new snapshot.
@@ -57,6 +64,7 @@
 //! ```
 
 mod error;
+mod prune;
 mod read;
 mod rows;
 mod verify;
@@ -71,6 +79,7 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
 pub use error::StoreError;
+pub use prune::{KeepReason, OrgPrune, PruneOutcome, RetentionPolicy};
 pub use read::{ParseSelectorError, SnapshotSelector};
 pub use verify::{VerifyProblem, VerifyReport, content_hash};
 
@@ -78,7 +87,10 @@ use error::SqlContext;
 
 /// The numbered migrations, applied in order; migration `n` (1-based) brings the
 /// schema to `user_version = n`. A shipped migration is never edited.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_initial.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_initial.sql"),
+    include_str!("migrations/0003_prune.sql"),
+];
 
 /// The schema version this build writes and reads.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
