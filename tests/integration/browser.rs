@@ -313,7 +313,12 @@ fn the_html_report_works_in_headless_chromium() {
         assert!(visible.iter().all(|e| e.contains(&needle)), "{visible:?}");
         assert!(visible.len() < emails_before.len());
 
-        // Screenshot of the filtered page.
+        // Screenshot of the page scrolled to the filtered users table.
+        s.post(
+            "/execute/sync",
+            json!({"script": "document.getElementById('t-users').scrollIntoView(); return 1;", "args": []}),
+        )
+        .await;
         let png = s.get("/screenshot").await;
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(png.as_str().unwrap_or_default())
@@ -340,10 +345,10 @@ fn the_html_report_works_in_headless_chromium() {
     // RETOOL_AUDIT_SCREENSHOT=FILE keeps a copy to look at after the run.
     let shot = std::env::var_os("RETOOL_AUDIT_SCREENSHOT")
         .map(PathBuf::from)
-        .unwrap_or_else(|| w.path("report-filtered.png"));
+        .unwrap_or_else(|| w.path("users-filtered.png"));
     std::fs::write(&shot, &png).expect("write screenshot");
     eprintln!(
-        "browser: screenshot of the filtered HTML report saved to {} ({} bytes)",
+        "browser: screenshot of the report at the filtered users table saved to {} ({} bytes)",
         shot.display(),
         png.len()
     );
