@@ -490,8 +490,6 @@ struct ReportRequest {
     default_group: String,
     /// The org label shown in reports and file names (None: derived).
     label: Option<String>,
-    /// Findings that turn a written report into exit code 3.
-    fail_on: Vec<FailOn>,
 }
 
 fn report_request(args: &ReportArgs) -> CmdResult<ReportRequest> {
@@ -514,10 +512,6 @@ fn report_request(args: &ReportArgs) -> CmdResult<ReportRequest> {
         })
         .transpose()?;
     let roster = args.roster.as_deref().map(read_roster).transpose()?;
-    let fail_on = match &args.fail_on {
-        Some(list) => parse_fail_on(list).map_err(|e| CommandError::usage(anyhow!(e)))?,
-        None => Vec::new(),
-    };
     Ok(ReportRequest {
         out: args.out.clone(),
         formats,
@@ -528,7 +522,6 @@ fn report_request(args: &ReportArgs) -> CmdResult<ReportRequest> {
         inactive_days: args.inactive_days,
         default_group: args.default_group.clone(),
         label: None,
-        fail_on,
     })
 }
 
@@ -546,7 +539,11 @@ fn read_roster(path: &Path) -> CmdResult<Roster> {
 
 fn report_command(db: &Path, args: &ReportArgs, out: Output) -> CmdResult {
     let request = report_request(args)?;
-    let fail_on = request.fail_on.clone();
+    // Checked before anything is written, like every other argument.
+    let fail_on: Vec<FailOn> = match &args.fail_on {
+        Some(list) => parse_fail_on(list).map_err(|e| CommandError::usage(anyhow!(e)))?,
+        None => Vec::new(),
+    };
     let store = Store::open_existing(db).map_err(store_error)?;
     let (report, files) = render_report(&store, request)?;
     for f in &files {
@@ -794,7 +791,6 @@ async fn demo(args: &DemoArgs, out: Output) -> CmdResult {
         inactive_days: 90,
         default_group: "All Users".to_string(),
         label: Some("demo".to_string()),
-        fail_on: Vec::new(),
     };
     let (report, files) = render_report(&store, request)?;
     out.line(format!(
