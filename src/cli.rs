@@ -12,19 +12,21 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 const AFTER_HELP: &str = "\
-Exit codes: 0 ok, 1 the run failed (API, network, disk, integrity), 2 usage or configuration error.
+Exit codes: 0 ok, 1 the run failed (API, network, disk, integrity), 2 usage or configuration error,
+3 `report --fail-on` found a listed finding (the report was still written in full).
 
 Examples:
   retool-audit demo                                   # simulated org, every report, ./demo-reports
   RETOOL_API_TOKEN=... retool-audit snapshot --base-url https://acme.retool.com
   retool-audit snapshots --format json
   retool-audit report --out reports/ --roster hr.csv
-  retool-audit verify";
+  retool-audit verify
+  retool-audit prune --keep-days 90 --keep-monthly 24";
 
 #[derive(Debug, Parser)]
 #[command(
     name = "retool-audit",
-    version,
+    version = crate::LONG_VERSION,
     about = "Who can reach what in a Retool organization, and since when",
     long_about = "Collects a Retool organization's users, groups, memberships, apps, folders, \
 resources, workflows and permission grants into a SQLite history, and renders SOC 2 \
@@ -91,7 +93,8 @@ Reads only the history, never the API.
 Examples:
   retool-audit report --out reports/
   retool-audit report --out q4/ --snapshot 42 --since 2026-09-30 --roster hr-export.csv
-  retool-audit report --out nightly/ --format csv,json --inactive-days 60")]
+  retool-audit report --out nightly/ --format csv,json --inactive-days 60
+  retool-audit report --out weekly/ --fail-on high-risk-changes,disabled-with-access || page-oncall")]
     Report(ReportArgs),
 
     /// The quarterly access review: freeze a population, collect decisions, prove the revocations.
@@ -108,6 +111,35 @@ Examples:
   retool-audit review status --campaign 2026-Q4 --out q4-evidence/
   retool-audit review plan --campaign 2026-Q4 --out q4-plan/")]
     Review(ReviewArgs),
+
+    /// Remove old snapshots, keeping the hash chain verifiable and every kept snapshot exact.
+    #[command(after_help = "\
+Keeps every snapshot taken within --keep-days, the newest snapshot of each of the
+--keep-monthly most recent months, each org's latest snapshot and any snapshot a
+review campaign refers to. Each removed snapshot's id, time and hashes are recorded
+in the `pruned_snapshots` table, so `verify` still proves the chain across the gap.
+Back up the database first; this cannot be undone.
+
+Examples:
+  retool-audit prune --keep-days 90 --dry-run
+  retool-audit prune --keep-days 90 --keep-monthly 24 --vacuum
+  retool-audit prune --org acme --keep-days 30")]
+    Prune(PruneArgs),
+
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) to stdout.
+    #[command(after_help = "\
+Examples:
+  retool-audit completions bash > /etc/bash_completion.d/retool-audit
+  retool-audit completions zsh > \"${fpath[1]}/_retool-audit\"
+  retool-audit completions fish > ~/.config/fish/completions/retool-audit.fish")]
+    Completions(CompletionsArgs),
+
+    /// Print the man page (roff) to stdout, or write one page per command into --out DIR.
+    #[command(after_help = "\
+Examples:
+  retool-audit man | man -l -
+  retool-audit man --out /usr/local/share/man/man1")]
+    Man(ManArgs),
 
     /// Run everything on a simulated Retool: two snapshots with changes in between, every report.
     #[command(after_help = "\
@@ -241,6 +273,48 @@ pub struct ReportArgs {
     /// The group every user is in (memberships in it alone do not count as access).
     #[arg(long, default_value = "All Users")]
     pub default_group: String,
+
+    /// Exit with code 3 when the report holds any of these findings (comma-separated:
+    /// high-risk-changes, orphans, disabled-with-access); the report is still written.
+    #[arg(long, value_name = "LIST")]
+    pub fail_on: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct PruneArgs {
+    /// Keep every snapshot taken within this many days (0: none by age).
+    #[arg(long, value_name = "N")]
+    pub keep_days: u32,
+
+    /// Also keep the newest snapshot of each of the M most recent calendar months (UTC).
+    #[arg(long, value_name = "M", default_value_t = 0)]
+    pub keep_monthly: u32,
+
+    /// Only this organization (default: every org in the history).
+    #[arg(long)]
+    pub org: Option<String>,
+
+    /// Show what would be removed; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Reclaim the freed space afterwards (VACUUM; rewrites the whole file).
+    #[arg(long, conflicts_with = "dry_run")]
+    pub vacuum: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to generate completions for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write retool-audit.1 and one page per command (retool-audit-report.1, ...) into this directory.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -1,6 +1,10 @@
 //! The commands behind the CLI: validate settings once, run the pipeline stages
 //! (collect → store → analyze → report), and classify every failure with the exit
-//! code the README documents (1 the run failed, 2 usage or configuration).
+//! code the README documents (1 the run failed, 2 usage or configuration, 3
+//! `report --fail-on` found a listed finding).
+
+mod prune;
+mod shell;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -19,6 +23,7 @@ use crate::collect::{CollectOptions, collect};
 use crate::fake::{FakeConfig, FakeOrg, FakeServer, OrgSpec, parse_faults};
 use crate::model::{Dialect, EntityKind, SnapshotMeta};
 use crate::report::build::{ReportInput, ReportOptions, build};
+use crate::report::fail_on::{FailOn, parse_fail_on, triggered};
 use crate::report::write::{Format, parse_formats, write_report};
 use crate::report::{Cell, Report};
 use crate::retool::{Client, ClientConfig, Secret, resolve_api_root};
@@ -49,6 +54,18 @@ impl CommandError {
             error: error.into(),
         }
     }
+
+    /// Exit code 3: the command did its work (the report is written in full) and
+    /// found something `--fail-on` asked to be alerted about.
+    pub fn findings(error: impl Into<anyhow::Error>) -> Self {
+        CommandError {
+            code: Self::FINDINGS,
+            error: error.into(),
+        }
+    }
+
+    /// The exit code of [`CommandError::findings`].
+    pub const FINDINGS: u8 = 3;
 }
 
 type CmdResult<T = ()> = Result<T, CommandError>;
@@ -104,6 +121,9 @@ pub fn run(cli: Cli) -> CmdResult {
         Command::Review(args) => review::run(&db, args.command, out),
         Command::Demo(args) => runtime.block_on(demo(&args, out)),
         Command::FakeServer(args) => runtime.block_on(fake_server(&args, out)),
+        Command::Prune(args) => prune::prune_command(&db, &args, out),
+        Command::Completions(args) => shell::completions(args.shell),
+        Command::Man(args) => shell::man(args.out.as_deref(), out),
     }
 }
 
@@ -424,8 +444,16 @@ fn verify(db: &Path, out: Output) -> CmdResult {
     let store = Store::open_existing(db).map_err(store_error)?;
     let report = store.verify().map_err(store_error)?;
     if report.is_ok() {
+        let pruned = if report.pruned > 0 {
+            format!(
+                ", through {} pruned snapshot(s) recorded by `prune`",
+                report.pruned
+            )
+        } else {
+            String::new()
+        };
         out.line(format!(
-            "verified {} snapshot(s) in {}: every hash recomputed from the stored rows matches and the chain is intact",
+            "verified {} snapshot(s) in {}: every hash recomputed from the stored rows matches and the chain is intact{pruned}",
             report.checked,
             db.display()
         ));
@@ -514,13 +542,32 @@ fn read_roster(path: &Path) -> CmdResult<Roster> {
 
 fn report_command(db: &Path, args: &ReportArgs, out: Output) -> CmdResult {
     let request = report_request(args)?;
+    // Checked before anything is written, like every other argument.
+    let fail_on: Vec<FailOn> = match &args.fail_on {
+        Some(list) => parse_fail_on(list).map_err(|e| CommandError::usage(anyhow!(e)))?,
+        None => Vec::new(),
+    };
     let store = Store::open_existing(db).map_err(store_error)?;
     let (report, files) = render_report(&store, request)?;
     for f in &files {
         out.line(format!("wrote {}", f.display()));
     }
     out.line(headline(&report));
-    Ok(())
+    check_fail_on(&report, &fail_on)
+}
+
+/// Exit code 3 when the written report holds any finding `--fail-on` lists,
+/// with one line naming each and its count.
+fn check_fail_on(report: &Report, fail_on: &[FailOn]) -> CmdResult {
+    let found = triggered(report, fail_on);
+    if found.is_empty() {
+        return Ok(());
+    }
+    let counts: Vec<String> = found.iter().map(|(f, n)| format!("{n} {f}")).collect();
+    Err(CommandError::findings(anyhow!(
+        "--fail-on: found {} (the report was written in full)",
+        counts.join(", ")
+    )))
 }
 
 /// Picks the organization: the one asked for, or the only one in the history.

@@ -19,3 +19,9 @@ pub mod store;
 
 /// The tool's version, recorded in every snapshot and report.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// What `--version` prints after the name: the version and, when built from a
+/// git checkout, the revision (`0.1.0 (git 1a2b3c4)`, `-dirty` when the tracked
+/// files differed from that commit). A build without git prints the version only.
+/// Set by `build.rs`.
+pub const LONG_VERSION: &str = env!("RETOOL_AUDIT_LONG_VERSION");

@@ -1,5 +1,6 @@
 //! The `retool-audit` binary: parse arguments, set up logging, run the command,
-//! map the outcome to the documented exit code (0 ok, 1 run failed, 2 usage).
+//! map the outcome to the documented exit code (0 ok, 1 run failed, 2 usage,
+//! 3 `report --fail-on` found a listed finding).
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -14,7 +15,13 @@ fn main() -> ExitCode {
     match retool_audit::commands::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {:#}", e.error);
+            // Exit code 3 is an alert about the findings, not an error.
+            let prefix = if e.code == retool_audit::commands::CommandError::FINDINGS {
+                "retool-audit"
+            } else {
+                "error"
+            };
+            eprintln!("{prefix}: {:#}", e.error);
             ExitCode::from(e.code)
         }
     }

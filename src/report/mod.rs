@@ -4,6 +4,7 @@
 
 pub mod build;
 pub mod csv;
+pub mod fail_on;
 pub mod html;
 pub mod json;
 pub mod table;

@@ -2,7 +2,7 @@
 //! back exactly (`state_at`), listed, resolved, and verified through a per-org
 //! SHA-256 chain. SQL lives here only.
 //!
-//! # Schema (version 2, `PRAGMA user_version = 2`)
+//! # Schema (`PRAGMA user_version` = the number of migrations applied)
 //!
 //! The file is marked as ours with `PRAGMA application_id = 0x52744175`. All
 //! times are RFC 3339 text in UTC with as many sub-second digits as needed
@@ -38,6 +38,13 @@
 //!   starts another. Group ids in `grants.subject_id` are decimal text.
 //! - Views `current_<kind>` (for example `current_users`) hold the versions that
 //!   are still current, i.e. the latest snapshot of every org.
+//! - `pruned_snapshots (id, org, started_at, finished_at, counts_json, sha256,
+//!   prev_sha256, pruned_at)` (migration `0003_prune.sql`) — one row per
+//!   snapshot `prune` removed, copied from `snapshots` in the same transaction;
+//!   `verify` walks an org's stored snapshots and these rows in id order, so the
+//!   chain stays checkable across a gap. A removed snapshot's versions that no
+//!   kept snapshot contains are deleted, and `valid_from`/`valid_to` naming a
+//!   removed snapshot move to the next kept one (see `prune.rs`).
 //!
 //! - Review campaigns (version 2): `review_campaigns (id, org, name,
 //!   snapshot_id, snapshot_sha256, created_at, reviewer_by, settings_json,
@@ -70,6 +77,7 @@
 //! ```
 
 mod error;
+mod prune;
 mod read;
 mod review;
 mod rows;
@@ -85,6 +93,7 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
 pub use error::StoreError;
+pub use prune::{KeepReason, OrgPrune, PruneOutcome, RetentionPolicy};
 pub use read::{ParseSelectorError, SnapshotSelector};
 pub use review::population_hash;
 pub use verify::{VerifyProblem, VerifyReport, content_hash};
@@ -96,6 +105,7 @@ use error::SqlContext;
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_initial.sql"),
     include_str!("migrations/0002_review.sql"),
+    include_str!("migrations/0003_prune.sql"),
 ];
 
 /// The schema version this build writes and reads.

@@ -2,14 +2,14 @@
 //! which recomputes every snapshot's hash from the stored rows and checks the
 //! per-org chain links and SQLite's own consistency checks.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use sha2::{Digest, Sha256};
 
 use super::error::SqlContext;
 use super::rows::time_text;
 use super::{Store, StoreError};
-use crate::model::{CollectionInfo, EntityKind, OrgState};
+use crate::model::{CollectionInfo, EntityKind, OrgState, SnapshotMeta};
 
 /// SHA-256 (hex) over the previous snapshot's hash (or nothing), then the
 /// canonical JSON of `info`, then the canonical JSON of `state` (which must be
@@ -131,6 +131,8 @@ impl std::io::Write for BufferedHasher {
 pub struct VerifyReport {
     /// Snapshots whose content was recomputed.
     pub checked: usize,
+    /// Prune records (removed snapshots) the chain runs through.
+    pub pruned: usize,
     /// Every problem, ordered by org, then snapshot id (file-wide problems last).
     pub problems: Vec<VerifyProblem>,
 }
@@ -178,6 +180,43 @@ fn count_differences(recorded: &crate::model::Counts, stored: &crate::model::Cou
 
 const VERSIONED_TABLES: [EntityKind; 10] = EntityKind::ALL;
 
+/// A removed snapshot as `pruned_snapshots` records it.
+struct PrunedLink {
+    id: i64,
+    org: String,
+    sha256: String,
+    prev_sha256: Option<String>,
+}
+
+/// One link of an org's chain.
+enum Link<'a> {
+    Stored(&'a SnapshotMeta),
+    Pruned(&'a PrunedLink),
+}
+
+impl Link<'_> {
+    fn id(&self) -> i64 {
+        match self {
+            Link::Stored(m) => m.id,
+            Link::Pruned(p) => p.id,
+        }
+    }
+
+    fn sha256(&self) -> &str {
+        match self {
+            Link::Stored(m) => &m.sha256,
+            Link::Pruned(p) => &p.sha256,
+        }
+    }
+
+    fn prev_sha256(&self) -> Option<&str> {
+        match self {
+            Link::Stored(m) => m.prev_sha256.as_deref(),
+            Link::Pruned(p) => p.prev_sha256.as_deref(),
+        }
+    }
+}
+
 impl Store {
     /// Recomputes every snapshot's hash from the stored rows and checks the
     /// chain links, stray versions and SQLite's integrity and foreign keys.
@@ -188,55 +227,60 @@ impl Store {
         let mut file_wide = Vec::new();
         self.check_sqlite(&mut file_wide)?;
 
-        let all = self.snapshots(None)?;
-        let mut by_org: BTreeMap<String, Vec<_>> = BTreeMap::new();
-        for meta in all {
-            by_org.entry(meta.org.clone()).or_default().push(meta);
+        let stored = self.snapshots(None)?;
+        let pruned = self.pruned_links()?;
+        let stored_ids: BTreeSet<i64> = stored.iter().map(|m| m.id).collect();
+        // Each org's chain, in id order: stored snapshots and the prune records
+        // that stand in for removed ones.
+        let mut chains: BTreeMap<&str, Vec<Link<'_>>> = BTreeMap::new();
+        for meta in &stored {
+            chains
+                .entry(&meta.org)
+                .or_default()
+                .push(Link::Stored(meta));
         }
-        for (org, snaps) in &by_org {
+        for p in &pruned {
+            chains.entry(&p.org).or_default().push(Link::Pruned(p));
+        }
+        for (org, links) in &mut chains {
+            links.sort_by_key(Link::id);
             let mut prev: Option<&str> = None;
-            for meta in snaps {
-                let problem = |detail: String| VerifyProblem {
-                    snapshot_id: Some(meta.id),
-                    org: org.clone(),
-                    detail,
+            for link in links.iter() {
+                let problem = |detail: &str| VerifyProblem {
+                    snapshot_id: Some(link.id()),
+                    org: org.to_string(),
+                    detail: detail.to_string(),
                 };
-                if meta.prev_sha256.as_deref() != prev {
-                    report.problems.push(problem(match (prev, &meta.prev_sha256) {
-                        (None, Some(_)) => "chain broken: the org's first snapshot names a previous hash (earlier snapshots were deleted or the chain was re-ordered)".to_string(),
-                        (Some(_), None) => "chain broken: it claims to be the org's first snapshot but is not (snapshots were inserted or re-ordered)".to_string(),
-                        _ => "chain broken: prev_sha256 is not the previous snapshot's sha256 (a snapshot was deleted, inserted or re-ordered)".to_string(),
+                if link.prev_sha256() != prev {
+                    report.problems.push(problem(match (link, prev, link.prev_sha256()) {
+                        (Link::Pruned(_), _, _) => "chain broken: the prune record of this snapshot does not link to the snapshot before it (a prune record or a snapshot was edited, inserted or deleted)",
+                        (_, None, Some(_)) => "chain broken: the org's first snapshot names a previous hash (earlier snapshots were deleted or the chain was re-ordered)",
+                        (_, Some(_), None) => "chain broken: it claims to be the org's first snapshot but is not (snapshots were inserted or re-ordered)",
+                        _ => "chain broken: prev_sha256 is not the previous snapshot's sha256 (a snapshot was deleted, inserted or re-ordered)",
                     }));
                 }
-                prev = Some(meta.sha256.as_str());
-
-                self.check_columns(meta.id, &meta.info, &mut |d| {
-                    report.problems.push(problem(d))
-                })?;
-                match self.state_of(org, meta.id, meta.not_collected.clone()) {
-                    Ok(state) => {
-                        let counts = count_differences(&meta.counts, &state.counts());
-                        let hash = content_hash(meta.prev_sha256.as_deref(), &meta.info, &state);
-                        if hash != meta.sha256 {
-                            let mut detail = "content hash mismatch: records of this snapshot were edited, deleted or inserted after it was written".to_string();
-                            if !counts.is_empty() {
-                                detail.push_str(&format!(" (record counts: {counts})"));
-                            }
-                            report.problems.push(problem(detail));
-                        } else if !counts.is_empty() {
-                            report
-                                .problems
-                                .push(problem(format!("recorded counts were edited ({counts})")));
+                prev = Some(link.sha256());
+                match link {
+                    Link::Stored(meta) => {
+                        self.check_content(meta, &mut report.problems)?;
+                        report.checked += 1;
+                    }
+                    Link::Pruned(p) => {
+                        if stored_ids.contains(&p.id) {
+                            report.problems.push(problem(
+                                "recorded as pruned but still stored (a prune record was inserted)",
+                            ));
                         }
+                        report.pruned += 1;
                     }
-                    Err(StoreError::Corrupt { detail }) => {
-                        report
-                            .problems
-                            .push(problem(format!("records unreadable: {detail}")));
-                    }
-                    Err(e) => return Err(e),
                 }
-                report.checked += 1;
+            }
+            if let Some(Link::Pruned(p)) = links.last() {
+                report.problems.push(VerifyProblem {
+                    snapshot_id: Some(p.id),
+                    org: org.to_string(),
+                    detail: "the org's latest snapshot is recorded as pruned, which prune never does (the latest snapshot was deleted)".to_string(),
+                });
             }
         }
         self.check_stray_versions(&mut report.problems)?;
@@ -249,6 +293,65 @@ impl Store {
         });
         report.problems.extend(file_wide);
         Ok(report)
+    }
+
+    /// Recomputes one stored snapshot's hash and counts from its rows.
+    fn check_content(
+        &self,
+        meta: &SnapshotMeta,
+        problems: &mut Vec<VerifyProblem>,
+    ) -> Result<(), StoreError> {
+        let mut problem = |detail: String| {
+            problems.push(VerifyProblem {
+                snapshot_id: Some(meta.id),
+                org: meta.org.clone(),
+                detail,
+            })
+        };
+        self.check_columns(meta.id, &meta.info, &mut problem)?;
+        match self.state_of(&meta.org, meta.id, meta.not_collected.clone()) {
+            Ok(state) => {
+                let counts = count_differences(&meta.counts, &state.counts());
+                let hash = content_hash(meta.prev_sha256.as_deref(), &meta.info, &state);
+                if hash != meta.sha256 {
+                    let mut detail = "content hash mismatch: records of this snapshot were edited, deleted or inserted after it was written".to_string();
+                    if !counts.is_empty() {
+                        detail.push_str(&format!(" (record counts: {counts})"));
+                    }
+                    problem(detail);
+                } else if !counts.is_empty() {
+                    problem(format!("recorded counts were edited ({counts})"));
+                }
+                Ok(())
+            }
+            Err(StoreError::Corrupt { detail }) => {
+                problem(format!("records unreadable: {detail}"));
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Every `pruned_snapshots` row: the chain links that stand in for removed
+    /// snapshots.
+    fn pruned_links(&self) -> Result<Vec<PrunedLink>, StoreError> {
+        let p = &self.path;
+        let context = "reading the prune records";
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, org, sha256, prev_sha256 FROM pruned_snapshots ORDER BY id")
+            .ctx(p, context)?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(PrunedLink {
+                    id: r.get(0)?,
+                    org: r.get(1)?,
+                    sha256: r.get(2)?,
+                    prev_sha256: r.get(3)?,
+                })
+            })
+            .ctx(p, context)?;
+        rows.collect::<rusqlite::Result<_>>().ctx(p, context)
     }
 
     fn check_sqlite(&self, problems: &mut Vec<VerifyProblem>) -> Result<(), StoreError> {

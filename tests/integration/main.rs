@@ -1,7 +1,9 @@
 //! One integration test binary: the real `retool-audit` binary against the
 //! simulated Retool over loopback HTTP, with real SQLite files in temp dirs.
 
+mod browser;
 mod common;
+mod ops;
 mod reliability;
 mod report;
 mod samples;

@@ -1,0 +1,204 @@
+//! `report --fail-on`: which findings make a report run exit with code 3, and
+//! how many of each a built [`Report`] holds. Counted from the public tables, so
+//! the numbers are exactly the rows a reader of the report sees.
+
+use std::fmt;
+use std::str::FromStr;
+
+use super::table::Report;
+
+/// A kind of finding that `--fail-on` can alert on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum FailOn {
+    /// Rows of `changes` with risk `high` (admin grants, new edit/own access,
+    /// re-enabled users, raised universal access).
+    HighRiskChanges,
+    /// Rows of `orphaned_accounts` (any reason).
+    Orphans,
+    /// Rows of `disabled_accounts` with a finding (`still_admin`,
+    /// `still_in_groups`): disabled accounts that would regain access if
+    /// re-enabled.
+    DisabledWithAccess,
+}
+
+impl FailOn {
+    pub const ALL: [FailOn; 3] = [
+        FailOn::HighRiskChanges,
+        FailOn::Orphans,
+        FailOn::DisabledWithAccess,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailOn::HighRiskChanges => "high-risk-changes",
+            FailOn::Orphans => "orphans",
+            FailOn::DisabledWithAccess => "disabled-with-access",
+        }
+    }
+
+    /// How many findings of this kind `report` holds.
+    pub fn count(self, report: &Report) -> usize {
+        let rows_where = |table: &str, column: &str, keep: &dyn Fn(&str) -> bool| {
+            let Some(t) = report.table(table) else {
+                return 0;
+            };
+            let Some(i) = t.columns.iter().position(|c| c == column) else {
+                return 0;
+            };
+            t.rows
+                .iter()
+                .filter(|r| r.get(i).is_some_and(|c| keep(&c.to_plain())))
+                .count()
+        };
+        match self {
+            FailOn::HighRiskChanges => rows_where("changes", "risk", &|v| v == "high"),
+            FailOn::Orphans => report
+                .table("orphaned_accounts")
+                .map_or(0, |t| t.rows.len()),
+            FailOn::DisabledWithAccess => {
+                rows_where("disabled_accounts", "findings", &|v| !v.is_empty())
+            }
+        }
+    }
+}
+
+impl fmt::Display for FailOn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The valid words, for messages.
+fn valid_words() -> String {
+    FailOn::ALL.map(FailOn::as_str).join(", ")
+}
+
+impl FromStr for FailOn {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let word = s.trim();
+        FailOn::ALL
+            .into_iter()
+            .find(|f| f.as_str().eq_ignore_ascii_case(word))
+            .ok_or_else(|| {
+                format!(
+                    "unknown --fail-on finding `{word}`: expected a comma-separated list of {}",
+                    valid_words()
+                )
+            })
+    }
+}
+
+/// Parses `high-risk-changes,orphans`: each word once, in the order given. An
+/// empty list or an unknown word is an error naming the valid words.
+pub fn parse_fail_on(s: &str) -> Result<Vec<FailOn>, String> {
+    let mut out = Vec::new();
+    for word in s.split(',').filter(|w| !w.trim().is_empty()) {
+        let f: FailOn = word.parse()?;
+        if !out.contains(&f) {
+            out.push(f);
+        }
+    }
+    if out.is_empty() {
+        return Err(format!("--fail-on needs at least one of {}", valid_words()));
+    }
+    Ok(out)
+}
+
+/// The listed findings that `report` holds, with their counts (only non-zero).
+pub fn triggered(report: &Report, fail_on: &[FailOn]) -> Vec<(FailOn, usize)> {
+    fail_on
+        .iter()
+        .map(|f| (*f, f.count(report)))
+        .filter(|(_, n)| *n > 0)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::table::{Cell, Table};
+
+    fn table(name: &str, columns: &[&str], rows: Vec<Vec<Cell>>) -> Table {
+        Table {
+            name: name.to_string(),
+            title: name.to_string(),
+            description: String::new(),
+            columns: columns.iter().map(|c| c.to_string()).collect(),
+            rows,
+            notice: None,
+        }
+    }
+
+    fn text(s: &str) -> Cell {
+        Cell::text(s)
+    }
+
+    fn report(tables: Vec<Table>) -> Report {
+        Report {
+            org: "acme".into(),
+            title: "t".into(),
+            snapshot_date: "2026-11-20".into(),
+            generated_at: chrono::DateTime::UNIX_EPOCH,
+            summary: Vec::new(),
+            evidence: Vec::new(),
+            charts: Vec::new(),
+            tables,
+        }
+    }
+
+    #[test]
+    fn words_parse_case_insensitively_once_each_and_unknown_words_name_the_valid_ones() {
+        assert_eq!(
+            parse_fail_on(" Orphans ,high-risk-changes,orphans,"),
+            Ok(vec![FailOn::Orphans, FailOn::HighRiskChanges])
+        );
+        let err = parse_fail_on("orphans,privileged").unwrap_err();
+        assert!(err.contains("`privileged`"), "{err}");
+        assert!(
+            err.contains("high-risk-changes, orphans, disabled-with-access"),
+            "{err}"
+        );
+        assert!(parse_fail_on(" , ").is_err());
+    }
+
+    #[test]
+    fn counts_come_from_the_rows_a_reader_sees() {
+        let r = report(vec![
+            table(
+                "changes",
+                &["entity_id", "risk"],
+                vec![
+                    vec![text("u1"), text("high")],
+                    vec![text("u2"), text("low")],
+                    vec![text("u3"), text("high")],
+                ],
+            ),
+            table(
+                "orphaned_accounts",
+                &["user_id", "reasons"],
+                vec![vec![text("u4"), text("inactive")]],
+            ),
+            table(
+                "disabled_accounts",
+                &["user_id", "findings"],
+                vec![
+                    vec![text("u5"), text("still_admin;still_in_groups")],
+                    vec![text("u6"), Cell::Empty],
+                    vec![text("u7"), text("")],
+                ],
+            ),
+        ]);
+        assert_eq!(FailOn::HighRiskChanges.count(&r), 2);
+        assert_eq!(FailOn::Orphans.count(&r), 1);
+        assert_eq!(FailOn::DisabledWithAccess.count(&r), 1);
+        assert_eq!(
+            triggered(&r, &[FailOn::DisabledWithAccess, FailOn::Orphans]),
+            vec![(FailOn::DisabledWithAccess, 1), (FailOn::Orphans, 1)]
+        );
+
+        let quiet = report(vec![table("changes", &["risk"], vec![vec![text("low")]])]);
+        assert!(triggered(&quiet, &FailOn::ALL).is_empty());
+    }
+}
