@@ -2,6 +2,7 @@
 //! simulated Retool over loopback HTTP, with real SQLite files in temp dirs.
 
 mod common;
+mod ops;
 mod reliability;
 mod report;
 mod samples;
