@@ -135,7 +135,13 @@ token_env = "TOKEN_WRONG"
     );
 
     let store = w.store();
-    assert_eq!(store.orgs().unwrap(), ["acme-prod", "acme-prod/sales"]);
+    let stored: Vec<String> = store
+        .snapshots(None)
+        .unwrap()
+        .into_iter()
+        .map(|m| m.org)
+        .collect();
+    assert_eq!(stored, ["acme-prod", "acme-prod/sales"]);
     let sales = store.snapshots(Some("acme-prod/sales")).unwrap();
     assert_eq!(sales.len(), 1);
     assert!(
