@@ -283,11 +283,17 @@ pub async fn diagnose(org: &str, client: &Client) -> Diagnosis {
         "child spaces",
     ));
     next(match first_group {
-        Some(g) => grant_status(client.grants(&Subject::Group(g), ObjectType::App).await),
+        Some(g) => grant_status(
+            client.grants(&Subject::Group(g), ObjectType::App).await,
+            "the first group",
+        ),
         None => Status::NotChecked("no group to ask about".to_string()),
     });
     next(match first_user {
-        Some(u) => grant_status(client.grants(&Subject::User(u.id), ObjectType::App).await),
+        Some(u) => grant_status(
+            client.grants(&Subject::User(u.id), ObjectType::App).await,
+            "the first user",
+        ),
         None => Status::NotChecked("no user to ask about".to_string()),
     });
     d
@@ -300,9 +306,9 @@ fn counted(result: Result<usize, ApiError>, what: &str) -> Status {
     }
 }
 
-fn grant_status<T>(result: Result<crate::retool::Listed<T>, ApiError>) -> Status {
+fn grant_status<T>(result: Result<crate::retool::Listed<T>, ApiError>, whose: &str) -> Status {
     match result {
-        Ok(l) => Status::Ok(format!("{} app grant(s) of the first one", l.items.len())),
+        Ok(l) => Status::Ok(format!("{whose} has {} app grant(s)", l.items.len())),
         Err(e) => Status::from_error(&e),
     }
 }

@@ -164,12 +164,7 @@ token_env = "TOKEN_WRONG"
     w.run(&["verify"]).ok();
 
     // One configured org by name; reports take the same name.
-    let run = run_with_config(
-        &w,
-        &config,
-        &env,
-        &["snapshot", "--org", "acme-prod/sales"],
-    );
+    let run = run_with_config(&w, &config, &env, &["snapshot", "--org", "acme-prod/sales"]);
     run.ok();
     assert!(
         run.stdout.starts_with("snapshot 3 (acme-prod/sales)"),
@@ -201,7 +196,9 @@ fn bad_config_files_exit_2_naming_the_file_the_line_and_the_fix() {
     let w = World::new(5);
     let base = w.base_url();
     let org = |extra: &str| {
-        format!("[[org]]\nname = \"acme\"\nbase_url = \"{base}\"\ntoken_env = \"TOKEN_ACME\"\n{extra}")
+        format!(
+            "[[org]]\nname = \"acme\"\nbase_url = \"{base}\"\ntoken_env = \"TOKEN_ACME\"\n{extra}"
+        )
     };
     let shared_file = w.path("shared.token");
     std::fs::write(&shared_file, TOKEN).unwrap();
@@ -335,8 +332,16 @@ fn doctor_passes_when_every_endpoint_works() {
     let w = doctor_world(FakeConfig::default());
     let run = w.run(&["doctor", "--base-url", &w.base_url()]);
     run.ok();
-    assert!(run.stdout.contains("version      ok: Retool 3.148.0-test"), "{}", run.stdout);
-    assert!(run.stdout.contains("token        ok: accepted"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("version      ok: Retool 3.148.0-test"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("token        ok: accepted"),
+        "{}",
+        run.stdout
+    );
     assert!(row(&run, "GET /users").contains("ok (30 users)"));
     assert!(row(&run, "POST /permissions/listObjects (user)").contains("ok ("));
     assert!(run.stdout.contains("=> ready"), "{}", run.stdout);
@@ -362,15 +367,22 @@ fn doctor_names_missing_scopes_and_missing_endpoints() {
     let run = w.run(&["doctor", "--base-url", &w.base_url()]);
     run.ok(); // users and groups work: a snapshot succeeds
     let wf = row(&run, "GET /workflows");
-    assert!(wf.contains("workflows:read") && wf.contains("missing scope"), "{wf}");
+    assert!(
+        wf.contains("workflows:read") && wf.contains("missing scope"),
+        "{wf}"
+    );
     assert!(wf.contains("workflows"), "{wf}");
     let grants = row(&run, "POST /permissions/listObjects (group)");
-    assert!(grants.contains("missing scope") && grants.contains("all grants"), "{grants}");
+    assert!(
+        grants.contains("missing scope") && grants.contains("all grants"),
+        "{grants}"
+    );
     let tokens = row(&run, "GET /access_tokens");
     assert!(tokens.contains("not available on this version"), "{tokens}");
     assert!(row(&run, "GET /apps").contains("ok ("));
     assert!(
-        run.stdout.contains("4 optional endpoint(s) will be recorded as not collected"),
+        run.stdout
+            .contains("4 optional endpoint(s) will be recorded as not collected"),
         "{}",
         run.stdout
     );
@@ -381,7 +393,8 @@ fn doctor_names_missing_scopes_and_missing_endpoints() {
         ..FakeConfig::default()
     });
     let run = w.run(&["doctor", "--base-url", &w.base_url()]);
-    run.fails_with(1).stderr_has("not ready for snapshots: default");
+    run.fails_with(1)
+        .stderr_has("not ready for snapshots: default");
     assert!(row(&run, "GET /groups").contains("missing scope"));
     assert!(row(&run, "POST /permissions/listObjects (group)").contains("not checked"));
     assert!(run.stdout.contains("NOT READY"), "{}", run.stdout);
@@ -394,7 +407,11 @@ fn doctor_reports_a_rejected_token_and_an_unreachable_host() {
     cmd.env("RETOOL_API_TOKEN", "wrong-token");
     let run = crate::common::run(cmd.args(["doctor", "--base-url", &w.base_url()]));
     run.fails_with(1);
-    assert!(run.stdout.contains("token        FAILED: rejected (401)"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("token        FAILED: rejected (401)"),
+        "{}",
+        run.stdout
+    );
     assert!(!run.stdout.contains("wrong-token") && !run.stderr.contains("wrong-token"));
 
     let gone = second_server(&w, 5, TOKEN);
@@ -445,7 +462,10 @@ fn snapshot_and_report_json_match_the_history() {
     }
     let (_, users) = crate::common::read_csv(&out, "users");
     assert_eq!(v["tables"]["users"], users.len());
-    assert!(v["findings"]["Disabled accounts still admin"].is_number(), "{v}");
+    assert!(
+        v["findings"]["Disabled accounts still admin"].is_number(),
+        "{v}"
+    );
 
     // A failing snapshot still prints its JSON, with the error.
     let mut cmd = w.cmd();
