@@ -188,6 +188,28 @@ token_env = "TOKEN_WRONG"
     )
     .ok();
     assert!(out.join("csv").join("users.csv").exists());
+
+    // doctor says where the space was found and checks it with its own token.
+    let run = run_with_config(&w, &config, &env, &["doctor", "--org", "acme-prod/sales"]);
+    run.ok();
+    assert!(
+        run.stdout.contains(&format!(
+            "space        ok: \"Sales\" is the child space 5f0c-sales at {space_domain}"
+        )),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("ok (40 users)"), "{}", run.stdout);
+
+    // A space the parent does not list: the fix is in the config file.
+    let wrong = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace("space = \"Sales\"", "space = \"Marketing\"");
+    std::fs::write(&config, wrong).unwrap();
+    run_with_config(&w, &config, &env, &["snapshot", "--org", "acme-prod/sales"])
+        .fails_with(2)
+        .stderr_has("has no child space named \"Marketing\"; it has: ")
+        .stderr_has(&format!("\"Sales\" ({space_domain})"));
     w.rt.block_on(space_server.shutdown());
 }
 
