@@ -18,6 +18,8 @@ Exit codes: 0 ok, 1 the run failed (API, network, disk, integrity), 2 usage or c
 Examples:
   retool-audit demo                                   # simulated org, every report, ./demo-reports
   RETOOL_API_TOKEN=... retool-audit snapshot --base-url https://acme.retool.com
+  retool-audit --config /etc/retool-audit/retool-audit.toml snapshot --all
+  retool-audit doctor --all
   retool-audit snapshots --format json
   retool-audit report --out reports/ --roster hr.csv
   retool-audit verify
@@ -34,14 +36,18 @@ access-review evidence (CSV, XLSX, HTML, JSON) from it.",
     after_help = AFTER_HELP
 )]
 pub struct Cli {
-    /// The SQLite history file.
-    #[arg(
-        long,
-        global = true,
-        env = "RETOOL_AUDIT_DB",
-        default_value = "retool-audit.db"
-    )]
-    pub db: PathBuf,
+    /// The SQLite history file [default: the config file's `db`, else retool-audit.db].
+    #[arg(long, global = true, env = "RETOOL_AUDIT_DB")]
+    pub db: Option<PathBuf>,
+
+    /// The configuration file naming the Retool orgs and spaces to audit
+    /// [default: ./retool-audit.toml when it exists; without one, flags configure one org].
+    #[arg(long, global = true, env = "RETOOL_AUDIT_CONFIG")]
+    pub config: Option<PathBuf>,
+
+    /// Log lines on stderr as human text or as JSON objects (for log shippers).
+    #[arg(long, global = true, value_enum, default_value = "text")]
+    pub log_format: LogFormat,
 
     /// More log output on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
@@ -53,6 +59,13 @@ pub struct Cli {
 
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// How log lines on stderr are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Subcommand)]
@@ -69,8 +82,23 @@ Examples:
   RETOOL_API_TOKEN=retool_01h... retool-audit snapshot --base-url https://acme.retool.com
   retool-audit snapshot --base-url https://tools.acme.com/retool --token-file /etc/retool-audit/token
   retool-audit snapshot --api v1 --base-url https://retool.internal --token-file token --max-rps 4
-  retool-audit snapshot --api-root http://127.0.0.1:8080/ --token-file token   # a proxy or mock serving the API at /")]
+  retool-audit snapshot --api-root http://127.0.0.1:8080/ --token-file token   # a proxy or mock serving the API at /
+  retool-audit --config retool-audit.toml snapshot --all          # every org and space in the config file
+  retool-audit snapshot --org acme-prod --json | jq .targets[0].snapshot_id")]
     Snapshot(SnapshotArgs),
+
+    /// Check the setup before the first night: config, DNS/TLS, the token, the Retool
+    /// version and every endpoint the collector uses, with the scope each one needs.
+    #[command(after_help = "\
+Makes one cheap request per endpoint (limit=1 where the API pages) and prints what a
+snapshot would be missing. Exit 0 when users and groups (the mandatory endpoints) can be
+read for every checked org, 1 otherwise, 2 for configuration errors.
+
+Examples:
+  retool-audit doctor --base-url https://acme.retool.com --token-file /etc/retool-audit/token
+  retool-audit --config retool-audit.toml doctor --all
+  retool-audit doctor --org acme-prod/sales")]
+    Doctor(DoctorArgs),
 
     /// List the snapshots in the history.
     #[command(after_help = "\
@@ -160,7 +188,8 @@ Examples:
     FakeServer(FakeServerArgs),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum ApiDialect {
     /// Retool API v2 (/api/v2), the current API.
     V2,
@@ -168,8 +197,11 @@ pub enum ApiDialect {
     V1,
 }
 
+/// Which org(s) to collect or check, and how to reach them. Without a config
+/// file, the flags describe one org; with one, `--org NAME` or `--all` picks
+/// configured targets and the tuning flags override its `[defaults]`.
 #[derive(Debug, Args)]
-pub struct SnapshotArgs {
+pub struct TargetArgs {
     /// The Retool instance root, e.g. https://acme.retool.com (the client appends /api/v2 or /api/v1).
     #[arg(long, env = "RETOOL_BASE_URL", conflicts_with = "api_root")]
     pub base_url: Option<String>,
@@ -178,37 +210,42 @@ pub struct SnapshotArgs {
     #[arg(long)]
     pub api_root: Option<String>,
 
-    /// Which API shape the instance speaks.
-    #[arg(long = "api", value_enum, default_value = "v2")]
-    pub api: ApiDialect,
+    /// Which API shape the instance speaks [default: v2].
+    #[arg(long = "api", value_enum)]
+    pub api: Option<ApiDialect>,
 
     /// Read the API token from this file (instead of RETOOL_API_TOKEN).
     #[arg(long)]
     pub token_file: Option<PathBuf>,
 
-    /// A label for the organization in the history (one database can hold many).
-    #[arg(long, default_value = "default")]
-    pub org: String,
+    /// A label for the organization in the history (one database can hold many)
+    /// [default: "default"]; with a config file, the configured org or space to use.
+    #[arg(long)]
+    pub org: Option<String>,
 
-    /// Requests in flight at once.
-    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
-    pub concurrency: u16,
+    /// Every org and space in the config file, one after the other.
+    #[arg(long, conflicts_with = "org")]
+    pub all: bool,
+
+    /// Requests in flight at once [default: 4].
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub concurrency: Option<u16>,
 
     /// Client-side limit on requests per second (self-hosted Retool defaults to 300 a minute).
     #[arg(long)]
     pub max_rps: Option<f64>,
 
-    /// Seconds to wait for a connection.
-    #[arg(long, default_value_t = 10)]
-    pub connect_timeout: u64,
+    /// Seconds to wait for a connection [default: 10].
+    #[arg(long)]
+    pub connect_timeout: Option<u64>,
 
-    /// Seconds to wait for one response.
-    #[arg(long, default_value_t = 60)]
-    pub timeout: u64,
+    /// Seconds to wait for one response [default: 60].
+    #[arg(long)]
+    pub timeout: Option<u64>,
 
-    /// Retries per request on 429, 5xx, timeouts and connection errors.
-    #[arg(long, default_value_t = 6)]
-    pub max_retries: u32,
+    /// Retries per request on 429, 5xx, timeouts and connection errors [default: 6].
+    #[arg(long)]
+    pub max_retries: Option<u32>,
 
     /// Allow a plain-http base URL that is not loopback (the token would travel in clear text).
     #[arg(long)]
@@ -219,9 +256,25 @@ pub struct SnapshotArgs {
     pub no_user_grants: bool,
 
     /// Collect direct user grants only up to this many users (3 requests per user);
-    /// above it they are recorded as partially collected. 0 means no limit.
-    #[arg(long, default_value_t = crate::collect::DEFAULT_USER_GRANTS_MAX_USERS)]
-    pub user_grants_max_users: usize,
+    /// above it they are recorded as partially collected. 0 means no limit [default: 2000].
+    #[arg(long)]
+    pub user_grants_max_users: Option<usize>,
+}
+
+#[derive(Debug, Args)]
+pub struct SnapshotArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+
+    /// Print a machine-readable JSON summary on stdout instead of the summary lines.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -278,6 +331,11 @@ pub struct ReportArgs {
     /// high-risk-changes, orphans, disabled-with-access); the report is still written.
     #[arg(long, value_name = "LIST")]
     pub fail_on: Option<String>,
+
+    /// Print a machine-readable JSON summary on stdout (files written, rows per
+    /// table, snapshot ids) instead of the human lines.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -4,11 +4,15 @@
 //! `report --fail-on` found a listed finding).
 
 mod prune;
+mod review;
 mod shell;
+mod targets;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, anyhow};
@@ -16,20 +20,18 @@ use chrono::Utc;
 
 use crate::analyze::Roster;
 use crate::cli::{
-    ApiDialect, Cli, Command, DemoArgs, FakeServerArgs, ListFormat, ReportArgs, SnapshotArgs,
-    SnapshotsArgs,
+    Cli, Command, DemoArgs, FakeServerArgs, ListFormat, LogFormat, ReportArgs, SnapshotsArgs,
 };
 use crate::collect::{CollectOptions, collect};
+use crate::config::{self, Config};
 use crate::fake::{FakeConfig, FakeOrg, FakeServer, OrgSpec, parse_faults};
 use crate::model::{Dialect, EntityKind, SnapshotMeta};
 use crate::report::build::{ReportInput, ReportOptions, build};
 use crate::report::fail_on::{FailOn, parse_fail_on, triggered};
 use crate::report::write::{Format, parse_formats, write_report};
 use crate::report::{Cell, Report};
-use crate::retool::{Client, ClientConfig, Secret, resolve_api_root};
+use crate::retool::{Client, ClientConfig, Progress, Secret, resolve_api_root};
 use crate::store::{SnapshotSelector, Store, StoreError};
-
-mod review;
 
 /// A failed command: the error to print (with its causes, `{:#}`) and the exit code.
 #[derive(Debug)]
@@ -93,6 +95,8 @@ fn store_error(e: StoreError) -> CommandError {
 #[derive(Debug, Clone, Copy)]
 struct Output {
     quiet: bool,
+    /// Progress bars on stderr: a terminal, not `--quiet`, text logs.
+    progress: bool,
 }
 
 impl Output {
@@ -105,74 +109,51 @@ impl Output {
 
 /// Runs one parsed command line.
 pub fn run(cli: Cli) -> CmdResult {
-    let out = Output { quiet: cli.quiet };
+    let out = Output {
+        quiet: cli.quiet,
+        progress: !cli.quiet
+            && cli.log_format == LogFormat::Text
+            && std::io::stderr().is_terminal(),
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| {
             CommandError::failed(anyhow!(e).context("could not start the async runtime"))
         })?;
-    let db = cli.db.clone();
-    match cli.command {
-        Command::Snapshot(args) => runtime.block_on(snapshot_command(&db, &args, out)),
-        Command::Snapshots(args) => list_snapshots(&db, &args, out),
-        Command::Verify => verify(&db, out),
-        Command::Report(args) => report_command(&db, &args, out),
-        Command::Review(args) => review::run(&db, args.command, out),
-        Command::Demo(args) => runtime.block_on(demo(&args, out)),
-        Command::FakeServer(args) => runtime.block_on(fake_server(&args, out)),
-        Command::Prune(args) => prune::prune_command(&db, &args, out),
+    // `demo` and `fake-server` run on their own and never read the config file.
+    let setup = || -> CmdResult<(Option<Config>, PathBuf)> {
+        let config = match config::locate(cli.config.as_deref()) {
+            Some(path) => Some(Config::load(&path).map_err(CommandError::usage)?),
+            None => None,
+        };
+        let db = cli
+            .db
+            .clone()
+            .or_else(|| config.as_ref().and_then(|c| c.db.clone()))
+            .unwrap_or_else(|| PathBuf::from("retool-audit.db"));
+        Ok((config, db))
+    };
+    match &cli.command {
+        Command::Snapshot(args) => {
+            let (config, db) = setup()?;
+            runtime.block_on(targets::snapshot_command(&db, config.as_ref(), args, out))
+        }
+        Command::Doctor(args) => {
+            let (config, _) = setup()?;
+            runtime.block_on(targets::doctor_command(config.as_ref(), args, out))
+        }
+        Command::Snapshots(args) => list_snapshots(&setup()?.1, args, out),
+        Command::Verify => verify(&setup()?.1, out),
+        Command::Report(args) => report_command(&setup()?.1, args, out),
+        Command::Demo(args) => runtime.block_on(demo(args, out)),
+        Command::FakeServer(args) => runtime.block_on(fake_server(args, out)),
+        Command::Review(args) => review::run(&setup()?.1, &args.command, out),
+        Command::Prune(args) => prune::prune_command(&setup()?.1, args, out),
         Command::Completions(args) => shell::completions(args.shell),
         Command::Man(args) => shell::man(args.out.as_deref(), out),
     }
 }
-
-/// Reads the API token from `--token-file` or `RETOOL_API_TOKEN`. The value is
-/// never echoed; only where it came from is named in errors.
-fn load_token(token_file: Option<&Path>) -> CmdResult<Secret> {
-    let token = match token_file {
-        Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|e| {
-                CommandError::usage(anyhow!(
-                    "cannot read the token file {}: {e}; check the path and its permissions",
-                    path.display()
-                ))
-            })?;
-            warn_if_token_file_is_shared(path);
-            text.trim().to_string()
-        }
-        None => std::env::var("RETOOL_API_TOKEN")
-            .unwrap_or_default()
-            .trim()
-            .to_string(),
-    };
-    if token.is_empty() {
-        return Err(CommandError::usage(anyhow!(
-            "no API token: set RETOOL_API_TOKEN or pass --token-file PATH \
-             (create a read-only token in Retool under Settings > API)"
-        )));
-    }
-    Ok(Secret::new(token))
-}
-
-#[cfg(unix)]
-fn warn_if_token_file_is_shared(path: &Path) {
-    use std::os::unix::fs::PermissionsExt;
-    if let Ok(meta) = std::fs::metadata(path) {
-        let mode = meta.permissions().mode();
-        if mode & 0o077 != 0 {
-            tracing::warn!(
-                "token file {} is readable by group or others (mode {:o}); run: chmod 600 {}",
-                path.display(),
-                mode & 0o777,
-                path.display()
-            );
-        }
-    }
-}
-
-#[cfg(not(unix))]
-fn warn_if_token_file_is_shared(_path: &Path) {}
 
 /// Everything `snapshot` needs, validated.
 struct SnapshotJob {
@@ -181,81 +162,17 @@ struct SnapshotJob {
     options: CollectOptions,
 }
 
-fn snapshot_job(args: &SnapshotArgs) -> CmdResult<SnapshotJob> {
-    let dialect = match args.api {
-        ApiDialect::V2 => Dialect::V2,
-        ApiDialect::V1 => Dialect::V1,
-    };
-    if args.base_url.is_none() && args.api_root.is_none() {
-        return Err(CommandError::usage(anyhow!(
-            "no Retool address: pass --base-url https://<your-instance> (or set RETOOL_BASE_URL), \
-             or --api-root URL for a proxy serving the API at its root"
-        )));
-    }
-    let api_root = resolve_api_root(
-        args.base_url.as_deref(),
-        args.api_root.as_deref(),
-        dialect,
-        args.allow_insecure_http,
-    )
-    .map_err(CommandError::usage)?;
-    if let Some(rps) = args.max_rps {
-        if !(rps.is_finite() && rps > 0.0) {
-            return Err(CommandError::usage(anyhow!(
-                "--max-rps must be a positive number of requests per second, got {rps}"
-            )));
-        }
-    }
-    validate_org_label(&args.org)?;
-    let token = load_token(args.token_file.as_deref())?;
-    // The instance root (for `GET /api/checkHealth`) is derived from the API root.
-    let mut client = ClientConfig::new(api_root, dialect, token);
-    client.concurrency = usize::from(args.concurrency);
-    client.max_rps = args.max_rps;
-    client.connect_timeout = Duration::from_secs(args.connect_timeout.max(1));
-    client.request_timeout = Duration::from_secs(args.timeout.max(1));
-    client.max_retries = args.max_retries;
-    let options = CollectOptions {
-        user_grants: !args.no_user_grants,
-        user_grants_max_users: (args.user_grants_max_users > 0)
-            .then_some(args.user_grants_max_users),
-    };
-    Ok(SnapshotJob {
-        org: args.org.clone(),
-        client,
-        options,
-    })
-}
-
-fn validate_org_label(org: &str) -> CmdResult {
-    let ok = !org.is_empty()
-        && org.len() <= 64
-        && org
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
-    if ok {
-        Ok(())
-    } else {
-        Err(CommandError::usage(anyhow!(
-            "--org {org:?} is not a valid label: use 1-64 letters, digits, '-', '_' or '.'"
-        )))
-    }
-}
-
-async fn snapshot_command(db: &Path, args: &SnapshotArgs, out: Output) -> CmdResult {
-    let job = snapshot_job(args)?;
-    let mut store = Store::open(db).map_err(store_error)?;
-    let meta = take_snapshot(&mut store, &job).await?;
-    out.line(summary_line(&meta));
-    Ok(())
-}
-
 /// Collects once and writes the snapshot in one transaction. A failed collection
 /// writes nothing but a line in the `runs` table.
-async fn take_snapshot(store: &mut Store, job: &SnapshotJob) -> CmdResult<SnapshotMeta> {
+async fn take_snapshot(
+    store: &mut Store,
+    job: &SnapshotJob,
+    progress: Option<Arc<dyn Progress>>,
+) -> CmdResult<SnapshotMeta> {
     let source = job.client.api_root.to_string();
     let started = Utc::now();
-    let client = Client::new(job.client.clone()).map_err(CommandError::failed)?;
+    let client =
+        Client::with_progress(job.client.clone(), progress).map_err(CommandError::failed)?;
     let collected = match collect(&client, &job.options).await {
         Ok(c) => c,
         Err(e) => {
@@ -329,6 +246,25 @@ fn summary_line(meta: &SnapshotMeta) -> String {
     line
 }
 
+/// One snapshot as `snapshots --format json` and `snapshot --json` print it.
+fn snapshot_json(s: &SnapshotMeta) -> serde_json::Value {
+    let counts: BTreeMap<&str, u64> = s.counts.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+    serde_json::json!({
+        "id": s.id,
+        "org": s.org,
+        "started_at": s.info.started_at,
+        "finished_at": s.info.finished_at,
+        "status": "ok",
+        "source": s.info.source_url,
+        "dialect": s.info.dialect,
+        "api_version": s.info.api_version,
+        "counts": counts,
+        "not_collected": s.not_collected,
+        "sha256": s.sha256,
+        "prev_sha256": s.prev_sha256,
+    })
+}
+
 fn list_snapshots(db: &Path, args: &SnapshotsArgs, out: Output) -> CmdResult {
     let store = Store::open_existing(db).map_err(store_error)?;
     let snapshots = store.snapshots(args.org.as_deref()).map_err(store_error)?;
@@ -342,27 +278,7 @@ fn list_snapshots(db: &Path, args: &SnapshotsArgs, out: Output) -> CmdResult {
         ListFormat::Json => {
             let mut rows: Vec<(chrono::DateTime<Utc>, serde_json::Value)> = snapshots
                 .iter()
-                .map(|s| {
-                    let counts: BTreeMap<&str, u64> =
-                        s.counts.iter().map(|(k, v)| (k.as_str(), *v)).collect();
-                    (
-                        s.info.started_at,
-                        serde_json::json!({
-                            "id": s.id,
-                            "org": s.org,
-                            "started_at": s.info.started_at,
-                            "finished_at": s.info.finished_at,
-                            "status": "ok",
-                            "source": s.info.source_url,
-                            "dialect": s.info.dialect,
-                            "api_version": s.info.api_version,
-                            "counts": counts,
-                            "not_collected": s.not_collected,
-                            "sha256": s.sha256,
-                            "prev_sha256": s.prev_sha256,
-                        }),
-                    )
-                })
+                .map(|s| (s.info.started_at, snapshot_json(s)))
                 .collect();
             rows.extend(failed.iter().map(|r| {
                 (
@@ -548,12 +464,18 @@ fn report_command(db: &Path, args: &ReportArgs, out: Output) -> CmdResult {
         None => Vec::new(),
     };
     let store = Store::open_existing(db).map_err(store_error)?;
-    let (report, files) = render_report(&store, request)?;
-    for f in &files {
+    let rendered = render_report(&store, request)?;
+    if args.json {
+        let text = serde_json::to_string_pretty(&report_json(&rendered))
+            .map_err(|e| CommandError::failed(anyhow!(e)))?;
+        println!("{text}");
+        return Ok(());
+    }
+    for f in &rendered.files {
         out.line(format!("wrote {}", f.display()));
     }
-    out.line(headline(&report));
-    check_fail_on(&report, &fail_on)
+    out.line(headline(&rendered.report));
+    check_fail_on(&rendered.report, &fail_on)
 }
 
 /// Exit code 3 when the written report holds any finding `--fail-on` lists,
@@ -568,6 +490,46 @@ fn check_fail_on(report: &Report, fail_on: &[FailOn]) -> CmdResult {
         "--fail-on: found {} (the report was written in full)",
         counts.join(", ")
     )))
+}
+
+/// `report --json`: the files written, the snapshots read, rows per table and
+/// the summary's findings.
+fn report_json(r: &Rendered) -> serde_json::Value {
+    let tables: BTreeMap<&str, usize> = r
+        .report
+        .tables
+        .iter()
+        .map(|t| (t.name.as_str(), t.rows.len()))
+        .collect();
+    let findings: serde_json::Map<String, serde_json::Value> = r
+        .report
+        .summary
+        .iter()
+        .filter(|s| s.section == "Findings")
+        .map(|s| {
+            let value = match &s.value {
+                Cell::Int(n) => serde_json::json!(n),
+                other => serde_json::json!(other.to_plain()),
+            };
+            (s.label.clone(), value)
+        })
+        .collect();
+    serde_json::json!({
+        "org": r.report.org,
+        "snapshot_id": r.snapshot_id,
+        "since_snapshot_id": r.since_snapshot_id,
+        "files": r.files,
+        "tables": tables,
+        "findings": findings,
+    })
+}
+
+/// What `render_report` wrote, and from which snapshots.
+struct Rendered {
+    report: Report,
+    files: Vec<PathBuf>,
+    snapshot_id: i64,
+    since_snapshot_id: Option<i64>,
 }
 
 /// Picks the organization: the one asked for, or the only one in the history.
@@ -599,7 +561,7 @@ fn pick_org(store: &Store, asked: Option<&str>) -> CmdResult<String> {
 /// Reads the chosen snapshots from the history, builds every table and writes
 /// the requested formats. Everything that can be refused is checked before the
 /// first file is written.
-fn render_report(store: &Store, req: ReportRequest) -> CmdResult<(Report, Vec<PathBuf>)> {
+fn render_report(store: &Store, req: ReportRequest) -> CmdResult<Rendered> {
     let org = pick_org(store, req.org.as_deref())?;
     let current = store
         .resolve(Some(&org), &req.snapshot)
@@ -666,7 +628,12 @@ fn render_report(store: &Store, req: ReportRequest) -> CmdResult<(Report, Vec<Pa
             req.out.display()
         )))
     })?;
-    Ok((report, files))
+    Ok(Rendered {
+        report,
+        files,
+        snapshot_id: current.id,
+        since_snapshot_id: previous.as_ref().map(|p| p.id),
+    })
 }
 
 /// The label reports use: the `--org` name, or the instance host for the default org.
@@ -776,11 +743,11 @@ async fn demo(args: &DemoArgs, out: Output) -> CmdResult {
         options: CollectOptions::default(),
     };
     let t0 = Instant::now();
-    let first = take_snapshot(&mut store, &job).await?;
+    let first = take_snapshot(&mut store, &job, None).await?;
     out.line(summary_line(&first));
     let changes = server.update_org(|o| o.apply_scripted_changes());
     tracing::info!("applied scripted changes: {changes:?}");
-    let second = take_snapshot(&mut store, &job).await?;
+    let second = take_snapshot(&mut store, &job, None).await?;
     out.line(summary_line(&second));
     server.shutdown().await;
 
@@ -795,7 +762,7 @@ async fn demo(args: &DemoArgs, out: Output) -> CmdResult {
         default_group: "All Users".to_string(),
         label: Some("demo".to_string()),
     };
-    let (report, files) = render_report(&store, request)?;
+    let Rendered { report, files, .. } = render_report(&store, request)?;
     out.line(format!(
         "demo finished in {:.1}s; reports in {}:",
         t0.elapsed().as_secs_f64(),

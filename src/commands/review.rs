@@ -11,11 +11,11 @@ mod plan;
 mod start;
 mod status;
 
-pub(super) fn run(db: &Path, command: ReviewCommand, out: Output) -> CmdResult {
+pub(super) fn run(db: &Path, command: &ReviewCommand, out: Output) -> CmdResult {
     match command {
-        ReviewCommand::Start(args) => start::run(db, &args, out),
-        ReviewCommand::Import(args) => import::run(db, &args, out),
-        ReviewCommand::Status(args) => status::run(db, &args, out),
-        ReviewCommand::Plan(args) => plan::run(db, &args, out),
+        ReviewCommand::Start(args) => start::run(db, args, out),
+        ReviewCommand::Import(args) => import::run(db, args, out),
+        ReviewCommand::Status(args) => status::run(db, args, out),
+        ReviewCommand::Plan(args) => plan::run(db, args, out),
     }
 }

@@ -75,6 +75,17 @@ impl ClientConfig {
     }
 }
 
+/// Told about every page read and every wait before a retry, as they happen
+/// (progress bars). Called on the request path, so it must be cheap and must
+/// not block.
+pub trait Progress: Send + Sync {
+    /// One page (or one `listObjects` answer) of `endpoint` added `records`;
+    /// `reported_total` is the API's total for the listing, when it gives one.
+    fn page(&self, endpoint: &str, records: u64, reported_total: Option<u64>);
+    /// A request to `endpoint` failed transiently and waits `wait` before retrying.
+    fn retry_wait(&self, endpoint: &str, wait: Duration, reason: &str);
+}
+
 /// A listing's records and what the API said about them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Listed<T> {
@@ -127,6 +138,7 @@ struct Inner {
     /// Next start time allowed by `max_rps`.
     pacer: Option<(Mutex<Instant>, Duration)>,
     stats: Mutex<BTreeMap<String, EndpointStats>>,
+    progress: Option<Arc<dyn Progress>>,
 }
 
 /// Interactive requests (list pages, each waited on by a cursor chain) go ahead
@@ -156,6 +168,14 @@ enum Retryable {
 
 impl Client {
     pub fn new(config: ClientConfig) -> Result<Client, ApiError> {
+        Client::with_progress(config, None)
+    }
+
+    /// A client that tells `progress` about pages and retry waits.
+    pub fn with_progress(
+        config: ClientConfig,
+        progress: Option<Arc<dyn Progress>>,
+    ) -> Result<Client, ApiError> {
         let mut auth = HeaderValue::from_str(&format!("Bearer {}", config.token.expose()))
             .map_err(|_| ApiError::InvalidToken)?;
         auth.set_sensitive(true);
@@ -181,6 +201,7 @@ impl Client {
                 bulk_turnstile: Semaphore::new(1),
                 pacer,
                 stats: Mutex::new(BTreeMap::new()),
+                progress,
                 config,
             }),
         })
@@ -209,6 +230,12 @@ impl Client {
                 ..EndpointStats::default()
             });
         f(entry);
+    }
+
+    fn report_page(&self, endpoint: &str, records: u64, reported_total: Option<u64>) {
+        if let Some(p) = &self.inner.progress {
+            p.page(endpoint, records, reported_total);
+        }
     }
 
     fn url(&self, path: &str) -> Url {
@@ -327,6 +354,82 @@ impl Client {
             .await
     }
 
+    /// The child spaces of this space (v2 only; needs the Spaces > Read scope).
+    pub async fn spaces(&self) -> Result<Listed<super::Space>, ApiError> {
+        self.require_v2("GET /spaces")?;
+        self.list_v2("/spaces", false, v2::space, |s| s.id.clone())
+            .await
+    }
+
+    /// The first user only (one request with a page size of 1): what `doctor`
+    /// reads to check the endpoint and the token without listing everyone.
+    pub async fn first_user(&self) -> Result<Listed<User>, ApiError> {
+        match self.dialect() {
+            Dialect::V2 => self.first_page("/users", v2::user).await,
+            Dialect::V1 => self.first_page("/users", v1::user).await,
+        }
+    }
+
+    /// The first resource only (one request with a page size of 1).
+    pub async fn first_resource(&self) -> Result<Listed<Resource>, ApiError> {
+        match self.dialect() {
+            Dialect::V2 => self.first_page("/resources", v2::resource).await,
+            Dialect::V1 => self.first_page("/resources", v1::resource).await,
+        }
+    }
+
+    async fn first_page<T>(
+        &self,
+        path: &str,
+        convert: fn(&Value, usize) -> Result<T, DecodeFailure>,
+    ) -> Result<Listed<T>, ApiError> {
+        let endpoint = format!("GET {path}");
+        let mut url = self.url(path);
+        match self.dialect() {
+            Dialect::V2 => url.query_pairs_mut().append_pair("limit", "1"),
+            Dialect::V1 => url
+                .query_pairs_mut()
+                .append_pair("page", "1")
+                .append_pair("pageSize", "1"),
+        };
+        let bytes = self
+            .execute(Call {
+                endpoint: &endpoint,
+                method: Method::GET,
+                url,
+                body: None,
+                priority: Priority::Interactive,
+                auth: true,
+            })
+            .await?;
+        let (data, reported_total) = match self.dialect() {
+            Dialect::V2 => {
+                let env: V2Envelope =
+                    decode_body(&bytes).map_err(|f| decode_error(&endpoint, f))?;
+                (env.data, env.total_count)
+            }
+            Dialect::V1 => {
+                let env: V1Envelope =
+                    decode_body(&bytes).map_err(|f| decode_error(&endpoint, f))?;
+                (env.data, env.total)
+            }
+        };
+        let items = data
+            .iter()
+            .take(1)
+            .enumerate()
+            .map(|(i, v)| convert(v, i))
+            .collect::<Result<Vec<T>, _>>()
+            .map_err(|f| decode_error(&endpoint, f))?;
+        let received = items.len() as u64;
+        Ok(Listed {
+            endpoint,
+            items,
+            reported_total,
+            received,
+        })
+    }
+
     fn require_v2(&self, endpoint: &str) -> Result<(), ApiError> {
         match self.dialect() {
             Dialect::V2 => Ok(()),
@@ -396,6 +499,7 @@ impl Client {
             s.records += records;
             s.duplicates_dropped += duplicates;
         });
+        self.report_page(ENDPOINT, records, None);
         Ok(Listed {
             endpoint: ENDPOINT.to_string(),
             items,
@@ -489,6 +593,7 @@ impl Client {
                 s.records += added;
                 s.duplicates_dropped += dups;
             });
+            self.report_page(&endpoint, added, reported_total);
             if !paged {
                 break;
             }
@@ -565,6 +670,7 @@ impl Client {
                 s.records += added;
                 s.duplicates_dropped += dups;
             });
+            self.report_page(&endpoint, added, reported_total);
             if !paged || env.data.is_empty() {
                 break;
             }
@@ -692,6 +798,9 @@ impl Client {
                 "retrying Retool request"
             );
             self.with_stats(call.endpoint, |s| s.retries += 1);
+            if let Some(p) = &self.inner.progress {
+                p.retry_wait(call.endpoint, wait, &retry_reason(&retryable));
+            }
             tokio::time::sleep(wait).await;
         }
     }

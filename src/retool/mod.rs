@@ -21,7 +21,7 @@ use url::Url;
 
 use crate::model::Dialect;
 
-pub use client::{Client, ClientConfig, Listed};
+pub use client::{Client, ClientConfig, Listed, Progress};
 pub use error::{ApiError, ConfigError};
 
 /// The API token. `Debug` and `Display` print `[redacted]`; the value is only
@@ -49,6 +49,15 @@ impl fmt::Display for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("[redacted]")
     }
+}
+
+/// A child space, as `GET /spaces` lists it. A space is reached at its own
+/// domain, with a token created in that space.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Space {
+    pub id: String,
+    pub name: String,
+    pub domain: String,
 }
 
 fn api_suffix(dialect: Dialect) -> &'static str {

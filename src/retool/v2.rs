@@ -50,6 +50,22 @@ pub(crate) fn user(value: &Value, index: usize) -> Result<User, DecodeFailure> {
 }
 
 #[derive(Debug, Deserialize)]
+struct SpaceDto {
+    id: String,
+    name: String,
+    domain: String,
+}
+
+pub(crate) fn space(value: &Value, index: usize) -> Result<super::Space, DecodeFailure> {
+    let d: SpaceDto = decode_record(value, index)?;
+    Ok(super::Space {
+        id: d.id,
+        name: d.name,
+        domain: d.domain,
+    })
+}
+
+#[derive(Debug, Deserialize)]
 struct MemberDto {
     id: String,
     #[serde(default)]

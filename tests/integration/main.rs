@@ -3,6 +3,7 @@
 
 mod browser;
 mod common;
+mod housekeeping;
 mod ops;
 mod reliability;
 mod report;
