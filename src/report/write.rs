@@ -307,6 +307,26 @@ pub fn write_report(
     Ok(written)
 }
 
+/// Writes small text files (`name`, content) into `out_dir` the way
+/// [`write_report`] writes reports: the directory created private, each file
+/// staged in full (`0600`) and renamed into place only when all are written.
+pub fn write_files(out_dir: &Path, files: &[(&str, &str)]) -> Result<Vec<PathBuf>, WriteError> {
+    create_private_dir(out_dir)?;
+    let mut staged = Vec::with_capacity(files.len());
+    for (name, content) in files {
+        staged.push(stage_buffered(out_dir.join(name), |w| {
+            w.write_all(content.as_bytes())
+        })?);
+    }
+    let mut written = Vec::with_capacity(staged.len());
+    for Staged { tmp, dest } in staged {
+        tmp.persist(&dest)
+            .map_err(|e| WriteError::io(&dest, e.error))?;
+        written.push(dest);
+    }
+    Ok(written)
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;

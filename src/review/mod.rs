@@ -11,6 +11,13 @@
 
 use std::fmt;
 
+pub mod evidence;
+pub mod plan;
+pub mod status;
+
+#[cfg(test)]
+pub(crate) mod fixtures;
+
 use serde::{Deserialize, Serialize};
 
 use crate::model::{AccessLevel, GroupId, ObjectRef, UserId};

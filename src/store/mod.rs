@@ -70,6 +70,7 @@
 //! ```
 
 mod error;
+mod history;
 mod read;
 mod review;
 mod rows;
@@ -77,7 +78,7 @@ mod verify;
 mod write;
 
 #[cfg(test)]
-mod fixtures;
+pub(crate) mod fixtures;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -85,6 +86,7 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
 pub use error::StoreError;
+pub use history::Version;
 pub use read::{ParseSelectorError, SnapshotSelector};
 pub use review::population_hash;
 pub use verify::{VerifyProblem, VerifyReport, content_hash};
