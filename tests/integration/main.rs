@@ -4,5 +4,6 @@
 mod common;
 mod reliability;
 mod report;
+mod review;
 mod samples;
 mod snapshot;
