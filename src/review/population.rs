@@ -12,7 +12,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Duration, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{ItemKind, ReviewItem, ReviewerBy, Suggestion};
 use crate::analyze::access::AccessIndex;
@@ -97,7 +97,7 @@ pub struct PopulationOptions<'a> {
 }
 
 /// One workbook (reviewer set) of a campaign.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WorkbookPlan {
     /// The workbook id rows carry in [`ReviewItem::workbook`].
     pub name: String,

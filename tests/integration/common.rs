@@ -282,7 +282,7 @@ pub fn zip_entries(path: &Path) -> Vec<(String, Vec<u8>)> {
             let mut entry = zip.by_index(i).expect("zip entry");
             let mut bytes = Vec::new();
             entry.read_to_end(&mut bytes).expect("read zip entry");
-            (entry.name().to_string(), bytes)
+            (entry.name().expect("entry name").to_string(), bytes)
         })
         .collect()
 }

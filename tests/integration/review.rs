@@ -132,9 +132,8 @@ fn start_writes_a_locked_validated_workbook_of_the_whole_population() {
     assert_eq!(names.len(), 2, "no staging leftovers: {names:?}");
 
     // The sheets, the header and one row per population item.
-    let mut wb: Xlsx<_> = open_workbook(&book).unwrap();
+    let wb: Xlsx<_> = open_workbook(&book).unwrap();
     assert_eq!(wb.sheet_names(), vec!["Review", "Privileged", "Campaign"]);
-    drop(wb);
     let rows = sheet(&book, "Review");
     let header: Vec<String> = rows[0].iter().map(text).collect();
     assert_eq!(
