@@ -255,10 +255,15 @@ fn start_writes_a_locked_validated_workbook_of_the_whole_population() {
     for s in doc.select(&script) {
         assert!(!s.inner_html().contains("alert(1)"), "hostile text ran as script");
     }
-    assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert!(!page.contains("<script>alert"), "never raw markup");
+    let td = scraper::Selector::parse("td").unwrap();
+    assert!(
+        doc.select(&td)
+            .any(|e| e.text().collect::<String>().contains("<script>alert(1)</script>")),
+        "the hostile name is shown as text"
+    );
     assert!(page.contains(&campaign.population_sha256));
     assert!(page.contains(&snap.sha256));
-    let td = scraper::Selector::parse("td").unwrap();
     let cells: BTreeSet<String> = doc.select(&td).map(|e| e.text().collect()).collect();
     assert!(keys.iter().take(20).all(|k| cells.contains(k)), "rows in the page");
 
@@ -576,20 +581,11 @@ fn another_campaigns_workbook_a_renamed_sheet_and_a_non_xlsx_are_refused() {
     }
 
     // A workbook of a campaign that is not in this history.
-    let elsewhere = tempfile::tempdir().unwrap();
-    let db2 = elsewhere.path().join("other.db");
-    let run = crate::common::run(
-        w.cmd()
-            .args(["--db", db2.to_str().unwrap()])
-            .args(["snapshot", "--base-url", &w.base_url()]),
-    );
-    run.ok();
-    let run = crate::common::run(w.cmd().args(["--db", db2.to_str().unwrap()]).args([
-        "review",
-        "import",
-        book.to_str().unwrap(),
-    ]));
-    run.fails_with(2).stderr_has("which is not in the history");
+    let (elsewhere, _, _) = world();
+    let run = import(&elsewhere, &[&book], &[]);
+    run.fails_with(2)
+        .stderr_has("which is not in the history")
+        .stderr_has("pass the --db the campaign was started with");
 }
 
 #[test]
