@@ -174,7 +174,7 @@ pub(crate) fn safe_file_name(name: &str) -> String {
 
 /// Creates `dir` and any missing parents, new ones `0700` on unix. An existing
 /// directory is left as it is.
-fn create_private_dir(dir: &Path) -> Result<(), WriteError> {
+pub(crate) fn create_private_dir(dir: &Path) -> Result<(), WriteError> {
     let mut builder = fs::DirBuilder::new();
     builder.recursive(true);
     #[cfg(unix)]

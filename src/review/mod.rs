@@ -22,6 +22,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::{AccessLevel, GroupId, ObjectRef, UserId};
 
+pub mod companion;
+pub mod import;
+pub mod population;
+pub mod workbook;
+
 /// What one row of a review population is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

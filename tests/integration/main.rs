@@ -4,6 +4,7 @@
 mod common;
 mod reliability;
 mod report;
+mod review;
 mod review_status;
 mod samples;
 mod snapshot;
