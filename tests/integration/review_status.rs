@@ -709,3 +709,134 @@ fn missing_campaigns_and_bad_formats_are_usage_errors() {
     assert!(!out.exists(), "nothing written");
     w.run(&["review", "status"]).ok();
 }
+
+/// The loop the issue asks for: `review start` on snapshot 1, decisions typed
+/// into the generated workbook, `review import`, half of the revocations
+/// carried out (the plan's own calls, over HTTP), snapshot 2, and `review
+/// status` reports exactly those as done and the rest as pending.
+#[test]
+fn the_whole_review_loop_on_the_simulated_org() {
+    use crate::common::{CellValue, decision_cells, fill_review, review_layout};
+    let w = World::demo();
+    w.snapshot(&[]).ok();
+    let s1 = w.store().state_at(1).unwrap();
+    let dir = w.path("q4");
+    w.run(&[
+        "review",
+        "start",
+        "--out",
+        dir.to_str().unwrap(),
+        "--name",
+        "2026-Q4",
+    ])
+    .ok();
+    let book = dir.join("review-2026-Q4-all.xlsx");
+    let layout = review_layout(&book);
+
+    let revoke: Vec<String> = simple_memberships(&s1)
+        .iter()
+        .take(6)
+        .map(|(g, u)| mkey(*g, u))
+        .collect();
+    assert_eq!(revoke.len(), 6);
+    let keep: Vec<String> = layout
+        .rows
+        .keys()
+        .filter(|k| !revoke.contains(k))
+        .take(4)
+        .cloned()
+        .collect();
+    let mut fills: Vec<(&str, Vec<(&str, CellValue)>)> = Vec::new();
+    for k in &revoke {
+        fills.push((
+            k.as_str(),
+            decision_cells(
+                "revoke",
+                "no longer on the team",
+                "rita@example.com",
+                CellValue::Text("2026-11-21".into()),
+            ),
+        ));
+    }
+    for k in &keep {
+        fills.push((
+            k.as_str(),
+            decision_cells("keep", "", "sam@example.com", CellValue::Number(46347.0)),
+        ));
+    }
+    fill_review(&book, &fills);
+    let run = w.run(&["review", "import", book.to_str().unwrap()]);
+    assert!(
+        run.ok().stdout.contains("imported: 10 new"),
+        "{}",
+        run.stdout
+    );
+
+    // Carry out half of the revocations with the plan's calls.
+    let plan = w.run(&["review", "plan", "--format", "json"]);
+    let entries: serde_json::Value = serde_json::from_str(&plan.ok().stdout).unwrap();
+    let entries = entries.as_array().unwrap();
+    assert_eq!(entries.len(), 6);
+    let (applied, left): (Vec<_>, Vec<_>) =
+        entries.iter().enumerate().partition(|(i, _)| i % 2 == 0);
+    let base = w.base_url();
+    w.rt.block_on(async {
+        let client = reqwest::Client::new();
+        for (_, e) in &applied {
+            assert_eq!(e["method"], "DELETE");
+            let url = format!("{base}{}", e["path"].as_str().unwrap());
+            let resp = client.delete(&url).bearer_auth(TOKEN).send().await.unwrap();
+            assert!(resp.status().is_success(), "{url}: {}", resp.status());
+        }
+    });
+    w.snapshot(&[]).ok();
+    let s2 = w.store().snapshots(None).unwrap().pop().unwrap();
+
+    let out = w.path("evidence");
+    let run = w.run(&["review", "status", "--out", out.to_str().unwrap()]);
+    assert!(
+        run.ok()
+            .stdout
+            .contains("6 revoke, 0 modify: 3 done, 0 partially done, 3 pending"),
+        "{}",
+        run.stdout
+    );
+    let rem = by_key(csv_maps(&out, "review_remediation"));
+    let key = |e: &serde_json::Value| e["row_key"].as_str().unwrap().to_string();
+    let done: BTreeSet<String> = rem
+        .values()
+        .filter(|r| r["status"] == "done")
+        .map(|r| r["row_key"].clone())
+        .collect();
+    let pending: BTreeSet<String> = rem
+        .values()
+        .filter(|r| r["status"] == "pending")
+        .map(|r| r["row_key"].clone())
+        .collect();
+    assert_eq!(done, applied.iter().map(|(_, e)| key(e)).collect());
+    assert_eq!(pending, left.iter().map(|(_, e)| key(e)).collect());
+    for r in rem.values() {
+        assert_eq!(r["proof_snapshot_id"], s2.id.to_string());
+        assert_eq!(r["reviewer"], "rita@example.com");
+    }
+    let population = csv_maps(&out, "review_population");
+    let decided = population
+        .iter()
+        .filter(|r| !r["decision"].is_empty())
+        .count();
+    assert_eq!(decided, 10);
+    let completeness = csv_maps(&out, "review_completeness");
+    let all = completeness
+        .iter()
+        .find(|r| r["scope"] == "campaign")
+        .unwrap();
+    assert_eq!(
+        (
+            all["decided"].as_str(),
+            all["done"].as_str(),
+            all["pending"].as_str()
+        ),
+        ("10", "3", "3")
+    );
+    assert!(find_file(&out, "xlsx").exists() && find_file(&out, "html").exists());
+}
