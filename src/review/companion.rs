@@ -4,9 +4,9 @@
 //! [`Report`] rendered by the report HTML writer, so it is escaped,
 //! self-contained and locked down by the same Content-Security-Policy.
 
-use super::workbook::{CampaignFiles, SUGGESTION_COLUMNS, workbook_file_name};
 use super::Suggestion;
 use super::population::{CONTEXT_COLUMNS, flag_counts};
+use super::workbook::{CampaignFiles, SUGGESTION_COLUMNS, workbook_file_name};
 use crate::report::html::MAX_ROWS;
 use crate::report::{Cell, EvidenceItem, Report, SummaryItem, Table, format_time};
 
@@ -37,7 +37,11 @@ pub fn companion_report(files: &CampaignFiles<'_>) -> Report {
     let suggested = |s: Suggestion| items.iter().filter(|i| i.suggested == Some(s)).count();
     let mut summary = vec![
         item("Headline", "Rows to review", count(items.len())),
-        item("Headline", "Workbooks", count(files.settings.workbooks.len())),
+        item(
+            "Headline",
+            "Workbooks",
+            count(files.settings.workbooks.len()),
+        ),
         item(
             "Headline",
             "Suggested revoke",
@@ -81,10 +85,18 @@ pub fn companion_report(files: &CampaignFiles<'_>) -> Report {
     ];
     let snap = files.snapshot;
     let section = format!("Snapshot {}", snap.id);
-    ev.push(evidence(&section, "taken at", format_time(&snap.taken_at())));
+    ev.push(evidence(
+        &section,
+        "taken at",
+        format_time(&snap.taken_at()),
+    ));
     ev.push(evidence(&section, "sha256", &snap.sha256));
     ev.push(evidence(&section, "source", &snap.info.source_url));
-    ev.push(evidence(&section, "api version", snap.info.api_version.clone().unwrap_or_default()));
+    ev.push(evidence(
+        &section,
+        "api version",
+        snap.info.api_version.clone().unwrap_or_default(),
+    ));
     for (kind, why) in &snap.not_collected {
         ev.push(evidence("Not collected", kind.as_str(), why));
     }

@@ -35,9 +35,9 @@ use sha2::{Digest, Sha256};
 
 use super::population::CONTEXT_COLUMNS;
 use super::workbook::{
-    CAMPAIGN_SHEET, DECISION_COLUMN, KEY_CAMPAIGN, KEY_CAMPAIGN_ID, KEY_ORG,
-    KEY_POPULATION_SHA256, KEY_WORKBOOK, REASON_COLUMN, REVIEW_SHEET, REVIEWED_AT_COLUMN,
-    REVIEWER_COLUMN, ROW_KEY_COLUMN, SHEETS,
+    CAMPAIGN_SHEET, DECISION_COLUMN, KEY_CAMPAIGN, KEY_CAMPAIGN_ID, KEY_ORG, KEY_POPULATION_SHA256,
+    KEY_WORKBOOK, REASON_COLUMN, REVIEW_SHEET, REVIEWED_AT_COLUMN, REVIEWER_COLUMN, ROW_KEY_COLUMN,
+    SHEETS,
 };
 use super::{Campaign, Decision, DecisionInput, ImportOutcome, ReviewItem, StoredDecision};
 
@@ -319,7 +319,10 @@ fn identity_problem(wb: &OpenedWorkbook, campaign: &Campaign) -> Option<Problem>
             "this workbook belongs to {id} with population sha256 {}, but campaign {} in this \
              history is `{}` (org {}, population sha256 {}): it was started with another \
              history database; pass that one with --db",
-            id.population_sha256, campaign.id, campaign.name, campaign.org,
+            id.population_sha256,
+            campaign.id,
+            campaign.name,
+            campaign.org,
             campaign.population_sha256
         ));
     }
@@ -620,20 +623,14 @@ mod tests {
         let err = reviewed_at(&Data::Float(46000.0)).unwrap_err();
         assert!(err.contains("`46000` is not a date"), "{err}");
         // An Excel date: 2026-11-20 is serial 46346.
-        let dt = calamine::ExcelDateTime::new(
-            46346.0,
-            calamine::ExcelDateTimeType::DateTime,
-            false,
-        );
+        let dt =
+            calamine::ExcelDateTime::new(46346.0, calamine::ExcelDateTimeType::DateTime, false);
         assert_eq!(
             reviewed_at(&Data::DateTime(dt)),
             Ok(Some("2026-11-20".into()))
         );
-        let dt = calamine::ExcelDateTime::new(
-            46346.5,
-            calamine::ExcelDateTimeType::DateTime,
-            false,
-        );
+        let dt =
+            calamine::ExcelDateTime::new(46346.5, calamine::ExcelDateTimeType::DateTime, false);
         assert_eq!(
             reviewed_at(&Data::DateTime(dt)),
             Ok(Some("2026-11-20T12:00:00Z".into()))

@@ -78,7 +78,7 @@ pub fn flag_counts(items: &[ReviewItem]) -> Vec<(&'static str, usize)> {
 }
 
 /// Longest context text, in characters; longer names are cut with `…`.
-const MAX_TEXT_CHARS: usize = 500;
+pub const MAX_TEXT_CHARS: usize = 500;
 /// Entries listed in `access_at_edit_or_own` before `+N more`.
 const MAX_ACCESS_ENTRIES: usize = 5;
 /// Characters of one object name inside `access_at_edit_or_own`.
@@ -306,9 +306,7 @@ pub fn population(state: &OrgState, options: &PopulationOptions<'_>) -> Populati
             .groups_of(&u.id)
             .iter()
             .any(|g| groups.get(g).is_none_or(|f| !f.default));
-        let days_inactive = u
-            .last_active
-            .map(|t| (options.as_of - t).num_days().max(0));
+        let days_inactive = u.last_active.map(|t| (options.as_of - t).num_days().max(0));
         let on_roster = options.roster.map(|r| r.contains(&u.email));
         let mut privileged = Vec::new();
         if u.is_admin {
@@ -520,9 +518,7 @@ fn build_item(f: &UserFacts<'_>, row: &Row, workbook: String) -> ReviewItem {
         (if u.active { "active" } else { "disabled" }).to_string(),
         yes_no(u.is_admin).to_string(),
         u.user_type.clone(),
-        u.two_factor_enabled
-            .map_or("unknown", yes_no)
-            .to_string(),
+        u.two_factor_enabled.map_or("unknown", yes_no).to_string(),
         u.last_active
             .map_or("never".to_string(), |t| crate::report::format_time(&t)),
         f.days_inactive.map(|d| d.to_string()).unwrap_or_default(),
@@ -694,11 +690,12 @@ mod tests {
             ]
         );
         assert!(p.items.iter().all(|i| i.workbook == "all"));
-        assert!(
-            p.items
+        assert!(p.items.iter().all(|i| {
+            i.context
                 .iter()
-                .all(|i| i.context.iter().map(|(c, _)| c.as_str()).eq(CONTEXT_COLUMNS))
-        );
+                .map(|(c, _)| c.as_str())
+                .eq(CONTEXT_COLUMNS)
+        }));
         let grant = find(&p, "g:u-bob:resource:r-db");
         assert_eq!(grant.kind, ItemKind::DirectGrant);
         assert_eq!(grant.access_level, Some(AccessLevel::Own));
@@ -736,8 +733,9 @@ mod tests {
         let as_of = t(2026, 11, 23);
         s.users[1].last_active = Some(as_of - Duration::days(120)); // bob
         s.users[2].last_active = None; // carol
-        let roster = Roster::parse(b"email\nalice@example.com\nbob@example.com\ncarol@example.com\n")
-            .unwrap();
+        let roster =
+            Roster::parse(b"email\nalice@example.com\nbob@example.com\ncarol@example.com\n")
+                .unwrap();
         let p = population(&s, &options(ReviewerBy::Single, Some(&roster)));
         let bob = find(&p, "m:2:u-bob");
         assert_eq!(ctx(bob, "flags"), "inactive");
@@ -807,7 +805,9 @@ mod tests {
                 (
                     "admins-and-ungrouped",
                     vec![],
-                    Some("assign a reviewer who is not an org admin (admins' own access is in here)"),
+                    Some(
+                        "assign a reviewer who is not an org admin (admins' own access is in here)"
+                    ),
                     2
                 ),
                 (

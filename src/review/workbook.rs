@@ -111,7 +111,10 @@ pub struct CampaignFiles<'a> {
 
 /// `review-<campaign>-<workbook>.xlsx`, safe as a file name.
 pub fn workbook_file_name(campaign: &str, workbook: &str) -> String {
-    format!("review-{}.xlsx", safe_file_name(&format!("{campaign}-{workbook}")))
+    format!(
+        "review-{}.xlsx",
+        safe_file_name(&format!("{campaign}-{workbook}"))
+    )
 }
 
 /// `review-<campaign>.html`, safe as a file name.
@@ -121,7 +124,10 @@ pub fn companion_file_name(campaign: &str) -> String {
 
 /// Writes every workbook and the HTML companion into `dir` (which must exist)
 /// and returns the file names, workbooks first. Files are `0600` on unix.
-pub fn write_campaign_files(dir: &Path, files: &CampaignFiles<'_>) -> Result<Vec<String>, WriteError> {
+pub fn write_campaign_files(
+    dir: &Path,
+    files: &CampaignFiles<'_>,
+) -> Result<Vec<String>, WriteError> {
     let mut names = Vec::new();
     for plan in &files.settings.workbooks {
         let name = workbook_file_name(&files.campaign.name, &plan.name);
@@ -249,7 +255,11 @@ fn build_workbook(
     let formats = Formats::new();
     let mut workbook = Workbook::new();
     workbook.set_tempdir(scratch)?;
-    write_review_sheet(workbook.add_worksheet_with_constant_memory()?, &items, &formats)?;
+    write_review_sheet(
+        workbook.add_worksheet_with_constant_memory()?,
+        &items,
+        &formats,
+    )?;
     write_privileged_sheet(
         workbook.add_worksheet_with_constant_memory()?,
         &privileged,
@@ -312,8 +322,8 @@ fn write_review_sheet(
         if let Some(why) = &item.suggested_reason {
             ws.write_string_with_format(r, col_num(first_suggestion + 1), why, &f.suggestion)?;
         }
-        for k in 0..DECISION_COLUMNS.len() {
-            let format = if DECISION_COLUMNS[k] == REVIEWED_AT_COLUMN {
+        for (k, column) in DECISION_COLUMNS.iter().enumerate() {
+            let format = if *column == REVIEWED_AT_COLUMN {
                 &f.date
             } else {
                 &f.decision
@@ -337,7 +347,9 @@ fn write_review_sheet(
         let reason = DataValidation::new()
             .allow_any_value()
             .set_input_title("Reason")?
-            .set_input_message("Required for revoke and modify: why, and for modify what to change.")?;
+            .set_input_message(
+                "Required for revoke and modify: why, and for modify what to change.",
+            )?;
         ws.add_data_validation(1, dc + 1, last_row, dc + 1, &reason)?;
         let reviewer = DataValidation::new()
             .allow_any_value()

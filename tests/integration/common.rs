@@ -330,21 +330,25 @@ pub fn fill_review(path: &Path, fills: &[(&str, Vec<(&str, CellValue)>)]) {
     let layout = review_layout(path);
     let cell_re = regex::Regex::new(r#"(?s)<c r="([A-Z]+)(\d+)"([^>]*?)(?:/>|>(.*?)</c>)"#)
         .expect("cell regex");
+    let style_re = regex::Regex::new(r#" s="(\d+)""#).expect("style regex");
     edit_review_xml(path, |mut xml| {
         for (key, cells) in fills {
             let row = *layout
                 .rows
                 .get(*key)
                 .unwrap_or_else(|| panic!("no row with row_key {key}"));
-            let row_re = regex::Regex::new(&format!(r#"(?s)<row r="{row}"[^>]*?(?:/>|>.*?</row>)"#))
-                .expect("row regex");
+            let row_re =
+                regex::Regex::new(&format!(r#"(?s)<row r="{row}"[^>]*?(?:/>|>.*?</row>)"#))
+                    .expect("row regex");
             let row_xml = row_re
                 .find(&xml)
                 .unwrap_or_else(|| panic!("row {row} not in the sheet XML"))
                 .as_str()
                 .to_string();
             let open_end = row_xml.find('>').expect("row tag");
-            let open_tag = row_xml[..=open_end].trim_end_matches("/>").trim_end_matches('>');
+            let open_tag = row_xml[..=open_end]
+                .trim_end_matches("/>")
+                .trim_end_matches('>');
             // (column index, xml) of every cell of the row.
             let mut row_cells: Vec<(usize, String)> = cell_re
                 .captures_iter(&row_xml)
@@ -365,12 +369,7 @@ pub fn fill_review(path: &Path, fills: &[(&str, Vec<(&str, CellValue)>)]) {
                 let style = row_cells
                     .iter()
                     .find(|(c, _)| *c == col)
-                    .and_then(|(_, x)| {
-                        regex::Regex::new(r#" s="(\d+)""#)
-                            .unwrap()
-                            .captures(x)
-                            .map(|c| format!(r#" s="{}""#, &c[1]))
-                    })
+                    .and_then(|(_, x)| style_re.captures(x).map(|c| format!(r#" s="{}""#, &c[1])))
                     .unwrap_or_default();
                 let cell = match value {
                     CellValue::Text(t) if t.is_empty() => format!(r#"<c r="{r}"{style}/>"#),
@@ -396,8 +395,8 @@ pub fn fill_review(path: &Path, fills: &[(&str, Vec<(&str, CellValue)>)]) {
 pub fn delete_review_row(path: &Path, key: &str) {
     let row = review_layout(path).rows[key];
     edit_review_xml(path, |xml| {
-        let row_re = regex::Regex::new(&format!(r#"(?s)<row r="{row}"[^>]*?(?:/>|>.*?</row>)"#))
-            .unwrap();
+        let row_re =
+            regex::Regex::new(&format!(r#"(?s)<row r="{row}"[^>]*?(?:/>|>.*?</row>)"#)).unwrap();
         row_re.replace(&xml, "").into_owned()
     });
 }
@@ -410,8 +409,8 @@ pub fn duplicate_review_row(path: &Path, key: &str) {
     let last = layout.rows.values().max().copied().unwrap_or(1);
     let new = last + 1;
     edit_review_xml(path, |xml| {
-        let row_re = regex::Regex::new(&format!(r#"(?s)<row r="{row}"[^>]*?(?:/>|>.*?</row>)"#))
-            .unwrap();
+        let row_re =
+            regex::Regex::new(&format!(r#"(?s)<row r="{row}"[^>]*?(?:/>|>.*?</row>)"#)).unwrap();
         let copy = row_re.find(&xml).expect("row").as_str().to_string();
         let copy = copy.replace(&format!(r#"<row r="{row}""#), &format!(r#"<row r="{new}""#));
         let cell_ref = regex::Regex::new(&format!(r#"<c r="([A-Z]+){row}""#)).unwrap();

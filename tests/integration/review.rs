@@ -123,7 +123,11 @@ fn start_writes_a_locked_validated_workbook_of_the_whole_population() {
     run.ok();
     let book = dir.join("review-2026-Q4-all.xlsx");
     let html = dir.join("review-2026-Q4.html");
-    assert!(run.stdout.contains(&format!("wrote {}", book.display())), "{}", run.stdout);
+    assert!(
+        run.stdout.contains(&format!("wrote {}", book.display())),
+        "{}",
+        run.stdout
+    );
     assert!(run.stdout.contains(&format!("wrote {}", html.display())));
     let names: Vec<String> = std::fs::read_dir(&dir)
         .unwrap()
@@ -184,8 +188,8 @@ fn start_writes_a_locked_validated_workbook_of_the_whole_population() {
         }
     }
     for r in &rows[1..] {
-        for c in 1..=14 {
-            let t = text(&r[c]);
+        for cell in &r[1..=14] {
+            let t = text(cell);
             assert!(
                 !t.starts_with(['=', '+', '-', '@']),
                 "formula-like context cell {t:?}"
@@ -204,12 +208,19 @@ fn start_writes_a_locked_validated_workbook_of_the_whole_population() {
 
     // Validation and protection, as the sheet XML carries them.
     let xml = zip_text(&book, "xl/worksheets/sheet1.xml");
-    assert!(xml.contains("<dataValidation type=\"list\""), "{}", &xml[..500]);
+    assert!(
+        xml.contains("<dataValidation type=\"list\""),
+        "{}",
+        &xml[..500]
+    );
     assert!(xml.contains("<formula1>\"keep,revoke,modify\"</formula1>"));
     assert!(xml.contains("type=\"date\""), "reviewed_at takes dates");
     assert!(xml.contains("promptTitle=\"Reason\""));
     assert!(xml.contains("<sheetProtection"));
-    assert!(xml.contains("autoFilter=\"0\"") && xml.contains("sort=\"0\""), "filter and sort allowed");
+    assert!(
+        xml.contains("autoFilter=\"0\"") && xml.contains("sort=\"0\""),
+        "filter and sort allowed"
+    );
     assert!(xml.contains("hidden=\"1\""), "row_key column hidden");
     assert!(!xml.contains("password="), "no password");
     let styles = zip_text(&book, "xl/styles.xml");
@@ -253,23 +264,38 @@ fn start_writes_a_locked_validated_workbook_of_the_whole_population() {
     let doc = scraper::Html::parse_document(&page);
     let script = scraper::Selector::parse("script").unwrap();
     for s in doc.select(&script) {
-        assert!(!s.inner_html().contains("alert(1)"), "hostile text ran as script");
+        assert!(
+            !s.inner_html().contains("alert(1)"),
+            "hostile text ran as script"
+        );
     }
     assert!(!page.contains("<script>alert"), "never raw markup");
     let td = scraper::Selector::parse("td").unwrap();
     assert!(
-        doc.select(&td)
-            .any(|e| e.text().collect::<String>().contains("<script>alert(1)</script>")),
+        doc.select(&td).any(|e| e
+            .text()
+            .collect::<String>()
+            .contains("<script>alert(1)</script>")),
         "the hostile name is shown as text"
     );
     assert!(page.contains(&campaign.population_sha256));
     assert!(page.contains(&snap.sha256));
     let cells: BTreeSet<String> = doc.select(&td).map(|e| e.text().collect()).collect();
-    assert!(keys.iter().take(20).all(|k| cells.contains(k)), "rows in the page");
+    assert!(
+        keys.iter().take(20).all(|k| cells.contains(k)),
+        "rows in the page"
+    );
 
     // The summary names the counts.
-    assert!(run.stdout.contains(&format!("{} rows in 1 workbook(s)", keys.len())));
-    assert!(run.stdout.contains("flagged rows: terminated "), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains(&format!("{} rows in 1 workbook(s)", keys.len()))
+    );
+    assert!(
+        run.stdout.contains("flagged rows: terminated "),
+        "{}",
+        run.stdout
+    );
 }
 
 #[test]
@@ -287,7 +313,10 @@ fn group_admin_mode_sends_each_group_to_its_admins() {
         let name = f.file_name().unwrap().to_string_lossy().into_owned();
         // Default name: the quarter of the snapshot (fixed clock: 2026-11-20).
         assert!(name.starts_with("review-2026-Q4-"), "{name}");
-        let keys: Vec<String> = sheet(f, "Review")[1..].iter().map(|r| text(&r[0])).collect();
+        let keys: Vec<String> = sheet(f, "Review")[1..]
+            .iter()
+            .map(|r| text(&r[0]))
+            .collect();
         assert_eq!(c["workbook_rows"], keys.len().to_string());
         if workbook == "admins-and-ungrouped" {
             saw_admins_book = true;
@@ -296,7 +325,10 @@ fn group_admin_mode_sends_each_group_to_its_admins() {
         // group-<id>-<name>: every membership row is of that group, and the
         // reviewers are its active group admins.
         let id: i64 = workbook.split('-').nth(1).unwrap().parse().unwrap();
-        assert!(keys.iter().all(|k| k.starts_with(&format!("m:{id}:"))), "{workbook}");
+        assert!(
+            keys.iter().all(|k| k.starts_with(&format!("m:{id}:"))),
+            "{workbook}"
+        );
         let mut admins: Vec<String> = state
             .memberships
             .iter()
@@ -316,7 +348,11 @@ fn group_admin_mode_sends_each_group_to_its_admins() {
     for f in &files {
         all_keys.extend(sheet(f, "Review")[1..].iter().map(|r| text(&r[0])));
     }
-    assert_eq!(all_keys, expected_keys(&state), "every row in exactly one workbook");
+    assert_eq!(
+        all_keys,
+        expected_keys(&state),
+        "every row in exactly one workbook"
+    );
     let campaign = w.store().campaign("2026-Q4", None).unwrap();
     assert_eq!(campaign.items, all_keys.len());
 }
@@ -327,7 +363,8 @@ fn start_refuses_an_existing_name_a_broken_roster_and_bad_names() {
     let (dir, run) = start(&w, "first", &["--name", "Q4"]);
     run.ok();
     let (again, run) = start(&w, "second", &["--name", "Q4"]);
-    run.fails_with(2).stderr_has("already has a review campaign named `Q4`");
+    run.fails_with(2)
+        .stderr_has("already has a review campaign named `Q4`");
     assert!(
         !again.exists() || std::fs::read_dir(&again).unwrap().next().is_none(),
         "nothing written for a refused campaign"
@@ -408,21 +445,35 @@ fn decisions_filled_in_are_imported_idempotently_and_newer_ones_supersede() {
 
     let run = import(&w, &[&book], &["--dry-run"]);
     run.ok();
-    assert!(run.stdout.contains("dry run, nothing imported; would import: 3 new"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("dry run, nothing imported; would import: 3 new"),
+        "{}",
+        run.stdout
+    );
     let store = w.store();
     let campaign = store.campaign("2026-Q4", None).unwrap();
     assert!(store.decisions(campaign.id, true).unwrap().is_empty());
 
     let run = import(&w, &[&book], &[]);
     run.ok();
-    assert!(run.stdout.contains("imported: 3 new, 0 replaced, 0 unchanged"), "{}", run.stdout);
     assert!(
-        run.stdout.contains(&format!("progress: 3 of {population} rows decided")),
+        run.stdout
+            .contains("imported: 3 new, 0 replaced, 0 unchanged"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains(&format!("progress: 3 of {population} rows decided")),
         "{}",
         run.stdout
     );
     assert!(run.stdout.contains("keep 1, revoke 1, modify 1"));
-    assert!(run.stdout.contains(&format!("workbook all: 3 of {population} decided")));
+    assert!(
+        run.stdout
+            .contains(&format!("workbook all: 3 of {population} decided"))
+    );
     assert!(run.stdout.contains("reviewer rita@example.com: 2 decided"));
     assert!(run.stdout.contains("reviewer sam@example.com: 1 decided"));
 
@@ -431,9 +482,20 @@ fn decisions_filled_in_are_imported_idempotently_and_newer_ones_supersede() {
         stored.iter().map(|d| (d.key.clone(), d.decision)).collect();
     assert_eq!(got, filled.iter().cloned().collect());
     let by_key = |k: &str| stored.iter().find(|d| d.key == k).unwrap();
-    assert_eq!(by_key(&filled[0].0).reviewed_at.as_deref(), Some("2026-11-20"), "Excel date");
-    assert_eq!(by_key(&filled[1].0).reviewed_at.as_deref(), Some("2026-11-21"), "text date");
-    assert_eq!(by_key(&filled[1].0).reason.as_deref(), Some("left the company"));
+    assert_eq!(
+        by_key(&filled[0].0).reviewed_at.as_deref(),
+        Some("2026-11-20"),
+        "Excel date"
+    );
+    assert_eq!(
+        by_key(&filled[1].0).reviewed_at.as_deref(),
+        Some("2026-11-21"),
+        "text date"
+    );
+    assert_eq!(
+        by_key(&filled[1].0).reason.as_deref(),
+        Some("left the company")
+    );
     assert_eq!(by_key(&filled[2].0).reviewed_at, None);
     assert_eq!(
         by_key(&filled[2].0).reason.as_deref(),
@@ -446,7 +508,12 @@ fn decisions_filled_in_are_imported_idempotently_and_newer_ones_supersede() {
     // The same workbook again changes nothing.
     let run = import(&w, &[&book], &[]);
     run.ok();
-    assert!(run.stdout.contains("imported: 0 new, 0 replaced, 3 unchanged"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("imported: 0 new, 0 replaced, 3 unchanged"),
+        "{}",
+        run.stdout
+    );
     assert_eq!(store.decisions(campaign.id, true).unwrap().len(), 3);
 
     // A changed decision replaces the old one, which is kept as superseded.
@@ -454,18 +521,33 @@ fn decisions_filled_in_are_imported_idempotently_and_newer_ones_supersede() {
         &book,
         &[(
             &filled[0].0,
-            decision_cells("revoke", "no longer needed", "rita@example.com", CellValue::Text("2026-11-22".into())),
+            decision_cells(
+                "revoke",
+                "no longer needed",
+                "rita@example.com",
+                CellValue::Text("2026-11-22".into()),
+            ),
         )],
     );
     let run = import(&w, &[&book], &[]);
     run.ok();
-    assert!(run.stdout.contains("imported: 0 new, 1 replaced, 2 unchanged"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("imported: 0 new, 1 replaced, 2 unchanged"),
+        "{}",
+        run.stdout
+    );
     let all = store.decisions(campaign.id, true).unwrap();
     assert_eq!(all.len(), 4);
     let old = all.iter().find(|d| d.decision == Decision::Keep).unwrap();
     assert!(old.superseded_by.is_some());
     assert_eq!(
-        store.decisions(campaign.id, false).unwrap().iter().filter(|d| d.decision == Decision::Revoke).count(),
+        store
+            .decisions(campaign.id, false)
+            .unwrap()
+            .iter()
+            .filter(|d| d.decision == Decision::Revoke)
+            .count(),
         2
     );
 
@@ -494,25 +576,75 @@ fn every_problem_is_listed_with_sheet_and_row_and_nothing_is_imported() {
     fill_review(
         &book,
         &[
-            (&keys[0], decision_cells("keep", "", "a@example.com", CellValue::Text(String::new()))),
-            (&keys[1], decision_cells("approve", "", "a@example.com", CellValue::Text(String::new()))),
-            (&keys[2], decision_cells("revoke", "  ", "a@example.com", CellValue::Text(String::new()))),
-            (&keys[3], decision_cells("keep", "", "a@example.com", CellValue::Text("20/11/2026".into()))),
-            (&keys[4], vec![("email", CellValue::Text("someone-else@example.com".into()))]),
+            (
+                &keys[0],
+                decision_cells("keep", "", "a@example.com", CellValue::Text(String::new())),
+            ),
+            (
+                &keys[1],
+                decision_cells(
+                    "approve",
+                    "",
+                    "a@example.com",
+                    CellValue::Text(String::new()),
+                ),
+            ),
+            (
+                &keys[2],
+                decision_cells(
+                    "revoke",
+                    "  ",
+                    "a@example.com",
+                    CellValue::Text(String::new()),
+                ),
+            ),
+            (
+                &keys[3],
+                decision_cells(
+                    "keep",
+                    "",
+                    "a@example.com",
+                    CellValue::Text("20/11/2026".into()),
+                ),
+            ),
+            (
+                &keys[4],
+                vec![("email", CellValue::Text("someone-else@example.com".into()))],
+            ),
         ],
     );
     duplicate_review_row(&book, &keys[5]);
     let run = import(&w, &[&book], &[]);
     run.fails_with(2);
     let err = &run.stderr;
-    assert!(err.contains("problem(s) in the workbooks; nothing was imported"), "{err}");
-    let at = |k: &str| format!("review-Q4-all.xlsx: sheet Review row {}: ", row(k));
-    assert!(err.contains(&format!("{}decision `approve` is not one of keep, revoke, modify", at(&keys[1]))), "{err}");
-    assert!(err.contains(&format!("{}decision `revoke` needs a reason", at(&keys[2]))), "{err}");
-    assert!(err.contains(&format!("{}reviewed_at `20/11/2026` is not a date", at(&keys[3]))), "{err}");
     assert!(
-        err.contains(&format!("{}context column `email` was edited: it was `", at(&keys[4])))
-            && err.contains("it is now `someone-else@example.com`"),
+        err.contains("problem(s) in the workbooks; nothing was imported"),
+        "{err}"
+    );
+    let at = |k: &str| format!("review-Q4-all.xlsx: sheet Review row {}: ", row(k));
+    assert!(
+        err.contains(&format!(
+            "{}decision `approve` is not one of keep, revoke, modify",
+            at(&keys[1])
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("{}decision `revoke` needs a reason", at(&keys[2]))),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "{}reviewed_at `20/11/2026` is not a date",
+            at(&keys[3])
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "{}context column `email` was edited: it was `",
+            at(&keys[4])
+        )) && err.contains("it is now `someone-else@example.com`"),
         "{err}"
     );
     let last = layout.rows.values().max().unwrap() + 1;
@@ -524,10 +656,16 @@ fn every_problem_is_listed_with_sheet_and_row_and_nothing_is_imported() {
         )),
         "{err}"
     );
-    assert!(!err.contains(&format!("row {}:", row(&keys[0]))), "the good row is fine: {err}");
+    assert!(
+        !err.contains(&format!("row {}:", row(&keys[0]))),
+        "the good row is fine: {err}"
+    );
     let store = w.store();
     let c = store.campaign("Q4", None).unwrap();
-    assert!(store.decisions(c.id, true).unwrap().is_empty(), "nothing imported");
+    assert!(
+        store.decisions(c.id, true).unwrap().is_empty(),
+        "nothing imported"
+    );
 }
 
 #[test]
@@ -538,8 +676,20 @@ fn another_campaigns_workbook_a_renamed_sheet_and_a_non_xlsx_are_refused() {
     let other = other_dir.join("review-Q1-all.xlsx");
     let layout = review_layout(&book);
     let key = layout.rows.keys().next().unwrap().clone();
-    fill_review(&book, &[(&key, decision_cells("keep", "", "a@x.io", CellValue::Text(String::new())))]);
-    fill_review(&other, &[(&key, decision_cells("keep", "", "a@x.io", CellValue::Text(String::new())))]);
+    fill_review(
+        &book,
+        &[(
+            &key,
+            decision_cells("keep", "", "a@x.io", CellValue::Text(String::new())),
+        )],
+    );
+    fill_review(
+        &other,
+        &[(
+            &key,
+            decision_cells("keep", "", "a@x.io", CellValue::Text(String::new())),
+        )],
+    );
 
     // Two campaigns' workbooks at once: the second names both.
     let run = import(&w, &[&book, &other], &[]);
@@ -548,7 +698,9 @@ fn another_campaigns_workbook_a_renamed_sheet_and_a_non_xlsx_are_refused() {
         .stderr_has("not to campaign `Q4`");
     // --campaign names the campaign expected.
     let run = import(&w, &[&other], &["--campaign", "Q4"]);
-    run.fails_with(2).stderr_has("belongs to campaign `Q1`").stderr_has("not to campaign `Q4`");
+    run.fails_with(2)
+        .stderr_has("belongs to campaign `Q1`")
+        .stderr_has("not to campaign `Q4`");
 
     // A renamed sheet.
     let renamed = w.path("renamed.xlsx");
@@ -557,7 +709,9 @@ fn another_campaigns_workbook_a_renamed_sheet_and_a_non_xlsx_are_refused() {
     for (name, bytes) in &mut entries {
         if name == "xl/workbook.xml" {
             let xml = String::from_utf8(bytes.clone()).unwrap();
-            *bytes = xml.replace("name=\"Review\"", "name=\"My review\"").into_bytes();
+            *bytes = xml
+                .replace("name=\"Review\"", "name=\"My review\"")
+                .into_bytes();
         }
     }
     crate::common::write_zip(&renamed, &entries);
@@ -569,15 +723,21 @@ fn another_campaigns_workbook_a_renamed_sheet_and_a_non_xlsx_are_refused() {
     let fake = w.path("notes.xlsx");
     std::fs::write(&fake, "decision,reason\nkeep,\n").unwrap();
     let run = import(&w, &[&fake], &[]);
-    run.fails_with(2).stderr_has("notes.xlsx: not an XLSX workbook");
+    run.fails_with(2)
+        .stderr_has("notes.xlsx: not an XLSX workbook");
 
     // A row copied from another workbook of the same campaign is refused too,
     // and a good workbook given with a bad one imports nothing.
     let run = import(&w, &[&book, &fake], &[]);
-    run.fails_with(2).stderr_has("notes.xlsx: not an XLSX workbook");
+    run.fails_with(2)
+        .stderr_has("notes.xlsx: not an XLSX workbook");
     let store = w.store();
     for c in store.campaigns(None).unwrap() {
-        assert!(store.decisions(c.id, true).unwrap().is_empty(), "{}", c.name);
+        assert!(
+            store.decisions(c.id, true).unwrap().is_empty(),
+            "{}",
+            c.name
+        );
     }
 
     // A workbook of a campaign that is not in this history.
@@ -598,9 +758,13 @@ fn rows_of_another_workbook_and_added_rows_are_refused() {
     let b_key = review_layout(b).rows.keys().next().unwrap().clone();
     // Write b's row key over a row of a (the hidden row_key cell).
     let a_key = review_layout(a).rows.keys().next().unwrap().clone();
-    fill_review(a, &[(&a_key, vec![("row_key", CellValue::Text(b_key.clone()))])]);
+    fill_review(
+        a,
+        &[(&a_key, vec![("row_key", CellValue::Text(b_key.clone()))])],
+    );
     let run = import(&w, &[a], &[]);
-    run.fails_with(2).stderr_has(&format!("row_key `{b_key}` belongs to workbook `"));
+    run.fails_with(2)
+        .stderr_has(&format!("row_key `{b_key}` belongs to workbook `"));
     // A row typed below the generated ones, without a row key: the copy of a
     // row (review_layout maps the key to the later, copied row) loses its key.
     let (_, run) = start(&w, "q4b", &["--name", "H"]);
@@ -620,8 +784,9 @@ fn rows_of_another_workbook_and_added_rows_are_refused() {
         )],
     );
     let run = import(&w, &[&book], &[]);
-    run.fails_with(2)
-        .stderr_has(&format!("sheet Review row {added}: has no row_key: rows cannot be added"));
+    run.fails_with(2).stderr_has(&format!(
+        "sheet Review row {added}: has no row_key: rows cannot be added"
+    ));
 }
 
 // ---- LibreOffice ---------------------------------------------------------
@@ -640,7 +805,10 @@ fn soffice() -> Option<&'static str> {
 fn convert(bin: &str, file: &Path, to: &str, out_dir: &Path) -> PathBuf {
     let profile = tempfile::tempdir().unwrap();
     let output = Command::new(bin)
-        .arg(format!("-env:UserInstallation=file://{}", profile.path().display()))
+        .arg(format!(
+            "-env:UserInstallation=file://{}",
+            profile.path().display()
+        ))
         .args(["--headless", "--norestore", "--convert-to", to, "--outdir"])
         .arg(out_dir)
         .arg(file)
@@ -661,7 +829,9 @@ fn convert(bin: &str, file: &Path, to: &str, out_dir: &Path) -> PathBuf {
 #[test]
 fn the_workbook_opens_in_libreoffice_keeps_its_validation_and_imports_after_saving() {
     let Some(bin) = soffice() else {
-        println!("SKIP: LibreOffice (libreoffice/soffice) is not installed; install libreoffice-calc-nogui to run this test");
+        println!(
+            "SKIP: LibreOffice (libreoffice/soffice) is not installed; install libreoffice-calc-nogui to run this test"
+        );
         return;
     };
     let (w, book) = fresh("LO");
@@ -670,8 +840,24 @@ fn the_workbook_opens_in_libreoffice_keeps_its_validation_and_imports_after_savi
     fill_review(
         &book,
         &[
-            (&keys[0], decision_cells("revoke", "left", "lo@example.com", CellValue::Number(46346.0))),
-            (&keys[1], decision_cells("keep", "", "lo@example.com", CellValue::Text("2026-11-20".into()))),
+            (
+                &keys[0],
+                decision_cells(
+                    "revoke",
+                    "left",
+                    "lo@example.com",
+                    CellValue::Number(46346.0),
+                ),
+            ),
+            (
+                &keys[1],
+                decision_cells(
+                    "keep",
+                    "",
+                    "lo@example.com",
+                    CellValue::Text("2026-11-20".into()),
+                ),
+            ),
         ],
     );
 
@@ -682,12 +868,17 @@ fn the_workbook_opens_in_libreoffice_keeps_its_validation_and_imports_after_savi
     match Command::new("pdftotext").arg(&pdf).arg("-").output() {
         Ok(o) if o.status.success() => {
             let text = String::from_utf8_lossy(&o.stdout);
-            assert!(text.contains("population_sha256"), "Campaign sheet in the PDF");
+            assert!(
+                text.contains("population_sha256"),
+                "Campaign sheet in the PDF"
+            );
             assert!(text.contains("LO"), "campaign name in the PDF");
             let email = sheet(&book, "Review")[1][1].to_string();
             assert!(text.contains(&email), "a user's email in the PDF");
         }
-        _ => println!("SKIP (pdf text): pdftotext (poppler-utils) is not installed; the PDF was still produced"),
+        _ => println!(
+            "SKIP (pdf text): pdftotext (poppler-utils) is not installed; the PDF was still produced"
+        ),
     }
 
     // Re-saved by LibreOffice as XLSX: the decision list, the protection and
@@ -702,7 +893,10 @@ fn the_workbook_opens_in_libreoffice_keeps_its_validation_and_imports_after_savi
         .map(|(_, b)| String::from_utf8(b).unwrap())
         .unwrap();
     assert!(sheet_xml.contains("<dataValidation") && sheet_xml.contains("type=\"list\""));
-    assert!(sheet_xml.contains("keep,revoke,modify"), "the list survives LibreOffice");
+    assert!(
+        sheet_xml.contains("keep,revoke,modify"),
+        "the list survives LibreOffice"
+    );
     assert!(sheet_xml.contains("<sheetProtection"));
     let run = import(&w, &[&saved], &[]);
     run.ok();

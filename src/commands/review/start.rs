@@ -88,16 +88,18 @@ pub(super) fn run(db: &Path, args: &ReviewStartArgs, out: Output) -> CmdResult {
     let settings = CampaignSettings {
         inactive_days: args.inactive_days,
         default_group: args.default_group.clone(),
-        roster: args.roster.as_deref().zip(roster.as_ref()).map(|(path, (r, sha))| {
-            RosterInfo {
+        roster: args
+            .roster
+            .as_deref()
+            .zip(roster.as_ref())
+            .map(|(path, (r, sha))| RosterInfo {
                 file: path
                     .file_name()
                     .map(|n| n.to_string_lossy().into_owned())
                     .unwrap_or_default(),
                 sha256: sha.clone(),
                 emails: r.len(),
-            }
-        }),
+            }),
         tool_version: crate::VERSION.to_string(),
         workbooks: pop.workbooks.clone(),
     };
