@@ -78,7 +78,7 @@ pub fn flag_counts(items: &[ReviewItem]) -> Vec<(&'static str, usize)> {
 }
 
 /// Longest context text, in characters; longer names are cut with `…`.
-const MAX_TEXT_CHARS: usize = 500;
+pub const MAX_TEXT_CHARS: usize = 500;
 /// Entries listed in `access_at_edit_or_own` before `+N more`.
 const MAX_ACCESS_ENTRIES: usize = 5;
 /// Characters of one object name inside `access_at_edit_or_own`.

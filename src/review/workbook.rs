@@ -322,8 +322,8 @@ fn write_review_sheet(
         if let Some(why) = &item.suggested_reason {
             ws.write_string_with_format(r, col_num(first_suggestion + 1), why, &f.suggestion)?;
         }
-        for k in 0..DECISION_COLUMNS.len() {
-            let format = if DECISION_COLUMNS[k] == REVIEWED_AT_COLUMN {
+        for (k, column) in DECISION_COLUMNS.iter().enumerate() {
+            let format = if *column == REVIEWED_AT_COLUMN {
                 &f.date
             } else {
                 &f.decision

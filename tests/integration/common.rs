@@ -330,6 +330,7 @@ pub fn fill_review(path: &Path, fills: &[(&str, Vec<(&str, CellValue)>)]) {
     let layout = review_layout(path);
     let cell_re = regex::Regex::new(r#"(?s)<c r="([A-Z]+)(\d+)"([^>]*?)(?:/>|>(.*?)</c>)"#)
         .expect("cell regex");
+    let style_re = regex::Regex::new(r#" s="(\d+)""#).expect("style regex");
     edit_review_xml(path, |mut xml| {
         for (key, cells) in fills {
             let row = *layout
@@ -368,12 +369,7 @@ pub fn fill_review(path: &Path, fills: &[(&str, Vec<(&str, CellValue)>)]) {
                 let style = row_cells
                     .iter()
                     .find(|(c, _)| *c == col)
-                    .and_then(|(_, x)| {
-                        regex::Regex::new(r#" s="(\d+)""#)
-                            .unwrap()
-                            .captures(x)
-                            .map(|c| format!(r#" s="{}""#, &c[1]))
-                    })
+                    .and_then(|(_, x)| style_re.captures(x).map(|c| format!(r#" s="{}""#, &c[1])))
                     .unwrap_or_default();
                 let cell = match value {
                     CellValue::Text(t) if t.is_empty() => format!(r#"<c r="{r}"{style}/>"#),

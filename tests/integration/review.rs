@@ -188,8 +188,8 @@ fn start_writes_a_locked_validated_workbook_of_the_whole_population() {
         }
     }
     for r in &rows[1..] {
-        for c in 1..=14 {
-            let t = text(&r[c]);
+        for cell in &r[1..=14] {
+            let t = text(cell);
             assert!(
                 !t.starts_with(['=', '+', '-', '@']),
                 "formula-like context cell {t:?}"
