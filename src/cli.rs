@@ -491,6 +491,14 @@ pub struct ReviewImportArgs {
     /// Only check the workbooks and print the problems and progress; import nothing.
     #[arg(long)]
     pub dry_run: bool,
+
+    /// The campaign the workbooks must belong to (default: the one the first workbook names).
+    #[arg(long)]
+    pub campaign: Option<String>,
+
+    /// The organization of --campaign (needed only when several have a campaign of that name).
+    #[arg(long, requires = "campaign")]
+    pub org: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -83,6 +83,9 @@ fn store_error(e: StoreError) -> CommandError {
             | StoreError::SnapshotNotFound { .. }
             | StoreError::NoSnapshots { .. }
             | StoreError::NoSnapshotBefore { .. }
+            | StoreError::CampaignExists { .. }
+            | StoreError::CampaignNotFound { .. }
+            | StoreError::CampaignAmbiguous { .. }
     );
     if usage {
         CommandError::usage(e)
@@ -445,15 +448,22 @@ fn report_request(args: &ReportArgs) -> CmdResult<ReportRequest> {
 }
 
 fn read_roster(path: &Path) -> CmdResult<Roster> {
+    read_roster_hashed(path).map(|(roster, _)| roster)
+}
+
+/// The roster and the SHA-256 of the very bytes it was parsed from (evidence).
+fn read_roster_hashed(path: &Path) -> CmdResult<(Roster, String)> {
     let bytes = std::fs::read(path).map_err(|e| {
         CommandError::usage(anyhow!("cannot read the roster {}: {e}", path.display()))
     })?;
-    Roster::parse(&bytes).map_err(|e| {
+    let roster = Roster::parse(&bytes).map_err(|e| {
         CommandError::usage(anyhow!(e).context(format!(
-            "the roster {} is not usable; no report was written",
+            "the roster {} is not usable; nothing was written",
             path.display()
         )))
-    })
+    })?;
+    let sha256 = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes));
+    Ok((roster, sha256))
 }
 
 fn report_command(db: &Path, args: &ReportArgs, out: Output) -> CmdResult {

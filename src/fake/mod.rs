@@ -23,6 +23,7 @@ mod faults;
 mod org;
 mod rng;
 mod server;
+mod writes;
 
 pub use faults::{Fault, RetryAfter, parse_faults};
 pub use org::{

@@ -1840,6 +1840,59 @@ impl FakeOrg {
         }
     }
 
+    /// Adds `user` to `group`, or sets an existing member's group admin flag
+    /// (Retool's `POST /groups/{id}/members`). `false` when there is no such group.
+    pub fn set_member(&mut self, group: GroupId, user: &UserId, is_group_admin: bool) -> bool {
+        let Some(g) = self.groups.iter_mut().find(|g| g.id == group.0) else {
+            return false;
+        };
+        match g.members.iter_mut().find(|m| m.user_id == user.0) {
+            Some(m) => m.is_group_admin = is_group_admin,
+            None => g.members.push(FakeMember {
+                user_id: user.0.clone(),
+                is_group_admin,
+            }),
+        }
+        true
+    }
+
+    /// Removes `subject`'s grant on `object`; on a folder also its grants on
+    /// the objects directly in that folder, as Retool's `POST
+    /// /permissions/revoke` does. Returns how many grants were removed.
+    pub fn revoke_grant(&mut self, subject: &Subject, object: &ObjectRef) -> usize {
+        let in_folder: HashSet<ObjectRef> = if object.object_type == ObjectType::Folder {
+            let folder = object.id.0.as_str();
+            let item = |t: ObjectType, id: &str| ObjectRef {
+                object_type: t,
+                id: ObjectId(id.to_string()),
+            };
+            self.apps
+                .iter()
+                .filter(|a| a.folder_id == folder)
+                .map(|a| item(ObjectType::App, &a.id))
+                .chain(
+                    self.resources
+                        .iter()
+                        .filter(|r| r.folder_id.as_deref() == Some(folder))
+                        .map(|r| item(ObjectType::Resource, &r.id)),
+                )
+                .chain(
+                    self.workflows
+                        .iter()
+                        .filter(|w| w.folder_id == folder)
+                        .map(|w| item(ObjectType::Workflow, &w.id)),
+                )
+                .collect()
+        } else {
+            HashSet::new()
+        };
+        let before = self.grants.len();
+        self.grants.retain(|g| {
+            !(&g.subject == subject && (&g.object == object || in_folder.contains(&g.object)))
+        });
+        before - self.grants.len()
+    }
+
     fn user_groups(&self, uid: &str) -> Vec<i64> {
         self.groups
             .iter()

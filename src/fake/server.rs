@@ -239,7 +239,7 @@ enum Dialect {
 
 /// Which route a request hit, after the dialect prefix.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Route {
+pub(super) enum Route {
     Health,
     V2Users,
     V2Resources,
@@ -253,6 +253,10 @@ enum Route {
     V2Spaces,
     V2ListObjects,
     V2AccessList(String, String),
+    V2RemoveMember(String, String),
+    V2AddMembers(String),
+    V2Revoke,
+    V2PatchUser(String),
     V1Users,
     V1Apps,
     V1Groups,
@@ -274,7 +278,21 @@ impl Route {
             Route::V2Tokens => "access_tokens:read",
             Route::V2Spaces => "spaces:read",
             Route::V2ListObjects | Route::V2AccessList(..) => "permissions:read",
+            Route::V2RemoveMember(..) | Route::V2AddMembers(_) => "groups:write",
+            Route::V2Revoke => "permissions:write",
+            Route::V2PatchUser(_) => "users:write",
         })
+    }
+
+    /// Whether the route changes the organization.
+    fn writes(&self) -> bool {
+        matches!(
+            self,
+            Route::V2RemoveMember(..)
+                | Route::V2AddMembers(_)
+                | Route::V2Revoke
+                | Route::V2PatchUser(_)
+        )
     }
 }
 
@@ -300,6 +318,12 @@ fn route(method: &Method, path: &str) -> Option<(Dialect, Route)> {
             (Method::GET, ["permissions", "accessList", t, id]) => {
                 Route::V2AccessList((*t).to_string(), (*id).to_string())
             }
+            (Method::DELETE, ["groups", id, "members", user]) => {
+                Route::V2RemoveMember((*id).to_string(), (*user).to_string())
+            }
+            (Method::POST, ["groups", id, "members"]) => Route::V2AddMembers((*id).to_string()),
+            (Method::POST, ["permissions", "revoke"]) => Route::V2Revoke,
+            (Method::PATCH, ["users", id]) => Route::V2PatchUser((*id).to_string()),
             _ => return None,
         };
         return Some((Dialect::V2, r));
@@ -520,7 +544,10 @@ async fn respond(
         return resp;
     }
     let truncate = take_fault(shared, path, |f| matches!(f, Fault::Truncate { .. })).is_some();
-    let result = {
+    let result = if route.writes() {
+        let mut org = shared.org.write().unwrap_or_else(PoisonError::into_inner);
+        super::writes::answer_write(&mut org, &route, body)
+    } else {
         let org = shared.org.read().unwrap_or_else(PoisonError::into_inner);
         answer_value(shared, &org, &route, uri, path, body)
     };
@@ -541,9 +568,9 @@ async fn respond(
     }
 }
 
-type Answer = Result<Value, (StatusCode, String)>;
+pub(super) type Answer = Result<Value, (StatusCode, String)>;
 
-fn bad(message: impl Into<String>) -> (StatusCode, String) {
+pub(super) fn bad(message: impl Into<String>) -> (StatusCode, String) {
     (StatusCode::BAD_REQUEST, message.into())
 }
 
@@ -774,6 +801,13 @@ fn answer_value(
                 ObjectType::parse(t).ok_or_else(|| bad(format!("unknown object type `{t}`")))?;
             Ok(json!({"success": true, "data": org.access_list(object_type, id)}))
         }
+        Route::V2RemoveMember(..)
+        | Route::V2AddMembers(_)
+        | Route::V2Revoke
+        | Route::V2PatchUser(_) => Err((
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "write routes are answered by answer_write".to_string(),
+        )),
         Route::V1Users => {
             let groups = org.v1_user_groups();
             paginate_v1(

@@ -883,3 +883,239 @@ async fn scripted_changes_show_in_expected_state_and_on_the_wire() {
     assert!(!server.update_org(|o| o.set_user_active(&UserId("user_nobody".into()), false)));
     server.shutdown().await;
 }
+
+async fn send(
+    server: &FakeServer,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<Value>,
+    token: Option<&str>,
+) -> (u16, Value) {
+    let mut req = client().request(method, format!("{}{path}", server.base_url()));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let r = req.send().await.unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn write_endpoints_change_the_org_and_the_expected_state_follows() {
+    use reqwest::Method;
+    let server = start(FakeConfig::default()).await;
+    let before = server.with_org(FakeOrg::expected_state);
+    // A plain member of a team group, and an admin of one.
+    let m = before
+        .memberships
+        .iter()
+        .find(|m| m.group_id.0 >= 3 && !m.is_group_admin)
+        .unwrap()
+        .clone();
+    let admin = before
+        .memberships
+        .iter()
+        .find(|m| m.group_id.0 >= 3 && m.is_group_admin)
+        .unwrap()
+        .clone();
+    let direct = before
+        .grants
+        .iter()
+        .find(|g| matches!(g.subject, Subject::User(_)))
+        .unwrap()
+        .clone();
+    let Subject::User(direct_user) = &direct.subject else {
+        unreachable!()
+    };
+    let active = before
+        .users
+        .iter()
+        .find(|u| u.active && !u.is_admin)
+        .unwrap()
+        .id
+        .clone();
+    let tok = Some("fake-token");
+
+    let path = format!("/api/v2/groups/{}/members/{}", m.group_id, m.user_id);
+    let (status, body) = send(&server, Method::DELETE, &path, None, tok).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body["data"]["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|x| x["id"] != m.user_id.0)
+    );
+    let (status, _) = send(&server, Method::DELETE, &path, None, tok).await;
+    assert_eq!(status, 404, "no longer a member");
+
+    let path = format!("/api/v2/groups/{}/members", admin.group_id);
+    let demote = serde_json::json!({"members": [{"id": admin.user_id.0, "is_group_admin": false}]});
+    let (status, body) = send(&server, Method::POST, &path, Some(demote), tok).await;
+    assert_eq!(status, 200, "{body}");
+
+    let revoke = serde_json::json!({
+        "subject": {"type": "user", "id": direct_user.0},
+        "object": {"type": direct.object.object_type.as_str(), "id": direct.object.id.0},
+    });
+    let (status, body) = send(
+        &server,
+        Method::POST,
+        "/api/v2/permissions/revoke",
+        Some(revoke),
+        tok,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+
+    let disable =
+        serde_json::json!({"operations": [{"op": "replace", "path": "/active", "value": false}]});
+    let path = format!("/api/v2/users/{active}");
+    let (status, body) = send(&server, Method::PATCH, &path, Some(disable), tok).await;
+    assert_eq!(
+        (status, &body["data"]["active"]),
+        (200, &Value::Bool(false)),
+        "{body}"
+    );
+
+    let after = server.with_org(FakeOrg::expected_state);
+    assert!(
+        !after
+            .memberships
+            .iter()
+            .any(|x| x.group_id == m.group_id && x.user_id == m.user_id)
+    );
+    assert!(
+        after
+            .memberships
+            .iter()
+            .any(|x| x.group_id == admin.group_id
+                && x.user_id == admin.user_id
+                && !x.is_group_admin)
+    );
+    assert!(!after.grants.contains(&direct));
+    assert!(after.user(&active).is_some_and(|u| !u.active));
+    assert_eq!(after.users.len(), before.users.len());
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn write_endpoints_check_auth_scopes_and_bodies_like_the_real_api() {
+    use reqwest::Method;
+    let scopes: BTreeSet<String> = ["groups:read", "users:read"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let server = start(FakeConfig {
+        scopes: Some(scopes),
+        ..FakeConfig::default()
+    })
+    .await;
+    let state = server.with_org(FakeOrg::expected_state);
+    let m = state
+        .memberships
+        .iter()
+        .find(|m| m.group_id.0 >= 3)
+        .unwrap()
+        .clone();
+    let path = format!("/api/v2/groups/{}/members/{}", m.group_id, m.user_id);
+    let tok = Some("fake-token");
+    assert_eq!(
+        send(&server, Method::DELETE, &path, None, None).await.0,
+        401
+    );
+    let (status, body) = send(&server, Method::DELETE, &path, None, tok).await;
+    assert_eq!(status, 403);
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("groups:write")
+    );
+    server.shutdown().await;
+
+    let server = start(FakeConfig::default()).await;
+    let user = &state.users[0].id.0;
+    let cases: Vec<(Method, String, Option<Value>, u16)> = vec![
+        (
+            Method::DELETE,
+            format!("/api/v2/groups/abc/members/{user}"),
+            None,
+            400,
+        ),
+        (
+            Method::DELETE,
+            format!("/api/v2/groups/9999/members/{user}"),
+            None,
+            404,
+        ),
+        (
+            Method::DELETE,
+            format!("/api/v2/groups/{}/members/nobody", m.group_id),
+            None,
+            400,
+        ),
+        (
+            Method::DELETE,
+            format!("/api/v2/groups/{}/members/user_0", m.group_id),
+            None,
+            404,
+        ),
+        (
+            Method::POST,
+            format!("/api/v2/groups/{}/members", m.group_id),
+            Some(serde_json::json!({"members": [{"id": user}]})),
+            400,
+        ),
+        (
+            Method::POST,
+            format!("/api/v2/groups/{}/members", m.group_id),
+            Some(serde_json::json!({"members": [], "extra": 1})),
+            400,
+        ),
+        (
+            Method::POST,
+            "/api/v2/permissions/revoke".into(),
+            Some(serde_json::json!({"subject": {"type": "user", "id": user},
+                                    "object": {"type": "workflow", "id": "w"}})),
+            400,
+        ),
+        (
+            Method::POST,
+            "/api/v2/permissions/revoke".into(),
+            Some(serde_json::json!({"subject": {"type": "group", "id": 9999},
+                                    "object": {"type": "app", "id": "a"}})),
+            404,
+        ),
+        (
+            Method::PATCH,
+            format!("/api/v2/users/{user}"),
+            Some(
+                serde_json::json!({"operations": [{"op": "replace", "path": "/active", "value": "no"}]}),
+            ),
+            400,
+        ),
+        (
+            Method::PATCH,
+            format!("/api/v2/users/{user}"),
+            Some(
+                serde_json::json!({"operations": [{"op": "replace", "path": "/email", "value": "x"}]}),
+            ),
+            400,
+        ),
+    ];
+    for (method, path, body, want) in cases {
+        let (status, answer) = send(&server, method.clone(), &path, body, tok).await;
+        assert_eq!(status, want, "{method} {path}: {answer}");
+        assert_eq!(answer["success"], Value::Bool(false), "{method} {path}");
+    }
+    assert_eq!(
+        server.with_org(FakeOrg::expected_state),
+        state,
+        "refused writes change nothing"
+    );
+    server.shutdown().await;
+}

@@ -174,7 +174,7 @@ pub(crate) fn safe_file_name(name: &str) -> String {
 
 /// Creates `dir` and any missing parents, new ones `0700` on unix. An existing
 /// directory is left as it is.
-fn create_private_dir(dir: &Path) -> Result<(), WriteError> {
+pub(crate) fn create_private_dir(dir: &Path) -> Result<(), WriteError> {
     let mut builder = fs::DirBuilder::new();
     builder.recursive(true);
     #[cfg(unix)]
@@ -297,6 +297,26 @@ pub fn write_report(
                 })?);
             }
         }
+    }
+    let mut written = Vec::with_capacity(staged.len());
+    for Staged { tmp, dest } in staged {
+        tmp.persist(&dest)
+            .map_err(|e| WriteError::io(&dest, e.error))?;
+        written.push(dest);
+    }
+    Ok(written)
+}
+
+/// Writes small text files (`name`, content) into `out_dir` the way
+/// [`write_report`] writes reports: the directory created private, each file
+/// staged in full (`0600`) and renamed into place only when all are written.
+pub fn write_files(out_dir: &Path, files: &[(&str, &str)]) -> Result<Vec<PathBuf>, WriteError> {
+    create_private_dir(out_dir)?;
+    let mut staged = Vec::with_capacity(files.len());
+    for (name, content) in files {
+        staged.push(stage_buffered(out_dir.join(name), |w| {
+            w.write_all(content.as_bytes())
+        })?);
     }
     let mut written = Vec::with_capacity(staged.len());
     for Staged { tmp, dest } in staged {

@@ -11,9 +11,21 @@
 
 use std::fmt;
 
+pub mod evidence;
+pub mod plan;
+pub mod status;
+
+#[cfg(test)]
+pub(crate) mod fixtures;
+
 use serde::{Deserialize, Serialize};
 
 use crate::model::{AccessLevel, GroupId, ObjectRef, UserId};
+
+pub mod companion;
+pub mod import;
+pub mod population;
+pub mod workbook;
 
 /// What one row of a review population is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

@@ -77,6 +77,7 @@
 //! ```
 
 mod error;
+mod history;
 mod prune;
 mod read;
 mod review;
@@ -85,7 +86,7 @@ mod verify;
 mod write;
 
 #[cfg(test)]
-mod fixtures;
+pub(crate) mod fixtures;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -93,6 +94,7 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
 pub use error::StoreError;
+pub use history::Version;
 pub use prune::{KeepReason, OrgPrune, PruneOutcome, RetentionPolicy};
 pub use read::{ParseSelectorError, SnapshotSelector};
 pub use review::population_hash;

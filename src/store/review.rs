@@ -49,6 +49,21 @@ impl Store {
         new: &NewCampaign,
         items: &[ReviewItem],
     ) -> Result<Campaign, StoreError> {
+        self.create_campaign_then(new, items, |_| Ok::<(), StoreError>(()))
+            .map(|(campaign, ())| campaign)
+    }
+
+    /// Like [`Store::create_campaign`], but runs `before_commit` with the
+    /// campaign (its id included) inside the transaction: an error from it
+    /// rolls the campaign back. `review start` writes its workbooks there, so
+    /// a campaign is never stored without its files, nor files written for a
+    /// campaign that could not be stored.
+    pub fn create_campaign_then<T, E: From<StoreError>>(
+        &mut self,
+        new: &NewCampaign,
+        items: &[ReviewItem],
+        before_commit: impl FnOnce(&Campaign) -> Result<T, E>,
+    ) -> Result<(Campaign, T), E> {
         let p = self.path.clone();
         let p = p.as_path();
         let tx = self
@@ -67,7 +82,8 @@ impl Store {
             return Err(StoreError::CampaignExists {
                 org: new.org.clone(),
                 name: new.name.clone(),
-            });
+            }
+            .into());
         }
         let population_sha256 = population_hash(items);
         tx.execute(
@@ -119,13 +135,16 @@ impl Store {
                     return Err(StoreError::DuplicateRecord {
                         kind: "review item",
                         key: item.key.clone(),
-                    });
+                    }
+                    .into());
                 }
                 result.ctx(p, "storing the review population")?;
             }
         }
+        let campaign = campaign_on(&tx, p, id)?;
+        let value = before_commit(&campaign)?;
         tx.commit().ctx(p, "committing the campaign")?;
-        self.campaign_by_id(id)
+        Ok((campaign, value))
     }
 
     /// Every campaign, oldest first, optionally of one org.
@@ -165,17 +184,7 @@ impl Store {
 
     /// The campaign with this id.
     pub fn campaign_by_id(&self, id: i64) -> Result<Campaign, StoreError> {
-        let sql = format!("SELECT {CAMPAIGN_COLUMNS} FROM review_campaigns c WHERE c.id = ?1");
-        self.conn
-            .query_row(&sql, params![id], campaign_row)
-            .optional()
-            .ctx(&self.path, "reading a campaign")?
-            .unwrap_or_else(|| {
-                Err(StoreError::CampaignNotFound {
-                    name: format!("#{id}"),
-                    known: Vec::new(),
-                })
-            })
+        campaign_on(&self.conn, &self.path, id)
     }
 
     /// A campaign's frozen population, in key order.
@@ -364,6 +373,25 @@ const DECISION_COLUMNS: &str = "id, row_key, decision, reason, reviewer, reviewe
 
 type RowResult<T> = rusqlite::Result<Result<T, StoreError>>;
 
+/// The campaign with this id, read through `conn` (the store's connection or
+/// an open transaction).
+fn campaign_on(
+    conn: &rusqlite::Connection,
+    path: &std::path::Path,
+    id: i64,
+) -> Result<Campaign, StoreError> {
+    let sql = format!("SELECT {CAMPAIGN_COLUMNS} FROM review_campaigns c WHERE c.id = ?1");
+    conn.query_row(&sql, params![id], campaign_row)
+        .optional()
+        .ctx(path, "reading a campaign")?
+        .unwrap_or_else(|| {
+            Err(StoreError::CampaignNotFound {
+                name: format!("#{id}"),
+                known: Vec::new(),
+            })
+        })
+}
+
 fn campaign_row(r: &rusqlite::Row<'_>) -> RowResult<Campaign> {
     let id: i64 = r.get(0)?;
     let (org, name, snapshot_id, snapshot_sha256) = (r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?);
@@ -497,6 +525,29 @@ mod tests {
         assert_eq!(store.campaign_items(c.id).unwrap(), want);
         assert_eq!(store.campaign("2026-Q4", None).unwrap(), c);
         assert_eq!(store.campaigns(Some("other")).unwrap(), vec![]);
+    }
+
+    #[test]
+    fn work_done_before_commit_sees_the_campaign_and_its_failure_stores_nothing() {
+        let dir = tmp();
+        let mut store = open(&dir.path().join("h.db"));
+        let snap = write(&mut store, "default", sample_state(), 1);
+        let items = [item("m:1:u1", "u1", Some(1))];
+        let failed = store.create_campaign_then(&new_campaign("Q4", snap.id), &items, |c| {
+            assert_eq!((c.name.as_str(), c.items), ("Q4", 1));
+            Err::<(), _>(StoreError::Corrupt {
+                detail: "files could not be written".into(),
+            })
+        });
+        assert!(failed.is_err());
+        assert!(store.campaigns(None).unwrap().is_empty(), "rolled back");
+        let (c, id_seen) = store
+            .create_campaign_then(&new_campaign("Q4", snap.id), &items, |c| {
+                Ok::<_, StoreError>(c.id)
+            })
+            .unwrap();
+        assert_eq!(c.id, id_seen);
+        assert_eq!(store.campaign("Q4", None).unwrap(), c);
     }
 
     #[test]

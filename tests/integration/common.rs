@@ -196,3 +196,227 @@ pub fn csv_maps(dir: &Path, table: &str) -> Vec<std::collections::BTreeMap<Strin
         .map(|r| header.iter().cloned().zip(r).collect())
         .collect()
 }
+
+/// A value a reviewer types into a cell of a review workbook.
+#[derive(Debug, Clone)]
+pub enum CellValue {
+    Text(String),
+    /// A number, e.g. an Excel date serial (2026-11-20 is 46346) in the
+    /// date-formatted `reviewed_at` column.
+    Number(f64),
+}
+
+/// A decision as a reviewer types it: `decision`, `reason`, `reviewer`,
+/// `reviewed_at` (empty strings leave a cell empty).
+pub fn decision_cells(
+    decision: &str,
+    reason: &str,
+    reviewer: &str,
+    reviewed_at: CellValue,
+) -> Vec<(&'static str, CellValue)> {
+    vec![
+        ("decision", CellValue::Text(decision.to_string())),
+        ("reason", CellValue::Text(reason.to_string())),
+        ("reviewer", CellValue::Text(reviewer.to_string())),
+        ("reviewed_at", reviewed_at),
+    ]
+}
+
+/// Where each column and each row key is on a workbook's `Review` sheet
+/// (0-based column, 1-based spreadsheet row).
+pub struct ReviewLayout {
+    pub columns: std::collections::BTreeMap<String, usize>,
+    pub rows: std::collections::BTreeMap<String, u32>,
+}
+
+pub fn review_layout(path: &Path) -> ReviewLayout {
+    use calamine::{Reader, Xlsx, open_workbook};
+    let mut wb: Xlsx<_> = open_workbook(path).expect("open review workbook");
+    let range = wb.worksheet_range("Review").expect("Review sheet");
+    let mut rows_iter = range.rows();
+    let header = rows_iter.next().expect("header row");
+    let columns: std::collections::BTreeMap<String, usize> = header
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.to_string(), i))
+        .collect();
+    let key_col = columns["row_key"];
+    let start = range.start().map_or(0, |(r, _)| r);
+    let rows = range
+        .rows()
+        .enumerate()
+        .skip(1)
+        .map(|(i, r)| (r[key_col].to_string(), start + i as u32 + 1))
+        .collect();
+    ReviewLayout { columns, rows }
+}
+
+/// The spreadsheet column letters of a 0-based column index.
+pub fn column_letters(mut col: usize) -> String {
+    let mut s = Vec::new();
+    loop {
+        s.push(b'A' + (col % 26) as u8);
+        if col < 26 {
+            break;
+        }
+        col = col / 26 - 1;
+    }
+    s.reverse();
+    String::from_utf8(s).unwrap()
+}
+
+fn xml_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// Reads every entry of a zip (an XLSX) as (name, bytes), in order.
+pub fn zip_entries(path: &Path) -> Vec<(String, Vec<u8>)> {
+    use std::io::Read;
+    let file = std::fs::File::open(path).expect("open xlsx");
+    let mut zip = zip::ZipArchive::new(file).expect("an xlsx is a zip");
+    (0..zip.len())
+        .map(|i| {
+            let mut entry = zip.by_index(i).expect("zip entry");
+            let mut bytes = Vec::new();
+            entry.read_to_end(&mut bytes).expect("read zip entry");
+            (entry.name().expect("entry name").to_string(), bytes)
+        })
+        .collect()
+}
+
+/// The text of one entry of an XLSX, e.g. `xl/worksheets/sheet1.xml`.
+pub fn zip_text(path: &Path, name: &str) -> String {
+    zip_entries(path)
+        .into_iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, b)| String::from_utf8(b).expect("utf-8 xml"))
+        .unwrap_or_else(|| panic!("{} has no {name}", path.display()))
+}
+
+/// Writes `entries` as a zip (an XLSX) to `path`, replacing it.
+pub fn write_zip(path: &Path, entries: &[(String, Vec<u8>)]) {
+    use std::io::Write;
+    let file = std::fs::File::create(path).expect("create xlsx");
+    let mut zip = zip::ZipWriter::new(file);
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    for (name, bytes) in entries {
+        zip.start_file(name.as_str(), options).expect("zip entry");
+        zip.write_all(bytes).expect("write zip entry");
+    }
+    zip.finish().expect("finish zip");
+}
+
+/// Rewrites the `Review` sheet's XML (the first worksheet) of a workbook.
+pub fn edit_review_xml(path: &Path, edit: impl FnOnce(String) -> String) {
+    let mut entries = zip_entries(path);
+    let sheet = entries
+        .iter_mut()
+        .find(|(n, _)| n == "xl/worksheets/sheet1.xml")
+        .expect("the Review sheet is sheet1");
+    let xml = String::from_utf8(std::mem::take(&mut sheet.1)).expect("utf-8 xml");
+    sheet.1 = edit(xml).into_bytes();
+    write_zip(path, &entries);
+}
+
+/// Fills cells of a review workbook the way a reviewer does in Excel: for each
+/// row key, the named columns get the values, and the workbook is saved. The
+/// sheet XML inside the XLSX is edited in place (cell styles, validation and
+/// protection are kept), which is what a spreadsheet program does on save.
+pub fn fill_review(path: &Path, fills: &[(&str, Vec<(&str, CellValue)>)]) {
+    let layout = review_layout(path);
+    let cell_re = regex::Regex::new(r#"(?s)<c r="([A-Z]+)(\d+)"([^>]*?)(?:/>|>(.*?)</c>)"#)
+        .expect("cell regex");
+    let style_re = regex::Regex::new(r#" s="(\d+)""#).expect("style regex");
+    edit_review_xml(path, |mut xml| {
+        for (key, cells) in fills {
+            let row = *layout
+                .rows
+                .get(*key)
+                .unwrap_or_else(|| panic!("no row with row_key {key}"));
+            let row_re =
+                regex::Regex::new(&format!(r#"(?s)<row r="{row}"[^>]*?(?:/>|>.*?</row>)"#))
+                    .expect("row regex");
+            let row_xml = row_re
+                .find(&xml)
+                .unwrap_or_else(|| panic!("row {row} not in the sheet XML"))
+                .as_str()
+                .to_string();
+            let open_end = row_xml.find('>').expect("row tag");
+            let open_tag = row_xml[..=open_end]
+                .trim_end_matches("/>")
+                .trim_end_matches('>');
+            // (column index, xml) of every cell of the row.
+            let mut row_cells: Vec<(usize, String)> = cell_re
+                .captures_iter(&row_xml)
+                .map(|c| {
+                    let letters = c.get(1).unwrap().as_str();
+                    let idx = (0..16384)
+                        .find(|i| column_letters(*i) == letters)
+                        .expect("column letters");
+                    (idx, c.get(0).unwrap().as_str().to_string())
+                })
+                .collect();
+            for (column, value) in cells {
+                let col = *layout
+                    .columns
+                    .get(*column)
+                    .unwrap_or_else(|| panic!("no column {column}"));
+                let r = format!("{}{row}", column_letters(col));
+                let style = row_cells
+                    .iter()
+                    .find(|(c, _)| *c == col)
+                    .and_then(|(_, x)| style_re.captures(x).map(|c| format!(r#" s="{}""#, &c[1])))
+                    .unwrap_or_default();
+                let cell = match value {
+                    CellValue::Text(t) if t.is_empty() => format!(r#"<c r="{r}"{style}/>"#),
+                    CellValue::Text(t) => format!(
+                        r#"<c r="{r}"{style} t="inlineStr"><is><t xml:space="preserve">{}</t></is></c>"#,
+                        xml_escape(t)
+                    ),
+                    CellValue::Number(n) => format!(r#"<c r="{r}"{style}><v>{n}</v></c>"#),
+                };
+                row_cells.retain(|(c, _)| *c != col);
+                row_cells.push((col, cell));
+            }
+            row_cells.sort_by_key(|(c, _)| *c);
+            let body: String = row_cells.into_iter().map(|(_, x)| x).collect();
+            let new_row = format!("{open_tag}>{body}</row>");
+            xml = xml.replacen(&row_xml, &new_row, 1);
+        }
+        xml
+    });
+}
+
+/// Removes the row with `key` from the `Review` sheet (a reviewer deleting it).
+pub fn delete_review_row(path: &Path, key: &str) {
+    let row = review_layout(path).rows[key];
+    edit_review_xml(path, |xml| {
+        let row_re =
+            regex::Regex::new(&format!(r#"(?s)<row r="{row}"[^>]*?(?:/>|>.*?</row>)"#)).unwrap();
+        row_re.replace(&xml, "").into_owned()
+    });
+}
+
+/// Copies the row with `key` to a new row below the last one (a reviewer
+/// pasting a duplicate).
+pub fn duplicate_review_row(path: &Path, key: &str) {
+    let layout = review_layout(path);
+    let row = layout.rows[key];
+    let last = layout.rows.values().max().copied().unwrap_or(1);
+    let new = last + 1;
+    edit_review_xml(path, |xml| {
+        let row_re =
+            regex::Regex::new(&format!(r#"(?s)<row r="{row}"[^>]*?(?:/>|>.*?</row>)"#)).unwrap();
+        let copy = row_re.find(&xml).expect("row").as_str().to_string();
+        let copy = copy.replace(&format!(r#"<row r="{row}""#), &format!(r#"<row r="{new}""#));
+        let cell_ref = regex::Regex::new(&format!(r#"<c r="([A-Z]+){row}""#)).unwrap();
+        let copy = cell_ref
+            .replace_all(&copy, format!(r#"<c r="${{1}}{new}""#).as_str())
+            .into_owned();
+        xml.replacen("</sheetData>", &format!("{copy}</sheetData>"), 1)
+    });
+}

@@ -7,5 +7,7 @@ mod housekeeping;
 mod ops;
 mod reliability;
 mod report;
+mod review;
+mod review_status;
 mod samples;
 mod snapshot;
