@@ -263,7 +263,7 @@ fn build_workbook(
     workbook.set_tempdir(scratch)?;
     write_review_sheet(
         workbook.add_worksheet_with_constant_memory()?,
-        &items,
+        items,
         &formats,
     )?;
     write_privileged_sheet(
