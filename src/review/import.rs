@@ -15,8 +15,9 @@
 //! - `decision` is keep, revoke or modify (case and surrounding space are
 //!   forgiven); empty means undecided, which is not an error;
 //! - `reason` is required for revoke and modify;
-//! - `reviewed_at`, when given, is a date (an Excel date, or text
-//!   `YYYY-MM-DD` or RFC 3339);
+//! - `reviewed_at`, when given, is a date (an Excel date — or its serial
+//!   number, if the cell lost its date format — or text `YYYY-MM-DD` or
+//!   RFC 3339);
 //! - deleted rows are simply undecided.
 //!
 //! Every problem is collected, each as `<file>: sheet <name> row <n>: <what>`
@@ -28,7 +29,9 @@ use std::fmt;
 use std::io::Cursor;
 use std::path::Path;
 
-use calamine::{Data, Range, Reader, Xlsx, open_workbook_from_rs};
+use calamine::{
+    Data, ExcelDateTime, ExcelDateTimeType, Range, Reader, Xlsx, open_workbook_from_rs,
+};
 use chrono::{NaiveDate, Timelike};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -238,6 +241,20 @@ fn cell_string(d: &Data) -> String {
     }
 }
 
+/// Excel serial numbers of the dates the `reviewed_at` validation allows
+/// (2000-01-01 to 2099-12-31).
+const EXCEL_SERIALS: std::ops::RangeInclusive<f64> = 36_526.0..=73_050.0;
+
+fn excel_date(dt: &ExcelDateTime) -> Result<Option<String>, String> {
+    match dt.as_datetime() {
+        Some(t) if t.time().num_seconds_from_midnight() == 0 => {
+            Ok(Some(t.format("%Y-%m-%d").to_string()))
+        }
+        Some(t) => Ok(Some(t.format("%Y-%m-%dT%H:%M:%SZ").to_string())),
+        None => Err("reviewed_at is not a valid date".to_string()),
+    }
+}
+
 /// A `reviewed_at` cell as stored: `YYYY-MM-DD` for a date, RFC 3339 for a
 /// date and time; `Err` says what is wrong.
 fn reviewed_at(d: &Data) -> Result<Option<String>, String> {
@@ -258,13 +275,16 @@ fn reviewed_at(d: &Data) -> Result<Option<String>, String> {
     match d {
         Data::Empty => Ok(None),
         Data::String(s) | Data::DateTimeIso(s) => parse_text(s),
-        Data::DateTime(dt) if dt.is_datetime() => match dt.as_datetime() {
-            Some(t) if t.time().num_seconds_from_midnight() == 0 => {
-                Ok(Some(t.format("%Y-%m-%d").to_string()))
-            }
-            Some(t) => Ok(Some(t.format("%Y-%m-%dT%H:%M:%SZ").to_string())),
-            None => Err("reviewed_at is not a valid date".to_string()),
-        },
+        Data::DateTime(dt) if dt.is_datetime() => excel_date(dt),
+        // A date whose cell lost its date format arrives as its serial number.
+        Data::Float(f) if EXCEL_SERIALS.contains(f) => {
+            excel_date(&ExcelDateTime::new(*f, ExcelDateTimeType::DateTime, false))
+        }
+        Data::Int(i) if EXCEL_SERIALS.contains(&(*i as f64)) => excel_date(&ExcelDateTime::new(
+            *i as f64,
+            ExcelDateTimeType::DateTime,
+            false,
+        )),
         other => Err(format!(
             "reviewed_at `{}` is not a date: enter a date such as 2026-11-20",
             cell_string(other)
@@ -620,8 +640,13 @@ mod tests {
         assert_eq!(reviewed_at(&Data::String("  ".into())), Ok(None));
         let err = reviewed_at(&Data::String("20/11/2026".into())).unwrap_err();
         assert!(err.contains("`20/11/2026` is not a date"), "{err}");
-        let err = reviewed_at(&Data::Float(46000.0)).unwrap_err();
-        assert!(err.contains("`46000` is not a date"), "{err}");
+        let err = reviewed_at(&Data::Float(12.0)).unwrap_err();
+        assert!(err.contains("`12` is not a date"), "{err}");
+        // A date that lost its cell format arrives as its serial number.
+        assert_eq!(
+            reviewed_at(&Data::Float(46346.0)),
+            Ok(Some("2026-11-20".into()))
+        );
         // An Excel date: 2026-11-20 is serial 46346.
         let dt =
             calamine::ExcelDateTime::new(46346.0, calamine::ExcelDateTimeType::DateTime, false);

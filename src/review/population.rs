@@ -118,8 +118,8 @@ pub struct Population {
     /// The privileged access at the snapshot (see [`privileged_access`]).
     pub privileged: Vec<PrivilegedEntry>,
     /// Every workbook that has rows, in name order (`admins-and-ungrouped`
-    /// first with `group-admin`), plus empty group workbooks never (a group
-    /// without members has nothing to review).
+    /// first with `group-admin`); a group without members has no workbook,
+    /// since it has nothing to review.
     pub workbooks: Vec<WorkbookPlan>,
 }
 
@@ -277,7 +277,10 @@ fn is_default(options: &PopulationOptions<'_>, name: &str) -> bool {
 
 /// The workbook id of a group: `group-<id>-<name>`, safe as a file name part.
 pub fn group_workbook(group: GroupId, name: &str) -> String {
-    let slug = short(&safe_file_name(&name.to_lowercase()), 40).replace('…', "");
+    let slug: String = safe_file_name(&name.to_lowercase())
+        .chars()
+        .take(40)
+        .collect();
     format!("group-{group}-{slug}")
 }
 

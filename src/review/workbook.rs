@@ -22,6 +22,7 @@
 //! validation, protection and autofilters; a 250 000-row population does not
 //! have to fit in memory as cell objects.
 
+use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io::Write as _;
 use std::path::Path;
@@ -128,15 +129,26 @@ pub fn write_campaign_files(
     dir: &Path,
     files: &CampaignFiles<'_>,
 ) -> Result<Vec<String>, WriteError> {
+    let mut by_workbook: HashMap<&str, Vec<&ReviewItem>> = HashMap::new();
+    for item in &files.population.items {
+        by_workbook
+            .entry(item.workbook.as_str())
+            .or_default()
+            .push(item);
+    }
     let mut names = Vec::new();
     for plan in &files.settings.workbooks {
+        let items = by_workbook
+            .get(plan.name.as_str())
+            .map(Vec::as_slice)
+            .unwrap_or_default();
         let name = workbook_file_name(&files.campaign.name, &plan.name);
         let path = dir.join(&name);
         let xlsx_err = |e: XlsxError| WriteError::Xlsx {
             path: path.clone(),
             detail: e.to_string(),
         };
-        let mut workbook = build_workbook(files, plan, dir).map_err(xlsx_err)?;
+        let mut workbook = build_workbook(files, plan, items, dir).map_err(xlsx_err)?;
         let mut file = private_file(&path)?;
         workbook.save_to_writer(&mut file).map_err(xlsx_err)?;
         file.sync_all().map_err(|e| WriteError::io(&path, e))?;
@@ -230,16 +242,10 @@ fn col_num(i: usize) -> u16 {
 fn build_workbook(
     files: &CampaignFiles<'_>,
     plan: &WorkbookPlan,
+    items: &[&ReviewItem],
     scratch: &Path,
 ) -> Result<Workbook, XlsxError> {
-    let items: Vec<&ReviewItem> = files
-        .population
-        .items
-        .iter()
-        .filter(|i| i.workbook == plan.name)
-        .collect();
-    let users: std::collections::HashSet<&str> =
-        items.iter().map(|i| i.user_id.0.as_str()).collect();
+    let users: HashSet<&str> = items.iter().map(|i| i.user_id.0.as_str()).collect();
     let admins_workbook = plan.name == super::population::ADMINS_WORKBOOK
         || plan.name == super::population::SINGLE_WORKBOOK;
     let privileged: Vec<&PrivilegedEntry> = files
@@ -257,7 +263,7 @@ fn build_workbook(
     workbook.set_tempdir(scratch)?;
     write_review_sheet(
         workbook.add_worksheet_with_constant_memory()?,
-        &items,
+        items,
         &formats,
     )?;
     write_privileged_sheet(
