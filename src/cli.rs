@@ -175,6 +175,11 @@ pub struct SnapshotArgs {
     /// above it they are recorded as partially collected. 0 means no limit.
     #[arg(long, default_value_t = crate::collect::DEFAULT_USER_GRANTS_MAX_USERS)]
     pub user_grants_max_users: usize,
+
+    /// Seconds to wait for another snapshot run on the same database to finish
+    /// (0: exit 1 at once, naming the run that holds the lock).
+    #[arg(long, default_value_t = 0, value_name = "SECS")]
+    pub lock_timeout: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -22,7 +22,7 @@ use crate::report::build::{ReportInput, ReportOptions, build};
 use crate::report::write::{Format, parse_formats, write_report};
 use crate::report::{Cell, Report};
 use crate::retool::{Client, ClientConfig, Secret, resolve_api_root};
-use crate::store::{SnapshotSelector, Store, StoreError};
+use crate::store::{RunLock, SnapshotSelector, Store, StoreError};
 
 /// A failed command: the error to print (with its causes, `{:#}`) and the exit code.
 #[derive(Debug)]
@@ -222,6 +222,8 @@ fn validate_org_label(org: &str) -> CmdResult {
 async fn snapshot_command(db: &Path, args: &SnapshotArgs, out: Output) -> CmdResult {
     let job = snapshot_job(args)?;
     let mut store = Store::open(db).map_err(store_error)?;
+    // Held from before the first request until the snapshot is written.
+    let _lock = RunLock::acquire(db, Duration::from_secs(args.lock_timeout)).map_err(store_error)?;
     let meta = take_snapshot(&mut store, &job).await?;
     out.line(summary_line(&meta));
     Ok(())
@@ -433,7 +435,7 @@ fn verify(db: &Path, out: Output) -> CmdResult {
         db.display(),
         report.problems.len()
     );
-    if let Some(first) = report.problems.iter().find_map(|p| p.snapshot_id) {
+    if let Some(first) = report.first_broken() {
         let _ = write!(msg, "; first broken snapshot: {first}");
     }
     for p in &report.problems {

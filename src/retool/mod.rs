@@ -12,6 +12,8 @@ mod v1;
 mod v2;
 
 #[cfg(test)]
+mod props;
+#[cfg(test)]
 pub(crate) mod test_server;
 
 use std::fmt;

@@ -57,6 +57,7 @@
 //! ```
 
 mod error;
+mod lock;
 mod read;
 mod rows;
 mod verify;
@@ -71,6 +72,7 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
 pub use error::StoreError;
+pub use lock::{RunLock, lock_path};
 pub use read::{ParseSelectorError, SnapshotSelector};
 pub use verify::{VerifyProblem, VerifyReport, content_hash};
 
