@@ -223,7 +223,8 @@ async fn snapshot_command(db: &Path, args: &SnapshotArgs, out: Output) -> CmdRes
     let job = snapshot_job(args)?;
     let mut store = Store::open(db).map_err(store_error)?;
     // Held from before the first request until the snapshot is written.
-    let _lock = RunLock::acquire(db, Duration::from_secs(args.lock_timeout)).map_err(store_error)?;
+    let _lock =
+        RunLock::acquire(db, Duration::from_secs(args.lock_timeout)).map_err(store_error)?;
     let meta = take_snapshot(&mut store, &job).await?;
     out.line(summary_line(&meta));
     Ok(())

@@ -238,17 +238,12 @@ mod props {
             proptest::collection::vec("[a-z]{1,8}", 0..4),
             any::<prop::sample::Index>(),
             proptest::collection::vec(
-                (
-                    email,
-                    any::<bool>(),
-                    proptest::collection::vec(other, 4),
-                ),
+                (email, any::<bool>(), proptest::collection::vec(other, 4)),
                 1..30,
             ),
         )
             .prop_map(|(delimiter, bom, crlf, others, at, rows)| {
-                let others: Vec<String> =
-                    others.into_iter().filter(|c| c != "email").collect();
+                let others: Vec<String> = others.into_iter().filter(|c| c != "email").collect();
                 Sheet {
                     delimiter,
                     bom,

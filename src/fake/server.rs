@@ -690,7 +690,10 @@ fn paginate_v2<T>(
             data.insert(0, render(prev));
         }
     }
-    if second_page && has_fault(shared, path, |f| matches!(f, Fault::MissingItems)) && !data.is_empty() {
+    if second_page
+        && has_fault(shared, path, |f| matches!(f, Fault::MissingItems))
+        && !data.is_empty()
+    {
         data.remove(0);
     }
     let next = if users && has_fault(shared, path, |f| matches!(f, Fault::LoopingNextToken)) {

@@ -93,7 +93,11 @@ fn repair_text(body: &[u8]) -> Option<Vec<u8>> {
                 let low = (bytes.get(i + 6..i + 8) == Some(&b"\\u"[..]))
                     .then(|| hex4(bytes, i + 8))
                     .flatten();
-                if matches!(low, Some(0xDC00..=0xDFFF)) { 12 } else { 0 }
+                if matches!(low, Some(0xDC00..=0xDFFF)) {
+                    12
+                } else {
+                    0
+                }
             }
             Some(0xDC00..=0xDFFF) => 0,
             Some(_) => 6,
@@ -257,12 +261,18 @@ mod tests {
         let decode = |body: &[u8]| -> Value {
             decode_body(body).unwrap_or_else(|f| panic!("{}: {}", f.path, f.detail))
         };
-        assert_eq!(decode(b"[\"a\xff\xfeb\"]"), serde_json::json!(["a\u{fffd}\u{fffd}b"]));
+        assert_eq!(
+            decode(b"[\"a\xff\xfeb\"]"),
+            serde_json::json!(["a\u{fffd}\u{fffd}b"])
+        );
         assert_eq!(decode(br#"["\ud83dx"]"#), serde_json::json!(["\u{fffd}x"]));
         assert_eq!(decode(br#"["\udc00"]"#), serde_json::json!(["\u{fffd}"]));
         // A proper pair, an escaped backslash before a `u`, and plain escapes stay.
         assert_eq!(decode(br#"["\ud83e\udd80"]"#), serde_json::json!(["🦀"]));
-        assert_eq!(decode(br#"["\\ud83d", "\u00e9\n"]"#), serde_json::json!(["\\ud83d", "é\n"]));
+        assert_eq!(
+            decode(br#"["\\ud83d", "\u00e9\n"]"#),
+            serde_json::json!(["\\ud83d", "é\n"])
+        );
         assert_eq!(repair_text(br#"{"a": "\\ud83d \u0041"}"#), None);
         // A body that is broken in another way still fails, naming why.
         let err = decode_body::<Value>(b"[\"\xff\", ").err();

@@ -37,9 +37,16 @@ impl RunLock {
     /// process id when it is still held after `wait`.
     pub fn acquire(db: &Path, wait: Duration) -> Result<RunLock, StoreError> {
         let path = lock_path(db);
-        let io_error = |source: std::io::Error| StoreError::Create {
-            path: path.clone(),
-            source,
+        let io_error = |e: std::io::Error| match e.kind() {
+            std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem => {
+                StoreError::ReadOnly {
+                    path: db.to_path_buf(),
+                }
+            }
+            _ => StoreError::LockFile {
+                path: path.clone(),
+                detail: e.to_string(),
+            },
         };
         let mut options = OpenOptions::new();
         options.read(true).write(true).create(true).truncate(false);
@@ -102,7 +109,10 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(lock_path(&db)).unwrap().permissions().mode();
+            let mode = std::fs::metadata(lock_path(&db))
+                .unwrap()
+                .permissions()
+                .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
     }

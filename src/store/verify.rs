@@ -191,27 +191,37 @@ impl Store {
         let mut file_wide = Vec::new();
         self.check_sqlite(&mut file_wide)?;
 
-        let all = self.snapshots(None)?;
+        let all = self.snapshot_rows()?;
         let mut by_org: BTreeMap<String, Vec<_>> = BTreeMap::new();
-        for meta in all {
-            by_org.entry(meta.org.clone()).or_default().push(meta);
+        for listed in all {
+            by_org.entry(listed.org.clone()).or_default().push(listed);
         }
         for (org, snaps) in &by_org {
             let mut prev: Option<&str> = None;
-            for meta in snaps {
+            for listed in snaps {
                 let problem = |detail: String| VerifyProblem {
-                    snapshot_id: Some(meta.id),
+                    snapshot_id: Some(listed.id),
                     org: org.clone(),
                     detail,
                 };
-                if meta.prev_sha256.as_deref() != prev {
-                    report.problems.push(problem(match (prev, &meta.prev_sha256) {
+                if listed.prev_sha256.as_deref() != prev {
+                    report.problems.push(problem(match (prev, &listed.prev_sha256) {
                         (None, Some(_)) => "chain broken: the org's first snapshot names a previous hash (earlier snapshots were deleted or the chain was re-ordered)".to_string(),
                         (Some(_), None) => "chain broken: it claims to be the org's first snapshot but is not (snapshots were inserted or re-ordered)".to_string(),
                         _ => "chain broken: prev_sha256 is not the previous snapshot's sha256 (a snapshot was deleted, inserted or re-ordered)".to_string(),
                     }));
                 }
-                prev = Some(meta.sha256.as_str());
+                prev = Some(listed.sha256.as_str());
+                report.checked += 1;
+                let meta = match &listed.meta {
+                    Ok(meta) => meta,
+                    Err(e) => {
+                        report
+                            .problems
+                            .push(problem(format!("snapshot row unreadable: {e}")));
+                        continue;
+                    }
+                };
 
                 self.check_columns(meta.id, &meta.info, &mut |d| {
                     report.problems.push(problem(d))
@@ -239,7 +249,6 @@ impl Store {
                     }
                     Err(e) => return Err(e),
                 }
-                report.checked += 1;
             }
         }
         self.check_stray_versions(&mut report.problems)?;

@@ -38,7 +38,10 @@ fn assert_same_state(got: &OrgState, want: &OrgState, context: &str) {
     assert_eq!(got.grants, want.grants, "{context}: grants");
     assert_eq!(got.user_invites, want.user_invites, "{context}: invites");
     assert_eq!(got.access_tokens, want.access_tokens, "{context}: tokens");
-    assert_eq!(got.not_collected, want.not_collected, "{context}: not collected");
+    assert_eq!(
+        got.not_collected, want.not_collected,
+        "{context}: not collected"
+    );
     assert!(got == want, "{context}: states differ");
 }
 
@@ -73,15 +76,39 @@ fn survive(w: &World, extra: &[&str], context: &str) -> retool_audit::model::Sna
 #[test]
 fn transient_faults_are_retried_and_the_snapshot_equals_a_clean_run() {
     let cases: &[(&str, &str, &[&str])] = &[
-        ("429 storm with Retry-After seconds", "429x3:retry-after=1", &[]),
-        ("429 with an HTTP-date Retry-After", "429x2:retry-after=date:path=/groups", &[]),
+        (
+            "429 storm with Retry-After seconds",
+            "429x3:retry-after=1",
+            &[],
+        ),
+        (
+            "429 with an HTTP-date Retry-After",
+            "429x2:retry-after=date:path=/groups",
+            &[],
+        ),
         ("429 without Retry-After", "429x3:path=/users", &[]),
-        ("5xx burst", "500x2,502x1:path=/apps,503x1:path=/permissions,504x1", &[]),
+        (
+            "5xx burst",
+            "500x2,502x1:path=/apps,503x1:path=/permissions,504x1",
+            &[],
+        ),
         ("connection reset mid-body", "resetx2:path=/users", &[]),
-        ("reset on a grants request", "resetx1:path=/permissions", &[]),
-        ("response slower than the timeout", "slow=4sx1:path=/groups", &["--timeout", "1"]),
+        (
+            "reset on a grants request",
+            "resetx1:path=/permissions",
+            &[],
+        ),
+        (
+            "response slower than the timeout",
+            "slow=4sx1:path=/groups",
+            &["--timeout", "1"],
+        ),
         ("truncated JSON body", "truncatex2", &[]),
-        ("HTML error page from a proxy (502)", "non-jsonx2:path=/folders", &[]),
+        (
+            "HTML error page from a proxy (502)",
+            "non-jsonx2:path=/folders",
+            &[],
+        ),
     ];
     for (name, spec, extra) in cases {
         let w = world(spec);
@@ -213,7 +240,12 @@ fn user_ids_in_an_unexpected_format_are_opaque_strings() {
         "\"quoted\" <id>".to_string(),
     ];
     w.server().update_org(|o| {
-        let ids: Vec<String> = o.users.iter().take(odd.len()).map(|u| u.id.clone()).collect();
+        let ids: Vec<String> = o
+            .users
+            .iter()
+            .take(odd.len())
+            .map(|u| u.id.clone())
+            .collect();
         for (old, new) in ids.iter().zip(&odd) {
             o.rename_user_id(old, new);
         }
@@ -273,13 +305,9 @@ fn text_that_is_not_unicode_is_kept_as_replacement_characters() {
     ] {
         let w = world(spec);
         // The fault hits the first user of each page (100 a page).
-        let firsts: Vec<String> = w.server().with_org(|o| {
-            o.users
-                .iter()
-                .step_by(100)
-                .map(|u| u.id.clone())
-                .collect()
-        });
+        let firsts: Vec<String> = w
+            .server()
+            .with_org(|o| o.users.iter().step_by(100).map(|u| u.id.clone()).collect());
         let mut want = w.expected();
         for u in want.users.iter_mut().filter(|u| firsts.contains(&u.id.0)) {
             u.first_name = u.first_name.as_ref().map(|n| format!("{prefix}{n}"));
@@ -318,11 +346,17 @@ fn fails_cleanly(faults: &str, extra: &[&str], needles: &[&str]) -> Run {
     let store = clean.store();
     let metas = store.snapshots(None).expect("snapshots");
     assert_eq!(metas.len(), 1, "{faults}: no new snapshot");
-    assert_eq!(metas[0].sha256, before_sha, "{faults}: snapshot 1 untouched");
+    assert_eq!(
+        metas[0].sha256, before_sha,
+        "{faults}: snapshot 1 untouched"
+    );
     assert_eq!(store.state_at(1).expect("state"), before_state);
     let runs = store.runs(None).expect("runs");
     assert_eq!(runs.len(), 2, "{faults}: the failed attempt is logged");
-    let last = runs.iter().find(|r| r.status == "failed").expect("failed run");
+    let last = runs
+        .iter()
+        .find(|r| r.status == "failed")
+        .expect("failed run");
     let error = last.error.as_deref().unwrap_or("");
     assert!(error.contains(needles[0]), "{faults}: logged error {error}");
     drop(store);
@@ -332,7 +366,11 @@ fn fails_cleanly(faults: &str, extra: &[&str], needles: &[&str]) -> Run {
 
 #[test]
 fn total_count_that_disagrees_with_the_records_fails_naming_the_endpoint() {
-    fails_cleanly("wrong-total", &[], &["GET /users", "reported a total of 151"]);
+    fails_cleanly(
+        "wrong-total",
+        &[],
+        &["GET /users", "reported a total of 151"],
+    );
 }
 
 #[test]
@@ -340,7 +378,10 @@ fn missing_page_items_fail_naming_the_endpoint() {
     fails_cleanly(
         "missing-items",
         &[],
-        &["GET /users", "returned 149 records but reported a total of 150"],
+        &[
+            "GET /users",
+            "returned 149 records but reported a total of 150",
+        ],
     );
 }
 
@@ -365,13 +406,21 @@ fn a_wrong_type_fails_naming_the_endpoint_and_the_field() {
 
 #[test]
 fn a_non_json_body_with_status_200_fails_naming_the_endpoint() {
-    fails_cleanly("garbage:path=/groups", &[], &["GET /groups", "not valid JSON"]);
+    fails_cleanly(
+        "garbage:path=/groups",
+        &[],
+        &["GET /groups", "not valid JSON"],
+    );
 }
 
 #[test]
 fn persistent_transient_faults_fail_after_the_retry_budget() {
     let cases: &[(&str, &[&str], &[&str])] = &[
-        ("429x50", &["--max-retries", "2"], &["429", "after 3 attempts"]),
+        (
+            "429x50",
+            &["--max-retries", "2"],
+            &["429", "after 3 attempts"],
+        ),
         (
             "500x50:path=/apps",
             &["--max-retries", "1"],

@@ -32,7 +32,7 @@ fn hostile_strings() -> Vec<String> {
         "</td></tr></table><h1>injected</h1>".into(),
         "O'Brien \"The Hammer\" `tick`".into(),
         "Line one\nLine two\r\nLine three".into(),
-        "controls \u{1}\u{7}\u{8}\u{b}\u{c}\u{1b}[31m\u{7f} end".into(),
+        "controls \u{0}\u{1}\u{7}\u{8}\u{b}\u{c}\u{1b}[31m\u{7f} end".into(),
         "_x0041_ looks like an OOXML escape".into(),
         "Mallory\u{202E}gpj.exe and \u{200F}mark\u{200E}".into(),
         "emoji 🦀🎉👩‍👩‍👧‍👦 and 𝔘𝔫𝔦𝔠𝔬𝔡𝔢".into(),
@@ -173,13 +173,16 @@ fn json_keeps_every_hostile_value_exactly() {
         })
         .collect();
     for s in &h.strings {
-        assert!(all.contains(&s.as_str()), "{:?} in the JSON report", short(s));
+        assert!(
+            all.contains(&s.as_str()),
+            "{:?} in the JSON report",
+            short(s)
+        );
     }
     // Group names are column headers of the access matrix.
-    let group_names = h
-        .w
-        .server()
-        .with_org(|o| o.groups.iter().map(|g| g.name.clone()).collect::<Vec<_>>());
+    let group_names =
+        h.w.server()
+            .with_org(|o| o.groups.iter().map(|g| g.name.clone()).collect::<Vec<_>>());
     let matrix = &tables["access_matrix"].0;
     for g in &group_names {
         assert!(matrix.contains(g), "{:?} heads a matrix column", short(g));
@@ -243,7 +246,10 @@ fn check_xlsx_text(got: &str, want: &str, context: &str) {
     }
     let marker = format!("… [truncated, {} chars]", want.chars().count());
     assert!(got.ends_with(&marker), "{context}: cut with a marker");
-    assert!(got.encode_utf16().count() <= EXCEL_MAX_CELL, "{context}: fits");
+    assert!(
+        got.encode_utf16().count() <= EXCEL_MAX_CELL,
+        "{context}: fits"
+    );
     let kept = unneutralize(got.strip_suffix(&marker).unwrap_or(got));
     assert!(
         want.starts_with(kept) && !kept.is_empty(),
@@ -300,7 +306,9 @@ fn xlsx_reads_back_every_value_once_neutralization_is_removed() {
 /// What an HTML parser gives back for a text: line breaks normalized to `\n`
 /// and NUL dropped, as the HTML standard prescribes.
 fn as_parsed(s: &str) -> String {
-    s.replace("\r\n", "\n").replace('\r', "\n").replace('\0', "")
+    s.replace("\r\n", "\n")
+        .replace('\r', "\n")
+        .replace('\0', "")
 }
 
 #[test]
@@ -349,7 +357,11 @@ fn html_parses_and_no_value_becomes_markup() {
         assert_eq!(heads, want, "{table} header");
         let body: Vec<Vec<String>> = section
             .select(&sel("tbody tr"))
-            .map(|tr| tr.select(&sel("td")).map(|td| td.text().collect()).collect())
+            .map(|tr| {
+                tr.select(&sel("td"))
+                    .map(|td| td.text().collect())
+                    .collect()
+            })
             .collect();
         assert_eq!(body.len(), rows.len(), "{table} rows");
         for (r, (json_row, tds)) in rows.iter().zip(&body).enumerate() {

@@ -208,7 +208,8 @@ fn ended_well(run: &Run) -> bool {
         run.stderr
     );
     assert!(
-        run.stderr.contains("another retool-audit run holds the lock on"),
+        run.stderr
+            .contains("another retool-audit run holds the lock on"),
         "a concurrent run names the lock\nstderr:\n{}",
         run.stderr
     );

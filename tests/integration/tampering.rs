@@ -29,26 +29,61 @@ const VERSIONED: [&str; 10] = [
 /// key column and an expression giving an inserted copy a new key.
 fn edits(table: &str) -> (&'static str, &'static str, &'static str, &'static str) {
     match table {
-        "users" => ("email", "'mallory@evil.example'", "user_id", "user_id || '-x'"),
-        "groups" => ("name", "name || ' (edited)'", "group_id", "group_id + 100000"),
+        "users" => (
+            "email",
+            "'mallory@evil.example'",
+            "user_id",
+            "user_id || '-x'",
+        ),
+        "groups" => (
+            "name",
+            "name || ' (edited)'",
+            "group_id",
+            "group_id + 100000",
+        ),
         "memberships" => (
             "is_group_admin",
             "1 - is_group_admin",
             "user_id",
             "user_id || '-x'",
         ),
-        "folders" => ("name", "name || ' (edited)'", "folder_id", "folder_id || '-x'"),
+        "folders" => (
+            "name",
+            "name || ' (edited)'",
+            "folder_id",
+            "folder_id || '-x'",
+        ),
         "apps" => ("name", "'Payroll (edited)'", "app_id", "app_id || '-x'"),
-        "resources" => ("name", "name || ' (edited)'", "resource_id", "resource_id || '-x'"),
-        "workflows" => ("is_enabled", "1 - is_enabled", "workflow_id", "workflow_id || '-x'"),
+        "resources" => (
+            "name",
+            "name || ' (edited)'",
+            "resource_id",
+            "resource_id || '-x'",
+        ),
+        "workflows" => (
+            "is_enabled",
+            "1 - is_enabled",
+            "workflow_id",
+            "workflow_id || '-x'",
+        ),
         "grants" => (
             "access_level",
             "CASE access_level WHEN 'own' THEN 'use' ELSE 'own' END",
             "object_id",
             "object_id || '-x'",
         ),
-        "user_invites" => ("email", "'attacker@evil.example'", "invite_id", "invite_id + 100000"),
-        "access_tokens" => ("label", "label || ' (edited)'", "token_id", "token_id || '-x'"),
+        "user_invites" => (
+            "email",
+            "'attacker@evil.example'",
+            "invite_id",
+            "invite_id + 100000",
+        ),
+        "access_tokens" => (
+            "label",
+            "label || ' (edited)'",
+            "token_id",
+            "token_id || '-x'",
+        ),
         other => panic!("no edit for {other}"),
     }
 }
@@ -91,7 +126,8 @@ impl History {
         let db = self.w.path(&format!("{name}.db"));
         std::fs::write(&db, &self.pristine).expect("copy db");
         let conn = Connection::open(&db).expect("open copy");
-        conn.execute_batch(sql)
+        // As someone editing the file by hand would: without foreign key checks.
+        conn.execute_batch(&format!("PRAGMA foreign_keys = OFF; {sql}"))
             .unwrap_or_else(|e| panic!("{name}: {sql}: {e}"));
         drop(conn);
         db
@@ -236,8 +272,9 @@ fn an_inserted_row_in_any_table_is_detected_at_its_first_snapshot() {
         let db = h.tampered(
             &format!("insert-{table}"),
             &format!(
-                "INSERT INTO {table} SELECT * FROM {table} WHERE rowid = {rowid}; \
-                 UPDATE {table} SET {key} = {new_key} WHERE rowid = last_insert_rowid()"
+                "CREATE TEMP TABLE copy AS SELECT * FROM {table} WHERE rowid = {rowid}; \
+                 UPDATE copy SET {key} = {new_key}; \
+                 INSERT INTO {table} SELECT * FROM copy"
             ),
         );
         detected(&db, &format!("inserted {table} row"), from);
@@ -253,17 +290,27 @@ fn snapshots_table_edits_deletes_and_inserts_are_detected() {
         ("source_url", "'https://elsewhere.example/api/v2'"),
         ("api_version", "'9.9.9'"),
         ("tool_version", "'0.0.1'"),
-        ("counts_json", "replace(counts_json, '\"users\":', '\"users\":1')"),
+        (
+            "counts_json",
+            "replace(counts_json, '\"users\":', '\"users\":1')",
+        ),
         (
             "not_collected_json",
             "'{\"workflows\":\"missing scope workflows:read\"}'",
         ),
-        ("info_json", "replace(info_json, '\"notes\":[', '\"notes\":[\"edited\",')"),
+        (
+            "info_json",
+            "json_set(info_json, '$.notes', json_array('nothing to see'))",
+        ),
+        (
+            "info_json",
+            "replace(info_json, '\"notes\":[', '\"notes\":[\"edited\",')",
+        ),
         ("sha256", "'00' || substr(sha256, 3)"),
         ("org", "'someone-else'"),
     ] {
         let db = h.tampered(
-            &format!("snapshots-{column}"),
+            &format!("snapshots-{column}-{}", change.len()),
             &format!("UPDATE snapshots SET {column} = {change} WHERE id = 2"),
         );
         detected(&db, &format!("edited snapshots.{column}"), 2);
@@ -311,7 +358,8 @@ fn a_deleted_middle_snapshot_is_detected() {
     let h = history();
     // Snapshot 2 and every record that started in it, as someone covering
     // their tracks would: versions that ended at 2 still name it.
-    let mut sql = String::from("DELETE FROM runs WHERE snapshot_id = 2; DELETE FROM snapshots WHERE id = 2;");
+    let mut sql =
+        String::from("DELETE FROM runs WHERE snapshot_id = 2; DELETE FROM snapshots WHERE id = 2;");
     for table in VERSIONED {
         sql.push_str(&format!("DELETE FROM {table} WHERE valid_from = 2;"));
     }
@@ -319,7 +367,9 @@ fn a_deleted_middle_snapshot_is_detected() {
     detected(&db, "deleted snapshot 2 with its rows", 2);
     // Even with those versions re-pointed at snapshot 3, the chain is broken there.
     for table in VERSIONED {
-        sql.push_str(&format!("UPDATE {table} SET valid_to = 3 WHERE valid_to = 2;"));
+        sql.push_str(&format!(
+            "UPDATE {table} SET valid_to = 3 WHERE valid_to = 2;"
+        ));
     }
     let db = h.tampered("delete-middle-repointed", &sql);
     detected(&db, "deleted snapshot 2, later rows re-pointed", 3);
