@@ -269,6 +269,11 @@ pub struct SnapshotArgs {
     /// Print a machine-readable JSON summary on stdout instead of the summary lines.
     #[arg(long)]
     pub json: bool,
+
+    /// Seconds to wait for another snapshot run on the same database to finish
+    /// (0: exit 1 at once, naming the run that holds the lock).
+    #[arg(long, default_value_t = 0, value_name = "SECS")]
+    pub lock_timeout: u64,
 }
 
 #[derive(Debug, Args)]

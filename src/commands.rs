@@ -383,7 +383,7 @@ fn verify(db: &Path, out: Output) -> CmdResult {
         db.display(),
         report.problems.len()
     );
-    if let Some(first) = report.problems.iter().find_map(|p| p.snapshot_id) {
+    if let Some(first) = report.first_broken() {
         let _ = write!(msg, "; first broken snapshot: {first}");
     }
     for p in &report.problems {

@@ -181,3 +181,146 @@ mod tests {
         assert_eq!(Roster::parse(b"Email\n\n"), Err(RosterError::NoEmails));
     }
 }
+
+/// Property tests (issue 5, item 8): any bytes are a roster or a clear error,
+/// never a panic; a roster written by a CSV library in any of the accepted
+/// shapes reads back as exactly its emails.
+#[cfg(test)]
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn config() -> ProptestConfig {
+        ProptestConfig {
+            cases: std::env::var("PROPTEST_CASES")
+                .ok()
+                .and_then(|c| c.parse().ok())
+                .unwrap_or(512),
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        }
+    }
+
+    /// Bytes that look like a roster more often than pure noise does.
+    fn roster_like_bytes() -> impl Strategy<Value = Vec<u8>> {
+        let piece = prop_oneof![
+            Just(b"email".to_vec()),
+            Just(b"EMAIL ".to_vec()),
+            Just(b",".to_vec()),
+            Just(b";".to_vec()),
+            Just(b"\"".to_vec()),
+            Just(b"\n".to_vec()),
+            Just(b"\r\n".to_vec()),
+            Just(b"\xEF\xBB\xBF".to_vec()),
+            Just(b"a@x.io".to_vec()),
+            proptest::collection::vec(any::<u8>(), 0..8),
+        ];
+        proptest::collection::vec(piece, 0..40).prop_map(|p| p.concat())
+    }
+
+    #[derive(Debug, Clone)]
+    struct Sheet {
+        delimiter: u8,
+        bom: bool,
+        crlf: bool,
+        email_at: usize,
+        other_columns: Vec<String>,
+        rows: Vec<(String, Vec<String>)>,
+    }
+
+    fn sheet() -> impl Strategy<Value = Sheet> {
+        let email = "[a-z0-9._%+-]{1,12}@[a-z0-9-]{1,10}\\.[a-z]{2,4}";
+        let other = "(\\PC|[,;\"\n\r\t ]){0,12}";
+        (
+            prop_oneof![Just(b','), Just(b';')],
+            any::<bool>(),
+            any::<bool>(),
+            proptest::collection::vec("[a-z]{1,8}", 0..4),
+            any::<prop::sample::Index>(),
+            proptest::collection::vec(
+                (email, any::<bool>(), proptest::collection::vec(other, 4)),
+                1..30,
+            ),
+        )
+            .prop_map(|(delimiter, bom, crlf, others, at, rows)| {
+                let others: Vec<String> = others.into_iter().filter(|c| c != "email").collect();
+                Sheet {
+                    delimiter,
+                    bom,
+                    crlf,
+                    email_at: at.index(others.len() + 1),
+                    rows: rows
+                        .into_iter()
+                        .map(|(e, upper, cells)| {
+                            let e = if upper { e.to_uppercase() } else { e };
+                            (e, cells[..others.len()].to_vec())
+                        })
+                        .collect(),
+                    other_columns: others,
+                }
+            })
+    }
+
+    fn write(sheet: &Sheet) -> Vec<u8> {
+        let mut out = if sheet.bom {
+            b"\xEF\xBB\xBF".to_vec()
+        } else {
+            Vec::new()
+        };
+        let mut w = csv::WriterBuilder::new()
+            .delimiter(sheet.delimiter)
+            .terminator(if sheet.crlf {
+                csv::Terminator::CRLF
+            } else {
+                csv::Terminator::Any(b'\n')
+            })
+            .from_writer(Vec::new());
+        let with_email = |cells: &[String], email: &str| {
+            let mut row = cells.to_vec();
+            row.insert(sheet.email_at, email.to_string());
+            row
+        };
+        let _ = w.write_record(with_email(&sheet.other_columns, "Email"));
+        for (email, cells) in &sheet.rows {
+            let _ = w.write_record(with_email(cells, email));
+        }
+        out.extend(w.into_inner().unwrap_or_default());
+        out
+    }
+
+    proptest! {
+        #![proptest_config(config())]
+
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..256)) {
+            let _ = Roster::parse(&bytes);
+        }
+
+        #[test]
+        fn roster_like_bytes_never_panic_and_errors_say_where(bytes in roster_like_bytes()) {
+            match Roster::parse(&bytes) {
+                Ok(r) => prop_assert!(!r.is_empty()),
+                Err(RosterError::Malformed { line, .. } | RosterError::NotUtf8 { line }) => {
+                    prop_assert!(line >= 1, "a line number for {bytes:?}");
+                }
+                Err(_) => {}
+            }
+        }
+
+        #[test]
+        fn a_generated_roster_reads_back_as_its_emails(sheet in sheet()) {
+            let bytes = write(&sheet);
+            let roster = Roster::parse(&bytes);
+            prop_assert!(roster.is_ok(), "{:?}\n{}", roster, String::from_utf8_lossy(&bytes));
+            let roster = roster.unwrap_or_default();
+            let distinct: HashSet<String> =
+                sheet.rows.iter().map(|(e, _)| e.to_lowercase()).collect();
+            prop_assert_eq!(roster.len(), distinct.len());
+            for (email, _) in &sheet.rows {
+                let padded_upper = format!("  {}  ", email.to_uppercase());
+                prop_assert!(roster.contains(&email.to_lowercase()));
+                prop_assert!(roster.contains(&padded_upper));
+            }
+        }
+    }
+}

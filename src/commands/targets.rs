@@ -22,7 +22,7 @@ use crate::doctor::{Diagnosis, diagnose};
 use crate::model::{Dialect, SnapshotMeta};
 use crate::progress::TerminalProgress;
 use crate::retool::{Client, ClientConfig, Progress, Secret, resolve_api_root};
-use crate::store::Store;
+use crate::store::{RunLock, Store};
 
 /// The targets a command runs on: the one the flags describe, or those the
 /// config file's `--org NAME` / `--all` pick (tuning flags override the
@@ -287,6 +287,9 @@ pub(super) async fn snapshot_command(
     let targets = select(config, &args.target)?;
     let checked = targets.iter().map(check).collect::<CmdResult<Vec<_>>>()?;
     let mut store = Store::open(db).map_err(store_error)?;
+    // Held from before the first request until the last snapshot is written.
+    let _lock =
+        RunLock::acquire(db, Duration::from_secs(args.lock_timeout)).map_err(store_error)?;
     let many = args.target.all || checked.len() > 1;
     let mut outcomes: Vec<(&Checked, CmdResult<SnapshotMeta>)> = Vec::new();
     for c in &checked {

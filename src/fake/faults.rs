@@ -16,13 +16,23 @@
 //! | `dup-items`          | [`Fault::DuplicateItems`]: last user of page 1 repeated on page 2 |
 //! | `loop-token`         | [`Fault::LoopingNextToken`]: users' `next_token` never advances |
 //! | `stall@N`            | [`Fault::Stall`]: the Nth request (1-based) never answers     |
+//! | `reset[xN]`          | [`Fault::Reset`]: status 200, half the body, then the connection drops |
+//! | `garbage[xN]`        | [`Fault::Garbage`]: status 200 with a body that is not JSON   |
+//! | `extra-fields`       | [`Fault::ExtraFields`]: unknown fields in every record and envelope |
+//! | `drop-nulls`         | [`Fault::DropNulls`]: fields whose value is `null` are left out |
+//! | `wrong-type`         | [`Fault::WrongType`]: the first record's booleans sent as strings |
+//! | `missing-items`      | [`Fault::MissingItems`]: the first user of page 2 left out    |
+//! | `empty-token`        | [`Fault::EmptyNextToken`]: users' `next_token` is `""` with `has_more` |
+//! | `bad-utf8`           | [`Fault::InvalidUtf8`]: bytes that are not UTF-8 in a first name |
+//! | `lone-surrogate`     | [`Fault::LoneSurrogate`]: a lone `\ud83d` escape in a first name |
 //!
 //! Options: `:retry-after=SECS` or `:retry-after=date` (429 only: `Retry-After`
 //! as delta seconds or as an HTTP date one second ahead), and `:path=TEXT` to
 //! limit the fault to requests whose path contains `TEXT` (for example
 //! `429x3:path=/users`). Without `path` a counted fault applies to every request
-//! until used up. Example: `429x3,429x2:retry-after=1,500x2,slow=2000msx1,truncate
-//! x1,non-json x1,wrong-total,dup-items,loop-token,stall@5`.
+//! until used up, and a permanent one to every request it fits. Example:
+//! `429x3,429x2:retry-after=1,500x2,slow=2000msx1,truncate x1,non-json x1,
+//! wrong-total,dup-items,loop-token,stall@5`.
 
 use std::time::Duration;
 
@@ -61,6 +71,29 @@ pub enum Fault {
     /// The `at_request`-th request (1-based, all paths) never gets an answer
     /// (until the server shuts down).
     Stall { at_request: u64 },
+    /// Status 200 and the first half of the body, then the connection is
+    /// dropped without finishing the response (a reset mid-body).
+    Reset { times: u32 },
+    /// Status 200, `text/plain`, a body that is not JSON at all.
+    Garbage { times: u32 },
+    /// Every record of a list (and the envelope, and any single-record answer)
+    /// carries fields the API does not document, nested ones included.
+    ExtraFields,
+    /// Fields whose value is `null` are left out of every record (an API that
+    /// omits optional fields instead of sending `null`).
+    DropNulls,
+    /// The first record of a list sends its booleans as strings (`"true"`).
+    WrongType,
+    /// On paginated users, the first user of page 2 is left out while the
+    /// total still counts it.
+    MissingItems,
+    /// Users' `next_token` is the empty string while `has_more` is true.
+    EmptyNextToken,
+    /// The first `first_name` of a response starts with bytes that are not UTF-8.
+    InvalidUtf8,
+    /// The first `first_name` of a response starts with a lone UTF-16 surrogate
+    /// escape (`\ud83d`), as JavaScript emits for a string cut inside an emoji.
+    LoneSurrogate,
     /// `fault` applies only to requests whose path contains `path_contains`.
     OnPath {
         path_contains: String,
@@ -102,7 +135,9 @@ impl Fault {
             | Fault::ServerError { times, .. }
             | Fault::Slow { times, .. }
             | Fault::Truncate { times }
-            | Fault::NonJson { times } => Some(*times),
+            | Fault::NonJson { times }
+            | Fault::Reset { times }
+            | Fault::Garbage { times } => Some(*times),
             _ => None,
         }
     }
@@ -195,6 +230,13 @@ fn parse_head(head: &str, item: &str) -> Result<Fault, String> {
         "wrong-total" => return Ok(Fault::WrongTotal),
         "dup-items" => return Ok(Fault::DuplicateItems),
         "loop-token" => return Ok(Fault::LoopingNextToken),
+        "extra-fields" => return Ok(Fault::ExtraFields),
+        "drop-nulls" => return Ok(Fault::DropNulls),
+        "wrong-type" => return Ok(Fault::WrongType),
+        "missing-items" => return Ok(Fault::MissingItems),
+        "empty-token" => return Ok(Fault::EmptyNextToken),
+        "bad-utf8" => return Ok(Fault::InvalidUtf8),
+        "lone-surrogate" => return Ok(Fault::LoneSurrogate),
         _ => {}
     }
     if let Some(n) = lower.strip_prefix("stall@") {
@@ -220,6 +262,8 @@ fn parse_head(head: &str, item: &str) -> Result<Fault, String> {
         }),
         "truncate" => Ok(Fault::Truncate { times }),
         "non-json" => Ok(Fault::NonJson { times }),
+        "reset" => Ok(Fault::Reset { times }),
+        "garbage" => Ok(Fault::Garbage { times }),
         code if code.len() == 3 && code.starts_with('5') => {
             let status = code
                 .parse::<u16>()
@@ -228,7 +272,9 @@ fn parse_head(head: &str, item: &str) -> Result<Fault, String> {
         }
         _ => Err(format!(
             "unknown fault `{item}`; expected one of 429[xN], 5NN[xN], slow=DUR[xN], \
-             truncate[xN], non-json[xN], wrong-total, dup-items, loop-token, stall@N"
+             truncate[xN], non-json[xN], reset[xN], garbage[xN], wrong-total, dup-items, \
+             loop-token, stall@N, extra-fields, drop-nulls, wrong-type, missing-items, \
+             empty-token, bad-utf8, lone-surrogate"
         )),
     }
 }
@@ -271,6 +317,31 @@ mod tests {
                 Fault::Stall { at_request: 5 },
             ]
         );
+    }
+
+    #[test]
+    fn parses_the_wire_shape_faults() {
+        let faults = parse_faults(
+            "reset x2, garbage, extra-fields, drop-nulls, wrong-type, missing-items, \
+             empty-token, bad-utf8, lone-surrogate:path=/users",
+        )
+        .unwrap();
+        assert_eq!(
+            faults,
+            vec![
+                Fault::Reset { times: 2 },
+                Fault::Garbage { times: 1 },
+                Fault::ExtraFields,
+                Fault::DropNulls,
+                Fault::WrongType,
+                Fault::MissingItems,
+                Fault::EmptyNextToken,
+                Fault::InvalidUtf8,
+                Fault::LoneSurrogate.on_path("/users"),
+            ]
+        );
+        assert_eq!(faults[0].times(), Some(2));
+        assert_eq!(faults[2].times(), None);
     }
 
     #[test]

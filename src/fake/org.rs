@@ -1113,6 +1113,26 @@ impl FakeOrg {
         });
     }
 
+    /// Gives user `old` the id `new` everywhere the organization refers to it
+    /// (the user, group members, direct grants), as a Retool whose user ids
+    /// have an unexpected format would send them.
+    pub fn rename_user_id(&mut self, old: &str, new: &str) {
+        for u in self.users.iter_mut().filter(|u| u.id == old) {
+            u.id = new.to_string();
+        }
+        for m in self.groups.iter_mut().flat_map(|g| g.members.iter_mut()) {
+            if m.user_id == old {
+                m.user_id = new.to_string();
+            }
+        }
+        for g in &mut self.grants {
+            if matches!(&g.subject, Subject::User(u) if u.0 == old) {
+                g.subject = Subject::User(UserId(new.to_string()));
+            }
+        }
+        self.grants.sort();
+    }
+
     // ---------------------------------------------------------------- wire records
 
     /// The v2 `GET /users` record.

@@ -543,7 +543,16 @@ async fn respond(
             .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html"));
         return resp;
     }
+    if take_fault(shared, path, |f| matches!(f, Fault::Garbage { .. })).is_some() {
+        let mut resp = Response::new(Body::from(
+            "upstream connect error or disconnect/reset before headers. reset reason: overflow",
+        ));
+        resp.headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+        return resp;
+    }
     let truncate = take_fault(shared, path, |f| matches!(f, Fault::Truncate { .. })).is_some();
+    let reset = take_fault(shared, path, |f| matches!(f, Fault::Reset { .. })).is_some();
     let result = if route.writes() {
         let mut org = shared.org.write().unwrap_or_else(PoisonError::into_inner);
         super::writes::answer_write(&mut org, &route, body)
@@ -552,12 +561,27 @@ async fn respond(
         answer_value(shared, &org, &route, uri, path, body)
     };
     match result {
-        Ok(v) => {
+        Ok(mut v) => {
+            reshape(shared, path, &mut v);
             let mut bytes = serde_json::to_vec(&v).unwrap_or_default();
-            if truncate {
+            corrupt_text(shared, path, &mut bytes);
+            if truncate || reset {
                 bytes.truncate(bytes.len() / 2);
             }
-            let mut resp = Response::new(Body::from(bytes));
+            let mut resp = if reset {
+                // Hyper sends what the stream yields, then drops the connection
+                // when it yields an error: the client sees a body cut mid-way.
+                let chunks: [Result<Vec<u8>, std::io::Error>; 2] = [
+                    Ok(bytes),
+                    Err(std::io::Error::new(
+                        std::io::ErrorKind::ConnectionReset,
+                        "injected connection reset",
+                    )),
+                ];
+                Response::new(Body::from_stream(futures_util::stream::iter(chunks)))
+            } else {
+                Response::new(Body::from(bytes))
+            };
             resp.headers_mut().insert(
                 header::CONTENT_TYPE,
                 HeaderValue::from_static("application/json; charset=utf-8"),
@@ -565,6 +589,67 @@ async fn respond(
             resp
         }
         Err((status, message)) => error(dialect, status, &message),
+    }
+}
+
+/// The records of an answer: a list's `data` items, or a single `data` object.
+fn records(v: &mut Value) -> Vec<&mut Value> {
+    match v.get_mut("data") {
+        Some(Value::Array(items)) => items.iter_mut().collect(),
+        Some(one @ Value::Object(_)) => vec![one],
+        _ => Vec::new(),
+    }
+}
+
+/// Applies the permanent wire-shape faults that change JSON values.
+fn reshape(shared: &Shared, path: &str, v: &mut Value) {
+    if has_fault(shared, path, |f| matches!(f, Fault::ExtraFields)) {
+        let extra = json!({
+            "x_future_field": {"nested": [1, "two", null], "flag": true},
+            "x_note": "not in the spec",
+        });
+        let extend = |target: &mut Value| {
+            if let (Some(o), Some(e)) = (target.as_object_mut(), extra.as_object()) {
+                o.extend(e.clone());
+            }
+        };
+        for r in records(v) {
+            extend(r);
+        }
+        extend(v);
+    }
+    if has_fault(shared, path, |f| matches!(f, Fault::DropNulls)) {
+        for r in records(v) {
+            if let Some(o) = r.as_object_mut() {
+                o.retain(|_, value| !value.is_null());
+            }
+        }
+    }
+    if has_fault(shared, path, |f| matches!(f, Fault::WrongType)) {
+        if let Some(Value::Object(first)) = records(v).into_iter().next() {
+            for value in first.values_mut() {
+                if let Some(b) = value.as_bool() {
+                    *value = Value::String(b.to_string());
+                }
+            }
+        }
+    }
+}
+
+/// Applies the permanent faults that put bad text into the serialized body:
+/// the first `"first_name":"` gets invalid UTF-8 or a lone surrogate escape.
+fn corrupt_text(shared: &Shared, path: &str, bytes: &mut Vec<u8>) {
+    let insert: &[u8] = if has_fault(shared, path, |f| matches!(f, Fault::InvalidUtf8)) {
+        b"\xff\xfe"
+    } else if has_fault(shared, path, |f| matches!(f, Fault::LoneSurrogate)) {
+        b"\\ud83d"
+    } else {
+        return;
+    };
+    let needle = b"\"first_name\":\"";
+    if let Some(pos) = bytes.windows(needle.len()).position(|w| w == needle) {
+        let at = pos + needle.len();
+        bytes.splice(at..at, insert.iter().copied());
     }
 }
 
@@ -626,17 +711,25 @@ fn paginate_v2<T>(
     };
     let end = (offset + limit).min(items.len());
     let mut data: Vec<Value> = items[offset..end].iter().map(&render).collect();
-    if users
-        && offset > 0
-        && offset == limit
-        && has_fault(shared, path, |f| matches!(f, Fault::DuplicateItems))
-    {
+    let second_page = users && offset > 0 && offset == limit;
+    if second_page && has_fault(shared, path, |f| matches!(f, Fault::DuplicateItems)) {
         if let Some(prev) = items.get(offset - 1) {
             data.insert(0, render(prev));
         }
     }
+    if second_page
+        && has_fault(shared, path, |f| matches!(f, Fault::MissingItems))
+        && !data.is_empty()
+    {
+        data.remove(0);
+    }
     let next = if users && has_fault(shared, path, |f| matches!(f, Fault::LoopingNextToken)) {
         Some(encode_token(limit.min(items.len())))
+    } else if users
+        && end < items.len()
+        && has_fault(shared, path, |f| matches!(f, Fault::EmptyNextToken))
+    {
+        Some(String::new())
     } else if end < items.len() {
         Some(encode_token(end))
     } else {

@@ -47,7 +47,85 @@ pub(crate) struct V1Envelope {
 
 /// Decodes a whole response body, naming the JSON path of a mismatch and saying
 /// plainly when the body is not JSON at all or was cut short.
+///
+/// Text that is not valid Unicode (bytes that are not UTF-8, or a lone UTF-16
+/// surrogate escape such as JavaScript emits for a name cut inside an emoji)
+/// is replaced by U+FFFD with a warning rather than failing every nightly run
+/// on one odd name.
 pub(crate) fn decode_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, DecodeFailure> {
+    let failure = match decode_exact(body) {
+        Ok(v) => return Ok(v),
+        Err(f) => f,
+    };
+    match repair_text(body) {
+        Some(repaired) => {
+            let decoded = decode_exact(&repaired)?;
+            tracing::warn!(
+                "the response held text that is not valid Unicode; it was replaced by U+FFFD"
+            );
+            Ok(decoded)
+        }
+        None => Err(failure),
+    }
+}
+
+/// A copy of a JSON body with invalid UTF-8 and lone surrogate escapes
+/// (`\ud83d` not followed by a low surrogate, or a low one alone) replaced by
+/// U+FFFD; `None` when it has neither.
+fn repair_text(body: &[u8]) -> Option<Vec<u8>> {
+    let text = String::from_utf8_lossy(body);
+    let mut changed = matches!(text, std::borrow::Cow::Owned(_));
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] != b'\\' {
+            out.push(bytes[i]);
+            i += 1;
+            continue;
+        }
+        // A backslash only occurs in JSON as an escape inside a string.
+        let unit = (bytes.get(i + 1) == Some(&b'u'))
+            .then(|| hex4(bytes, i + 2))
+            .flatten();
+        let width = match unit {
+            Some(0xD800..=0xDBFF) => {
+                let low = (bytes.get(i + 6..i + 8) == Some(&b"\\u"[..]))
+                    .then(|| hex4(bytes, i + 8))
+                    .flatten();
+                if matches!(low, Some(0xDC00..=0xDFFF)) {
+                    12
+                } else {
+                    0
+                }
+            }
+            Some(0xDC00..=0xDFFF) => 0,
+            Some(_) => 6,
+            None => 2,
+        };
+        if width == 0 {
+            out.extend_from_slice(b"\\ufffd");
+            changed = true;
+            i += 6;
+        } else {
+            let end = (i + width).min(bytes.len());
+            out.extend_from_slice(&bytes[i..end]);
+            i = end;
+        }
+    }
+    changed.then_some(out)
+}
+
+/// The four hex digits at `at` as a UTF-16 code unit.
+fn hex4(bytes: &[u8], at: usize) -> Option<u32> {
+    let digits = bytes.get(at..at + 4)?;
+    if !digits.iter().all(u8::is_ascii_hexdigit) {
+        return None;
+    }
+    u32::from_str_radix(std::str::from_utf8(digits).ok()?, 16).ok()
+}
+
+fn decode_exact<T: DeserializeOwned>(body: &[u8]) -> Result<T, DecodeFailure> {
     let de = &mut serde_json::Deserializer::from_slice(body);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
@@ -176,6 +254,29 @@ mod tests {
         assert!(!is_truncated(b"<html>502</html>"));
         let err = decode_body::<V2Envelope>(b"<html><body>Bad gateway</body></html>").err();
         assert!(err.is_some_and(|e| e.detail.contains("HTML")));
+    }
+
+    #[test]
+    fn text_that_is_not_unicode_becomes_replacement_characters() {
+        let decode = |body: &[u8]| -> Value {
+            decode_body(body).unwrap_or_else(|f| panic!("{}: {}", f.path, f.detail))
+        };
+        assert_eq!(
+            decode(b"[\"a\xff\xfeb\"]"),
+            serde_json::json!(["a\u{fffd}\u{fffd}b"])
+        );
+        assert_eq!(decode(br#"["\ud83dx"]"#), serde_json::json!(["\u{fffd}x"]));
+        assert_eq!(decode(br#"["\udc00"]"#), serde_json::json!(["\u{fffd}"]));
+        // A proper pair, an escaped backslash before a `u`, and plain escapes stay.
+        assert_eq!(decode(br#"["\ud83e\udd80"]"#), serde_json::json!(["🦀"]));
+        assert_eq!(
+            decode(br#"["\\ud83d", "\u00e9\n"]"#),
+            serde_json::json!(["\\ud83d", "é\n"])
+        );
+        assert_eq!(repair_text(br#"{"a": "\\ud83d \u0041"}"#), None);
+        // A body that is broken in another way still fails, naming why.
+        let err = decode_body::<Value>(b"[\"\xff\", ").err();
+        assert!(err.is_some_and(|e| e.detail.contains("truncated")));
     }
 
     #[test]

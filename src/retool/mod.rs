@@ -11,6 +11,10 @@ mod error;
 mod v1;
 mod v2;
 
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
+#[cfg(test)]
+mod props;
 #[cfg(test)]
 pub(crate) mod test_server;
 

@@ -45,6 +45,26 @@ pub enum StoreError {
     )]
     Locked { path: PathBuf },
 
+    /// The run lock file beside the database cannot be opened or locked.
+    #[error(
+        "cannot take the run lock {}: {detail}; the history's directory must be writable by this user",
+        path.display()
+    )]
+    LockFile { path: PathBuf, detail: String },
+
+    /// Another `snapshot` run holds the whole-run lock ([`super::RunLock`]).
+    #[error(
+        "another retool-audit run holds the lock on {} ({}){}; nothing was collected or written: let it finish, or pass --lock-timeout SECS to wait for it",
+        path.display(),
+        holder.map_or_else(|| "pid unknown".to_string(), |p| format!("pid {p}")),
+        if waited.is_zero() { String::new() } else { format!(" after waiting {}s", waited.as_secs()) }
+    )]
+    RunLocked {
+        path: PathBuf,
+        holder: Option<u32>,
+        waited: std::time::Duration,
+    },
+
     #[error(
         "the disk holding history database {} is full; free some space and run again",
         path.display()

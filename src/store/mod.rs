@@ -78,6 +78,7 @@
 
 mod error;
 mod history;
+mod lock;
 mod prune;
 mod read;
 mod review;
@@ -95,6 +96,7 @@ use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
 pub use error::StoreError;
 pub use history::Version;
+pub use lock::{RunLock, lock_path};
 pub use prune::{KeepReason, OrgPrune, PruneOutcome, RetentionPolicy};
 pub use read::{ParseSelectorError, SnapshotSelector};
 pub use review::population_hash;

@@ -110,7 +110,38 @@ impl MetaRow {
     }
 }
 
+/// One `snapshots` row for `verify`: its id and org as stored, and its
+/// metadata or why that does not decode.
+pub(crate) struct ListedSnapshot {
+    pub id: i64,
+    pub org: String,
+    pub meta: Result<SnapshotMeta, StoreError>,
+}
+
 impl Store {
+    /// Every snapshot in ascending id order, each decoded on its own, so one
+    /// unreadable row does not hide the others.
+    pub(crate) fn snapshot_rows(&self) -> Result<Vec<ListedSnapshot>, StoreError> {
+        let p = &self.path;
+        let mut stmt = self
+            .conn
+            .prepare(&format!("SELECT {META_COLUMNS} FROM snapshots ORDER BY id"))
+            .ctx(p, "listing snapshots")?;
+        let rows = stmt
+            .query_map([], MetaRow::read)
+            .ctx(p, "listing snapshots")?;
+        let mut out = Vec::new();
+        for row in rows {
+            let row = row.ctx(p, "listing snapshots")?;
+            out.push(ListedSnapshot {
+                id: row.id,
+                org: row.org.clone(),
+                meta: row.decode(),
+            });
+        }
+        Ok(out)
+    }
+
     /// Snapshots in ascending id order, of one org or of all.
     pub fn snapshots(&self, org: Option<&str>) -> Result<Vec<SnapshotMeta>, StoreError> {
         let p = &self.path;

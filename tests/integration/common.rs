@@ -122,13 +122,7 @@ impl World {
 
     /// The binary with `--db` set and the token in the environment.
     pub fn cmd(&self) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_retool-audit"));
-        c.arg("--db").arg(&self.db);
-        c.env("RETOOL_API_TOKEN", TOKEN);
-        c.env_remove("RUST_LOG");
-        c.env_remove("RETOOL_AUDIT_DB");
-        c.env_remove("RETOOL_BASE_URL");
-        c
+        retool_audit(&self.db)
     }
 
     pub fn run(&self, args: &[&str]) -> Run {
@@ -149,6 +143,18 @@ impl World {
     pub fn path(&self, rel: &str) -> PathBuf {
         self.dir.path().join(rel)
     }
+}
+
+/// The binary with `--db db`, the test token in the environment, and no
+/// inherited configuration.
+pub fn retool_audit(db: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_retool-audit"));
+    c.arg("--db").arg(db);
+    c.env("RETOOL_API_TOKEN", TOKEN);
+    c.env_remove("RUST_LOG");
+    c.env_remove("RETOOL_AUDIT_DB");
+    c.env_remove("RETOOL_BASE_URL");
+    c
 }
 
 pub fn run(cmd: &mut Command) -> Run {

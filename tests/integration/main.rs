@@ -1,8 +1,10 @@
 //! One integration test binary: the real `retool-audit` binary against the
 //! simulated Retool over loopback HTTP, with real SQLite files in temp dirs.
 
+mod api_faults;
 mod browser;
 mod common;
+mod hostile;
 mod housekeeping;
 mod ops;
 mod reliability;
@@ -11,3 +13,4 @@ mod review;
 mod review_status;
 mod samples;
 mod snapshot;
+mod tampering;

@@ -196,7 +196,7 @@ fn a_snapshot_killed_while_writing_leaves_only_complete_snapshots() {
 
 // ----------------------------------------------------------------- concurrency
 
-/// Either ran, or refused clearly because another run held the database.
+/// Either ran, or refused clearly because another run held the run lock.
 #[track_caller]
 fn ended_well(run: &Run) -> bool {
     if run.code == 0 {
@@ -208,8 +208,8 @@ fn ended_well(run: &Run) -> bool {
         run.stderr
     );
     assert!(
-        run.stderr.contains("locked by another process")
-            || run.stderr.contains("another run holds the lock"),
+        run.stderr
+            .contains("another retool-audit run holds the lock on"),
         "a concurrent run names the lock\nstderr:\n{}",
         run.stderr
     );
@@ -217,7 +217,7 @@ fn ended_well(run: &Run) -> bool {
 }
 
 #[test]
-fn concurrent_snapshots_on_one_database_both_end_well_with_a_valid_chain() {
+fn concurrent_snapshots_on_one_database_one_runs_the_others_name_the_lock() {
     let w = World::new(600);
     let mut expected = 0;
     // Round 1 races on a database that does not exist yet; round 2 on an
@@ -237,6 +237,50 @@ fn concurrent_snapshots_on_one_database_both_end_well_with_a_valid_chain() {
             "round {round}: one snapshot per successful run"
         );
     }
+}
+
+#[test]
+fn a_second_snapshot_names_the_running_one_and_can_wait_for_it() {
+    let w = World::new(60);
+    w.snapshot(&["--no-user-grants"]).ok();
+    // The first run holds the lock while its third request never answers.
+    let stalling = World::with_org(
+        OrgSpec::with_users(60, 7, fixed_now()),
+        FakeConfig {
+            faults: vec![Fault::Stall { at_request: 3 }],
+            ..FakeConfig::default()
+        },
+    );
+    let holder = spawn(snapshot_cmd(&w.db, &stalling.base_url(), &[]));
+    let holder_pid = holder.id();
+    wait_until("the first run to stall", || {
+        stalling.server().request_count() >= 3
+    });
+    let requests = w.server().request_count();
+    let refused = crate::common::run(&mut snapshot_cmd(&w.db, &w.base_url(), &[]));
+    refused.fails_with(1).stderr_has(&format!(
+        "another retool-audit run holds the lock on {} (pid {holder_pid})",
+        w.db.display()
+    ));
+    assert_eq!(
+        w.server().request_count(),
+        requests,
+        "the refused run asked the API nothing"
+    );
+    // A run allowed to wait gets the lock when the first one ends (killed here).
+    let waiter = spawn(snapshot_cmd(
+        &w.db,
+        &w.base_url(),
+        &["--lock-timeout", "600"],
+    ));
+    std::thread::sleep(Duration::from_millis(300));
+    kill(holder);
+    finish(waiter).ok();
+    assert_eq!(assert_sound(&w, &w.db, "after waiting for the lock"), 2);
+    assert!(
+        retool_audit::store::lock_path(&w.db).exists(),
+        "the lock file stays beside the database"
+    );
 }
 
 #[test]
