@@ -689,8 +689,9 @@ mod tests {
         raw_sql(
             &path,
             &format!(
-                "CREATE TABLE review_campaigns (id INTEGER PRIMARY KEY, snapshot_id INTEGER REFERENCES snapshots (id)); \
-                 INSERT INTO review_campaigns (snapshot_id) VALUES ({}), (NULL)",
+                "INSERT INTO review_campaigns (org, name, snapshot_id, snapshot_sha256, created_at, \
+                 reviewer_by, settings_json, population_sha256) \
+                 VALUES ('acme', '2026-Q1', {}, 'x', '2026-01-01T00:00:00Z', 'single', '{{}}', 'x')",
                 acme[3]
             ),
         );

@@ -597,6 +597,7 @@ mod tests {
 
     fn problem_snapshots(r: &VerifyReport) -> Vec<Option<i64>> {
         let mut ids: Vec<Option<i64>> = r.problems.iter().map(|p| p.snapshot_id).collect();
+        ids.sort_unstable();
         ids.dedup();
         ids
     }
