@@ -144,7 +144,7 @@ pub struct SnapshotArgs {
     pub org: String,
 
     /// Requests in flight at once.
-    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    #[arg(long, default_value_t = crate::retool::ClientConfig::DEFAULT_CONCURRENCY as u16, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub concurrency: u16,
 
     /// Client-side limit on requests per second (self-hosted Retool defaults to 300 a minute).

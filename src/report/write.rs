@@ -22,7 +22,7 @@ use std::str::FromStr;
 
 use tempfile::NamedTempFile;
 
-use super::Report;
+use super::{Report, ReportView};
 
 /// One output format of `report`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -241,11 +241,16 @@ fn csv_error_to_io(e: ::csv::Error) -> io::Error {
 /// temporary files first and renamed into place only when all succeeded, so an
 /// error leaves no partial or new file behind (a previous report's files at the
 /// same paths are replaced only on success).
-pub fn write_report(
-    report: &Report,
+///
+/// `report` is a `&Report` or a `&StreamedReport` (see [`ReportView`]): the rows of
+/// a streamed table are produced while each format is written, never all held.
+pub fn write_report<'a>(
+    report: impl Into<ReportView<'a>>,
     out_dir: &Path,
     formats: &[Format],
 ) -> Result<Vec<PathBuf>, WriteError> {
+    let view: ReportView = report.into();
+    let report = view.report;
     create_private_dir(out_dir)?;
     let mut staged = Vec::new();
     let mut seen = HashSet::new();
@@ -258,8 +263,8 @@ pub fn write_report(
                 let csv_dir = out_dir.join("csv");
                 create_private_dir(&csv_dir)?;
                 let mut names = HashSet::new();
-                for table in &report.tables {
-                    let stem = safe_file_name(&table.name);
+                for table in view.tables() {
+                    let stem = safe_file_name(&table.table.name);
                     let mut name = format!("{stem}.csv");
                     let mut n = 2;
                     while !names.insert(name.clone()) {
@@ -279,21 +284,22 @@ pub fn write_report(
                         path: path.clone(),
                         detail: e.to_string(),
                     };
-                    let mut workbook =
-                        super::xlsx::build_workbook(report, Some(out_dir)).map_err(xlsx_err)?;
+                    let mut workbook = super::xlsx::build_workbook(view.clone(), Some(out_dir))
+                        .map_err(xlsx_err)?;
                     workbook.save_to_writer(file).map_err(xlsx_err)
                 })?);
             }
             Format::Html => {
-                let html = super::html::render_html(report).map_err(|e| WriteError::Template {
-                    detail: e.to_string(),
-                })?;
+                let html =
+                    super::html::render_html(view.clone()).map_err(|e| WriteError::Template {
+                        detail: e.to_string(),
+                    })?;
                 let dest = out_dir.join(format!("{}.html", file_stem(report)));
                 staged.push(stage_buffered(dest, |w| w.write_all(html.as_bytes()))?);
             }
             Format::Json => {
                 staged.push(stage_buffered(out_dir.join("report.json"), |w| {
-                    super::json::write_json(report, w).map_err(io::Error::from)
+                    super::json::write_json(view.clone(), w).map_err(io::Error::from)
                 })?);
             }
         }
