@@ -18,7 +18,7 @@ use crate::cli::{
 use crate::collect::{CollectOptions, collect};
 use crate::fake::{FakeConfig, FakeOrg, FakeServer, OrgSpec, parse_faults};
 use crate::model::{Dialect, EntityKind, SnapshotMeta};
-use crate::report::build::{ReportInput, ReportOptions, build};
+use crate::report::build::{ReportInput, ReportOptions, build_streamed};
 use crate::report::write::{Format, parse_formats, write_report};
 use crate::report::{Cell, Report};
 use crate::retool::{Client, ClientConfig, Secret, resolve_api_root};
@@ -548,7 +548,9 @@ fn pick_org(store: &Store, asked: Option<&str>) -> CmdResult<String> {
 
 /// Reads the chosen snapshots from the history, builds every table and writes
 /// the requested formats. Everything that can be refused is checked before the
-/// first file is written.
+/// first file is written. The report returned holds the summary, evidence and
+/// small tables; the rows of the streamed tables (`access_matrix`,
+/// `effective_access`) went straight to the files and are not held.
 fn render_report(store: &Store, req: ReportRequest) -> CmdResult<(Report, Vec<PathBuf>)> {
     let org = pick_org(store, req.org.as_deref())?;
     let current = store
@@ -609,14 +611,14 @@ fn render_report(store: &Store, req: ReportRequest) -> CmdResult<(Report, Vec<Pa
     options.inactive_days = req.inactive_days;
     options.default_group = req.default_group.clone();
     options.roster = req.roster;
-    let report = build(&input, &options);
+    let report = build_streamed(&input, &options);
     let files = write_report(&report, &req.out, &req.formats).map_err(|e| {
         CommandError::usage(anyhow!(e).context(format!(
             "could not write the reports to {}; nothing was left half-written",
             req.out.display()
         )))
     })?;
-    Ok((report, files))
+    Ok((report.report, files))
 }
 
 /// The label reports use: the `--org` name, or the instance host for the default org.

@@ -128,8 +128,9 @@ impl Report {
 
 /// Rows produced on demand, for a table too large to hold in memory as
 /// [`Table::rows`] (`effective_access` of a large organization has millions).
-/// Every row is exactly as wide as the table's header.
-pub trait RowSource {
+/// Every row is exactly as wide as the table's header. `Sync`: formats are
+/// written on several threads at once.
+pub trait RowSource: Sync {
     /// How many rows there are.
     fn len(&self) -> usize;
 

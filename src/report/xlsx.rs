@@ -514,6 +514,9 @@ pub(crate) fn build_workbook_with(
     };
 
     let mut workbook = Workbook::new();
+    // Deflate dominates saving a large workbook (about 60 % of the time at level
+    // 6); level 1 is several times faster for a slightly larger file.
+    workbook.set_zip_compression_level(1);
     if let Some(dir) = scratch_dir {
         workbook.set_tempdir(dir)?;
     }

@@ -58,7 +58,7 @@ pub struct ClientConfig {
 
 impl ClientConfig {
     /// Requests in flight at once unless configured (the `--concurrency` default).
-    pub const DEFAULT_CONCURRENCY: usize = 4;
+    pub const DEFAULT_CONCURRENCY: usize = 8;
 
     pub fn new(api_root: Url, dialect: Dialect, token: Secret) -> ClientConfig {
         let instance_root = instance_root(&api_root, dialect);
