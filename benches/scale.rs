@@ -23,9 +23,9 @@ use retool_audit::fake::{FakeConfig, FakeOrg, FakeServer, OrgSpec};
 use retool_audit::model::{
     Collected, CollectionInfo, Dialect, GroupId, Membership, OrgState, SnapshotMeta, Subject,
 };
-use retool_audit::report::build::{ReportInput, ReportOptions, build};
+use retool_audit::report::build::{ReportInput, ReportOptions, build_streamed};
 use retool_audit::report::write::{Format, write_report};
-use retool_audit::report::{Cell, Report};
+use retool_audit::report::{Cell, Report, ReportView};
 use retool_audit::retool::{Client, ClientConfig, Secret, resolve_api_root};
 use retool_audit::store::Store;
 
@@ -194,6 +194,8 @@ struct Args {
     nights: usize,
     year_budget: Duration,
     concurrency: Vec<usize>,
+    /// Run in this process (set for the child processes `main` starts).
+    in_process: bool,
 }
 
 fn parse_args() -> Result<Args> {
@@ -207,13 +209,15 @@ fn parse_args() -> Result<Args> {
         ],
         nights: 365,
         year_budget: Duration::from_secs(600),
-        concurrency: vec![4],
+        concurrency: vec![ClientConfig::DEFAULT_CONCURRENCY],
+        in_process: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
         let mut value = |name: &str| it.next().ok_or_else(|| anyhow!("{name} needs a value"));
         match a.as_str() {
             "--bench" => {} // cargo bench passes this to harness = false benches
+            "--in-process" => args.in_process = true,
             "--stage" | "--stages" => {
                 args.stages = value("--stage")?
                     .split(',')
@@ -707,7 +711,8 @@ fn stage_year(
     Ok(())
 }
 
-/// The reference for stage 4: every table's rows with the bare `csv` crate.
+/// The reference for stage 4: every table's rows, held in memory, with the bare
+/// `csv` crate (no formula neutralizing, no temporary file and rename).
 fn bare_csv(report: &Report, dir: &Path) -> Result<u64> {
     std::fs::create_dir_all(dir)?;
     for (i, t) in report.tables.iter().enumerate() {
@@ -761,19 +766,29 @@ fn stage_report(size: Size, org: &FakeOrg, dir: &Path) -> Result<()> {
         disabled_since: &disabled_since,
     };
     let options = ReportOptions::new(Utc::now(), "retool-audit report (bench)");
-    let report = build(&input, &options);
+    let report = build_streamed(&input, &options);
     let build_fig = m.stop();
     peak = peak.max(build_fig.peak_mib);
-    let rows: usize = report.tables.iter().map(|t| t.rows.len()).sum();
+    let view = ReportView::from(&report);
+    let rows: usize = view.tables().map(|t| t.len()).sum();
     line(
         size.name(),
         "report",
-        "report::build::build",
+        "report::build::build_streamed",
         &build_fig,
-        &format!("{} tables, {rows} rows", report.tables.len()),
+        &format!("{} tables, {rows} rows", report.report.tables.len()),
     );
-    for t in &report.tables {
-        println!("      table {:<28} {:>9} rows", t.name, t.rows.len());
+    for t in view.tables() {
+        println!(
+            "      table {:<28} {:>9} rows{}",
+            t.table.name,
+            t.len(),
+            if t.table.rows.len() < t.len() {
+                " (streamed)"
+            } else {
+                ""
+            }
+        );
     }
 
     let mut csv_wall = Duration::ZERO;
@@ -804,9 +819,12 @@ fn stage_report(size: Size, org: &FakeOrg, dir: &Path) -> Result<()> {
         "peak RSS = highest of the steps above",
     );
 
+    // The reference needs every row in memory: materialize them first, outside
+    // the measurement.
+    let held = report.into_report();
     let bare_dir = dir.join(format!("bare-csv-{}", size.name()));
     let m = Measure::start();
-    let bytes = bare_csv(&report, &bare_dir)?;
+    let bytes = bare_csv(&held, &bare_dir)?;
     let fig = m.stop();
     line(
         size.name(),
@@ -828,19 +846,65 @@ fn bench_dir() -> Result<PathBuf> {
     Ok(dir)
 }
 
+/// The stages that run for `size` (XL: collection and write only, the issue's
+/// growth table).
+fn stages_for(args: &Args, size: Size) -> Vec<String> {
+    args.stages
+        .iter()
+        .filter(|s| size != Size::Xl || s.as_str() == "collect" || s.as_str() == "write")
+        .cloned()
+        .collect()
+}
+
+/// Runs each (size, stage) in its own child process, so each stage's peak RSS
+/// is its own (memory an allocator keeps from an earlier stage cannot be reset).
+fn run_children(args: &Args) -> Result<()> {
+    let exe = std::env::current_exe()?;
+    let list = |v: &[usize]| v.iter().map(usize::to_string).collect::<Vec<_>>().join(",");
+    for &size in &args.sizes {
+        for stage in stages_for(args, size) {
+            let status = std::process::Command::new(&exe)
+                .arg(size.name())
+                .args(["--stage", &stage])
+                .args(["--nights", &args.nights.to_string()])
+                .args(["--year-budget", &args.year_budget.as_secs().to_string()])
+                .args(["--concurrency", &list(&args.concurrency)])
+                .arg("--in-process")
+                .status()?;
+            if !status.success() {
+                return Err(anyhow!("{} {stage} failed: {status}", size.name()));
+            }
+        }
+    }
+    Ok(())
+}
+
 fn main() -> Result<()> {
     let args = parse_args()?;
+    let jobs: usize = args.sizes.iter().map(|&s| stages_for(&args, s).len()).sum();
+    if jobs > 1 && !args.in_process {
+        println!(
+            "retool-audit scale bench: {jobs} (size, stage) runs, each in its own process; load {}",
+            std::fs::read_to_string("/proc/loadavg")
+                .unwrap_or_default()
+                .trim()
+        );
+        return run_children(&args);
+    }
     println!(
-        "retool-audit scale bench: sizes {:?}, stages {:?}, nights {}, concurrency {:?}, peak-RSS reset {}",
+        "--- sizes {:?}, stages {:?}, nights {}, concurrency {:?}, peak-RSS reset {}, load {}",
         args.sizes.iter().map(|s| s.name()).collect::<Vec<_>>(),
         args.stages,
         args.nights,
         args.concurrency,
         if reset_peak() {
-            "per stage"
+            "per step"
         } else {
             "unavailable (peak is process-wide)"
-        }
+        },
+        std::fs::read_to_string("/proc/loadavg")
+            .unwrap_or_default()
+            .trim()
     );
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -227,7 +227,7 @@ pub struct TargetArgs {
     #[arg(long, conflicts_with = "org")]
     pub all: bool,
 
-    /// Requests in flight at once [default: 4].
+    /// Requests in flight at once [default: 8].
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub concurrency: Option<u16>,
 

@@ -26,7 +26,7 @@ use crate::collect::{CollectOptions, collect};
 use crate::config::{self, Config};
 use crate::fake::{FakeConfig, FakeOrg, FakeServer, OrgSpec, parse_faults};
 use crate::model::{Dialect, EntityKind, SnapshotMeta};
-use crate::report::build::{ReportInput, ReportOptions, build};
+use crate::report::build::{ReportInput, ReportOptions, build_streamed};
 use crate::report::fail_on::{FailOn, parse_fail_on, triggered};
 use crate::report::write::{Format, parse_formats, write_report};
 use crate::report::{Cell, Report};
@@ -505,12 +505,7 @@ fn check_fail_on(report: &Report, fail_on: &[FailOn]) -> CmdResult {
 /// `report --json`: the files written, the snapshots read, rows per table and
 /// the summary's findings.
 fn report_json(r: &Rendered) -> serde_json::Value {
-    let tables: BTreeMap<&str, usize> = r
-        .report
-        .tables
-        .iter()
-        .map(|t| (t.name.as_str(), t.rows.len()))
-        .collect();
+    let tables = &r.rows;
     let findings: serde_json::Map<String, serde_json::Value> = r
         .report
         .summary
@@ -536,7 +531,11 @@ fn report_json(r: &Rendered) -> serde_json::Value {
 
 /// What `render_report` wrote, and from which snapshots.
 struct Rendered {
+    /// The summary, evidence and small tables; the streamed tables' rows went
+    /// straight to the files and are not held.
     report: Report,
+    /// Rows per table, streamed ones included.
+    rows: BTreeMap<String, usize>,
     files: Vec<PathBuf>,
     snapshot_id: i64,
     since_snapshot_id: Option<i64>,
@@ -570,7 +569,9 @@ fn pick_org(store: &Store, asked: Option<&str>) -> CmdResult<String> {
 
 /// Reads the chosen snapshots from the history, builds every table and writes
 /// the requested formats. Everything that can be refused is checked before the
-/// first file is written.
+/// first file is written. The report returned holds the summary, evidence and
+/// small tables; the rows of the streamed tables (`access_matrix`,
+/// `effective_access`) went straight to the files and are not held.
 fn render_report(store: &Store, req: ReportRequest) -> CmdResult<Rendered> {
     let org = pick_org(store, req.org.as_deref())?;
     let current = store
@@ -631,15 +632,22 @@ fn render_report(store: &Store, req: ReportRequest) -> CmdResult<Rendered> {
     options.inactive_days = req.inactive_days;
     options.default_group = req.default_group.clone();
     options.roster = req.roster;
-    let report = build(&input, &options);
+    let report = build_streamed(&input, &options);
     let files = write_report(&report, &req.out, &req.formats).map_err(|e| {
         CommandError::usage(anyhow!(e).context(format!(
             "could not write the reports to {}; nothing was left half-written",
             req.out.display()
         )))
     })?;
+    let rows = report
+        .report
+        .tables
+        .iter()
+        .map(|t| (t.name.clone(), report.table(&t.name).map_or(0, |r| r.len())))
+        .collect();
     Ok(Rendered {
-        report,
+        report: report.report,
+        rows,
         files,
         snapshot_id: current.id,
         since_snapshot_id: previous.as_ref().map(|p| p.id),

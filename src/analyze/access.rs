@@ -70,11 +70,6 @@ pub fn join_via(via: &[Via]) -> String {
         .join(";")
 }
 
-fn sort_via(via: &mut Vec<Via>) {
-    via.sort_by(|a, b| (Reverse(a.level), &a.source).cmp(&(Reverse(b.level), &b.source)));
-    via.dedup();
-}
-
 /// One row of the bounded effective-access table.
 ///
 /// For each active user and object type there is one baseline row
@@ -109,35 +104,58 @@ pub fn all_objects_name(object_type: ObjectType) -> &'static str {
 /// The name used for a grant whose object the snapshot does not hold.
 pub const UNKNOWN_OBJECT_NAME: &str = "(not in snapshot)";
 
-/// A source before names are looked up (cheap to build for every user).
+/// A group source before names are looked up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum RawSource<'a> {
     Group(GroupId),
     Folder(&'a ObjectId, GroupId),
-    Direct,
 }
+
+/// A source's place in the `via` order: the index of its [`Source`] in
+/// [`AccessIndex::sources`] (sorted, unique), so equal sources share one.
+type SourceRank = u32;
+
+/// An object's place in [`AccessIndex::objects`] (sorted by type, then id).
+type ObjRank = u32;
+
+/// One entry of a `via` list: sorts highest level first, then in source order.
+type ViaKey = (Reverse<AccessLevel>, SourceRank);
 
 /// One object-specific level a group (or user) reaches.
 #[derive(Debug, Clone, Copy)]
-struct Reach<'a> {
-    object_type: ObjectType,
-    id: &'a ObjectId,
+struct Reach {
+    object: ObjRank,
     level: AccessLevel,
-    source: RawSource<'a>,
+    source: SourceRank,
 }
 
 type ObjKey<'a> = (ObjectType, &'a ObjectId);
 
+fn rank<T: Ord>(sorted: &[T], item: &T) -> u32 {
+    // Every item looked up was put in `sorted` when it was built.
+    let i = sorted.binary_search(item).unwrap_or_else(|i| i);
+    u32::try_from(i).unwrap_or(u32::MAX)
+}
+
 /// Precomputed lookups over one state: user → groups, group → what its grants
 /// reach (object grants, and folder grants expanded to the folder's items), user
-/// → direct grants, object → folder and name. Build once, query many times.
+/// → direct grants, object → name, and every source a `via` can name, spelled
+/// once. Build once, query many times.
 pub struct AccessIndex<'a> {
     state: &'a OrgState,
-    group_names: HashMap<GroupId, &'a str>,
     user_groups: HashMap<&'a UserId, Vec<GroupId>>,
-    group_reach: HashMap<GroupId, Vec<Reach<'a>>>,
-    direct: HashMap<&'a UserId, Vec<Reach<'a>>>,
-    names: HashMap<ObjKey<'a>, &'a str>,
+    group_reach: HashMap<GroupId, Vec<Reach>>,
+    direct: HashMap<&'a UserId, Vec<Reach>>,
+    /// Every object a name or grant mentions, sorted by (type, id), with its
+    /// name ([`UNKNOWN_OBJECT_NAME`] for a grant on an object not in the state).
+    objects: Vec<(ObjKey<'a>, &'a str)>,
+    /// Every source a `via` can name, sorted (the `via` order), unique.
+    sources: Vec<Source>,
+    /// `sources` as reports spell them.
+    labels: Vec<String>,
+    /// Each group's universal source.
+    universal: HashMap<GroupId, SourceRank>,
+    admin: SourceRank,
 }
 
 impl<'a> AccessIndex<'a> {
@@ -147,6 +165,10 @@ impl<'a> AccessIndex<'a> {
             .iter()
             .map(|g| (g.id, g.name.as_str()))
             .collect();
+        let group_name = |id: GroupId| match group_names.get(&id) {
+            Some(n) => (*n).to_string(),
+            None => format!("group {id}"),
+        };
 
         let mut user_groups: HashMap<&UserId, Vec<GroupId>> = HashMap::new();
         for m in &state.memberships {
@@ -195,72 +217,127 @@ impl<'a> AccessIndex<'a> {
                 folder_items.entry(folder).or_default().push((t, id));
             }
         }
+        let object_name = |key: &ObjKey| names.get(key).copied().unwrap_or(UNKNOWN_OBJECT_NAME);
 
-        let mut group_reach: HashMap<GroupId, Vec<Reach>> = HashMap::new();
-        let mut direct: HashMap<&UserId, Vec<Reach>> = HashMap::new();
+        // Grants as (subject, object, level, source) before ranks are known.
+        let mut raw_group: Vec<(GroupId, ObjKey, AccessLevel, RawSource)> = Vec::new();
+        let mut raw_direct: Vec<(&UserId, ObjKey, AccessLevel)> = Vec::new();
         for g in &state.grants {
             if g.level == AccessLevel::None {
                 continue;
             }
+            let key = (g.object.object_type, &g.object.id);
             match &g.subject {
                 Subject::Group(gid) => {
-                    let reach = group_reach.entry(*gid).or_default();
-                    reach.push(Reach {
-                        object_type: g.object.object_type,
-                        id: &g.object.id,
-                        level: g.level,
-                        source: RawSource::Group(*gid),
-                    });
+                    raw_group.push((*gid, key, g.level, RawSource::Group(*gid)));
                     if g.object.object_type == ObjectType::Folder {
-                        for (t, id) in folder_items.get(&g.object.id).into_iter().flatten() {
-                            reach.push(Reach {
-                                object_type: *t,
-                                id,
-                                level: g.level,
-                                source: RawSource::Folder(&g.object.id, *gid),
-                            });
+                        for item in folder_items.get(&g.object.id).into_iter().flatten() {
+                            raw_group.push((
+                                *gid,
+                                *item,
+                                g.level,
+                                RawSource::Folder(&g.object.id, *gid),
+                            ));
                         }
                     }
                 }
-                Subject::User(uid) => {
-                    direct.entry(uid).or_default().push(Reach {
-                        object_type: g.object.object_type,
-                        id: &g.object.id,
-                        level: g.level,
-                        source: RawSource::Direct,
-                    });
-                }
+                Subject::User(uid) => raw_direct.push((uid, key, g.level)),
             }
         }
 
+        let mut objects: Vec<(ObjKey, &str)> = names.iter().map(|(k, n)| (*k, *n)).collect();
+        objects.extend(
+            raw_group
+                .iter()
+                .map(|r| r.1)
+                .chain(raw_direct.iter().map(|r| r.1))
+                .map(|k| (k, object_name(&k))),
+        );
+        objects.sort_unstable();
+        objects.dedup_by(|a, b| a.0 == b.0);
+        let obj_rank = |key: &ObjKey| {
+            let i = objects
+                .binary_search_by(|(k, _)| k.cmp(key))
+                .unwrap_or_else(|i| i);
+            u32::try_from(i).unwrap_or(u32::MAX)
+        };
+
+        let resolve = |raw: RawSource| match raw {
+            RawSource::Group(g) => Source::Group {
+                group: group_name(g),
+            },
+            RawSource::Folder(f, g) => Source::Folder {
+                folder: object_name(&(ObjectType::Folder, f)).to_string(),
+                group: group_name(g),
+            },
+        };
+        let mut sources: Vec<Source> = vec![Source::Admin, Source::Direct];
+        sources.extend(state.groups.iter().map(|g| Source::Universal {
+            group: g.name.clone(),
+        }));
+        sources.extend(raw_group.iter().map(|r| resolve(r.3)));
+        sources.sort_unstable();
+        sources.dedup();
+
+        let mut group_reach: HashMap<GroupId, Vec<Reach>> = HashMap::new();
+        for (gid, key, level, raw) in &raw_group {
+            group_reach.entry(*gid).or_default().push(Reach {
+                object: obj_rank(key),
+                level: *level,
+                source: rank(&sources, &resolve(*raw)),
+            });
+        }
+        let direct_rank = rank(&sources, &Source::Direct);
+        let mut direct: HashMap<&UserId, Vec<Reach>> = HashMap::new();
+        for (uid, key, level) in &raw_direct {
+            direct.entry(*uid).or_default().push(Reach {
+                object: obj_rank(key),
+                level: *level,
+                source: direct_rank,
+            });
+        }
+        let universal = state
+            .groups
+            .iter()
+            .map(|g| {
+                let source = Source::Universal {
+                    group: g.name.clone(),
+                };
+                (g.id, rank(&sources, &source))
+            })
+            .collect();
+        let labels = sources.iter().map(Source::to_string).collect();
+        let admin = rank(&sources, &Source::Admin);
         AccessIndex {
             state,
-            group_names,
             user_groups,
             group_reach,
             direct,
-            names,
-        }
-    }
-
-    fn group_name(&self, id: GroupId) -> String {
-        match self.group_names.get(&id) {
-            Some(n) => (*n).to_string(),
-            None => format!("group {id}"),
+            objects,
+            sources,
+            labels,
+            universal,
+            admin,
         }
     }
 
     /// The object's name, or [`UNKNOWN_OBJECT_NAME`].
     pub fn object_name(&self, object_type: ObjectType, id: &ObjectId) -> &str {
-        self.names
-            .get(&(object_type, id))
-            .copied()
-            .unwrap_or(UNKNOWN_OBJECT_NAME)
+        self.object_rank(object_type, id)
+            .map_or(UNKNOWN_OBJECT_NAME, |i| self.objects[i as usize].1)
+    }
+
+    fn object_rank(&self, object_type: ObjectType, id: &ObjectId) -> Option<ObjRank> {
+        self.objects
+            .binary_search_by(|((t, i), _)| (*t, *i).cmp(&(object_type, id)))
+            .ok()
+            .and_then(|i| u32::try_from(i).ok())
     }
 
     /// Whether the state holds this object.
     pub fn knows(&self, object: &ObjectRef) -> bool {
-        self.names.contains_key(&(object.object_type, &object.id))
+        self.object_rank(object.object_type, &object.id)
+            .is_some_and(|i| self.objects[i as usize].1 != UNKNOWN_OBJECT_NAME)
     }
 
     /// The apps, resources and workflows a group brings its members at `min`
@@ -290,16 +367,17 @@ impl<'a> AccessIndex<'a> {
                 if level < min {
                     continue;
                 }
-                for (ot, id) in self.names.keys() {
-                    if *ot == t {
+                for ((ot, id), name) in &self.objects {
+                    if *ot == t && *name != UNKNOWN_OBJECT_NAME {
                         add(t, id, level);
                     }
                 }
             }
         }
         for r in self.group_reach.get(&group).into_iter().flatten() {
-            if ACCESS_OBJECT_TYPES.contains(&r.object_type) {
-                add(r.object_type, r.id, r.level);
+            let ((object_type, id), _) = self.objects[r.object as usize];
+            if ACCESS_OBJECT_TYPES.contains(&object_type) {
+                add(object_type, id, r.level);
             }
         }
         out.into_iter().collect()
@@ -310,41 +388,32 @@ impl<'a> AccessIndex<'a> {
         self.user_groups.get(user).map(Vec::as_slice).unwrap_or(&[])
     }
 
-    fn resolve(&self, raw: RawSource<'_>) -> Source {
-        match raw {
-            RawSource::Group(g) => Source::Group {
-                group: self.group_name(g),
-            },
-            RawSource::Folder(f, g) => Source::Folder {
-                folder: self.object_name(ObjectType::Folder, f).to_string(),
-                group: self.group_name(g),
-            },
-            RawSource::Direct => Source::Direct,
-        }
+    fn vias(&self, keys: &[ViaKey]) -> Vec<Via> {
+        keys.iter()
+            .map(|&(Reverse(level), source)| Via {
+                source: self.sources[source as usize].clone(),
+                level,
+            })
+            .collect()
     }
 
-    /// The sources of a user's level on every object of a type (admin, universal).
-    fn baseline(&self, user: &User, object_type: ObjectType) -> Vec<Via> {
+    /// The sources of a user's level on every object of a type (admin,
+    /// universal), sorted and deduplicated.
+    fn baseline(&self, user: &User, object_type: ObjectType) -> Vec<ViaKey> {
         let mut via = Vec::new();
         if user.is_admin {
-            via.push(Via {
-                source: Source::Admin,
-                level: AccessLevel::Own,
-            });
+            via.push((Reverse(AccessLevel::Own), self.admin));
         }
         for gid in self.groups_of(&user.id) {
-            if let Some(g) = self.state.group(*gid) {
+            if let (Some(g), Some(&source)) = (self.state.group(*gid), self.universal.get(gid)) {
                 let level = g.universal_access(object_type);
                 if level > AccessLevel::None {
-                    via.push(Via {
-                        source: Source::Universal {
-                            group: g.name.clone(),
-                        },
-                        level,
-                    });
+                    via.push((Reverse(level), source));
                 }
             }
         }
+        via.sort_unstable();
+        via.dedup();
         via
     }
 
@@ -356,86 +425,154 @@ impl<'a> AccessIndex<'a> {
             return (AccessLevel::None, Vec::new());
         };
         let mut via = self.baseline(u, object.object_type);
-        let matches = |r: &Reach| r.object_type == object.object_type && *r.id == object.id;
-        for gid in self.groups_of(user) {
-            for r in self.group_reach.get(gid).into_iter().flatten() {
-                if matches(r) {
-                    via.push(Via {
-                        source: self.resolve(r.source),
-                        level: r.level,
-                    });
-                }
-            }
+        if let Some(target) = self.object_rank(object.object_type, &object.id) {
+            let reaches = self
+                .groups_of(user)
+                .iter()
+                .flat_map(|gid| self.group_reach.get(gid).into_iter().flatten())
+                .chain(self.direct.get(user).into_iter().flatten());
+            via.extend(
+                reaches
+                    .filter(|r| r.object == target)
+                    .map(|r| (Reverse(r.level), r.source)),
+            );
         }
-        for r in self.direct.get(user).into_iter().flatten() {
-            if matches(r) {
-                via.push(Via {
-                    source: Source::Direct,
-                    level: r.level,
-                });
-            }
-        }
-        sort_via(&mut via);
-        let level = via.first().map(|v| v.level).unwrap_or(AccessLevel::None);
-        (level, via)
+        via.sort_unstable();
+        via.dedup();
+        let level = via.first().map_or(AccessLevel::None, |v| v.0.0);
+        (level, self.vias(&via))
     }
 
-    /// The bounded effective-access rows of one user (see [`EffectiveAccess`]).
-    fn rows_for(&self, user: &User, out: &mut Vec<EffectiveAccess>) {
-        let mut specific: HashMap<ObjKey, Vec<(AccessLevel, RawSource)>> = HashMap::new();
-        if !user.is_admin {
-            for gid in self.groups_of(&user.id) {
-                for r in self.group_reach.get(gid).into_iter().flatten() {
-                    specific
-                        .entry((r.object_type, r.id))
-                        .or_default()
-                        .push((r.level, r.source));
-                }
-            }
-            for r in self.direct.get(&user.id).into_iter().flatten() {
-                specific
-                    .entry((r.object_type, r.id))
-                    .or_default()
-                    .push((r.level, r.source));
+    /// What a user's groups and direct grants reach on single apps, resources
+    /// and workflows, sorted by object, then highest level first. Empty for an
+    /// admin (`own` on everything already).
+    fn specific(&self, user: &User) -> Vec<(ObjRank, ViaKey)> {
+        let mut out = Vec::new();
+        if user.is_admin {
+            return out;
+        }
+        let reaches = self
+            .groups_of(&user.id)
+            .iter()
+            .flat_map(|gid| self.group_reach.get(gid).into_iter().flatten())
+            .chain(self.direct.get(&user.id).into_iter().flatten());
+        for r in reaches {
+            if self.objects[r.object as usize].0.0 != ObjectType::Folder {
+                out.push((r.object, (Reverse(r.level), r.source)));
             }
         }
+        out.sort_unstable();
+        out
+    }
+
+    /// The part of `specific` (sorted by object, so by type first) of one type.
+    fn of_type<'s>(
+        &self,
+        specific: &'s [(ObjRank, ViaKey)],
+        t: ObjectType,
+    ) -> &'s [(ObjRank, ViaKey)] {
+        let type_of = |e: &(ObjRank, ViaKey)| self.objects[e.0 as usize].0.0;
+        let start = specific.partition_point(|e| type_of(e) < t);
+        let end = specific.partition_point(|e| type_of(e) <= t);
+        &specific[start..end]
+    }
+
+    /// Calls `f` with each row of `user` in the bounded effective-access table
+    /// (see [`EffectiveAccess`]), in table order: per type the baseline row,
+    /// then the objects where grants give more, by object id.
+    pub fn for_each_row(&self, user: &User, mut f: impl FnMut(&AccessRow<'_>)) {
+        let specific = self.specific(user);
+        let mut via: Vec<ViaKey> = Vec::new();
         for t in ACCESS_OBJECT_TYPES {
-            let mut base = self.baseline(user, t);
-            sort_via(&mut base);
-            let base_level = base.first().map(|v| v.level).unwrap_or(AccessLevel::None);
-            let mut objects: Vec<(&ObjectId, &Vec<(AccessLevel, RawSource)>)> = specific
-                .iter()
-                .filter(|((ot, _), srcs)| *ot == t && srcs.iter().any(|(l, _)| *l > base_level))
-                .map(|((_, id), srcs)| (*id, srcs))
-                .collect();
-            objects.sort_by(|a, b| a.0.cmp(b.0));
-            out.push(EffectiveAccess {
-                user_id: user.id.clone(),
-                email: user.email.clone(),
+            let base = self.baseline(user, t);
+            let base_level = base.first().map_or(AccessLevel::None, |v| v.0.0);
+            f(&AccessRow {
                 object_type: t,
                 object_id: None,
-                object_name: all_objects_name(t).to_string(),
+                object_name: all_objects_name(t),
                 level: base_level,
-                via: base.clone(),
+                via: &base,
+                labels: &self.labels,
+                sources: &self.sources,
             });
-            for (id, srcs) in objects {
-                let mut via = base.clone();
-                via.extend(srcs.iter().map(|(level, raw)| Via {
-                    source: self.resolve(*raw),
-                    level: *level,
-                }));
-                sort_via(&mut via);
-                let level = via.first().map(|v| v.level).unwrap_or(AccessLevel::None);
-                out.push(EffectiveAccess {
-                    user_id: user.id.clone(),
-                    email: user.email.clone(),
+            for chunk in self.of_type(&specific, t).chunk_by(|a, b| a.0 == b.0) {
+                // Sorted highest first: the first entry is the object's best grant.
+                let Some(&(object, (Reverse(best), _))) = chunk.first() else {
+                    continue;
+                };
+                if best <= base_level {
+                    continue;
+                }
+                via.clear();
+                via.extend_from_slice(&base);
+                via.extend(chunk.iter().map(|e| e.1));
+                via.sort_unstable();
+                via.dedup();
+                let ((_, id), name) = self.objects[object as usize];
+                f(&AccessRow {
                     object_type: t,
-                    object_id: Some(id.clone()),
-                    object_name: self.object_name(t, id).to_string(),
-                    level,
-                    via,
+                    object_id: Some(id),
+                    object_name: name,
+                    level: via.first().map_or(AccessLevel::None, |v| v.0.0),
+                    via: &via,
+                    labels: &self.labels,
+                    sources: &self.sources,
                 });
             }
+        }
+    }
+
+    /// How many rows [`Self::for_each_row`] gives for `user`, without building them.
+    pub fn row_count(&self, user: &User) -> usize {
+        let specific = self.specific(user);
+        let mut n = 0;
+        for t in ACCESS_OBJECT_TYPES {
+            let base_level = self
+                .baseline(user, t)
+                .first()
+                .map_or(AccessLevel::None, |v| v.0.0);
+            n += 1 + self
+                .of_type(&specific, t)
+                .chunk_by(|a, b| a.0 == b.0)
+                .filter(|chunk| chunk.first().is_some_and(|e| e.1.0.0 > base_level))
+                .count();
+        }
+        n
+    }
+}
+
+/// One row of the bounded effective-access table, borrowed from an
+/// [`AccessIndex`] (see [`EffectiveAccess`] for the owned form).
+pub struct AccessRow<'r> {
+    pub object_type: ObjectType,
+    /// `None` for the baseline row covering every object of the type.
+    pub object_id: Option<&'r ObjectId>,
+    pub object_name: &'r str,
+    pub level: AccessLevel,
+    via: &'r [ViaKey],
+    labels: &'r [String],
+    sources: &'r [Source],
+}
+
+impl AccessRow<'_> {
+    /// Every source granting anything, highest level first.
+    pub fn via(&self) -> Vec<Via> {
+        self.via
+            .iter()
+            .map(|&(Reverse(level), source)| Via {
+                source: self.sources[source as usize].clone(),
+                level,
+            })
+            .collect()
+    }
+
+    /// Appends the `via` spelling of [`join_via`] to `out`.
+    pub fn write_via(&self, out: &mut String) {
+        for (i, (_, source)) in self.via.iter().enumerate() {
+            if i > 0 {
+                out.push(';');
+            }
+            out.push_str(&self.labels[*source as usize]);
         }
     }
 }
@@ -450,21 +587,38 @@ pub fn effective_level(
     AccessIndex::new(state).level(user, object)
 }
 
+/// The users the effective-access table lists, in its order: active users by
+/// email, then id, each id once.
+pub fn effective_access_users(state: &OrgState) -> Vec<&User> {
+    let mut users: Vec<&User> = state.users.iter().filter(|u| u.active).collect();
+    users.sort_by(|a, b| (&a.email, &a.id).cmp(&(&b.email, &b.id)));
+    let mut seen: HashSet<&UserId> = HashSet::new();
+    users.retain(|u| seen.insert(&u.id));
+    users
+}
+
 /// The bounded effective-access table of all ACTIVE users: per user and object
 /// type (app, resource, workflow) one baseline row (`object_id` `None`) with the
 /// level on every object of the type, then one row per object where grants give
 /// more than that baseline. Sorted by email, user id, object type, object id
-/// (baseline first).
+/// (baseline first). For large organizations prefer [`AccessIndex::for_each_row`],
+/// which builds no owned rows.
 pub fn effective_access(state: &OrgState) -> Vec<EffectiveAccess> {
     let index = AccessIndex::new(state);
-    let mut users: Vec<&User> = state.users.iter().filter(|u| u.active).collect();
-    users.sort_by(|a, b| (&a.email, &a.id).cmp(&(&b.email, &b.id)));
-    let mut seen: HashSet<&UserId> = HashSet::new();
+    let users = effective_access_users(state);
     let mut out = Vec::with_capacity(users.len() * ACCESS_OBJECT_TYPES.len());
     for u in users {
-        if seen.insert(&u.id) {
-            index.rows_for(u, &mut out);
-        }
+        index.for_each_row(u, |row| {
+            out.push(EffectiveAccess {
+                user_id: u.id.clone(),
+                email: u.email.clone(),
+                object_type: row.object_type,
+                object_id: row.object_id.cloned(),
+                object_name: row.object_name.to_string(),
+                level: row.level,
+                via: row.via(),
+            })
+        });
     }
     out
 }

@@ -255,24 +255,17 @@ fn object_names(s: &OrgState) -> HashMap<(ObjectType, &ObjectId), &str> {
         .collect()
 }
 
-/// Whether a group in `state` gives `edit` or `own` anywhere: a universal level
-/// or any grant at `edit`/`own`.
-fn group_is_powerful(state: &OrgState, id: GroupId) -> bool {
-    let universal = state.group(id).is_some_and(|g| {
-        [
-            g.universal_app_access,
-            g.universal_resource_access,
-            g.universal_workflow_access,
-            g.universal_query_library_access,
-        ]
-        .into_iter()
-        .any(|l| l >= AccessLevel::Edit)
-    });
-    universal
-        || state
-            .grants
-            .iter()
-            .any(|g| g.subject == Subject::Group(id) && g.level >= AccessLevel::Edit)
+/// Whether a group gives `edit` or `own` on every object of some type (a group
+/// is powerful when this holds or any of its grants is at `edit`/`own`).
+fn group_is_universally_powerful(g: &crate::model::Group) -> bool {
+    [
+        g.universal_app_access,
+        g.universal_resource_access,
+        g.universal_workflow_access,
+        g.universal_query_library_access,
+    ]
+    .into_iter()
+    .any(|l| l >= AccessLevel::Edit)
 }
 
 /// Every change from `old` to `new`, sorted by entity type (in
@@ -294,8 +287,8 @@ pub fn changes(old: &OrgState, new: &OrgState) -> Vec<Change> {
     };
 
     diff(ChangeEntity::User, &mut |d| {
-        fn map(s: &OrgState) -> BTreeMap<UserId, &crate::model::User> {
-            s.users.iter().map(|u| (u.id.clone(), u)).collect()
+        fn map(s: &OrgState) -> BTreeMap<&UserId, &crate::model::User> {
+            s.users.iter().map(|u| (&u.id, u)).collect()
         }
         let fields = |u: &crate::model::User| -> Fields {
             vec![
@@ -337,6 +330,8 @@ pub fn changes(old: &OrgState, new: &OrgState) -> Vec<Change> {
                     Risk::Low,
                 );
             }
+            // Equal records have equal fields: skip spelling them out.
+            (Some(o), Some(n)) if o == n => {}
             (Some(o), Some(n)) => {
                 d.fields(&id.0, &n.email, fields(o), fields(n), |f, ov, nv| {
                     match (f, ov, nv) {
@@ -437,6 +432,7 @@ pub fn changes(old: &OrgState, new: &OrgState) -> Vec<Change> {
                     String::new(),
                     Risk::Low,
                 ),
+                (Some(o), Some(n)) if o == n => {}
                 (Some(o), Some(n)) => d.fields(&key, &n.name, fields(o), fields(n), field_risk),
                 (None, None) => {}
             }
@@ -444,13 +440,26 @@ pub fn changes(old: &OrgState, new: &OrgState) -> Vec<Change> {
     });
 
     diff(ChangeEntity::Membership, &mut |d| {
-        let map = |s: &OrgState| {
+        fn map(s: &OrgState) -> BTreeMap<(GroupId, &UserId), bool> {
             s.memberships
                 .iter()
-                .map(|m| ((m.group_id, m.user_id.clone()), m.is_group_admin))
-                .collect::<BTreeMap<_, _>>()
-        };
+                .map(|m| ((m.group_id, &m.user_id), m.is_group_admin))
+                .collect()
+        }
         let role = |admin: bool| if admin { "group admin" } else { "member" }.to_string();
+        // Whether each group of `new` gives edit or own anywhere, computed once.
+        let mut powerful: HashMap<GroupId, bool> = new
+            .groups
+            .iter()
+            .map(|g| (g.id, group_is_universally_powerful(g)))
+            .collect();
+        for g in &new.grants {
+            if let Subject::Group(id) = g.subject
+                && g.level >= AccessLevel::Edit
+            {
+                powerful.insert(id, true);
+            }
+        }
         walk(&map(old), &map(new), |(gid, uid), ov, nv| {
             let key = format!("{gid}:{uid}");
             let name = format!(
@@ -460,7 +469,7 @@ pub fn changes(old: &OrgState, new: &OrgState) -> Vec<Change> {
             );
             match (ov, nv) {
                 (None, Some(n)) => {
-                    let risk = if *n || group_is_powerful(new, *gid) {
+                    let risk = if *n || powerful.get(gid).copied().unwrap_or(false) {
                         Risk::High
                     } else {
                         Risk::Medium
@@ -502,16 +511,17 @@ pub fn changes(old: &OrgState, new: &OrgState) -> Vec<Change> {
     });
 
     diff(ChangeEntity::Permission, &mut |d| {
-        let map = |s: &OrgState| {
-            let mut m: BTreeMap<(Subject, ObjectType, ObjectId), AccessLevel> = BTreeMap::new();
+        type Key<'s> = (&'s Subject, ObjectType, &'s ObjectId);
+        fn map(s: &OrgState) -> BTreeMap<Key<'_>, AccessLevel> {
+            let mut m: BTreeMap<Key<'_>, AccessLevel> = BTreeMap::new();
             for g in &s.grants {
                 let e = m
-                    .entry((g.subject.clone(), g.object.object_type, g.object.id.clone()))
+                    .entry((&g.subject, g.object.object_type, &g.object.id))
                     .or_default();
                 *e = (*e).max(g.level);
             }
             m
-        };
+        }
         let (old_names, new_names) = (object_names(old), object_names(new));
         let gain = |level: AccessLevel| match level {
             AccessLevel::Edit | AccessLevel::Own => Risk::High,
@@ -567,7 +577,7 @@ pub fn changes(old: &OrgState, new: &OrgState) -> Vec<Change> {
 
     // Apps, folders, resources, workflows: every change is low risk (access to
     // them is rated through memberships and permissions).
-    fn objects<V>(
+    fn objects<V: PartialEq>(
         d: &mut Diff,
         old: BTreeMap<ObjectId, V>,
         new: BTreeMap<ObjectId, V>,
@@ -593,6 +603,7 @@ pub fn changes(old: &OrgState, new: &OrgState) -> Vec<Change> {
                 String::new(),
                 Risk::Low,
             ),
+            (Some(o), Some(n)) if o == n => {}
             (Some(o), Some(n)) => {
                 d.fields(&id.0, &name(n), fields(o), fields(n), |_, _, _| Risk::Low)
             }

@@ -3,13 +3,17 @@
 //! contract), the summary, the evidence and the charts. Renders nothing.
 
 use std::collections::{BTreeMap, HashMap};
+use std::ops::{ControlFlow, Range};
 
 use chrono::{DateTime, Utc};
 
 use super::table::{
-    Cell, Chart, ChartKind, EvidenceItem, Report, Series, SummaryItem, Table, format_time,
+    Cell, Chart, ChartKind, EvidenceItem, Report, RowSource, Series, StreamedReport, SummaryItem,
+    Table, format_time,
 };
-use crate::analyze::access::{ACCESS_OBJECT_TYPES, all_objects_name, effective_access, join_via};
+use crate::analyze::access::{
+    ACCESS_OBJECT_TYPES, AccessIndex, all_objects_name, effective_access_users,
+};
 use crate::analyze::accounts::{
     AccountOptions, DisabledFinding, OrphanReason, disabled_accounts, orphaned_accounts,
     privileged_access,
@@ -18,7 +22,7 @@ use crate::analyze::changes::{Risk, changes};
 use crate::analyze::roster::Roster;
 use crate::model::{
     AccessLevel, EntityKind, GroupId, OrgState, RunRecord, SnapshotMeta, SnapshotRef, Subject,
-    UserId,
+    User, UserId,
 };
 
 /// How to build a report.
@@ -167,8 +171,17 @@ fn group_labels(state: &OrgState) -> HashMap<GroupId, String> {
         .collect()
 }
 
-/// Builds the whole report. Pure: the same input gives the same report.
+/// Builds the whole report with every row held in memory. Pure: the same input
+/// gives the same report. For large organizations prefer [`build_streamed`].
 pub fn build(input: &ReportInput, options: &ReportOptions) -> Report {
+    build_streamed(input, options).into_report()
+}
+
+/// Builds the report with its two largest tables, `access_matrix` and
+/// `effective_access`, streamed: their rows are produced per user while a writer
+/// reads them (`report::write::write_report(&streamed, ...)`), so memory stays
+/// flat however many users × objects there are. Pure, like [`build`].
+pub fn build_streamed<'a>(input: &ReportInput<'a>, options: &ReportOptions) -> StreamedReport<'a> {
     let state = input.current_state;
     let mut nc = input.current.not_collected.clone();
     for (k, v) in &state.not_collected {
@@ -193,10 +206,11 @@ pub fn build(input: &ReportInput, options: &ReportOptions) -> Report {
             .or_default()
             .push((m.group_id, m.is_group_admin));
     }
-    let mut users_sorted: Vec<&crate::model::User> = state.users.iter().collect();
+    let mut users_sorted: Vec<&User> = state.users.iter().collect();
     users_sorted.sort_by(|a, b| (&a.email, &a.id).cmp(&(&b.email, &b.id)));
 
     let mut tables = Vec::new();
+    let mut produced: Vec<(usize, Box<dyn RowSource + 'a>)> = Vec::new();
 
     // users
     let rows = users_sorted
@@ -332,40 +346,32 @@ pub fn build(input: &ReportInput, options: &ReportOptions) -> Report {
     matrix_groups.sort_by_key(|g| (label(*g), *g));
     let mut matrix_cols = cols(&["email", "status", "is_admin"]);
     matrix_cols.extend(matrix_groups.iter().map(|g| label(*g)));
-    let rows = users_sorted
-        .iter()
-        .map(|u| {
-            let mine: HashMap<GroupId, bool> = user_groups
-                .get(&u.id)
-                .into_iter()
-                .flatten()
-                .copied()
-                .collect();
-            let mut row = vec![
-                t(u.email.clone()),
-                t(status(u.active)),
-                Cell::Bool(u.is_admin),
-            ];
-            row.extend(matrix_groups.iter().map(|g| match mine.get(g) {
-                Some(true) => t("group admin"),
-                Some(false) => t("member"),
-                None => Cell::Empty,
-            }));
-            row
-        })
-        .collect();
+    let width = matrix_cols.len();
+    produced.push((
+        tables.len(),
+        Box::new(MatrixRows {
+            columns: matrix_groups
+                .iter()
+                .enumerate()
+                .map(|(i, g)| (*g, 3 + i))
+                .collect(),
+            users: users_sorted,
+            user_groups,
+            width,
+        }),
+    ));
     tables.push(Table {
         name: "access_matrix".into(),
         title: "Access matrix".into(),
         description: "One row per user, one column per group: `member`, `group admin` or empty."
             .into(),
         columns: matrix_cols,
-        rows,
+        rows: Vec::new(),
         notice: matrix_notice,
     });
 
     // group_permissions
-    let index = crate::analyze::access::AccessIndex::new(state);
+    let index = AccessIndex::new(state);
     let mut perms: Vec<(String, GroupId, &str, String, String, AccessLevel, &str)> = Vec::new();
     for g in &state.groups {
         for ot in ACCESS_OBJECT_TYPES {
@@ -445,23 +451,10 @@ pub fn build(input: &ReportInput, options: &ReportOptions) -> Report {
     ));
 
     // effective_access
-    let effective = effective_access(state);
-    let rows = effective
-        .iter()
-        .map(|e| {
-            vec![
-                t(e.user_id.0.clone()),
-                t(e.email.clone()),
-                t(e.object_type.as_str()),
-                t(e.object_id
-                    .as_ref()
-                    .map_or("*".to_string(), |o| o.0.clone())),
-                t(e.object_name.clone()),
-                t(e.level.as_str()),
-                t(join_via(&e.via)),
-            ]
-        })
-        .collect();
+    produced.push((
+        tables.len(),
+        Box::new(EffectiveAccessRows::new(index, state)),
+    ));
     tables.push(table(
         "effective_access",
         "Effective access",
@@ -481,7 +474,7 @@ pub fn build(input: &ReportInput, options: &ReportOptions) -> Report {
             "access_level",
             "via",
         ],
-        rows,
+        Vec::new(),
         not_collected_notice(
             &nc,
             &[
@@ -842,11 +835,15 @@ pub fn build(input: &ReportInput, options: &ReportOptions) -> Report {
                 .join(", ")
         }),
     );
-    for tb in &tables {
-        add("Rows per table", &tb.name, count(tb.rows.len()));
+    for (i, tb) in tables.iter().enumerate() {
+        let rows = match produced.iter().find(|(p, _)| *p == i) {
+            Some((_, source)) => source.len(),
+            None => tb.rows.len(),
+        };
+        add("Rows per table", &tb.name, count(rows));
     }
 
-    Report {
+    let mut streamed = StreamedReport::new(Report {
         org: input.org.to_string(),
         title: format!("Retool access review — {}", input.org),
         snapshot_date: as_of.format("%Y-%m-%d").to_string(),
@@ -855,6 +852,124 @@ pub fn build(input: &ReportInput, options: &ReportOptions) -> Report {
         evidence: evidence(input, options, &nc, &dangling),
         charts: charts(input, state),
         tables,
+    });
+    for (i, source) in produced {
+        streamed.produce(i, source);
+    }
+    streamed
+}
+
+fn set_text(cell: &mut Cell, s: &str) {
+    match cell {
+        Cell::Text(t) => {
+            t.clear();
+            t.push_str(s);
+        }
+        other => *other = Cell::Text(s.to_string()),
+    }
+}
+
+/// The `access_matrix` rows: one per user, produced on demand.
+struct MatrixRows<'a> {
+    users: Vec<&'a User>,
+    user_groups: HashMap<&'a UserId, Vec<(GroupId, bool)>>,
+    /// The column of each group shown.
+    columns: HashMap<GroupId, usize>,
+    width: usize,
+}
+
+impl RowSource for MatrixRows<'_> {
+    fn len(&self) -> usize {
+        self.users.len()
+    }
+
+    fn for_each_row(&self, range: Range<usize>, f: &mut dyn FnMut(&[Cell]) -> ControlFlow<()>) {
+        let end = range.end.min(self.users.len());
+        let mut row = Vec::with_capacity(self.width);
+        for u in &self.users[range.start.min(end)..end] {
+            row.clear();
+            row.extend([
+                t(u.email.clone()),
+                t(status(u.active)),
+                Cell::Bool(u.is_admin),
+            ]);
+            row.resize(self.width, Cell::Empty);
+            for (g, admin) in self.user_groups.get(&u.id).into_iter().flatten() {
+                if let Some(&c) = self.columns.get(g) {
+                    row[c] = t(if *admin { "group admin" } else { "member" });
+                }
+            }
+            if f(&row).is_break() {
+                return;
+            }
+        }
+    }
+}
+
+/// The `effective_access` rows, produced user by user from the access index.
+struct EffectiveAccessRows<'a> {
+    index: AccessIndex<'a>,
+    users: Vec<&'a User>,
+    /// `starts[i]` is the first row of `users[i]`; the last entry is the total.
+    starts: Vec<usize>,
+}
+
+impl<'a> EffectiveAccessRows<'a> {
+    fn new(index: AccessIndex<'a>, state: &'a OrgState) -> Self {
+        let users = effective_access_users(state);
+        let mut starts = Vec::with_capacity(users.len() + 1);
+        let mut total = 0;
+        starts.push(total);
+        for u in &users {
+            total += index.row_count(u);
+            starts.push(total);
+        }
+        EffectiveAccessRows {
+            index,
+            users,
+            starts,
+        }
+    }
+}
+
+impl RowSource for EffectiveAccessRows<'_> {
+    fn len(&self) -> usize {
+        self.starts.last().copied().unwrap_or(0)
+    }
+
+    fn for_each_row(&self, range: Range<usize>, f: &mut dyn FnMut(&[Cell]) -> ControlFlow<()>) {
+        // The user whose rows include `range.start`.
+        let first = self
+            .starts
+            .partition_point(|&s| s <= range.start)
+            .saturating_sub(1);
+        let mut cells: Vec<Cell> = (0..7).map(|_| Cell::Text(String::new())).collect();
+        for (u, &start) in self.users.iter().zip(&self.starts).skip(first) {
+            if start >= range.end {
+                break;
+            }
+            set_text(&mut cells[0], &u.id.0);
+            set_text(&mut cells[1], &u.email);
+            let mut n = start;
+            let mut stopped = false;
+            self.index.for_each_row(u, |row| {
+                if !stopped && range.contains(&n) {
+                    set_text(&mut cells[2], row.object_type.as_str());
+                    set_text(&mut cells[3], row.object_id.map_or("*", |o| o.0.as_str()));
+                    set_text(&mut cells[4], row.object_name);
+                    set_text(&mut cells[5], row.level.as_str());
+                    if let Cell::Text(via) = &mut cells[6] {
+                        via.clear();
+                        row.write_via(via);
+                    }
+                    stopped = f(&cells).is_break();
+                }
+                n += 1;
+            });
+            if stopped {
+                return;
+            }
+        }
     }
 }
 

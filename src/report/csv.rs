@@ -9,42 +9,42 @@
 use std::io::Write;
 
 use super::write::neutralize_formula;
-use super::{Cell, Table};
+use super::{Cell, Table, TableRows, format_time};
 
-/// The spelling of one cell in CSV: text neutralized, everything else as
-/// [`Cell::to_plain`].
-fn csv_field(cell: &Cell) -> String {
-    match cell {
-        Cell::Text(s) => neutralize_formula(s).into_owned(),
-        other => other.to_plain(),
-    }
-}
-
-/// Writes `table` as CSV to `out`. Rows shorter than the header are padded with
-/// empty fields; longer rows are written as they are (never silently cut).
-pub fn write_table<W: Write>(table: &Table, out: W) -> Result<(), csv::Error> {
+/// Writes `table` as CSV to `out`: its held rows (`&Table`) or its produced
+/// ones ([`TableRows`]). Rows shorter than the header are padded with empty
+/// fields; longer rows are written as they are (never silently cut).
+pub fn write_table<'a, W: Write>(
+    table: impl Into<TableRows<'a>>,
+    out: W,
+) -> Result<(), csv::Error> {
+    let rows: TableRows = table.into();
     let mut w = csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
         .flexible(true)
         .from_writer(out);
     // Header names come from the report builder, but neutralize them as well:
     // a column named `=x` must not become a formula either.
-    let header: Vec<String> = table
-        .columns
-        .iter()
-        .map(|c| neutralize_formula(c).into_owned())
-        .collect();
-    w.write_record(&header)?;
-    let width = table.columns.len();
-    let mut record: Vec<String> = Vec::with_capacity(width);
-    for row in &table.rows {
-        record.clear();
-        record.extend(row.iter().map(csv_field));
-        while record.len() < width {
-            record.push(String::new());
-        }
-        w.write_record(&record)?;
+    for c in &rows.table.columns {
+        w.write_field(neutralize_formula(c).as_bytes())?;
     }
+    w.write_record(None::<&[u8]>)?;
+    let width = rows.table.columns.len();
+    rows.try_for_each(0..rows.len(), |row| {
+        for cell in row {
+            match cell {
+                Cell::Empty => w.write_field([])?,
+                Cell::Text(s) => w.write_field(neutralize_formula(s).as_bytes())?,
+                Cell::Int(i) => w.write_field(i.to_string())?,
+                Cell::Bool(b) => w.write_field(if *b { "true" } else { "false" })?,
+                Cell::Time(t) => w.write_field(format_time(t))?,
+            }
+        }
+        for _ in row.len()..width {
+            w.write_field([])?;
+        }
+        w.write_record(None::<&[u8]>)
+    })?;
     w.flush()?;
     Ok(())
 }

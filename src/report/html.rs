@@ -19,7 +19,7 @@
 
 use askama::Template;
 
-use super::{Cell, Chart, ChartKind, EvidenceItem, Report, format_time};
+use super::{Cell, Chart, ChartKind, EvidenceItem, ReportView, TableRows, format_time};
 
 /// Rows shown per table.
 pub const MAX_ROWS: usize = 5_000;
@@ -40,10 +40,11 @@ pub(crate) struct HtmlLimits {
     pub max_columns: usize,
 }
 
-/// Renders `report` as one self-contained HTML page.
-pub fn render_html(report: &Report) -> Result<String, askama::Error> {
+/// Renders `report` as one self-contained HTML page. Only the rows shown are
+/// read from a table (see [`MAX_ROWS`]), so produced rows stay cheap.
+pub fn render_html<'a>(report: impl Into<ReportView<'a>>) -> Result<String, askama::Error> {
     render_html_with(
-        report,
+        &report.into(),
         HtmlLimits {
             max_rows: MAX_ROWS,
             max_columns: MAX_COLUMNS,
@@ -219,22 +220,18 @@ fn summary_view(item: &super::SummaryItem) -> SummaryView {
     }
 }
 
-fn table_view(table: &super::Table, id: String, limits: HtmlLimits) -> TableView {
-    let width = table
-        .rows
-        .iter()
-        .map(Vec::len)
-        .max()
-        .unwrap_or(0)
-        .max(table.columns.len());
+fn table_view(rows: TableRows, id: String, limits: HtmlLimits) -> TableView {
+    let table = rows.table;
+    let width = rows.width();
+    let total = rows.len();
     let shown_cols = width.min(limits.max_columns);
-    let shown_rows = table.rows.len().min(limits.max_rows);
+    let shown_rows = total.min(limits.max_rows);
     let mut caps = Vec::new();
-    if shown_rows < table.rows.len() {
+    if shown_rows < total {
         caps.push(format!(
             "Showing the first {} of {} rows; the CSV and XLSX files have all rows.",
             group_thousands(shown_rows),
-            group_thousands(table.rows.len())
+            group_thousands(total)
         ));
     }
     if shown_cols < width {
@@ -247,18 +244,20 @@ fn table_view(table: &super::Table, id: String, limits: HtmlLimits) -> TableView
     let columns = (0..shown_cols)
         .map(|c| table.columns.get(c).cloned().unwrap_or_default())
         .collect();
-    let rows = table.rows[..shown_rows]
-        .iter()
-        .map(|row| {
+    let mut shown = Vec::with_capacity(shown_rows);
+    let all_shown: Result<(), std::convert::Infallible> = rows.try_for_each(0..shown_rows, |row| {
+        shown.push(
             (0..shown_cols)
                 .map(|c| {
                     row.get(c)
                         .map(cell_view)
                         .unwrap_or_else(|| cell_view(&Cell::Empty))
                 })
-                .collect()
-        })
-        .collect();
+                .collect(),
+        );
+        Ok(())
+    });
+    let Ok(()) = all_shown;
     TableView {
         id,
         name: table.name.clone(),
@@ -266,9 +265,9 @@ fn table_view(table: &super::Table, id: String, limits: HtmlLimits) -> TableView
         description: table.description.clone(),
         notice: table.notice.clone(),
         caps,
-        total_rows: group_thousands(table.rows.len()),
+        total_rows: group_thousands(total),
         columns,
-        rows,
+        rows: shown,
     }
 }
 
@@ -596,19 +595,19 @@ fn stacked_bar_chart(chart: &Chart, id: String) -> ChartView {
 }
 
 pub(crate) fn render_html_with(
-    report: &Report,
+    view: &ReportView,
     limits: HtmlLimits,
 ) -> Result<String, askama::Error> {
+    let report = view.report;
     let mut ids = vec![
         "summary".to_string(),
         "charts".to_string(),
         "evidence".to_string(),
     ];
-    let tables: Vec<TableView> = report
-        .tables
-        .iter()
+    let tables: Vec<TableView> = view
+        .tables()
         .map(|t| {
-            let id = unique_id("t-", &t.name, &mut ids);
+            let id = unique_id("t-", &t.table.name, &mut ids);
             table_view(t, id, limits)
         })
         .collect();
@@ -667,6 +666,7 @@ pub(crate) fn render_html_with(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::report::Report;
     use crate::report::write::tests::{hostile_texts, sample_report};
     use scraper::{Html, Selector};
 
@@ -802,7 +802,7 @@ mod tests {
             .map(|r| (0..8).map(|c| Cell::Int(r * 10 + c)).collect())
             .collect();
         let html = render_html_with(
-            &report,
+            &ReportView::from(&report),
             HtmlLimits {
                 max_rows: 10,
                 max_columns: 5,

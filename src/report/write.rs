@@ -22,7 +22,7 @@ use std::str::FromStr;
 
 use tempfile::NamedTempFile;
 
-use super::Report;
+use super::{Report, ReportView};
 
 /// One output format of `report`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -228,6 +228,62 @@ fn stage_buffered(
     })
 }
 
+/// Renders one format into temporary files beside their destinations.
+fn stage_format(
+    view: &ReportView,
+    out_dir: &Path,
+    format: Format,
+) -> Result<Vec<Staged>, WriteError> {
+    let report = view.report;
+    let mut staged = Vec::new();
+    match format {
+        Format::Csv => {
+            let csv_dir = out_dir.join("csv");
+            create_private_dir(&csv_dir)?;
+            let mut names = HashSet::new();
+            for table in view.tables() {
+                let stem = safe_file_name(&table.table.name);
+                let mut name = format!("{stem}.csv");
+                let mut n = 2;
+                while !names.insert(name.clone()) {
+                    name = format!("{stem}_{n}.csv");
+                    n += 1;
+                }
+                staged.push(stage_buffered(csv_dir.join(name), |w| {
+                    super::csv::write_table(table, w).map_err(csv_error_to_io)
+                })?);
+            }
+        }
+        Format::Xlsx => {
+            let dest = out_dir.join(format!("{}.xlsx", file_stem(report)));
+            let path = dest.clone();
+            staged.push(stage(dest, |file| {
+                let xlsx_err = |e: rust_xlsxwriter::XlsxError| WriteError::Xlsx {
+                    path: path.clone(),
+                    detail: e.to_string(),
+                };
+                let mut workbook =
+                    super::xlsx::build_workbook(view.clone(), Some(out_dir)).map_err(xlsx_err)?;
+                workbook.save_to_writer(file).map_err(xlsx_err)
+            })?);
+        }
+        Format::Html => {
+            let html =
+                super::html::render_html(view.clone()).map_err(|e| WriteError::Template {
+                    detail: e.to_string(),
+                })?;
+            let dest = out_dir.join(format!("{}.html", file_stem(report)));
+            staged.push(stage_buffered(dest, |w| w.write_all(html.as_bytes()))?);
+        }
+        Format::Json => {
+            staged.push(stage_buffered(out_dir.join("report.json"), |w| {
+                super::json::write_json(view.clone(), w).map_err(io::Error::from)
+            })?);
+        }
+    }
+    Ok(staged)
+}
+
 fn csv_error_to_io(e: ::csv::Error) -> io::Error {
     match e.into_kind() {
         ::csv::ErrorKind::Io(e) => e,
@@ -241,62 +297,50 @@ fn csv_error_to_io(e: ::csv::Error) -> io::Error {
 /// temporary files first and renamed into place only when all succeeded, so an
 /// error leaves no partial or new file behind (a previous report's files at the
 /// same paths are replaced only on success).
-pub fn write_report(
-    report: &Report,
+///
+/// `report` is a `&Report` or a `&StreamedReport` (see [`ReportView`]): the rows of
+/// a streamed table are produced while each format is written, never all held.
+pub fn write_report<'a>(
+    report: impl Into<ReportView<'a>>,
     out_dir: &Path,
     formats: &[Format],
 ) -> Result<Vec<PathBuf>, WriteError> {
+    let view: ReportView = report.into();
     create_private_dir(out_dir)?;
-    let mut staged = Vec::new();
-    let mut seen = HashSet::new();
+    let mut wanted: Vec<Format> = Vec::new();
     for &format in formats {
-        if !seen.insert(format) {
-            continue;
+        if !wanted.contains(&format) {
+            wanted.push(format);
         }
-        match format {
-            Format::Csv => {
-                let csv_dir = out_dir.join("csv");
-                create_private_dir(&csv_dir)?;
-                let mut names = HashSet::new();
-                for table in &report.tables {
-                    let stem = safe_file_name(&table.name);
-                    let mut name = format!("{stem}.csv");
-                    let mut n = 2;
-                    while !names.insert(name.clone()) {
-                        name = format!("{stem}_{n}.csv");
-                        n += 1;
-                    }
-                    staged.push(stage_buffered(csv_dir.join(name), |w| {
-                        super::csv::write_table(table, w).map_err(csv_error_to_io)
-                    })?);
-                }
-            }
-            Format::Xlsx => {
-                let dest = out_dir.join(format!("{}.xlsx", file_stem(report)));
-                let path = dest.clone();
-                staged.push(stage(dest, |file| {
-                    let xlsx_err = |e: rust_xlsxwriter::XlsxError| WriteError::Xlsx {
-                        path: path.clone(),
-                        detail: e.to_string(),
-                    };
-                    let mut workbook =
-                        super::xlsx::build_workbook(report, Some(out_dir)).map_err(xlsx_err)?;
-                    workbook.save_to_writer(file).map_err(xlsx_err)
-                })?);
-            }
-            Format::Html => {
-                let html = super::html::render_html(report).map_err(|e| WriteError::Template {
-                    detail: e.to_string(),
-                })?;
-                let dest = out_dir.join(format!("{}.html", file_stem(report)));
-                staged.push(stage_buffered(dest, |w| w.write_all(html.as_bytes()))?);
-            }
-            Format::Json => {
-                staged.push(stage_buffered(out_dir.join("report.json"), |w| {
-                    super::json::write_json(report, w).map_err(io::Error::from)
-                })?);
+    }
+    // The XLSX workbook takes longest (cells, then deflate): it is written on its
+    // own thread while the other formats are written on this one.
+    let mut results = std::thread::scope(|scope| {
+        let xlsx = wanted
+            .contains(&Format::Xlsx)
+            .then(|| scope.spawn(|| stage_format(&view, out_dir, Format::Xlsx)));
+        let mut results = Vec::new();
+        for &format in wanted.iter().filter(|f| **f != Format::Xlsx) {
+            let result = stage_format(&view, out_dir, format);
+            let failed = result.is_err();
+            results.push((format, result));
+            if failed {
+                break;
             }
         }
+        if let Some(thread) = xlsx {
+            let result = thread
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            results.push((Format::Xlsx, result));
+        }
+        results
+    });
+    // In the order asked: the first failure is reported, and nothing is renamed.
+    results.sort_by_key(|(format, _)| wanted.iter().position(|f| f == format));
+    let mut staged = Vec::new();
+    for (_, result) in results {
+        staged.extend(result?);
     }
     let mut written = Vec::with_capacity(staged.len());
     for Staged { tmp, dest } in staged {

@@ -42,7 +42,8 @@ pub struct ClientConfig {
     pub connect_timeout: Duration,
     /// Time allowed for one whole request, body included (default 60 s).
     pub request_timeout: Duration,
-    /// Requests in flight at once, across all tasks sharing the client (default 4).
+    /// Requests in flight at once, across all tasks sharing the client (default
+    /// [`ClientConfig::DEFAULT_CONCURRENCY`]).
     pub concurrency: usize,
     /// Client-side cap on requests started per second, shared (default none).
     pub max_rps: Option<f64>,
@@ -56,6 +57,9 @@ pub struct ClientConfig {
 }
 
 impl ClientConfig {
+    /// Requests in flight at once unless configured (the `--concurrency` default).
+    pub const DEFAULT_CONCURRENCY: usize = 8;
+
     pub fn new(api_root: Url, dialect: Dialect, token: Secret) -> ClientConfig {
         let instance_root = instance_root(&api_root, dialect);
         ClientConfig {
@@ -65,7 +69,7 @@ impl ClientConfig {
             token,
             connect_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(60),
-            concurrency: 4,
+            concurrency: Self::DEFAULT_CONCURRENCY,
             max_rps: None,
             max_retries: 6,
             initial_backoff: Duration::from_millis(500),
@@ -141,12 +145,15 @@ struct Inner {
     progress: Option<Arc<dyn Progress>>,
 }
 
-/// Interactive requests (list pages, each waited on by a cursor chain) go ahead
-/// of bulk ones (the many independent `listObjects` calls).
+/// Interactive requests (single lists) go ahead of bulk ones (the many
+/// independent `listObjects` calls); the pages of a paginated list run in a lane.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Priority {
     Interactive,
     Bulk,
+    /// A page of a paginated list whose lane permit is already held (see
+    /// [`Client::lane`]): it takes no further permit.
+    Lane,
 }
 
 struct Call<'a> {
@@ -548,6 +555,22 @@ impl Client {
 
     // ----- pagination --------------------------------------------------------
 
+    /// A paginated list is a chain: each page needs the previous one, so its
+    /// pages are the critical path of a collection (50 000 users = 500 pages in
+    /// a row). The chain holds one permit for its whole run, so no page queues
+    /// behind the `listObjects` fan-out; bulk requests share the other permits
+    /// meanwhile and all of them once the chain is done. The requests in flight
+    /// never exceed the concurrency.
+    async fn lane(&self, paged: bool) -> (Option<SemaphorePermit<'_>>, Priority) {
+        if !paged {
+            return (None, Priority::Interactive);
+        }
+        match self.inner.permits.acquire().await.ok() {
+            Some(permit) => (Some(permit), Priority::Lane),
+            None => (None, Priority::Interactive),
+        }
+    }
+
     async fn list_v2<T>(
         &self,
         path: &str,
@@ -562,6 +585,7 @@ impl Client {
         let mut next_token: Option<String> = None;
         let mut reported_total = None;
         let mut pages = 0u64;
+        let (_lane, priority) = self.lane(paged).await;
         loop {
             let mut url = self.url(path);
             if paged {
@@ -577,7 +601,7 @@ impl Client {
                     method: Method::GET,
                     url,
                     body: None,
-                    priority: Priority::Interactive,
+                    priority,
                     auth: true,
                 })
                 .await?;
@@ -642,6 +666,7 @@ impl Client {
         let mut seen_ids = HashSet::new();
         let mut reported_total = None;
         let mut page = 1u64;
+        let (_lane, priority) = self.lane(paged).await;
         loop {
             let mut url = self.url(path);
             if paged {
@@ -655,7 +680,7 @@ impl Client {
                     method: Method::GET,
                     url,
                     body: None,
-                    priority: Priority::Interactive,
+                    priority,
                     auth: true,
                 })
                 .await?;
@@ -705,6 +730,7 @@ impl Client {
 
     async fn acquire(&self, priority: Priority) -> Option<SemaphorePermit<'_>> {
         match priority {
+            Priority::Lane => None,
             Priority::Interactive => self.inner.permits.acquire().await.ok(),
             Priority::Bulk => {
                 let _turn = self.inner.bulk_turnstile.acquire().await.ok()?;

@@ -193,6 +193,12 @@ impl Store {
         self.conn
             .pragma_update(None, "foreign_keys", true)
             .ctx(&path, "enabling foreign keys")?;
+        // A first snapshot of a large org writes ~80 MiB of pages in one
+        // transaction: with SQLite's default 2 MiB cache it spills and rewrites
+        // pages mid-transaction. Up to 128 MiB, allocated only as used.
+        self.conn
+            .pragma_update(None, "cache_size", -131_072)
+            .ctx(&path, "setting the page cache size")?;
         if !mode.eq_ignore_ascii_case("wal") && !self.is_read_only() {
             self.conn
                 .query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0))

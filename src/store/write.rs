@@ -292,7 +292,13 @@ fn sync<T: Versioned>(
 
     let mut delta = Delta::default();
     for (item, hash) in items.iter().zip(fingerprints) {
-        match open.remove(&item.key()) {
+        // A first snapshot has nothing to compare with: skip building keys.
+        let previous = if open.is_empty() {
+            None
+        } else {
+            open.remove(&item.key())
+        };
+        match previous {
             Some((_, old)) if old.as_slice() == hash.as_slice() => continue,
             Some((rowid, _)) => {
                 close
