@@ -7,6 +7,7 @@
 //! compared either (bookkeeping, not access). A kind that is not collected in
 //! either state is not compared (everything would look removed or added).
 
+use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
@@ -196,18 +197,35 @@ impl Diff {
     }
 }
 
-/// Walks two keyed maps and calls `on(old, new)` for every key in either.
+/// Walks two keyed maps in key order (one merge pass) and calls
+/// `on(key, old, new)` for every key in either.
 fn walk<K: Ord, V>(
     old: &BTreeMap<K, V>,
     new: &BTreeMap<K, V>,
     mut on: impl FnMut(&K, Option<&V>, Option<&V>),
 ) {
-    for (k, nv) in new {
-        on(k, old.get(k), Some(nv));
-    }
-    for (k, ov) in old {
-        if !new.contains_key(k) {
-            on(k, Some(ov), None);
+    let (mut o, mut n) = (old.iter().peekable(), new.iter().peekable());
+    loop {
+        let order = match (o.peek(), n.peek()) {
+            (Some((ok, _)), Some((nk, _))) => ok.cmp(nk),
+            (Some(_), None) => Ordering::Less,
+            (None, Some(_)) => Ordering::Greater,
+            (None, None) => break,
+        };
+        match order {
+            Ordering::Less => o
+                .next()
+                .into_iter()
+                .for_each(|(k, ov)| on(k, Some(ov), None)),
+            Ordering::Greater => n
+                .next()
+                .into_iter()
+                .for_each(|(k, nv)| on(k, None, Some(nv))),
+            Ordering::Equal => {
+                if let (Some((k, ov)), Some((_, nv))) = (o.next(), n.next()) {
+                    on(k, Some(ov), Some(nv));
+                }
+            }
         }
     }
 }
@@ -461,6 +479,9 @@ pub fn changes(old: &OrgState, new: &OrgState) -> Vec<Change> {
             }
         }
         walk(&map(old), &map(new), |(gid, uid), ov, nv| {
+            if ov == nv {
+                return; // most memberships: skip naming them
+            }
             let key = format!("{gid}:{uid}");
             let name = format!(
                 "{} in {}",
@@ -529,6 +550,9 @@ pub fn changes(old: &OrgState, new: &OrgState) -> Vec<Change> {
             AccessLevel::None => Risk::Low,
         };
         walk(&map(old), &map(new), |(subject, t, id), ov, nv| {
+            if ov == nv {
+                return;
+            }
             let (key, holder) = match subject {
                 Subject::Group(g) => (format!("{g}:{t}:{id}"), group_name(new, old, *g)),
                 Subject::User(u) => (format!("user:{u}:{t}:{id}"), user_email(new, old, u)),
