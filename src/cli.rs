@@ -227,13 +227,18 @@ pub struct TargetArgs {
     #[arg(long, conflicts_with = "org")]
     pub all: bool,
 
-    /// Requests in flight at once [default: 8].
+    /// Requests in flight at once [default: 16]. A 429 pauses every request for its Retry-After.
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub concurrency: Option<u16>,
 
     /// Client-side limit on requests per second (self-hosted Retool defaults to 300 a minute).
     #[arg(long)]
     pub max_rps: Option<f64>,
+
+    /// Ask /users and /resources for pages of N records (1-100) instead of each whole list in one
+    /// response [default: whole list]. Use 100 if a proxy or the server times out on large lists.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=100))]
+    pub page_size: Option<u64>,
 
     /// Seconds to wait for a connection [default: 10].
     #[arg(long)]

@@ -53,6 +53,7 @@ impl fmt::Display for ConfigFileError {
 pub struct Tuning {
     pub concurrency: Option<u16>,
     pub max_rps: Option<f64>,
+    pub page_size: Option<u64>,
     pub connect_timeout_secs: Option<u64>,
     pub timeout_secs: Option<u64>,
     pub max_retries: Option<u32>,
@@ -67,6 +68,7 @@ impl Tuning {
         Tuning {
             concurrency: over.concurrency.or(self.concurrency),
             max_rps: over.max_rps.or(self.max_rps),
+            page_size: over.page_size.or(self.page_size),
             connect_timeout_secs: over.connect_timeout_secs.or(self.connect_timeout_secs),
             timeout_secs: over.timeout_secs.or(self.timeout_secs),
             max_retries: over.max_retries.or(self.max_retries),
@@ -81,6 +83,7 @@ impl Tuning {
         Tuning {
             concurrency: args.concurrency,
             max_rps: args.max_rps,
+            page_size: args.page_size,
             connect_timeout_secs: args.connect_timeout,
             timeout_secs: args.timeout,
             max_retries: args.max_retries,

@@ -262,6 +262,14 @@ fn tuned(mut config: ClientConfig, t: &Tuning) -> CmdResult<ClientConfig> {
         config.concurrency = usize::from(c);
     }
     config.max_rps = t.max_rps;
+    if let Some(n) = t.page_size {
+        if !(1..=100).contains(&n) {
+            return Err(CommandError::usage(anyhow!(
+                "page_size must be from 1 to 100 (the API's limit), got {n}"
+            )));
+        }
+        config.page_size = Some(n);
+    }
     if let Some(s) = t.connect_timeout_secs {
         config.connect_timeout = Duration::from_secs(s.max(1));
     }

@@ -21,7 +21,8 @@ use crate::model::{
     ObjectType, Resource, Subject, User, UserInvite, Workflow,
 };
 
-/// Records per page requested from paginated endpoints (the API maximum).
+/// Records per page requested from paginated endpoints when pages are asked for
+/// (the API maximum).
 pub const PAGE_SIZE: u64 = 100;
 /// Extra pages allowed beyond `total / PAGE_SIZE` before pagination is declared
 /// a loop (a server whose cursor never advances must not hang a nightly run).
@@ -47,6 +48,11 @@ pub struct ClientConfig {
     pub concurrency: usize,
     /// Client-side cap on requests started per second, shared (default none).
     pub max_rps: Option<f64>,
+    /// Records per page for the v2 lists that page (`/users`, `/resources`):
+    /// `None` (the default) asks for the whole list in one response, as the API
+    /// does without `limit`, so 50 000 users are one request instead of a
+    /// chain of 500 that no concurrency can shorten; `Some(1..=100)` pages.
+    pub page_size: Option<u64>,
     /// Retries per request after the first attempt (default 6).
     pub max_retries: u32,
     /// First backoff; doubles per retry, with full jitter (default 500 ms).
@@ -58,7 +64,7 @@ pub struct ClientConfig {
 
 impl ClientConfig {
     /// Requests in flight at once unless configured (the `--concurrency` default).
-    pub const DEFAULT_CONCURRENCY: usize = 8;
+    pub const DEFAULT_CONCURRENCY: usize = 16;
 
     pub fn new(api_root: Url, dialect: Dialect, token: Secret) -> ClientConfig {
         let instance_root = instance_root(&api_root, dialect);
@@ -71,6 +77,7 @@ impl ClientConfig {
             request_timeout: Duration::from_secs(60),
             concurrency: Self::DEFAULT_CONCURRENCY,
             max_rps: None,
+            page_size: None,
             max_retries: 6,
             initial_backoff: Duration::from_millis(500),
             max_backoff: Duration::from_secs(30),
@@ -141,6 +148,10 @@ struct Inner {
     bulk_turnstile: Semaphore,
     /// Next start time allowed by `max_rps`.
     pacer: Option<(Mutex<Instant>, Duration)>,
+    /// No request starts before this instant: a 429 pauses every request for
+    /// its wait, not just the one that got it, so a rate-limited server sees
+    /// the whole client back off instead of a retry storm.
+    cooldown: Mutex<Option<Instant>>,
     stats: Mutex<BTreeMap<String, EndpointStats>>,
     progress: Option<Arc<dyn Progress>>,
 }
@@ -207,6 +218,7 @@ impl Client {
                 permits: Semaphore::new(concurrency),
                 bulk_turnstile: Semaphore::new(1),
                 pacer,
+                cooldown: Mutex::new(None),
                 stats: Mutex::new(BTreeMap::new()),
                 progress,
                 config,
@@ -589,10 +601,19 @@ impl Client {
         loop {
             let mut url = self.url(path);
             if paged {
-                let mut q = url.query_pairs_mut();
-                q.append_pair("limit", &PAGE_SIZE.to_string());
-                if let Some(t) = &next_token {
-                    q.append_pair("next_token", t);
+                // A server that pages an unlimited request anyway is followed
+                // with full pages (`next_token` is only valid with `limit`).
+                let limit = self
+                    .inner
+                    .config
+                    .page_size
+                    .or(next_token.as_ref().map(|_| PAGE_SIZE));
+                if let Some(limit) = limit {
+                    let mut q = url.query_pairs_mut();
+                    q.append_pair("limit", &limit.clamp(1, PAGE_SIZE).to_string());
+                    if let Some(t) = &next_token {
+                        q.append_pair("next_token", t);
+                    }
                 }
             }
             let bytes = self
@@ -643,7 +664,12 @@ impl Client {
                     });
                 }
             }
-            check_page_cap(&endpoint, pages, reported_total)?;
+            check_page_cap(
+                &endpoint,
+                pages,
+                self.inner.config.page_size.unwrap_or(PAGE_SIZE),
+                reported_total,
+            )?;
         }
         let received = items.len() as u64;
         Ok(Listed {
@@ -714,7 +740,7 @@ impl Client {
             if done {
                 break;
             }
-            check_page_cap(&endpoint, page, reported_total)?;
+            check_page_cap(&endpoint, page, PAGE_SIZE, reported_total)?;
             page += 1;
         }
         let received = items.len() as u64;
@@ -740,6 +766,14 @@ impl Client {
     }
 
     async fn pace(&self) {
+        let cooldown = *self
+            .inner
+            .cooldown
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if let Some(until) = cooldown {
+            tokio::time::sleep_until(until.into()).await;
+        }
         let Some((next, interval)) = &self.inner.pacer else {
             return;
         };
@@ -816,6 +850,15 @@ impl Client {
                 Some(w) => w.min(cfg.max_backoff),
                 None => full_jitter(cfg.initial_backoff, cfg.max_backoff, attempt),
             };
+            if matches!(retryable, Retryable::RateLimited) {
+                let until = Instant::now() + wait;
+                let mut cooldown = self
+                    .inner
+                    .cooldown
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner());
+                *cooldown = Some(cooldown.map_or(until, |c| c.max(until)));
+            }
             tracing::warn!(
                 endpoint = call.endpoint,
                 attempt,
@@ -1006,9 +1049,14 @@ fn add_page<T>(
     Ok((added, dups))
 }
 
-fn check_page_cap(endpoint: &str, pages: u64, reported_total: Option<u64>) -> Result<(), ApiError> {
+fn check_page_cap(
+    endpoint: &str,
+    pages: u64,
+    page_size: u64,
+    reported_total: Option<u64>,
+) -> Result<(), ApiError> {
     let cap = reported_total
-        .map(|t| t / PAGE_SIZE + PAGE_SLACK)
+        .map(|t| t / page_size.max(1) + PAGE_SLACK)
         .unwrap_or(PAGE_CAP_WITHOUT_TOTAL);
     if pages >= cap {
         return Err(ApiError::Pagination {

@@ -22,6 +22,10 @@ fn world(faults: &str) -> World {
     )
 }
 
+/// Users in pages of 100: the faults of a page chain need pages (by default
+/// the whole list is one response).
+const PAGED: &[&str] = &["--page-size", "100"];
+
 /// Compares kind by kind so a failure names the kind that differs.
 #[track_caller]
 fn assert_same_state(got: &OrgState, want: &OrgState, context: &str) {
@@ -122,7 +126,7 @@ fn transient_faults_are_retried_and_the_snapshot_equals_a_clean_run() {
 #[test]
 fn duplicated_page_items_are_dropped_and_noted() {
     let w = world("dup-items");
-    let meta = survive(&w, &[], "dup-items");
+    let meta = survive(&w, PAGED, "dup-items");
     assert_same_state(
         &w.store().state_at(meta.id).expect("state"),
         &w.expected(),
@@ -312,7 +316,7 @@ fn text_that_is_not_unicode_is_kept_as_replacement_characters() {
         for u in want.users.iter_mut().filter(|u| firsts.contains(&u.id.0)) {
             u.first_name = u.first_name.as_ref().map(|n| format!("{prefix}{n}"));
         }
-        let meta = survive(&w, &[], spec);
+        let meta = survive(&w, PAGED, spec);
         let state = w.store().state_at(meta.id).expect("state");
         assert_same_state(&typed(&state), &typed(&want), spec);
     }
@@ -377,7 +381,7 @@ fn total_count_that_disagrees_with_the_records_fails_naming_the_endpoint() {
 fn missing_page_items_fail_naming_the_endpoint() {
     fails_cleanly(
         "missing-items",
-        &[],
+        PAGED,
         &[
             "GET /users",
             "returned 149 records but reported a total of 150",
@@ -387,12 +391,12 @@ fn missing_page_items_fail_naming_the_endpoint() {
 
 #[test]
 fn a_looping_next_token_fails_naming_the_endpoint() {
-    fails_cleanly("loop-token", &[], &["GET /users", "looping"]);
+    fails_cleanly("loop-token", PAGED, &["GET /users", "looping"]);
 }
 
 #[test]
 fn an_empty_next_token_with_more_pages_fails_naming_the_endpoint() {
-    fails_cleanly("empty-token", &[], &["GET /users", "no next_token"]);
+    fails_cleanly("empty-token", PAGED, &["GET /users", "no next_token"]);
 }
 
 #[test]

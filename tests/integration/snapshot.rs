@@ -32,7 +32,7 @@ fn assert_same_state(got: &OrgState, want: &OrgState) {
 #[test]
 fn v2_snapshot_holds_exactly_what_the_org_holds_across_many_pages() {
     let w = World::new(250);
-    let run = w.snapshot(&[]);
+    let run = w.snapshot(&["--page-size", "100"]);
     run.ok();
     assert!(
         run.stdout.starts_with("snapshot 1 (default): 250 users"),
@@ -65,6 +65,24 @@ fn v2_snapshot_holds_exactly_what_the_org_holds_across_many_pages() {
         "checkHealth version recorded"
     );
     assert!(meta.info.total_requests() > 3);
+}
+
+/// By default each list is one response (the API returns everything without
+/// `limit`), and it holds exactly what the pages would.
+#[test]
+fn v2_reads_all_users_in_one_request_by_default() {
+    let w = World::new(250);
+    w.snapshot(&[]).ok();
+    let state = w.store().state_at(1).unwrap();
+    assert_same_state(&state, &w.expected());
+    let users: Vec<Option<String>> = w
+        .server()
+        .requests()
+        .iter()
+        .filter(|r| r.path.ends_with("/api/v2/users"))
+        .map(|r| r.query.clone())
+        .collect();
+    assert_eq!(users, [None], "one request for 250 users, without limit");
 }
 
 #[test]

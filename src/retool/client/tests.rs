@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use super::*;
 use crate::model::{AccessLevel, GroupId, ObjectId, UserId};
 use crate::retool::test_server::{
-    TEST_TOKEN, TestServer, v2_envelope, v2_group, v2_resource, v2_user,
+    TEST_TOKEN, TestServer, fast_config, v2_envelope, v2_group, v2_resource, v2_user,
 };
 
 type Q = Query<HashMap<String, String>>;
@@ -68,9 +68,74 @@ fn stat(client: &Client, endpoint: &str) -> EndpointStats {
 }
 
 #[tokio::test]
+async fn asks_for_the_whole_list_in_one_request_by_default() {
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = seen.clone();
+    let router = Router::new().route(
+        "/api/v2/users",
+        get(move |Query(q): Q| {
+            let log = log.clone();
+            async move {
+                log.lock().map(|mut l| l.push(q.clone())).ok();
+                let data = (0..2_450).map(v2_user).collect();
+                ok_json(v2_envelope(data, 2_450, None))
+            }
+        }),
+    );
+    let server = TestServer::start(router).await;
+    let client = server.client(Dialect::V2);
+    let listed = client.users().await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(listed.items.len(), 2_450);
+    assert_eq!(listed.shortfall(), None);
+    let queries = seen.lock().map(|q| q.clone()).unwrap_or_default();
+    assert_eq!(queries.len(), 1, "one request: {queries:?}");
+    assert!(
+        queries[0].is_empty(),
+        "no limit, no cursor: {:?}",
+        queries[0]
+    );
+}
+
+#[tokio::test]
+async fn a_server_that_pages_an_unlimited_request_is_followed_with_full_pages() {
+    // The cursor server answers an unlimited request with everything; this one
+    // caps it at 100 anyway and hands out a cursor, as a proxy or an older
+    // Retool might.
+    let router = Router::new().route(
+        "/api/v2/users",
+        get(|Query(q): Q| async move {
+            let start: usize = q
+                .get("next_token")
+                .and_then(|t| t.strip_prefix("cur-"))
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0);
+            if start > 0 && q.get("limit").map(String::as_str) != Some("100") {
+                return respond(
+                    400,
+                    &[],
+                    r#"{"success":false,"message":"next_token needs limit"}"#,
+                );
+            }
+            let end = (start + 100).min(250);
+            let next = (end < 250).then(|| format!("cur-{end}"));
+            ok_json(v2_envelope(
+                (start..end).map(v2_user).collect(),
+                250,
+                next.as_deref(),
+            ))
+        }),
+    );
+    let server = TestServer::start(router).await;
+    let client = server.client(Dialect::V2);
+    let listed = client.users().await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(listed.items.len(), 250);
+    assert_eq!(stat(&client, "GET /users").pages, 3);
+}
+
+#[tokio::test]
 async fn follows_cursor_across_many_pages() {
     let server = TestServer::start(paged_users(2_450)).await;
-    let client = server.client(Dialect::V2);
+    let client = server.client_with(Dialect::V2, |c| c.page_size = Some(100));
     let listed = client.users().await.map_err(|e| e.to_string());
     let listed = listed.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(listed.items.len(), 2_450);
@@ -179,6 +244,80 @@ async fn retry_after_is_honoured_then_the_request_succeeds() {
     assert_eq!(hits.load(Ordering::SeqCst), 2);
     let s = stat(&client, "GET /apps");
     assert_eq!((s.requests, s.retries), (2, 1));
+}
+
+/// Tells the test when the client starts waiting out a 429.
+struct OnRetry(tokio::sync::mpsc::UnboundedSender<Instant>);
+
+impl Progress for OnRetry {
+    fn page(&self, _: &str, _: u64, _: Option<u64>) {}
+    fn retry_wait(&self, _: &str, _: Duration, _: &str) {
+        let _ = self.0.send(Instant::now());
+    }
+}
+
+#[tokio::test]
+async fn a_429_pauses_every_request_not_just_the_one_that_got_it() {
+    let hits = counter();
+    let h = hits.clone();
+    let groups_arrived = Arc::new(std::sync::Mutex::new(None));
+    let arrived = groups_arrived.clone();
+    let router = Router::new()
+        .route(
+            "/api/v2/apps",
+            get(move || {
+                let h = h.clone();
+                async move {
+                    if h.fetch_add(1, Ordering::SeqCst) == 0 {
+                        respond(
+                            429,
+                            &[("retry-after", "1")],
+                            r#"{"success":false,"message":"slow down"}"#,
+                        )
+                    } else {
+                        ok_json(v2_envelope(vec![], 0, None))
+                    }
+                }
+            }),
+        )
+        .route(
+            "/api/v2/groups",
+            get(move || {
+                let arrived = arrived.clone();
+                async move {
+                    arrived.lock().map(|mut a| *a = Some(Instant::now())).ok();
+                    ok_json(v2_envelope(vec![], 0, None))
+                }
+            }),
+        );
+    let server = TestServer::start(router).await;
+    let mut cfg = fast_config(server.api_root(Dialect::V2), Dialect::V2);
+    cfg.max_backoff = Duration::from_secs(3);
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let client =
+        Client::with_progress(cfg, Some(Arc::new(OnRetry(tx)))).unwrap_or_else(|e| panic!("{e}"));
+    let apps = tokio::spawn({
+        let client = client.clone();
+        async move { client.apps().await.map(|l| l.items.len()) }
+    });
+    // The 429 has been answered and the client is about to wait 1 s: a request
+    // made now, to another endpoint, waits with it.
+    let Some(waiting_since) = rx.recv().await else {
+        panic!("the client never reported a retry");
+    };
+    let groups = client.groups().await.map(|(l, _)| l.items.len());
+    assert_eq!(groups.map_err(|e| e.to_string()), Ok(0));
+    let arrived = groups_arrived.lock().ok().and_then(|a| *a);
+    let Some(arrived) = arrived else {
+        panic!("GET /groups never reached the server");
+    };
+    assert!(
+        arrived.duration_since(waiting_since) >= Duration::from_millis(950),
+        "GET /groups went out {:?} into another request's Retry-After",
+        arrived.duration_since(waiting_since)
+    );
+    let apps = apps.await.map_err(|e| e.to_string());
+    assert_eq!(apps.map(|r| r.map_err(|e| e.to_string())), Ok(Ok(0)));
 }
 
 #[test]
