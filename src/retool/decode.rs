@@ -179,14 +179,20 @@ pub(crate) fn decode_record<T: DeserializeOwned>(
 }
 
 /// The record as received, compact JSON with sorted keys, without `strip`ped keys.
+/// Serializes in place: no copy of the record (a group's `members` can hold
+/// every user of the org).
 pub(crate) fn raw_without(value: &Value, strip: &[&str]) -> String {
-    let mut v = value.clone();
-    if let Value::Object(map) = &mut v {
-        for key in strip {
-            map.remove(*key);
+    let text = match value {
+        Value::Object(map) if !strip.is_empty() => {
+            let kept: std::collections::BTreeMap<&String, &Value> = map
+                .iter()
+                .filter(|(k, _)| !strip.contains(&k.as_str()))
+                .collect();
+            serde_json::to_string(&kept)
         }
-    }
-    serde_json::to_string(&v).unwrap_or_default()
+        other => serde_json::to_string(other),
+    };
+    text.unwrap_or_default()
 }
 
 fn parse_ts(s: &str) -> Result<DateTime<Utc>, String> {
