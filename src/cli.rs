@@ -400,6 +400,14 @@ pub struct DemoArgs {
     pub seed: u64,
 }
 
+/// The benchmark organizations (`fake-server --size`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BenchSize {
+    M,
+    L,
+    Xl,
+}
+
 #[derive(Debug, Args)]
 pub struct FakeServerArgs {
     /// Port on 127.0.0.1 (0 picks a free one).
@@ -412,6 +420,11 @@ pub struct FakeServerArgs {
 
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
+
+    /// One of the benchmark organizations of BENCHMARKS.md (the bench's seeds and sizes,
+    /// times relative to now): m (10 000 users), l (50 000), xl (100 000).
+    #[arg(long, value_enum, conflicts_with_all = ["users", "seed"])]
+    pub size: Option<BenchSize>,
 
     /// Delay added to every response, in milliseconds.
     #[arg(long, default_value_t = 0)]

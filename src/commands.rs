@@ -20,7 +20,8 @@ use chrono::Utc;
 
 use crate::analyze::Roster;
 use crate::cli::{
-    Cli, Command, DemoArgs, FakeServerArgs, ListFormat, LogFormat, ReportArgs, SnapshotsArgs,
+    BenchSize, Cli, Command, DemoArgs, FakeServerArgs, ListFormat, LogFormat, ReportArgs,
+    SnapshotsArgs,
 };
 use crate::collect::{CollectOptions, collect};
 use crate::config::{self, Config};
@@ -794,7 +795,12 @@ async fn demo(args: &DemoArgs, out: Output) -> CmdResult {
 }
 
 async fn fake_server(args: &FakeServerArgs, out: Output) -> CmdResult {
-    let spec = simulated_org(args.users, args.seed);
+    let spec = match args.size {
+        Some(BenchSize::M) => OrgSpec::m(Utc::now()),
+        Some(BenchSize::L) => OrgSpec::l(Utc::now()),
+        Some(BenchSize::Xl) => OrgSpec::xl(Utc::now()),
+        None => simulated_org(args.users, args.seed),
+    };
     let mut org = FakeOrg::generate(&spec);
     if args.changed {
         org.apply_scripted_changes();
