@@ -765,7 +765,9 @@ impl Client {
         }
     }
 
-    async fn pace(&self) {
+    /// Waits out the latest 429's wait. Called with the permit held, right
+    /// before sending, so requests already queued for a permit wait too.
+    async fn cool_down(&self) {
         let cooldown = *self
             .inner
             .cooldown
@@ -774,6 +776,9 @@ impl Client {
         if let Some(until) = cooldown {
             tokio::time::sleep_until(until.into()).await;
         }
+    }
+
+    async fn pace(&self) {
         let Some((next, interval)) = &self.inner.pacer else {
             return;
         };
@@ -796,9 +801,9 @@ impl Client {
             attempt += 1;
             self.pace().await;
             let permit = self.acquire(call.priority).await;
+            self.cool_down().await;
             let started = Instant::now();
             let outcome = self.send_once(&call).await;
-            drop(permit);
             let elapsed = started.elapsed();
             self.with_stats(call.endpoint, |s| {
                 s.requests += 1;
@@ -859,6 +864,9 @@ impl Client {
                     .unwrap_or_else(|e| e.into_inner());
                 *cooldown = Some(cooldown.map_or(until, |c| c.max(until)));
             }
+            // Released only now, so a request queued for this permit sees
+            // the cooldown a 429 just set.
+            drop(permit);
             tracing::warn!(
                 endpoint = call.endpoint,
                 attempt,

@@ -256,19 +256,20 @@ impl Progress for OnRetry {
     }
 }
 
-#[tokio::test]
-async fn a_429_pauses_every_request_not_just_the_one_that_got_it() {
+/// `GET /apps` answers 429 (`Retry-After: 1`) once, after `delay`; `GET
+/// /groups` records when it arrives. Returns the router and that record.
+fn rate_limited_apps(delay: Duration) -> (Router, Arc<std::sync::Mutex<Option<Instant>>>) {
     let hits = counter();
-    let h = hits.clone();
     let groups_arrived = Arc::new(std::sync::Mutex::new(None));
     let arrived = groups_arrived.clone();
     let router = Router::new()
         .route(
             "/api/v2/apps",
             get(move || {
-                let h = h.clone();
+                let hits = hits.clone();
                 async move {
-                    if h.fetch_add(1, Ordering::SeqCst) == 0 {
+                    if hits.fetch_add(1, Ordering::SeqCst) == 0 {
+                        tokio::time::sleep(delay).await;
                         respond(
                             429,
                             &[("retry-after", "1")],
@@ -290,9 +291,20 @@ async fn a_429_pauses_every_request_not_just_the_one_that_got_it() {
                 }
             }),
         );
+    (router, groups_arrived)
+}
+
+/// Runs `GET /apps` (429 once) and `GET /groups` on one client: `/groups` is
+/// started `queued` (right away, behind `/apps`' only permit) or after the
+/// 429. Returns how long after the client began waiting out the 429
+/// `/groups` reached the server.
+async fn groups_after_a_429(queued: bool) -> Duration {
+    let (router, groups_arrived) =
+        rate_limited_apps(Duration::from_millis(if queued { 300 } else { 0 }));
     let server = TestServer::start(router).await;
     let mut cfg = fast_config(server.api_root(Dialect::V2), Dialect::V2);
     cfg.max_backoff = Duration::from_secs(3);
+    cfg.concurrency = 1;
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let client =
         Client::with_progress(cfg, Some(Arc::new(OnRetry(tx)))).unwrap_or_else(|e| panic!("{e}"));
@@ -300,24 +312,48 @@ async fn a_429_pauses_every_request_not_just_the_one_that_got_it() {
         let client = client.clone();
         async move { client.apps().await.map(|l| l.items.len()) }
     });
-    // The 429 has been answered and the client is about to wait 1 s: a request
-    // made now, to another endpoint, waits with it.
-    let Some(waiting_since) = rx.recv().await else {
+    let groups = {
+        let client = client.clone();
+        async move { client.groups().await.map(|(l, _)| l.items.len()) }
+    };
+    let (waiting_since, groups) = if queued {
+        tokio::task::yield_now().await; // `/apps` holds the permit
+        let groups = tokio::spawn(groups);
+        let waiting_since = rx.recv().await;
+        (waiting_since, groups.await.map_err(|e| e.to_string()))
+    } else {
+        let waiting_since = rx.recv().await;
+        (waiting_since, Ok(groups.await))
+    };
+    let Some(waiting_since) = waiting_since else {
         panic!("the client never reported a retry");
     };
-    let groups = client.groups().await.map(|(l, _)| l.items.len());
-    assert_eq!(groups.map_err(|e| e.to_string()), Ok(0));
+    assert_eq!(groups.map(|g| g.map_err(|e| e.to_string())), Ok(Ok(0)));
+    let apps = apps.await.map_err(|e| e.to_string());
+    assert_eq!(apps.map(|r| r.map_err(|e| e.to_string())), Ok(Ok(0)));
     let arrived = groups_arrived.lock().ok().and_then(|a| *a);
     let Some(arrived) = arrived else {
         panic!("GET /groups never reached the server");
     };
+    arrived.saturating_duration_since(waiting_since)
+}
+
+#[tokio::test]
+async fn a_429_pauses_requests_made_after_it() {
+    let after = groups_after_a_429(false).await;
     assert!(
-        arrived.duration_since(waiting_since) >= Duration::from_millis(950),
-        "GET /groups went out {:?} into another request's Retry-After",
-        arrived.duration_since(waiting_since)
+        after >= Duration::from_millis(950),
+        "GET /groups went out {after:?} into another request's Retry-After"
     );
-    let apps = apps.await.map_err(|e| e.to_string());
-    assert_eq!(apps.map(|r| r.map_err(|e| e.to_string())), Ok(Ok(0)));
+}
+
+#[tokio::test]
+async fn a_429_pauses_requests_already_queued_for_a_permit() {
+    let after = groups_after_a_429(true).await;
+    assert!(
+        after >= Duration::from_millis(950),
+        "GET /groups, queued behind the rate-limited request, went out {after:?} into its Retry-After"
+    );
 }
 
 #[test]
