@@ -31,6 +31,27 @@ impl Store {
         org: &str,
         collected: &Collected,
     ) -> Result<SnapshotMeta, StoreError> {
+        // The multi-row INSERTs (see `insert_versions`) run with a statement
+        // journal: a failing statement undoes its own earlier rows. Kept in
+        // memory (SQLite decides where when the write transaction starts) it
+        // costs no temporary-file I/O, and it only ever holds the pages one
+        // statement changed. Back to the default after, so large sorts of
+        // reading commands still spill to disk.
+        self.conn
+            .pragma_update(None, "temp_store", "MEMORY")
+            .ctx(&self.path, "keeping the statement journal in memory")?;
+        let written = self.write_snapshot_transaction(org, collected);
+        if let Err(e) = self.conn.pragma_update(None, "temp_store", "DEFAULT") {
+            tracing::warn!("could not reset temp_store: {e}");
+        }
+        written
+    }
+
+    fn write_snapshot_transaction(
+        &mut self,
+        org: &str,
+        collected: &Collected,
+    ) -> Result<SnapshotMeta, StoreError> {
         let state = normalized(&collected.state);
         check_unique_keys(&state)?;
         let info = &collected.info;
