@@ -3,10 +3,12 @@
 //! the log of failed attempts.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
+use rusqlite::types::ValueRef;
 use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 
 use super::error::SqlContext;
@@ -260,6 +262,11 @@ fn check_unique_keys(s: &OrgState) -> Result<(), StoreError> {
 /// Brings one table of `org` to `items` as of snapshot `id`: unchanged records
 /// are left alone, changed ones get their open version closed and a new one
 /// inserted, vanished ones are closed.
+///
+/// Records are matched to open versions by fingerprint alone: it covers the
+/// whole record, key included, so an open version with a record's fingerprint
+/// is that record unchanged, and every open version no record matched belongs
+/// to a record that changed or vanished.
 fn sync<T: Versioned>(
     tx: &Transaction<'_>,
     path: &Path,
@@ -278,60 +285,106 @@ fn sync<T: Versioned>(
             ),
         });
     }
-    let table = T::TABLE;
-    let keys = T::KEY_COLUMNS.join(", ");
-    let mut open: HashMap<T::Key, (i64, Vec<u8>)> = HashMap::new();
-    {
-        let mut stmt = tx
-            .prepare(&format!(
-                "SELECT rowid, row_hash, {keys} FROM {table} WHERE org = ?1 AND valid_to IS NULL"
-            ))
-            .ctx(path, "preparing to read current versions")?;
-        let mut rows = stmt.query([org]).ctx(path, "reading current versions")?;
-        while let Some(row) = rows.next().ctx(path, "reading current versions")? {
-            let rowid: i64 = row.get(0).ctx(path, "reading current versions")?;
-            let hash: Vec<u8> = row.get(1).ctx(path, "reading current versions")?;
-            let key = T::key_from_row(row, 2).ctx(path, "reading current versions")?;
-            open.insert(key, (rowid, hash));
+    let (mut open, mut ended) = open_versions(tx, path, org, T::TABLE)?;
+    let mut new_versions = Vec::new();
+    for (item, hash) in items.iter().zip(fingerprints) {
+        if open.remove(&u128::from_le_bytes(*hash)).is_none() {
+            new_versions.push((item, hash));
         }
     }
+    // Closed before the inserts: a changed record's new version must not meet
+    // its old one in the unique `<table>_open` index.
+    ended.extend(open.into_values());
+    ended.sort_unstable();
+    close_versions(tx, path, T::TABLE, id, &ended)?;
+    insert_versions(tx, path, org, id, &new_versions)?;
+    Ok(Delta {
+        inserted: new_versions.len() as u64,
+        closed: ended.len() as u64,
+    })
+}
 
+/// Open versions by fingerprint, as a map to their rowid (fingerprints are
+/// SHA-256 bits: [`FingerprintHasher`] just takes 64 of them).
+type ByFingerprint = HashMap<u128, i64, BuildHasherDefault<FingerprintHasher>>;
+
+#[derive(Default)]
+struct FingerprintHasher(u64);
+
+impl Hasher for FingerprintHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+    fn write_u128(&mut self, v: u128) {
+        self.0 = v as u64;
+    }
+}
+
+/// The open versions of `table` in `org` by fingerprint, and the rowids of
+/// those no record can match (a `row_hash` that is not 16 bytes, or the same
+/// as another's: only an edited file has them), which are to be closed.
+fn open_versions(
+    tx: &Transaction<'_>,
+    path: &Path,
+    org: &str,
+    table: &str,
+) -> Result<(ByFingerprint, Vec<i64>), StoreError> {
+    let context = "reading current versions";
+    let mut stmt = tx
+        .prepare(&format!(
+            "SELECT rowid, row_hash FROM {table} WHERE org = ?1 AND valid_to IS NULL"
+        ))
+        .ctx(path, context)?;
+    let mut rows = stmt.query([org]).ctx(path, context)?;
+    let mut open = ByFingerprint::default();
+    let mut unmatchable = Vec::new();
+    let mut shared = HashSet::new();
+    while let Some(row) = rows.next().ctx(path, context)? {
+        let rowid: i64 = row.get(0).ctx(path, context)?;
+        let hash = match row.get_ref(1).ctx(path, context)? {
+            ValueRef::Blob(b) => <[u8; 16]>::try_from(b).ok().map(u128::from_le_bytes),
+            _ => None,
+        };
+        let Some(hash) = hash.filter(|h| !shared.contains(h)) else {
+            unmatchable.push(rowid);
+            continue;
+        };
+        if let Some(twin) = open.insert(hash, rowid) {
+            open.remove(&hash);
+            shared.insert(hash);
+            unmatchable.extend([twin, rowid]);
+        }
+    }
+    Ok((open, unmatchable))
+}
+
+/// Ends the versions `rowids` of `table` at snapshot `id`.
+fn close_versions(
+    tx: &Transaction<'_>,
+    path: &Path,
+    table: &str,
+    id: i64,
+    rowids: &[i64],
+) -> Result<(), StoreError> {
+    if rowids.is_empty() {
+        return Ok(());
+    }
     let mut close = tx
         .prepare(&format!(
             "UPDATE {table} SET valid_to = ?1 WHERE rowid = ?2"
         ))
         .ctx(path, "preparing to close versions")?;
-
-    let mut delta = Delta::default();
-    let mut new_versions = Vec::new();
-    for (item, hash) in items.iter().zip(fingerprints) {
-        // A first snapshot has nothing to compare with: skip building keys.
-        let previous = if open.is_empty() {
-            None
-        } else {
-            open.remove(&item.key())
-        };
-        match previous {
-            Some((_, old)) if old.as_slice() == hash.as_slice() => continue,
-            Some((rowid, _)) => {
-                close
-                    .execute(params![id, rowid])
-                    .ctx(path, "closing a changed version")?;
-                delta.closed += 1;
-            }
-            None => {}
-        }
-        new_versions.push((item, hash));
-    }
-    insert_versions(tx, path, org, id, &new_versions)?;
-    delta.inserted = new_versions.len() as u64;
-    for (rowid, _) in open.into_values() {
+    for rowid in rowids {
         close
             .execute(params![id, rowid])
-            .ctx(path, "closing a vanished version")?;
-        delta.closed += 1;
+            .ctx(path, "closing a version")?;
     }
-    Ok(delta)
+    Ok(())
 }
 
 /// Rows per `INSERT` statement. One statement inserting many rows keeps
@@ -596,6 +649,36 @@ mod tests {
         assert_eq!(state_at(&store, m1.id), s1);
         let report = store.verify().ok();
         assert!(report.is_some_and(|r| r.is_ok()));
+    }
+
+    #[test]
+    fn versions_whose_fingerprint_no_record_can_match_are_replaced() {
+        let dir = tmp();
+        let path = dir.path().join("h.db");
+        let mut store = open(&path);
+        let s = sample_state();
+        write(&mut store, "default", s.clone(), 3);
+        // An edited file: u1's fingerprint is not 16 bytes, u3 has u2's.
+        raw_sql(
+            &path,
+            "UPDATE users SET row_hash = x'00' WHERE user_id = 'u1'; \
+             UPDATE users SET row_hash = (SELECT row_hash FROM users WHERE user_id = 'u2') \
+             WHERE user_id = 'u3';",
+        );
+        let m2 = write(&mut store, "default", s.clone(), 4);
+        assert_eq!(state_at(&store, m2.id), s);
+        let replaced = raw_count(
+            &path,
+            &format!(
+                "SELECT count(*) FROM users WHERE valid_from = {} AND valid_to IS NULL",
+                m2.id
+            ),
+        );
+        assert_eq!(replaced, 3, "u1, u2 and u3 get new versions");
+        assert_eq!(
+            raw_count(&path, "SELECT count(*) FROM users WHERE valid_to IS NULL"),
+            s.users.len() as i64
+        );
     }
 
     #[test]
