@@ -3,9 +3,10 @@
 //! the log of failed attempts.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 use std::path::Path;
+use std::sync::mpsc;
 
 use chrono::{DateTime, Utc};
 use rusqlite::types::ValueRef;
@@ -15,7 +16,7 @@ use super::error::SqlContext;
 use super::rows::{Versioned, fingerprint, time_text};
 use super::verify::hash_snapshot;
 use super::{Store, StoreError};
-use crate::model::{Collected, EntityKind, OrgState, SnapshotMeta};
+use crate::model::{Collected, CollectionInfo, OrgState, SnapshotMeta};
 
 /// What one snapshot changed in one table.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -74,23 +75,15 @@ impl Store {
             )
             .optional()
             .ctx(p, "reading the previous snapshot's hash")?;
-        let mut fingerprints: BTreeMap<EntityKind, Vec<[u8; 16]>> = BTreeMap::new();
-        let sha256 = hash_snapshot(prev_sha256.as_deref(), info, &state, |kind, json| {
-            fingerprints
-                .entry(kind)
-                .or_default()
-                .push(fingerprint(json))
-        });
-        let fp = |kind| fingerprints.get(&kind).map_or(&[][..], |v| v.as_slice());
-
         let counts_json = to_json(&counts).ctx(p, "encoding the counts")?;
         let not_collected_json =
             to_json(&state.not_collected).ctx(p, "encoding the not-collected kinds")?;
         let info_json = to_json(info).ctx(p, "encoding the collection info")?;
+        // The content hash is filled in below, once hashing is done.
         tx.execute(
             "INSERT INTO snapshots (org, started_at, finished_at, source_url, dialect, \
              api_version, tool_version, counts_json, not_collected_json, info_json, sha256, \
-             prev_sha256) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+             prev_sha256) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, '', ?11)",
             params![
                 org,
                 time_text(&info.started_at),
@@ -102,50 +95,46 @@ impl Store {
                 counts_json,
                 not_collected_json,
                 info_json,
-                sha256,
                 prev_sha256,
             ],
         )
         .ctx(p, "inserting the snapshot")?;
         let id = tx.last_insert_rowid();
 
-        let mut total = Delta::default();
-        for d in [
-            sync(&tx, p, org, id, &state.users, fp(EntityKind::Users))?,
-            sync(&tx, p, org, id, &state.groups, fp(EntityKind::Groups))?,
-            sync(
-                &tx,
-                p,
-                org,
-                id,
-                &state.memberships,
-                fp(EntityKind::Memberships),
-            )?,
-            sync(&tx, p, org, id, &state.folders, fp(EntityKind::Folders))?,
-            sync(&tx, p, org, id, &state.apps, fp(EntityKind::Apps))?,
-            sync(&tx, p, org, id, &state.resources, fp(EntityKind::Resources))?,
-            sync(&tx, p, org, id, &state.workflows, fp(EntityKind::Workflows))?,
-            sync(&tx, p, org, id, &state.grants, fp(EntityKind::Grants))?,
-            sync(
-                &tx,
-                p,
-                org,
-                id,
-                &state.user_invites,
-                fp(EntityKind::UserInvites),
-            )?,
-            sync(
-                &tx,
-                p,
-                org,
-                id,
-                &state.access_tokens,
-                fp(EntityKind::AccessTokens),
-            )?,
-        ] {
-            total.inserted += d.inserted;
-            total.closed += d.closed;
-        }
+        // Hashing (serializing every record, its fingerprint and the content
+        // hash) runs on its own thread while this one writes the rows.
+        let prev = prev_sha256.as_deref();
+        let records: &OrgState = &state;
+        let (synced, hashed) = std::thread::scope(|scope| {
+            let (out, feed) = mpsc::channel();
+            let thread_out = out.clone();
+            let hashing = std::thread::Builder::new()
+                .name("snapshot-hash".into())
+                .spawn_scoped(scope, move || {
+                    hash_with_fingerprints(prev, info, records, thread_out)
+                });
+            // No thread to be had: hash here, first. (With a thread, `out` is
+            // dropped here, so the feed ends with the thread's last chunk.)
+            let hashing = hashing.map_err(|_| hash_with_fingerprints(prev, info, records, out));
+            let mut feed = FingerprintFeed::new(feed);
+            let synced = sync_all(&tx, p, org, id, records, &mut feed);
+            // A failed write drops the feed: the hashing thread stops sending.
+            drop(feed);
+            let hashed = match hashing {
+                Ok(thread) => thread
+                    .join()
+                    .map_err(|_| internal("the hashing thread panicked")),
+                Err(hashed_here) => Ok(hashed_here),
+            };
+            (synced, hashed)
+        });
+        let total = synced?;
+        let sha256 = hashed?;
+        tx.execute(
+            "UPDATE snapshots SET sha256 = ?1 WHERE id = ?2",
+            params![sha256, id],
+        )
+        .ctx(p, "recording the snapshot's hash")?;
 
         tx.execute(
             "INSERT INTO runs (org, source_url, started_at, finished_at, status, error, snapshot_id) \
@@ -259,9 +248,37 @@ fn check_unique_keys(s: &OrgState) -> Result<(), StoreError> {
     check(&s.access_tokens)
 }
 
+/// Syncs every table, in the order [`hash_snapshot`] fingerprints them.
+fn sync_all(
+    tx: &Transaction<'_>,
+    path: &Path,
+    org: &str,
+    id: i64,
+    s: &OrgState,
+    feed: &mut FingerprintFeed,
+) -> Result<Delta, StoreError> {
+    let mut total = Delta::default();
+    for d in [
+        sync(tx, path, org, id, &s.users, feed)?,
+        sync(tx, path, org, id, &s.groups, feed)?,
+        sync(tx, path, org, id, &s.memberships, feed)?,
+        sync(tx, path, org, id, &s.folders, feed)?,
+        sync(tx, path, org, id, &s.apps, feed)?,
+        sync(tx, path, org, id, &s.resources, feed)?,
+        sync(tx, path, org, id, &s.workflows, feed)?,
+        sync(tx, path, org, id, &s.grants, feed)?,
+        sync(tx, path, org, id, &s.user_invites, feed)?,
+        sync(tx, path, org, id, &s.access_tokens, feed)?,
+    ] {
+        total.inserted += d.inserted;
+        total.closed += d.closed;
+    }
+    Ok(total)
+}
+
 /// Brings one table of `org` to `items` as of snapshot `id`: unchanged records
 /// are left alone, changed ones get their open version closed and a new one
-/// inserted, vanished ones are closed.
+/// inserted, vanished ones are closed. `feed` has the records' fingerprints.
 ///
 /// Records are matched to open versions by fingerprint alone: it covers the
 /// whole record, key included, so an open version with a record's fingerprint
@@ -273,22 +290,23 @@ fn sync<T: Versioned>(
     org: &str,
     id: i64,
     items: &[T],
-    fingerprints: &[[u8; 16]],
+    feed: &mut FingerprintFeed,
 ) -> Result<Delta, StoreError> {
-    if items.len() != fingerprints.len() {
-        return Err(StoreError::Corrupt {
-            detail: format!(
-                "internal: {} fingerprints for {} {table}",
-                fingerprints.len(),
-                items.len(),
-                table = T::TABLE
-            ),
+    let (mut open, mut ended) = open_versions(tx, path, org, T::TABLE)?;
+    if open.is_empty() && ended.is_empty() {
+        // Nothing to compare with (a first snapshot): every record is
+        // inserted as soon as its fingerprint is ready.
+        let rows = items.iter().map(|item| Ok((item, feed.next(T::TABLE)?)));
+        let inserted = insert_versions(tx, path, org, id, rows)?;
+        return Ok(Delta {
+            inserted,
+            closed: 0,
         });
     }
-    let (mut open, mut ended) = open_versions(tx, path, org, T::TABLE)?;
     let mut new_versions = Vec::new();
-    for (item, hash) in items.iter().zip(fingerprints) {
-        if open.remove(&u128::from_le_bytes(*hash)).is_none() {
+    for item in items {
+        let hash = feed.next(T::TABLE)?;
+        if open.remove(&u128::from_le_bytes(hash)).is_none() {
             new_versions.push((item, hash));
         }
     }
@@ -297,11 +315,72 @@ fn sync<T: Versioned>(
     ended.extend(open.into_values());
     ended.sort_unstable();
     close_versions(tx, path, T::TABLE, id, &ended)?;
-    insert_versions(tx, path, org, id, &new_versions)?;
+    let inserted = insert_versions(tx, path, org, id, new_versions.into_iter().map(Ok))?;
     Ok(Delta {
-        inserted: new_versions.len() as u64,
+        inserted,
         closed: ended.len() as u64,
     })
+}
+
+/// How many fingerprints the hashing thread sends at a time.
+const FEED_CHUNK: usize = 512;
+
+/// [`hash_snapshot`], sending every record's fingerprint to `out` in order,
+/// [`FEED_CHUNK`] at a time.
+fn hash_with_fingerprints(
+    prev_sha256: Option<&str>,
+    info: &CollectionInfo,
+    state: &OrgState,
+    out: mpsc::Sender<Vec<[u8; 16]>>,
+) -> String {
+    let mut chunk = Vec::with_capacity(FEED_CHUNK);
+    let sha256 = hash_snapshot(prev_sha256, info, state, |_, json| {
+        chunk.push(fingerprint(json));
+        if chunk.len() == FEED_CHUNK {
+            // The feed is gone only when the write failed: nobody waits.
+            let _ = out.send(std::mem::replace(
+                &mut chunk,
+                Vec::with_capacity(FEED_CHUNK),
+            ));
+        }
+    });
+    let _ = out.send(chunk);
+    sha256
+}
+
+/// The records' fingerprints as [`hash_with_fingerprints`] sends them: every
+/// user's, then every group's, ..., in the order the tables are synced.
+struct FingerprintFeed {
+    chunks: mpsc::Receiver<Vec<[u8; 16]>>,
+    current: std::vec::IntoIter<[u8; 16]>,
+}
+
+impl FingerprintFeed {
+    fn new(chunks: mpsc::Receiver<Vec<[u8; 16]>>) -> Self {
+        FingerprintFeed {
+            chunks,
+            current: Vec::new().into_iter(),
+        }
+    }
+
+    /// The next record's fingerprint (a record of `table`), waiting for it.
+    fn next(&mut self, table: &str) -> Result<[u8; 16], StoreError> {
+        loop {
+            if let Some(f) = self.current.next() {
+                return Ok(f);
+            }
+            match self.chunks.recv() {
+                Ok(chunk) => self.current = chunk.into_iter(),
+                Err(_) => return Err(internal(&format!("fingerprints of {table} missing"))),
+            }
+        }
+    }
+}
+
+fn internal(what: &str) -> StoreError {
+    StoreError::Corrupt {
+        detail: format!("internal: {what}"),
+    }
 }
 
 /// Open versions by fingerprint, as a map to their rowid (fingerprints are
@@ -394,14 +473,15 @@ fn close_versions(
 const INSERT_BATCH: usize = 64;
 
 /// Inserts `rows` (records with their fingerprints, in order) as versions
-/// valid from snapshot `id`, [`INSERT_BATCH`] rows per statement.
-fn insert_versions<T: Versioned>(
+/// valid from snapshot `id`, [`INSERT_BATCH`] rows per statement; returns how
+/// many.
+fn insert_versions<'a, T: Versioned + 'a>(
     tx: &Transaction<'_>,
     path: &Path,
     org: &str,
     id: i64,
-    rows: &[(&T, &[u8; 16])],
-) -> Result<(), StoreError> {
+    mut rows: impl Iterator<Item = Result<(&'a T, [u8; 16]), StoreError>>,
+) -> Result<u64, StoreError> {
     let n = T::COLUMNS.len();
     let prepare = |count: usize| {
         // ?1 is the org and ?2 the snapshot in every row; then each row's
@@ -422,30 +502,39 @@ fn insert_versions<T: Versioned>(
         .ctx(path, "preparing to insert versions")
     };
     let mut full = None;
-    for chunk in rows.chunks(INSERT_BATCH) {
+    let mut batch = Vec::with_capacity(INSERT_BATCH);
+    let mut inserted = 0;
+    loop {
+        batch.clear();
+        for row in rows.by_ref().take(INSERT_BATCH) {
+            batch.push(row?);
+        }
+        if batch.is_empty() {
+            return Ok(inserted);
+        }
         let mut partial;
-        let stmt = if chunk.len() == INSERT_BATCH {
+        let stmt = if batch.len() == INSERT_BATCH {
             match &mut full {
                 Some(s) => s,
                 None => full.insert(prepare(INSERT_BATCH)?),
             }
         } else {
-            partial = prepare(chunk.len())?;
+            partial = prepare(batch.len())?;
             &mut partial
         };
         stmt.raw_bind_parameter(1, org)
             .ctx(path, "inserting versions")?;
         stmt.raw_bind_parameter(2, id)
             .ctx(path, "inserting versions")?;
-        for (r, (item, hash)) in chunk.iter().enumerate() {
+        for (r, (item, hash)) in batch.iter().enumerate() {
             let first = 3 + r * (n + 1);
             item.bind(stmt, first).ctx(path, "inserting versions")?;
             stmt.raw_bind_parameter(first + n, hash.as_slice())
                 .ctx(path, "inserting versions")?;
         }
         stmt.raw_execute().ctx(path, "inserting versions")?;
+        inserted += batch.len() as u64;
     }
-    Ok(())
 }
 
 #[cfg(test)]
