@@ -1,8 +1,6 @@
 //! SQL rows of the versioned entity tables: how each model record is bound to,
 //! fingerprinted for, and read back from its table.
 
-use std::hash::Hash;
-
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{Row, Statement};
 use serde::Serialize;
@@ -22,12 +20,9 @@ pub(crate) trait Versioned: Sized + Serialize {
     /// Every data column in bind/read order, key columns first.
     const COLUMNS: &'static [&'static str];
 
-    type Key: Eq + Hash + std::fmt::Debug;
+    type Key: Eq + std::fmt::Debug;
 
     fn key(&self) -> Self::Key;
-
-    /// Reads the key from `row`, starting at column `start`.
-    fn key_from_row(row: &Row<'_>, start: usize) -> rusqlite::Result<Self::Key>;
 
     /// Binds [`Self::COLUMNS`] to parameters `first..`.
     fn bind(&self, stmt: &mut Statement<'_>, first: usize) -> rusqlite::Result<()>;
@@ -156,9 +151,6 @@ impl Versioned for User {
     fn key(&self) -> String {
         self.id.0.clone()
     }
-    fn key_from_row(row: &Row<'_>, start: usize) -> rusqlite::Result<String> {
-        row.get(start)
-    }
     fn bind(&self, s: &mut Statement<'_>, f: usize) -> rusqlite::Result<()> {
         s.raw_bind_parameter(f, &self.id.0)?;
         s.raw_bind_parameter(f + 1, self.legacy_id)?;
@@ -218,9 +210,6 @@ impl Versioned for Group {
     fn key(&self) -> i64 {
         self.id.0
     }
-    fn key_from_row(row: &Row<'_>, start: usize) -> rusqlite::Result<i64> {
-        row.get(start)
-    }
     fn bind(&self, s: &mut Statement<'_>, f: usize) -> rusqlite::Result<()> {
         s.raw_bind_parameter(f, self.id.0)?;
         s.raw_bind_parameter(f + 1, self.legacy_id)?;
@@ -274,9 +263,6 @@ impl Versioned for Membership {
     fn key(&self) -> (i64, String) {
         (self.group_id.0, self.user_id.0.clone())
     }
-    fn key_from_row(row: &Row<'_>, start: usize) -> rusqlite::Result<(i64, String)> {
-        Ok((row.get(start)?, row.get(start + 1)?))
-    }
     fn bind(&self, s: &mut Statement<'_>, f: usize) -> rusqlite::Result<()> {
         s.raw_bind_parameter(f, self.group_id.0)?;
         s.raw_bind_parameter(f + 1, &self.user_id.0)?;
@@ -308,9 +294,6 @@ impl Versioned for Folder {
 
     fn key(&self) -> String {
         self.id.0.clone()
-    }
-    fn key_from_row(row: &Row<'_>, start: usize) -> rusqlite::Result<String> {
-        row.get(start)
     }
     fn bind(&self, s: &mut Statement<'_>, f: usize) -> rusqlite::Result<()> {
         s.raw_bind_parameter(f, &self.id.0)?;
@@ -355,9 +338,6 @@ impl Versioned for App {
 
     fn key(&self) -> String {
         self.id.0.clone()
-    }
-    fn key_from_row(row: &Row<'_>, start: usize) -> rusqlite::Result<String> {
-        row.get(start)
     }
     fn bind(&self, s: &mut Statement<'_>, f: usize) -> rusqlite::Result<()> {
         s.raw_bind_parameter(f, &self.id.0)?;
@@ -405,9 +385,6 @@ impl Versioned for Resource {
     fn key(&self) -> String {
         self.id.0.clone()
     }
-    fn key_from_row(row: &Row<'_>, start: usize) -> rusqlite::Result<String> {
-        row.get(start)
-    }
     fn bind(&self, s: &mut Statement<'_>, f: usize) -> rusqlite::Result<()> {
         s.raw_bind_parameter(f, &self.id.0)?;
         s.raw_bind_parameter(f + 1, &self.name)?;
@@ -450,9 +427,6 @@ impl Versioned for Workflow {
 
     fn key(&self) -> String {
         self.id.0.clone()
-    }
-    fn key_from_row(row: &Row<'_>, start: usize) -> rusqlite::Result<String> {
-        row.get(start)
     }
     fn bind(&self, s: &mut Statement<'_>, f: usize) -> rusqlite::Result<()> {
         s.raw_bind_parameter(f, &self.id.0)?;
@@ -509,24 +483,6 @@ impl Versioned for Grant {
             self.object.id.0.clone(),
             self.level.as_str(),
         )
-    }
-    fn key_from_row(row: &Row<'_>, start: usize) -> rusqlite::Result<Self::Key> {
-        // Unknown spellings cannot match a key of a model grant; map them to a
-        // marker so the version is closed rather than kept open forever.
-        let st: String = row.get(start)?;
-        let ot: String = row.get(start + 2)?;
-        let lvl: String = row.get(start + 4)?;
-        Ok((
-            match st.as_str() {
-                "group" => "group",
-                "user" => "user",
-                _ => "?",
-            },
-            row.get(start + 1)?,
-            ObjectType::parse(&ot).map_or("?", |t| t.as_str()),
-            row.get(start + 3)?,
-            AccessLevel::parse(&lvl).map_or("?", |l| l.as_str()),
-        ))
     }
     fn bind(&self, s: &mut Statement<'_>, f: usize) -> rusqlite::Result<()> {
         let (st, sid) = subject_columns(&self.subject);
@@ -593,9 +549,6 @@ impl Versioned for UserInvite {
     fn key(&self) -> i64 {
         self.id
     }
-    fn key_from_row(row: &Row<'_>, start: usize) -> rusqlite::Result<i64> {
-        row.get(start)
-    }
     fn bind(&self, s: &mut Statement<'_>, f: usize) -> rusqlite::Result<()> {
         s.raw_bind_parameter(f, self.id)?;
         s.raw_bind_parameter(f + 1, &self.email)?;
@@ -642,9 +595,6 @@ impl Versioned for AccessToken {
 
     fn key(&self) -> String {
         self.id.clone()
-    }
-    fn key_from_row(row: &Row<'_>, start: usize) -> rusqlite::Result<String> {
-        row.get(start)
     }
     fn bind(&self, s: &mut Statement<'_>, f: usize) -> rusqlite::Result<()> {
         s.raw_bind_parameter(f, &self.id)?;
