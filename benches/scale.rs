@@ -4,6 +4,7 @@
 //! ```text
 //! cargo bench --bench scale -- [M|L|XL|all] [--stage collect,write,year,report]
 //!     [--nights N] [--year-budget SECONDS] [--concurrency N,...] [--page-size N]
+//!     [--prerendered]
 //! ```
 //!
 //! `--concurrency` defaults to `1,16`: the sequential run (one request after
@@ -199,6 +200,8 @@ struct Args {
     concurrency: Vec<usize>,
     /// `--page-size`: read `/users` and `/resources` in pages (default: whole lists).
     page_size: Option<u64>,
+    /// `--prerendered`: the simulated server renders its list answers at start.
+    prerendered: bool,
     /// Run in this process (set for the child processes `main` starts).
     in_process: bool,
 }
@@ -216,6 +219,7 @@ fn parse_args() -> Result<Args> {
         year_budget: Duration::from_secs(600),
         concurrency: vec![1, ClientConfig::DEFAULT_CONCURRENCY],
         page_size: None,
+        prerendered: false,
         in_process: false,
     };
     let mut it = std::env::args().skip(1);
@@ -224,6 +228,7 @@ fn parse_args() -> Result<Args> {
         match a.as_str() {
             "--bench" => {} // cargo bench passes this to harness = false benches
             "--in-process" => args.in_process = true,
+            "--prerendered" => args.prerendered = true,
             "--stage" | "--stages" => {
                 args.stages = value("--stage")?
                     .split(',')
@@ -270,10 +275,12 @@ fn stage_collect(
     org: FakeOrg,
     concurrency: usize,
     page_size: Option<u64>,
+    prerendered: bool,
     sequential: Option<Duration>,
 ) -> Result<(Collected, Duration)> {
     let config = FakeConfig {
         latency: LATENCY,
+        prerendered,
         ..FakeConfig::default()
     };
     let server = rt.block_on(FakeServer::start(org, config))?;
@@ -318,7 +325,7 @@ fn stage_collect(
     let pages = match page_size {
         Some(n) => format!("pages of {n}"),
         None => "whole lists".to_string(),
-    };
+    } + if prerendered { ", prerendered" } else { "" };
     line(
         size.name(),
         "collect",
@@ -919,6 +926,7 @@ fn run_children(args: &Args) -> Result<()> {
                 .args(["--nights", &args.nights.to_string()])
                 .args(["--year-budget", &args.year_budget.as_secs().to_string()])
                 .args(["--concurrency", &list(&args.concurrency)])
+                .args(args.prerendered.then_some("--prerendered"))
                 .args(
                     args.page_size
                         .map(|n| vec!["--page-size".to_string(), n.to_string()])
@@ -983,8 +991,15 @@ fn main() -> Result<()> {
             order.sort_unstable();
             let mut sequential = None;
             for c in order {
-                let (got, wall) =
-                    stage_collect(&rt, size, org.clone(), c, args.page_size, sequential)?;
+                let (got, wall) = stage_collect(
+                    &rt,
+                    size,
+                    org.clone(),
+                    c,
+                    args.page_size,
+                    args.prerendered,
+                    sequential,
+                )?;
                 if c == 1 {
                     sequential = Some(wall);
                 }

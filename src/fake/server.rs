@@ -2,7 +2,7 @@
 //! (`/api/v2`) and v1 (`/api/v1`) dialects, with auth, scopes, latency, faults
 //! and a request log for tests.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
@@ -38,6 +38,11 @@ pub struct FakeConfig {
     /// Paths answered with 404 as an older self-hosted Retool would, relative to
     /// the dialect root: `/workflows`, `/user_invites`, `/permissions`, ...
     pub missing_endpoints: Vec<String>,
+    /// Render the v2 lists (`GET /users`, `/groups`, ... without a query) once at
+    /// start and serve those bytes, so a benchmark measures the client and not
+    /// this server turning 250 000 members into JSON on the same cores. Ignored
+    /// when faults are configured; any write drops the rendered answers.
+    pub prerendered: bool,
 }
 
 impl Default for FakeConfig {
@@ -50,6 +55,7 @@ impl Default for FakeConfig {
             faults: Vec::new(),
             version: None,
             missing_endpoints: Vec::new(),
+            prerendered: false,
         }
     }
 }
@@ -71,6 +77,8 @@ struct Shared {
     request_count: AtomicU64,
     log: Mutex<Vec<RequestRecord>>,
     shutdown: watch::Receiver<bool>,
+    /// Answers rendered at start by path (see [`FakeConfig::prerendered`]).
+    prerendered: Mutex<HashMap<String, Bytes>>,
 }
 
 /// A running simulated Retool on loopback. Call [`FakeServer::shutdown`] to stop
@@ -103,7 +111,11 @@ impl FakeServer {
             request_count: AtomicU64::new(0),
             log: Mutex::new(Vec::new()),
             shutdown: shutdown.clone(),
+            prerendered: Mutex::new(HashMap::new()),
         });
+        if shared.config.prerendered && shared.config.faults.is_empty() {
+            prerender(&shared);
+        }
         let app = Router::new().fallback(handle).with_state(shared.clone());
         let mut signal = shutdown;
         let task = tokio::spawn(async move {
@@ -204,12 +216,8 @@ pub async fn serve_until_ctrl_c(server: FakeServer) -> std::io::Result<()> {
 
 fn json_response(status: StatusCode, body: &Value) -> Response {
     let bytes = serde_json::to_vec(body).unwrap_or_default();
-    let mut resp = Response::new(Body::from(bytes));
+    let mut resp = json_body(Body::from(bytes));
     *resp.status_mut() = status;
-    resp.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json; charset=utf-8"),
-    );
     resp
 }
 
@@ -553,7 +561,22 @@ async fn respond(
     }
     let truncate = take_fault(shared, path, |f| matches!(f, Fault::Truncate { .. })).is_some();
     let reset = take_fault(shared, path, |f| matches!(f, Fault::Reset { .. })).is_some();
+    if method == Method::GET
+        && uri.query().is_none()
+        && let Some(bytes) = shared
+            .prerendered
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(path)
+    {
+        return json_body(Body::from(bytes.clone()));
+    }
     let result = if route.writes() {
+        shared
+            .prerendered
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
         let mut org = shared.org.write().unwrap_or_else(PoisonError::into_inner);
         super::writes::answer_write(&mut org, &route, body)
     } else {
@@ -568,7 +591,7 @@ async fn respond(
             if truncate || reset {
                 bytes.truncate(bytes.len() / 2);
             }
-            let mut resp = if reset {
+            let resp = if reset {
                 // Hyper sends what the stream yields, then drops the connection
                 // when it yields an error: the client sees a body cut mid-way.
                 let chunks: [Result<Vec<u8>, std::io::Error>; 2] = [
@@ -578,18 +601,56 @@ async fn respond(
                         "injected connection reset",
                     )),
                 ];
-                Response::new(Body::from_stream(futures_util::stream::iter(chunks)))
+                Body::from_stream(futures_util::stream::iter(chunks))
             } else {
-                Response::new(Body::from(bytes))
+                Body::from(bytes)
             };
-            resp.headers_mut().insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json; charset=utf-8"),
-            );
-            resp
+            json_body(resp)
         }
         Err((status, message)) => error(dialect, status, &message),
     }
+}
+
+fn json_body(body: Body) -> Response {
+    let mut resp = Response::new(body);
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json; charset=utf-8"),
+    );
+    resp
+}
+
+/// Renders the v2 list answers into [`Shared::prerendered`].
+fn prerender(shared: &Shared) {
+    let org = shared.org.read().unwrap_or_else(PoisonError::into_inner);
+    let mut rendered = HashMap::new();
+    for list in [
+        "users",
+        "groups",
+        "apps",
+        "folders",
+        "resources",
+        "workflows",
+        "user_invites",
+        "access_tokens",
+    ] {
+        let path = format!("/api/v2/{list}");
+        let Ok(uri) = path.parse::<Uri>() else {
+            continue;
+        };
+        let Some((_, route)) = route(&Method::GET, &path) else {
+            continue;
+        };
+        if let Ok(v) = answer_value(shared, &org, &route, &uri, &path, &Bytes::new())
+            && let Ok(bytes) = serde_json::to_vec(&v)
+        {
+            rendered.insert(path, Bytes::from(bytes));
+        }
+    }
+    *shared
+        .prerendered
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner) = rendered;
 }
 
 /// The records of an answer: a list's `data` items, or a single `data` object.

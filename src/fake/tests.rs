@@ -1119,3 +1119,46 @@ async fn write_endpoints_check_auth_scopes_and_bodies_like_the_real_api() {
     );
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn prerendered_answers_equal_rendered_ones_and_writes_drop_them() {
+    use reqwest::Method;
+    let plain = start(FakeConfig::default()).await;
+    let fast = start(FakeConfig {
+        prerendered: true,
+        ..FakeConfig::default()
+    })
+    .await;
+    for list in [
+        "users",
+        "groups",
+        "apps",
+        "folders",
+        "resources",
+        "workflows",
+    ] {
+        let path = format!("/api/v2/{list}");
+        assert_eq!(
+            get_json(&fast, &path).await,
+            get_json(&plain, &path).await,
+            "{path}"
+        );
+    }
+    // Pages and auth are not prerendered answers.
+    assert_eq!(
+        get_json(&fast, "/api/v2/users?limit=2").await,
+        get_json(&plain, "/api/v2/users?limit=2").await
+    );
+    let (status, _) = send(&fast, Method::GET, "/api/v2/users", None, None).await;
+    assert_eq!(status, 401);
+    // A write is seen by the next list, as without prerendering.
+    let m = fast.with_org(FakeOrg::expected_state).memberships[0].clone();
+    let path = format!("/api/v2/groups/{}/members/{}", m.group_id, m.user_id);
+    let tok = Some("fake-token");
+    assert_eq!(send(&fast, Method::DELETE, &path, None, tok).await.0, 200);
+    assert_eq!(send(&plain, Method::DELETE, &path, None, tok).await.0, 200);
+    assert_eq!(
+        get_json(&fast, "/api/v2/groups").await,
+        get_json(&plain, "/api/v2/groups").await
+    );
+}
