@@ -294,10 +294,12 @@ pub(super) async fn snapshot_command(
 ) -> CmdResult {
     let targets = select(config, &args.target)?;
     let checked = targets.iter().map(check).collect::<CmdResult<Vec<_>>>()?;
-    let mut store = Store::open(db).map_err(store_error)?;
-    // Held from before the first request until the last snapshot is written.
+    // Held from before the history is opened until it is closed (declared
+    // first, dropped last): the next run must not open it while this one's
+    // connection still checkpoints on close.
     let _lock =
         RunLock::acquire(db, Duration::from_secs(args.lock_timeout)).map_err(store_error)?;
+    let mut store = Store::open(db).map_err(store_error)?;
     let many = args.target.all || checked.len() > 1;
     let mut outcomes: Vec<(&Checked, CmdResult<SnapshotMeta>)> = Vec::new();
     for c in &checked {
