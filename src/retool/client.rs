@@ -597,20 +597,17 @@ impl Client {
         let mut next_token: Option<String> = None;
         let mut reported_total = None;
         let mut pages = 0u64;
+        let page_size = self.inner.config.page_size.map(|n| n.clamp(1, PAGE_SIZE));
         let (_lane, priority) = self.lane(paged).await;
         loop {
             let mut url = self.url(path);
             if paged {
                 // A server that pages an unlimited request anyway is followed
                 // with full pages (`next_token` is only valid with `limit`).
-                let limit = self
-                    .inner
-                    .config
-                    .page_size
-                    .or(next_token.as_ref().map(|_| PAGE_SIZE));
+                let limit = page_size.or(next_token.as_ref().map(|_| PAGE_SIZE));
                 if let Some(limit) = limit {
                     let mut q = url.query_pairs_mut();
-                    q.append_pair("limit", &limit.clamp(1, PAGE_SIZE).to_string());
+                    q.append_pair("limit", &limit.to_string());
                     if let Some(t) = &next_token {
                         q.append_pair("next_token", t);
                     }
@@ -667,7 +664,7 @@ impl Client {
             check_page_cap(
                 &endpoint,
                 pages,
-                self.inner.config.page_size.unwrap_or(PAGE_SIZE),
+                page_size.unwrap_or(PAGE_SIZE),
                 reported_total,
             )?;
         }
