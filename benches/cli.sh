@@ -34,4 +34,3 @@ measure "snapshot (unchanged)" "$bin" --quiet --db "$db" snapshot --base-url "ht
 printf '    history %s MiB\n' "$(du -m "$db" | cut -f1)"
 measure "report (csv,xlsx,html,json)" "$bin" --quiet --db "$db" report --out "$work/report" --format csv,xlsx,html,json
 du -sh "$work/report"/* | sed 's/^/    /'
-cp "$work/report/"*.html "${REPORT_HTML_COPY:-/dev/null}" 2>/dev/null || true
