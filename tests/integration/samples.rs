@@ -17,6 +17,8 @@ fn normalize(text: &str, out: &Path) -> String {
             "<TIME>",
         ),
         (r"\d{4}-\d{2}-\d{2}", "<DATE>"),
+        // A date cut short by a chart label ("#1 2026-11-…") is still a date.
+        (r"\d{4}(-[0-9-]*)?…", "<DATE>…"),
         (r"[0-9a-f]{64}", "<SHA256>"),
         (r"127\.0\.0\.1:\d+", "127.0.0.1:<PORT>"),
         (r"\b\d+(\.\d+)? ?(ms|s)\b", "<DURATION>"),
