@@ -29,7 +29,7 @@ use retool_audit::model::{
 };
 use retool_audit::report::build::{ReportInput, ReportOptions, build_streamed};
 use retool_audit::report::write::{Format, write_report};
-use retool_audit::report::{Cell, Report, ReportView};
+use retool_audit::report::{Cell, Report, RowSource, Rows};
 use retool_audit::retool::{Client, ClientConfig, Secret, resolve_api_root};
 use retool_audit::store::Store;
 
@@ -799,21 +799,20 @@ fn stage_report(size: Size, org: &FakeOrg, dir: &Path) -> Result<()> {
     let report = build_streamed(&input, &options);
     let build_fig = m.stop();
     peak = peak.max(build_fig.peak_mib);
-    let view = ReportView::from(&report);
-    let rows: usize = view.tables().map(|t| t.len()).sum();
+    let rows: usize = report.tables.iter().map(|t| t.rows.len()).sum();
     line(
         size.name(),
         "report",
         "report::build::build_streamed",
         &build_fig,
-        &format!("{} tables, {rows} rows", report.report.tables.len()),
+        &format!("{} tables, {rows} rows", report.tables.len()),
     );
-    for t in view.tables() {
+    for t in &report.tables {
         println!(
             "      table {:<28} {:>9} rows{}",
-            t.table.name,
-            t.len(),
-            if t.table.rows.len() < t.len() {
+            t.name,
+            t.rows.len(),
+            if matches!(t.rows, Rows::Streamed(_)) {
                 " (streamed)"
             } else {
                 ""

@@ -30,7 +30,7 @@ use crate::model::{Dialect, EntityKind, SnapshotMeta};
 use crate::report::build::{ReportInput, ReportOptions, build_streamed};
 use crate::report::fail_on::{FailOn, parse_fail_on, triggered};
 use crate::report::write::{Format, parse_formats, write_report};
-use crate::report::{Cell, Report};
+use crate::report::{Cell, Report, RowSource, Section};
 use crate::retool::{Client, ClientConfig, Progress, Secret, resolve_api_root};
 use crate::store::{SnapshotSelector, Store, StoreError};
 
@@ -511,7 +511,7 @@ fn report_json(r: &Rendered) -> serde_json::Value {
         .report
         .summary
         .iter()
-        .filter(|s| s.section == "Findings")
+        .filter(|s| s.section == Section::Findings)
         .map(|s| {
             let value = match &s.value {
                 Cell::Int(n) => serde_json::json!(n),
@@ -641,13 +641,12 @@ fn render_report(store: &Store, req: ReportRequest) -> CmdResult<Rendered> {
         )))
     })?;
     let rows = report
-        .report
         .tables
         .iter()
-        .map(|t| (t.name.clone(), report.table(&t.name).map_or(0, |r| r.len())))
+        .map(|t| (t.name.clone(), t.rows.len()))
         .collect();
     Ok(Rendered {
-        report: report.report,
+        report: report.detach(),
         rows,
         files,
         snapshot_id: current.id,
@@ -681,7 +680,7 @@ fn headline(report: &Report) -> String {
     let items: Vec<String> = report
         .summary
         .iter()
-        .filter(|s| s.section == "Headline" || s.section == "Findings")
+        .filter(|s| matches!(s.section, Section::Headline | Section::Findings))
         .filter(|s| !matches!(s.value, Cell::Int(0) | Cell::Empty))
         .map(|s| format!("{}: {}", s.label, s.value.to_plain()))
         .collect();

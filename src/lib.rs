@@ -14,6 +14,7 @@ pub mod config;
 pub mod doctor;
 pub mod fake;
 pub mod model;
+pub mod output;
 pub mod progress;
 pub mod report;
 pub mod retool;

@@ -8,29 +8,25 @@
 
 use std::io::Write;
 
-use super::write::neutralize_formula;
-use super::{Cell, Table, TableRows, format_time};
+use super::{Cell, RowSource, Table, format_time};
+use crate::output::neutralize_formula;
 
-/// Writes `table` as CSV to `out`: its held rows (`&Table`) or its produced
-/// ones ([`TableRows`]). Rows shorter than the header are padded with empty
-/// fields; longer rows are written as they are (never silently cut).
-pub fn write_table<'a, W: Write>(
-    table: impl Into<TableRows<'a>>,
-    out: W,
-) -> Result<(), csv::Error> {
-    let rows: TableRows = table.into();
+/// Writes `table` as CSV to `out`, held or produced rows alike ([`RowSource`]).
+/// Rows shorter than the header are padded with empty fields; longer rows are
+/// written as they are (never silently cut).
+pub fn write_table<R: RowSource, W: Write>(table: &Table<R>, out: W) -> Result<(), csv::Error> {
     let mut w = csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
         .flexible(true)
         .from_writer(out);
     // Header names come from the report builder, but neutralize them as well:
     // a column named `=x` must not become a formula either.
-    for c in &rows.table.columns {
+    for c in &table.columns {
         w.write_field(neutralize_formula(c).as_bytes())?;
     }
     w.write_record(None::<&[u8]>)?;
-    let width = rows.table.columns.len();
-    rows.try_for_each(0..rows.len(), |row| {
+    let width = table.columns.len();
+    table.try_for_each(0..table.rows.len(), |row| {
         for cell in row {
             match cell {
                 Cell::Empty => w.write_field([])?,

@@ -19,7 +19,7 @@
 
 use askama::Template;
 
-use super::{Cell, Chart, ChartKind, EvidenceItem, ReportView, TableRows, format_time};
+use super::{Cell, Chart, ChartKind, EvidenceItem, Report, RowSource, Section, Table, format_time};
 
 /// Rows shown per table.
 pub const MAX_ROWS: usize = 5_000;
@@ -42,9 +42,9 @@ pub(crate) struct HtmlLimits {
 
 /// Renders `report` as one self-contained HTML page. Only the rows shown are
 /// read from a table (see [`MAX_ROWS`]), so produced rows stay cheap.
-pub fn render_html<'a>(report: impl Into<ReportView<'a>>) -> Result<String, askama::Error> {
+pub fn render_html<R: RowSource>(report: &Report<R>) -> Result<String, askama::Error> {
     render_html_with(
-        &report.into(),
+        report,
         HtmlLimits {
             max_rows: MAX_ROWS,
             max_columns: MAX_COLUMNS,
@@ -214,16 +214,15 @@ fn cell_view(cell: &Cell) -> CellView {
 
 fn summary_view(item: &super::SummaryItem) -> SummaryView {
     SummaryView {
-        section: item.section.clone(),
+        section: item.section.as_str().to_string(),
         label: item.label.clone(),
         value: item.value.to_plain(),
     }
 }
 
-fn table_view(rows: TableRows, id: String, limits: HtmlLimits) -> TableView {
-    let table = rows.table;
-    let width = rows.width();
-    let total = rows.len();
+fn table_view<R: RowSource>(table: &Table<R>, id: String, limits: HtmlLimits) -> TableView {
+    let width = table.width();
+    let total = table.rows.len();
     let shown_cols = width.min(limits.max_columns);
     let shown_rows = total.min(limits.max_rows);
     let mut caps = Vec::new();
@@ -245,18 +244,19 @@ fn table_view(rows: TableRows, id: String, limits: HtmlLimits) -> TableView {
         .map(|c| table.columns.get(c).cloned().unwrap_or_default())
         .collect();
     let mut shown = Vec::with_capacity(shown_rows);
-    let all_shown: Result<(), std::convert::Infallible> = rows.try_for_each(0..shown_rows, |row| {
-        shown.push(
-            (0..shown_cols)
-                .map(|c| {
-                    row.get(c)
-                        .map(cell_view)
-                        .unwrap_or_else(|| cell_view(&Cell::Empty))
-                })
-                .collect(),
-        );
-        Ok(())
-    });
+    let all_shown: Result<(), std::convert::Infallible> =
+        table.try_for_each(0..shown_rows, |row| {
+            shown.push(
+                (0..shown_cols)
+                    .map(|c| {
+                        row.get(c)
+                            .map(cell_view)
+                            .unwrap_or_else(|| cell_view(&Cell::Empty))
+                    })
+                    .collect(),
+            );
+            Ok(())
+        });
     let Ok(()) = all_shown;
     TableView {
         id,
@@ -594,20 +594,20 @@ fn stacked_bar_chart(chart: &Chart, id: String) -> ChartView {
     }
 }
 
-pub(crate) fn render_html_with(
-    view: &ReportView,
+pub(crate) fn render_html_with<R: RowSource>(
+    report: &Report<R>,
     limits: HtmlLimits,
 ) -> Result<String, askama::Error> {
-    let report = view.report;
     let mut ids = vec![
         "summary".to_string(),
         "charts".to_string(),
         "evidence".to_string(),
     ];
-    let tables: Vec<TableView> = view
-        .tables()
+    let tables: Vec<TableView> = report
+        .tables
+        .iter()
         .map(|t| {
-            let id = unique_id("t-", &t.table.name, &mut ids);
+            let id = unique_id("t-", &t.name, &mut ids);
             table_view(t, id, limits)
         })
         .collect();
@@ -633,7 +633,7 @@ pub(crate) fn render_html_with(
             }
         })
         .collect();
-    let by_section = |section: &str| -> Vec<SummaryView> {
+    let by_section = |section: Section| -> Vec<SummaryView> {
         report
             .summary
             .iter()
@@ -647,12 +647,12 @@ pub(crate) fn render_html_with(
         snapshot_date: &report.snapshot_date,
         generated_at: format_time(&report.generated_at),
         version: crate::VERSION,
-        cards: by_section("Headline"),
-        findings: by_section("Findings"),
+        cards: by_section(Section::Headline),
+        findings: by_section(Section::Findings),
         other_summary: report
             .summary
             .iter()
-            .filter(|i| i.section != "Headline" && i.section != "Findings")
+            .filter(|i| !matches!(i.section, Section::Headline | Section::Findings))
             .map(summary_view)
             .collect(),
         notices,
@@ -802,7 +802,7 @@ mod tests {
             .map(|r| (0..8).map(|c| Cell::Int(r * 10 + c)).collect())
             .collect();
         let html = render_html_with(
-            &ReportView::from(&report),
+            &report,
             HtmlLimits {
                 max_rows: 10,
                 max_columns: 5,

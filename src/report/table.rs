@@ -2,10 +2,11 @@
 //! and chart series. Analyses produce it (`report::build`); one writer per format
 //! renders any of it. Adding a table never touches a writer.
 
+use std::fmt;
 use std::ops::{ControlFlow, Range};
 
 use chrono::{DateTime, Utc};
-use serde::ser::{SerializeSeq, SerializeStruct};
+use serde::ser::SerializeSeq;
 use serde::{Serialize, Serializer};
 
 /// One typed cell. Writers decide the spelling: booleans `true`/`false`, times
@@ -47,16 +48,21 @@ pub fn format_time(t: &DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
+/// The rows a table holds in memory: one `Vec` of cells per row.
+pub type HeldRows = Vec<Vec<Cell>>;
+
 /// One table of the public contract: `name` is the file/sheet stem (`users`,
-/// `access_matrix`, ...), `columns` the exact header row.
+/// `access_matrix`, ...), `columns` the exact header row. `R` says where the rows
+/// are: held in memory ([`HeldRows`], the default) or, in a built report,
+/// [`Rows`]: held or produced on demand by a [`RowSource`].
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Table {
+pub struct Table<R = HeldRows> {
     pub name: String,
     pub title: String,
     /// One or two sentences for the reader: what a row is, what is left out.
     pub description: String,
     pub columns: Vec<String>,
-    pub rows: Vec<Vec<Cell>>,
+    pub rows: R,
     /// Set when the table could not be computed completely or at all (for
     /// example "only one snapshot: no changes to report", or "grants not
     /// collected: scope missing"). Writers show it prominently.
@@ -66,10 +72,43 @@ pub struct Table {
 /// A headline number or finding total.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SummaryItem {
-    /// `Headline` (shown as cards), `Findings`, `Rows per table`, ...
-    pub section: String,
+    pub section: Section,
     pub label: String,
     pub value: Cell,
+}
+
+impl SummaryItem {
+    pub fn new(section: Section, label: impl Into<String>, value: Cell) -> Self {
+        SummaryItem {
+            section,
+            label: label.into(),
+            value,
+        }
+    }
+}
+
+/// The part of the summary an item belongs to; writers place each part
+/// (the HTML shows headlines as cards, then findings, then the rest).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Section {
+    /// The headline numbers, shown as cards.
+    Headline,
+    /// Finding totals: what a reviewer acts on.
+    Findings,
+    /// How many rows each table has.
+    #[serde(rename = "Rows per table")]
+    RowsPerTable,
+}
+
+impl Section {
+    /// The section's name as the summary shows it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Section::Headline => "Headline",
+            Section::Findings => "Findings",
+            Section::RowsPerTable => "Rows per table",
+        }
+    }
 }
 
 /// One fact of provenance, for the Evidence sheet and section.
@@ -79,6 +118,20 @@ pub struct EvidenceItem {
     pub section: String,
     pub key: String,
     pub value: String,
+}
+
+impl EvidenceItem {
+    pub fn new(
+        section: impl Into<String>,
+        key: impl Into<String>,
+        value: impl Into<String>,
+    ) -> Self {
+        EvidenceItem {
+            section: section.into(),
+            key: key.into(),
+            value: value.into(),
+        }
+    }
 }
 
 /// A small chart, rendered as inline SVG in HTML (ignored by CSV/XLSX, written
@@ -105,9 +158,10 @@ pub struct Series {
     pub values: Vec<f64>,
 }
 
-/// Everything one `report` run renders.
+/// Everything one `report` run renders. `R` is where the tables' rows are (see
+/// [`Table`]); a built report is a [`StreamedReport`].
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Report {
+pub struct Report<R = HeldRows> {
     /// The organization label (the config name, or the host of the source URL).
     pub org: String,
     pub title: String,
@@ -117,19 +171,37 @@ pub struct Report {
     pub summary: Vec<SummaryItem>,
     pub evidence: Vec<EvidenceItem>,
     pub charts: Vec<Chart>,
-    pub tables: Vec<Table>,
+    pub tables: Vec<Table<R>>,
 }
 
-impl Report {
-    pub fn table(&self, name: &str) -> Option<&Table> {
+impl<R> Report<R> {
+    pub fn table(&self, name: &str) -> Option<&Table<R>> {
         self.tables.iter().find(|t| t.name == name)
+    }
+
+    /// The same report with each table's rows mapped by `f`.
+    pub fn map_rows<S>(self, mut f: impl FnMut(R) -> S) -> Report<S> {
+        Report {
+            org: self.org,
+            title: self.title,
+            snapshot_date: self.snapshot_date,
+            generated_at: self.generated_at,
+            summary: self.summary,
+            evidence: self.evidence,
+            charts: self.charts,
+            tables: self
+                .tables
+                .into_iter()
+                .map(|t| t.map_rows(&mut f))
+                .collect(),
+        }
     }
 }
 
-/// Rows produced on demand, for a table too large to hold in memory as
-/// [`Table::rows`] (`effective_access` of a large organization has millions).
-/// Every row is exactly as wide as the table's header. `Sync`: formats are
-/// written on several threads at once.
+/// Rows produced on demand, for a table too large to hold in memory
+/// (`effective_access` of a large organization has millions). Every row is
+/// exactly as wide as the table's header. `Sync`: formats are written on several
+/// threads at once.
 pub trait RowSource: Sync {
     /// How many rows there are.
     fn len(&self) -> usize;
@@ -138,219 +210,176 @@ pub trait RowSource: Sync {
     /// until `f` breaks. The slice is only valid during the call.
     fn for_each_row(&self, range: Range<usize>, f: &mut dyn FnMut(&[Cell]) -> ControlFlow<()>);
 
+    /// The widest row, when it may be wider than the header (held rows); a
+    /// produced row is never wider, so 0.
+    fn widest(&self) -> usize {
+        0
+    }
+
     fn is_empty(&self) -> bool {
         self.len() == 0
     }
 }
 
-/// One table's rows as a writer sees them: held in [`Table::rows`] or produced
-/// by a [`RowSource`].
-#[derive(Clone, Copy)]
-pub struct TableRows<'a> {
-    pub table: &'a Table,
-    produced: Option<&'a dyn RowSource>,
+impl RowSource for HeldRows {
+    fn len(&self) -> usize {
+        self.as_slice().len()
+    }
+
+    fn for_each_row(&self, range: Range<usize>, f: &mut dyn FnMut(&[Cell]) -> ControlFlow<()>) {
+        let end = range.end.min(self.as_slice().len());
+        for row in &self[range.start.min(end)..end] {
+            if f(row).is_break() {
+                return;
+            }
+        }
+    }
+
+    fn widest(&self) -> usize {
+        self.iter().map(Vec::len).max().unwrap_or(0)
+    }
 }
 
-impl<'a> From<&'a Table> for TableRows<'a> {
-    fn from(table: &'a Table) -> Self {
-        TableRows {
-            table,
-            produced: None,
+/// The rows of a table in a built report: held, or produced by a [`RowSource`]
+/// while a writer reads them. Serializes as the list of rows either way.
+pub enum Rows<'s> {
+    Held(HeldRows),
+    Streamed(Box<dyn RowSource + 's>),
+}
+
+impl Rows<'_> {
+    /// Every row in memory.
+    pub fn into_held(self) -> HeldRows {
+        match self {
+            Rows::Held(rows) => rows,
+            Rows::Streamed(source) => {
+                let mut rows = Vec::with_capacity(source.len());
+                source.for_each_row(0..source.len(), &mut |row| {
+                    rows.push(row.to_vec());
+                    ControlFlow::Continue(())
+                });
+                rows
+            }
         }
     }
 }
 
-impl<'a> TableRows<'a> {
-    /// The number of rows.
-    pub fn len(&self) -> usize {
-        match self.produced {
-            Some(source) => source.len(),
-            None => self.table.rows.len(),
+impl RowSource for Rows<'_> {
+    fn len(&self) -> usize {
+        match self {
+            Rows::Held(rows) => rows.as_slice().len(),
+            Rows::Streamed(source) => source.len(),
         }
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
+    fn for_each_row(&self, range: Range<usize>, f: &mut dyn FnMut(&[Cell]) -> ControlFlow<()>) {
+        match self {
+            Rows::Held(rows) => rows.for_each_row(range, f),
+            Rows::Streamed(source) => source.for_each_row(range, f),
+        }
     }
 
+    fn widest(&self) -> usize {
+        match self {
+            Rows::Held(rows) => rows.widest(),
+            Rows::Streamed(source) => source.widest(),
+        }
+    }
+}
+
+impl fmt::Debug for Rows<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Rows::Held(rows) => f.debug_tuple("Held").field(rows).finish(),
+            Rows::Streamed(source) => write!(f, "Streamed({} rows)", source.len()),
+        }
+    }
+}
+
+impl Serialize for Rows<'_> {
+    /// The rows as a list, produced rows written as they come.
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Rows::Held(rows) => rows.serialize(serializer),
+            Rows::Streamed(source) => {
+                let mut seq = serializer.serialize_seq(Some(source.len()))?;
+                let mut failed = None;
+                source.for_each_row(
+                    0..source.len(),
+                    &mut |row| match seq.serialize_element(row) {
+                        Ok(()) => ControlFlow::Continue(()),
+                        Err(e) => {
+                            failed = Some(e);
+                            ControlFlow::Break(())
+                        }
+                    },
+                );
+                match failed {
+                    Some(e) => Err(e),
+                    None => seq.end(),
+                }
+            }
+        }
+    }
+}
+
+impl<R> Table<R> {
+    /// The same table with its rows mapped by `f`.
+    pub fn map_rows<S>(self, f: impl FnOnce(R) -> S) -> Table<S> {
+        Table {
+            name: self.name,
+            title: self.title,
+            description: self.description,
+            columns: self.columns,
+            rows: f(self.rows),
+            notice: self.notice,
+        }
+    }
+}
+
+impl<R: RowSource> Table<R> {
     /// The number of columns: the header's, or the longest held row's.
     pub fn width(&self) -> usize {
-        let widest = match self.produced {
-            Some(_) => 0,
-            None => self.table.rows.iter().map(Vec::len).max().unwrap_or(0),
-        };
-        widest.max(self.table.columns.len())
+        self.rows.widest().max(self.columns.len())
     }
 
-    /// Calls `f` with each row in `range` (cut to [`TableRows::len`]), in order,
+    /// Calls `f` with each row in `range` (cut to the number of rows), in order,
     /// stopping at the first error.
     pub fn try_for_each<E>(
         &self,
         range: Range<usize>,
         mut f: impl FnMut(&[Cell]) -> Result<(), E>,
     ) -> Result<(), E> {
-        let end = range.end.min(self.len());
-        let range = range.start.min(end)..end;
-        match self.produced {
-            None => self.table.rows[range].iter().try_for_each(|row| f(row)),
-            Some(source) => {
-                let mut failed = None;
-                source.for_each_row(range, &mut |row| match f(row) {
-                    Ok(()) => ControlFlow::Continue(()),
-                    Err(e) => {
-                        failed = Some(e);
-                        ControlFlow::Break(())
-                    }
-                });
-                failed.map_or(Ok(()), Err)
+        let mut failed = None;
+        self.rows.for_each_row(range, &mut |row| match f(row) {
+            Ok(()) => ControlFlow::Continue(()),
+            Err(e) => {
+                failed = Some(e);
+                ControlFlow::Break(())
             }
-        }
+        });
+        failed.map_or(Ok(()), Err)
     }
 }
 
-impl Serialize for TableRows<'_> {
-    /// The same JSON as [`Table`]'s, rows streamed from their source.
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        struct Rows<'r>(TableRows<'r>);
-        impl Serialize for Rows<'_> {
-            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                let mut seq = serializer.serialize_seq(Some(self.0.len()))?;
-                self.0
-                    .try_for_each(0..self.0.len(), |row| seq.serialize_element(row))?;
-                seq.end()
-            }
-        }
-        let t = self.table;
-        let mut s = serializer.serialize_struct("Table", 6)?;
-        s.serialize_field("name", &t.name)?;
-        s.serialize_field("title", &t.title)?;
-        s.serialize_field("description", &t.description)?;
-        s.serialize_field("columns", &t.columns)?;
-        s.serialize_field("rows", &Rows(*self))?;
-        s.serialize_field("notice", &t.notice)?;
-        s.end()
-    }
-}
+/// A built report: its largest tables produce their rows while being written,
+/// so no writer needs them all in memory. [`StreamedReport::into_report`] gives
+/// the plain [`Report`] with every row held.
+pub type StreamedReport<'s> = Report<Rows<'s>>;
 
-/// A [`Report`] as the writers see it: some tables may take their rows from a
-/// [`RowSource`] instead of [`Table::rows`]. `&Report` and `&StreamedReport`
-/// both convert into one.
-#[derive(Clone)]
-pub struct ReportView<'a> {
-    pub report: &'a Report,
-    /// Per table (same index as `report.tables`), its row source if produced.
-    produced: Vec<Option<&'a dyn RowSource>>,
-}
-
-impl<'a> From<&'a Report> for ReportView<'a> {
-    fn from(report: &'a Report) -> Self {
-        ReportView {
-            report,
-            produced: Vec::new(),
-        }
-    }
-}
-
-impl<'a> ReportView<'a> {
-    /// The tables with their rows, in report order.
-    pub fn tables(&self) -> impl Iterator<Item = TableRows<'a>> + '_ {
-        self.report
-            .tables
-            .iter()
-            .enumerate()
-            .map(|(i, table)| TableRows {
-                table,
-                produced: self.produced.get(i).copied().flatten(),
-            })
-    }
-}
-
-impl Serialize for ReportView<'_> {
-    /// The same JSON as [`Report`]'s, produced rows streamed.
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        struct Tables<'v, 'a>(&'v ReportView<'a>);
-        impl Serialize for Tables<'_, '_> {
-            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                serializer.collect_seq(self.0.tables())
-            }
-        }
-        let r = self.report;
-        let mut s = serializer.serialize_struct("Report", 8)?;
-        s.serialize_field("org", &r.org)?;
-        s.serialize_field("title", &r.title)?;
-        s.serialize_field("snapshot_date", &r.snapshot_date)?;
-        s.serialize_field("generated_at", &r.generated_at)?;
-        s.serialize_field("summary", &r.summary)?;
-        s.serialize_field("evidence", &r.evidence)?;
-        s.serialize_field("charts", &r.charts)?;
-        s.serialize_field("tables", &Tables(self))?;
-        s.end()
-    }
-}
-
-/// A built report whose largest tables produce their rows while being written
-/// (their [`Table::rows`] stay empty), so no writer needs them all in memory.
-/// Write it with `write_report(&streamed, ...)`; [`StreamedReport::into_report`]
-/// gives the plain [`Report`] with every row held.
-pub struct StreamedReport<'s> {
-    pub report: Report,
-    /// Per table (same index as `report.tables`), its row source if produced.
-    produced: Vec<Option<Box<dyn RowSource + 's>>>,
-}
-
-impl<'s> StreamedReport<'s> {
-    /// A report whose tables all hold their rows.
-    pub fn new(report: Report) -> Self {
-        StreamedReport {
-            report,
-            produced: Vec::new(),
-        }
-    }
-
-    /// Makes table `index` take its rows from `source`.
-    pub fn produce(&mut self, index: usize, source: Box<dyn RowSource + 's>) {
-        if self.produced.len() <= index {
-            self.produced.resize_with(index + 1, || None);
-        }
-        self.produced[index] = Some(source);
-    }
-
-    /// The table called `name` with its rows.
-    pub fn table(&self, name: &str) -> Option<TableRows<'_>> {
-        ReportView::from(self)
-            .tables()
-            .find(|t| t.table.name == name)
-    }
-
+impl Report<Rows<'_>> {
     /// The plain report, every produced row collected into its table.
     pub fn into_report(self) -> Report {
-        let StreamedReport {
-            mut report,
-            produced,
-        } = self;
-        for (table, source) in report.tables.iter_mut().zip(produced) {
-            if let Some(source) = source {
-                let mut rows = Vec::with_capacity(source.len());
-                source.for_each_row(0..source.len(), &mut |row| {
-                    rows.push(row.to_vec());
-                    ControlFlow::Continue(())
-                });
-                table.rows = rows;
-            }
-        }
-        report
+        self.map_rows(Rows::into_held)
     }
-}
 
-impl<'a> From<&'a StreamedReport<'_>> for ReportView<'a> {
-    fn from(streamed: &'a StreamedReport<'_>) -> Self {
-        ReportView {
-            report: &streamed.report,
-            produced: streamed
-                .produced
-                .iter()
-                .map(|p| p.as_deref().map(|s| s as &dyn RowSource))
-                .collect(),
-        }
+    /// The report without the rows of its streamed tables, for what is read
+    /// after writing (the summary, the held tables): a streamed table keeps its
+    /// header and notice and holds no rows.
+    pub fn detach(self) -> Report {
+        self.map_rows(|rows| match rows {
+            Rows::Held(rows) => rows,
+            Rows::Streamed(_) => Vec::new(),
+        })
     }
 }

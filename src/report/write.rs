@@ -1,7 +1,8 @@
 //! Writes a [`Report`] to a directory in any set of formats, atomically: every
 //! file is rendered into a temporary file beside its destination and renamed into
-//! place only once every requested format rendered completely. Also owns the
-//! output format list (`--format csv,xlsx`) and formula-injection neutralizing.
+//! place only once every requested format rendered completely (staging and
+//! formula neutralizing live in [`crate::output`]). Also owns the output format
+//! list (`--format csv,xlsx`).
 //!
 //! Layout of `DIR`:
 //! - CSV: `DIR/csv/<table>.csv`, one file a table;
@@ -12,17 +13,19 @@
 //! Directories this creates are `0700` and files `0600` on unix: reports list who
 //! can reach what, which is sensitive.
 
-use std::borrow::Cow;
 use std::collections::HashSet;
 use std::fmt;
-use std::fs::{self, File};
-use std::io::{self, BufWriter, Write};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
-use tempfile::NamedTempFile;
+use serde::Serialize;
 
-use super::{Report, ReportView};
+use super::{Report, RowSource};
+use crate::output::{
+    Staged, create_private_dir, persist_all, safe_file_name, stage, stage_buffered,
+};
+pub use crate::output::{WriteError, neutralize_formula};
 
 /// One output format of `report`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -91,58 +94,9 @@ pub fn parse_formats(s: &str) -> Result<Vec<Format>, String> {
     Ok(formats)
 }
 
-/// Why a report could not be written. Nothing is left half-written in any case.
-#[derive(Debug, thiserror::Error)]
-pub enum WriteError {
-    /// Creating, writing or renaming a file or directory failed.
-    #[error(
-        "could not write `{}`: {source}; check that the output directory is a directory you can write to (and that the disk is not full)",
-        path.display()
-    )]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: io::Error,
-    },
-    /// The XLSX workbook could not be assembled or saved.
-    #[error("could not write the XLSX workbook `{}`: {detail}", path.display())]
-    Xlsx { path: PathBuf, detail: String },
-    /// The HTML template failed to render (a bug in retool-audit: please report it).
-    #[error(
-        "could not render the HTML report: {detail}; this is a bug in retool-audit, please report it"
-    )]
-    Template { detail: String },
-}
-
-impl WriteError {
-    pub(crate) fn io(path: &Path, source: io::Error) -> WriteError {
-        WriteError::Io {
-            path: path.to_path_buf(),
-            source,
-        }
-    }
-}
-
-/// A leading character that makes a spreadsheet treat text as a formula.
-fn starts_like_formula(s: &str) -> bool {
-    matches!(s.chars().next(), Some('=' | '+' | '-' | '@' | '\t' | '\r'))
-}
-
-/// Neutralizes spreadsheet formula injection in one text cell: text starting
-/// with `=`, `+`, `-`, `@`, tab or carriage return gets a leading `'`, so Excel,
-/// LibreOffice and Sheets show it as text instead of evaluating it. Apply it to
-/// text cells only; numbers, booleans and times are written as themselves.
-pub fn neutralize_formula(s: &str) -> Cow<'_, str> {
-    if starts_like_formula(s) {
-        Cow::Owned(format!("'{s}"))
-    } else {
-        Cow::Borrowed(s)
-    }
-}
-
 /// The file stem the XLSX and HTML files share: `retool-audit_<org>_<snapshot
 /// date>`, the org made safe for a file name.
-fn file_stem(report: &Report) -> String {
+fn file_stem<R>(report: &Report<R>) -> String {
     format!(
         "retool-audit_{}_{}",
         safe_file_name(&report.org),
@@ -150,99 +104,20 @@ fn file_stem(report: &Report) -> String {
     )
 }
 
-/// A file name from untrusted text: anything but `[A-Za-z0-9._-]` becomes `_`,
-/// never empty and never starting with a dot.
-pub(crate) fn safe_file_name(name: &str) -> String {
-    let mut out: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    if out.starts_with('.') {
-        out.replace_range(0..1, "_");
-    }
-    if out.is_empty() {
-        out.push_str("table");
-    }
-    out
-}
-
-/// Creates `dir` and any missing parents, new ones `0700` on unix. An existing
-/// directory is left as it is.
-pub(crate) fn create_private_dir(dir: &Path) -> Result<(), WriteError> {
-    let mut builder = fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        builder.mode(0o700);
-    }
-    builder.create(dir).map_err(|e| WriteError::io(dir, e))?;
-    // `create` succeeds on an existing path only if it is a directory.
-    Ok(())
-}
-
-/// A fully written temporary file waiting to be renamed onto `dest`.
-struct Staged {
-    tmp: NamedTempFile,
-    dest: PathBuf,
-}
-
-/// Creates a temporary file in `dest`'s directory (`0600` on unix) and lets
-/// `fill` write it completely.
-fn stage(
-    dest: PathBuf,
-    fill: impl FnOnce(&mut File) -> Result<(), WriteError>,
-) -> Result<Staged, WriteError> {
-    let dir = dest.parent().unwrap_or(Path::new("."));
-    let mut tmp = NamedTempFile::new_in(dir).map_err(|e| WriteError::io(&dest, e))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        fs::set_permissions(tmp.path(), fs::Permissions::from_mode(0o600))
-            .map_err(|e| WriteError::io(&dest, e))?;
-    }
-    fill(tmp.as_file_mut())?;
-    tmp.as_file_mut()
-        .sync_all()
-        .map_err(|e| WriteError::io(&dest, e))?;
-    Ok(Staged { tmp, dest })
-}
-
-/// Stages a file written through a buffered writer.
-fn stage_buffered(
-    dest: PathBuf,
-    fill: impl FnOnce(&mut BufWriter<&mut File>) -> io::Result<()>,
-) -> Result<Staged, WriteError> {
-    let path = dest.clone();
-    stage(dest, |file| {
-        let mut w = BufWriter::new(file);
-        fill(&mut w)
-            .and_then(|()| w.flush())
-            .map_err(|e| WriteError::io(&path, e))
-    })
-}
-
 /// Renders one format into temporary files beside their destinations.
-fn stage_format(
-    view: &ReportView,
+fn stage_format<R: RowSource + Serialize>(
+    report: &Report<R>,
     out_dir: &Path,
     format: Format,
 ) -> Result<Vec<Staged>, WriteError> {
-    let report = view.report;
     let mut staged = Vec::new();
     match format {
         Format::Csv => {
             let csv_dir = out_dir.join("csv");
             create_private_dir(&csv_dir)?;
             let mut names = HashSet::new();
-            for table in view.tables() {
-                let stem = safe_file_name(&table.table.name);
+            for table in &report.tables {
+                let stem = safe_file_name(&table.name);
                 let mut name = format!("{stem}.csv");
                 let mut n = 2;
                 while !names.insert(name.clone()) {
@@ -263,21 +138,20 @@ fn stage_format(
                     detail: e.to_string(),
                 };
                 let mut workbook =
-                    super::xlsx::build_workbook(view.clone(), Some(out_dir)).map_err(xlsx_err)?;
+                    super::xlsx::build_workbook(report, Some(out_dir)).map_err(xlsx_err)?;
                 workbook.save_to_writer(file).map_err(xlsx_err)
             })?);
         }
         Format::Html => {
-            let html =
-                super::html::render_html(view.clone()).map_err(|e| WriteError::Template {
-                    detail: e.to_string(),
-                })?;
+            let html = super::html::render_html(report).map_err(|e| WriteError::Template {
+                detail: e.to_string(),
+            })?;
             let dest = out_dir.join(format!("{}.html", file_stem(report)));
             staged.push(stage_buffered(dest, |w| w.write_all(html.as_bytes()))?);
         }
         Format::Json => {
             staged.push(stage_buffered(out_dir.join("report.json"), |w| {
-                super::json::write_json(view.clone(), w).map_err(io::Error::from)
+                super::json::write_json(report, w).map_err(io::Error::from)
             })?);
         }
     }
@@ -298,14 +172,13 @@ fn csv_error_to_io(e: ::csv::Error) -> io::Error {
 /// error leaves no partial or new file behind (a previous report's files at the
 /// same paths are replaced only on success).
 ///
-/// `report` is a `&Report` or a `&StreamedReport` (see [`ReportView`]): the rows of
-/// a streamed table are produced while each format is written, never all held.
-pub fn write_report<'a>(
-    report: impl Into<ReportView<'a>>,
+/// `report` is a `&Report` or a `&StreamedReport`: the rows of a streamed table
+/// are produced while each format is written, never all held.
+pub fn write_report<R: RowSource + Serialize>(
+    report: &Report<R>,
     out_dir: &Path,
     formats: &[Format],
 ) -> Result<Vec<PathBuf>, WriteError> {
-    let view: ReportView = report.into();
     create_private_dir(out_dir)?;
     let mut wanted: Vec<Format> = Vec::new();
     for &format in formats {
@@ -318,10 +191,10 @@ pub fn write_report<'a>(
     let mut results = std::thread::scope(|scope| {
         let xlsx = wanted
             .contains(&Format::Xlsx)
-            .then(|| scope.spawn(|| stage_format(&view, out_dir, Format::Xlsx)));
+            .then(|| scope.spawn(|| stage_format(report, out_dir, Format::Xlsx)));
         let mut results = Vec::new();
         for &format in wanted.iter().filter(|f| **f != Format::Xlsx) {
-            let result = stage_format(&view, out_dir, format);
+            let result = stage_format(report, out_dir, format);
             let failed = result.is_err();
             results.push((format, result));
             if failed {
@@ -342,40 +215,17 @@ pub fn write_report<'a>(
     for (_, result) in results {
         staged.extend(result?);
     }
-    let mut written = Vec::with_capacity(staged.len());
-    for Staged { tmp, dest } in staged {
-        tmp.persist(&dest)
-            .map_err(|e| WriteError::io(&dest, e.error))?;
-        written.push(dest);
-    }
-    Ok(written)
-}
-
-/// Writes small text files (`name`, content) into `out_dir` the way
-/// [`write_report`] writes reports: the directory created private, each file
-/// staged in full (`0600`) and renamed into place only when all are written.
-pub fn write_files(out_dir: &Path, files: &[(&str, &str)]) -> Result<Vec<PathBuf>, WriteError> {
-    create_private_dir(out_dir)?;
-    let mut staged = Vec::with_capacity(files.len());
-    for (name, content) in files {
-        staged.push(stage_buffered(out_dir.join(name), |w| {
-            w.write_all(content.as_bytes())
-        })?);
-    }
-    let mut written = Vec::with_capacity(staged.len());
-    for Staged { tmp, dest } in staged {
-        tmp.persist(&dest)
-            .map_err(|e| WriteError::io(&dest, e.error))?;
-        written.push(dest);
-    }
-    Ok(written)
+    persist_all(staged)
 }
 
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::report::{Cell, Chart, ChartKind, EvidenceItem, Report, Series, SummaryItem, Table};
+    use crate::report::{
+        Cell, Chart, ChartKind, EvidenceItem, Report, Section, Series, SummaryItem, Table,
+    };
     use chrono::{TimeZone, Utc};
+    use std::fs;
 
     pub(crate) const LONG_LEN: usize = 40_000;
 
@@ -425,17 +275,17 @@ pub(crate) mod tests {
             generated_at: t0(),
             summary: vec![
                 SummaryItem {
-                    section: "Headline".into(),
+                    section: Section::Headline,
                     label: "Active users".into(),
                     value: Cell::Int(12),
                 },
                 SummaryItem {
-                    section: "Headline".into(),
+                    section: Section::Headline,
                     label: "<img src=x onerror=alert(1)>".into(),
                     value: Cell::text("=1+1"),
                 },
                 SummaryItem {
-                    section: "Findings".into(),
+                    section: Section::Findings,
                     label: "Disabled but admin".into(),
                     value: Cell::Int(2),
                 },

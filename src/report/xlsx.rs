@@ -32,8 +32,8 @@ use rust_xlsxwriter::{
     ColNum, DocProperties, ExcelDateTime, Format, RowNum, Workbook, Worksheet, XlsxError,
 };
 
-use super::write::neutralize_formula;
-use super::{Cell, Report, ReportView, TableRows, format_time};
+use super::{Cell, Report, RowSource, Table, format_time};
+use crate::output::neutralize_formula;
 
 /// Excel's rows per sheet, header included.
 pub const EXCEL_MAX_ROWS: u32 = 1_048_576;
@@ -74,11 +74,11 @@ impl Limits {
 /// where the constant-memory sheets keep their (unnamed, self-deleting) temporary
 /// files; `None` uses the system temporary directory. Save it with
 /// `Workbook::save_to_writer` or `Workbook::save`.
-pub fn build_workbook<'a>(
-    report: impl Into<ReportView<'a>>,
+pub fn build_workbook<R: RowSource>(
+    report: &Report<R>,
     scratch_dir: Option<&Path>,
 ) -> Result<Workbook, XlsxError> {
-    build_workbook_with(&report.into(), scratch_dir, Limits::EXCEL)
+    build_workbook_with(report, scratch_dir, Limits::EXCEL)
 }
 
 /// One sheet of a table: which rows and which columns of it.
@@ -157,7 +157,11 @@ impl SheetNames {
 }
 
 /// Splits `table` into sheets that respect `limits`, naming them.
-fn plan_table(table: TableRows, limits: Limits, names: &mut SheetNames) -> Vec<SheetPart> {
+fn plan_table<R: RowSource>(
+    table: &Table<R>,
+    limits: Limits,
+    names: &mut SheetNames,
+) -> Vec<SheetPart> {
     let width = table.width();
     let max_cols = usize::from(limits.max_cols.max(1));
     let col_chunks: Vec<Vec<usize>> = if width <= max_cols {
@@ -177,8 +181,8 @@ fn plan_table(table: TableRows, limits: Limits, names: &mut SheetNames) -> Vec<S
     let per_sheet = usize::try_from(limits.max_rows.saturating_sub(1).max(1)).unwrap_or(usize::MAX);
     let mut row_chunks = Vec::new();
     let mut start = 0;
-    while start < table.len() {
-        let end = start.saturating_add(per_sheet).min(table.len());
+    while start < table.rows.len() {
+        let end = start.saturating_add(per_sheet).min(table.rows.len());
         row_chunks.push(start..end);
         start = end;
     }
@@ -190,7 +194,7 @@ fn plan_table(table: TableRows, limits: Limits, names: &mut SheetNames) -> Vec<S
         for (k, cols) in col_chunks.iter().enumerate() {
             let n = parts.len() + 1;
             parts.push(SheetPart {
-                name: names.claim(&table.table.name, n),
+                name: names.claim(&table.name, n),
                 rows: rows.clone(),
                 cols: cols.clone(),
                 repeats_keys: k > 0,
@@ -220,7 +224,7 @@ fn is_truncated(s: &str, max: usize) -> bool {
 
 /// How many summary and evidence values will be cut (table cells are counted
 /// while they are written).
-fn count_truncations(report: &Report, max: usize) -> usize {
+fn count_truncations<R>(report: &Report<R>, max: usize) -> usize {
     let in_summary = report
         .summary
         .iter()
@@ -315,9 +319,9 @@ fn cell_width(cell: &Cell) -> usize {
 }
 
 /// Writes one sheet of a table; returns how many cells were cut.
-fn write_table_part(
+fn write_table_part<R: RowSource>(
     ws: &mut Worksheet,
-    rows: TableRows,
+    table: &Table<R>,
     part: &SheetPart,
     limits: Limits,
     formats: &Formats,
@@ -327,7 +331,7 @@ fn write_table_part(
         return Ok(0);
     }
     let empty = String::new();
-    let header = |c: usize| rows.table.columns.get(c).unwrap_or(&empty);
+    let header = |c: usize| table.columns.get(c).unwrap_or(&empty);
     // Column widths fitted to the header and the first rows of the sheet.
     let mut widest: Vec<usize> = part
         .cols
@@ -335,7 +339,7 @@ fn write_table_part(
         .map(|&c| header(c).chars().count())
         .collect();
     let sample = part.rows.start..part.rows.end.min(part.rows.start + WIDTH_SAMPLE_ROWS);
-    rows.try_for_each(sample, |row| {
+    table.try_for_each(sample, |row| {
         for (w, &c) in widest.iter_mut().zip(&part.cols) {
             if let Some(cell) = row.get(c) {
                 *w = (*w).max(cell_width(cell));
@@ -352,7 +356,7 @@ fn write_table_part(
     let keys = if part.repeats_keys { KEY_COLUMNS } else { 0 };
     let mut cut = 0;
     let mut r: RowNum = 0;
-    rows.try_for_each(part.rows.clone(), |row| {
+    table.try_for_each(part.rows.clone(), |row| {
         r += 1;
         for (j, &c) in part.cols.iter().enumerate() {
             if let Some(cell) = row.get(c) {
@@ -369,10 +373,10 @@ fn write_table_part(
     Ok(cut)
 }
 
-fn write_summary(
+fn write_summary<R: RowSource>(
     ws: &mut Worksheet,
-    report: &Report,
-    plans: &[(TableRows, Vec<SheetPart>)],
+    report: &Report<R>,
+    plans: &[(&Table<R>, Vec<SheetPart>)],
     truncated: usize,
     limits: Limits,
     formats: &Formats,
@@ -401,7 +405,7 @@ fn write_summary(
         }
         r += 1;
         for item in &report.summary {
-            write_text(ws, r, 0, &item.section, limits, None)?;
+            write_text(ws, r, 0, item.section.as_str(), limits, None)?;
             write_text(ws, r, 1, &item.label, limits, None)?;
             write_cell(ws, r, 2, &item.value, limits, formats)?;
             r += 1;
@@ -417,17 +421,16 @@ fn write_summary(
     }
     r += 1;
     let mut split_by_width = false;
-    for (rows, parts) in plans {
-        let table = rows.table;
+    for (table, parts) in plans {
         write_text(ws, r, 0, &table.name, limits, None)?;
         write_text(ws, r, 1, &table.title, limits, None)?;
-        ws.write_number(r, 2, rows.len() as f64)?;
+        ws.write_number(r, 2, table.rows.len() as f64)?;
         let sheets: Vec<&str> = parts.iter().map(|p| p.name.as_str()).collect();
         write_text(ws, r, 3, &sheets.join(", "), limits, None)?;
         if let Some(notice) = &table.notice {
             write_text(ws, r, 4, notice, limits, None)?;
         }
-        split_by_width |= rows.width() > usize::from(limits.max_cols);
+        split_by_width |= table.width() > usize::from(limits.max_cols);
         r += 1;
     }
     r += 1;
@@ -469,9 +472,9 @@ fn write_summary(
     Ok(())
 }
 
-fn write_evidence(
+fn write_evidence<R>(
     ws: &mut Worksheet,
-    report: &Report,
+    report: &Report<R>,
     limits: Limits,
     formats: &Formats,
 ) -> Result<(), XlsxError> {
@@ -493,17 +496,17 @@ fn write_evidence(
     Ok(())
 }
 
-pub(crate) fn build_workbook_with(
-    view: &ReportView,
+pub(crate) fn build_workbook_with<R: RowSource>(
+    report: &Report<R>,
     scratch_dir: Option<&Path>,
     limits: Limits,
 ) -> Result<Workbook, XlsxError> {
-    let report = view.report;
     let mut names = SheetNames::default();
     names.try_claim("Summary");
     names.try_claim("Evidence");
-    let plans: Vec<(TableRows, Vec<SheetPart>)> = view
-        .tables()
+    let plans: Vec<(&Table<R>, Vec<SheetPart>)> = report
+        .tables
+        .iter()
         .map(|t| (t, plan_table(t, limits, &mut names)))
         .collect();
     let mut truncated = count_truncations(report, limits.max_cell_len);
@@ -532,10 +535,10 @@ pub(crate) fn build_workbook_with(
     // The Summary sheet comes first but is filled last: it counts the cells cut
     // while the table sheets were written (rows are read once, as they stream).
     workbook.add_worksheet();
-    for (rows, parts) in &plans {
+    for (table, parts) in &plans {
         for part in parts {
             let ws = workbook.add_worksheet_with_constant_memory()?;
-            truncated += write_table_part(ws, *rows, part, limits, &formats)?;
+            truncated += write_table_part(ws, table, part, limits, &formats)?;
         }
     }
     write_summary(
@@ -559,7 +562,7 @@ mod tests {
 
     fn read_back(report: &Report, limits: Limits) -> Xlsx<Cursor<Vec<u8>>> {
         let dir = tempfile::tempdir().unwrap();
-        let mut wb = build_workbook_with(&report.into(), Some(dir.path()), limits).unwrap();
+        let mut wb = build_workbook_with(report, Some(dir.path()), limits).unwrap();
         let bytes = wb.save_to_buffer().unwrap();
         Xlsx::new(Cursor::new(bytes)).unwrap()
     }
@@ -748,7 +751,7 @@ mod tests {
     fn same_report_gives_the_same_workbook_bytes() {
         let report = sample_report();
         let build = || {
-            build_workbook_with(&(&report).into(), None, Limits::EXCEL)
+            build_workbook_with(&report, None, Limits::EXCEL)
                 .unwrap()
                 .save_to_buffer()
                 .unwrap()

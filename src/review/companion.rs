@@ -8,22 +8,14 @@ use super::Suggestion;
 use super::population::{CONTEXT_COLUMNS, flag_counts};
 use super::workbook::{CampaignFiles, SUGGESTION_COLUMNS, workbook_file_name};
 use crate::report::html::MAX_ROWS;
-use crate::report::{Cell, EvidenceItem, Report, SummaryItem, Table, format_time};
+use crate::report::{Cell, EvidenceItem, Report, Section, SummaryItem, Table, format_time};
 
-fn item(section: &str, label: &str, value: Cell) -> SummaryItem {
-    SummaryItem {
-        section: section.to_string(),
-        label: label.to_string(),
-        value,
-    }
+fn item(section: Section, label: &str, value: Cell) -> SummaryItem {
+    SummaryItem::new(section, label, value)
 }
 
 fn evidence(section: &str, key: &str, value: impl Into<String>) -> EvidenceItem {
-    EvidenceItem {
-        section: section.to_string(),
-        key: key.to_string(),
-        value: value.into(),
-    }
+    EvidenceItem::new(section, key, value)
 }
 
 fn count(n: usize) -> Cell {
@@ -36,25 +28,29 @@ pub fn companion_report(files: &CampaignFiles<'_>) -> Report {
     let items = &files.population.items;
     let suggested = |s: Suggestion| items.iter().filter(|i| i.suggested == Some(s)).count();
     let mut summary = vec![
-        item("Headline", "Rows to review", count(items.len())),
+        item(Section::Headline, "Rows to review", count(items.len())),
         item(
-            "Headline",
+            Section::Headline,
             "Workbooks",
             count(files.settings.workbooks.len()),
         ),
         item(
-            "Headline",
+            Section::Headline,
             "Suggested revoke",
             count(suggested(Suggestion::Revoke)),
         ),
         item(
-            "Headline",
+            Section::Headline,
             "Suggested review",
             count(suggested(Suggestion::Review)),
         ),
     ];
     for (flag, n) in flag_counts(items) {
-        summary.push(item("Findings", &format!("Rows flagged {flag}"), count(n)));
+        summary.push(item(
+            Section::Findings,
+            &format!("Rows flagged {flag}"),
+            count(n),
+        ));
     }
 
     let s = files.settings;

@@ -10,7 +10,8 @@ use chrono::{DateTime, Utc};
 
 use super::status::{Remediation, StatusCounts, StatusData};
 use super::{Decision, StoredDecision};
-use crate::report::{Cell, EvidenceItem, Report, SummaryItem, Table, format_time};
+use crate::report::evidence::report_provenance;
+use crate::report::{Cell, EvidenceItem, Report, Section, SummaryItem, Table, format_time};
 
 /// The evidence tables, in order.
 pub const TABLES: [&str; 4] = [
@@ -236,11 +237,7 @@ pub fn build_report(
         ("Pending", all.status.pending),
     ]
     .into_iter()
-    .map(|(label, n)| SummaryItem {
-        section: "Headline".to_string(),
-        label: label.to_string(),
-        value: Cell::Int(n as i64),
-    })
+    .map(|(label, n)| SummaryItem::new(Section::Headline, label, Cell::Int(n as i64)))
     .collect();
 
     Report {
@@ -355,17 +352,9 @@ fn evidence(
     generated_at: DateTime<Utc>,
     command_line: &str,
 ) -> Vec<EvidenceItem> {
-    let mut ev = Vec::new();
-    let mut add = |section: &str, key: &str, value: String| {
-        ev.push(EvidenceItem {
-            section: section.to_string(),
-            key: key.to_string(),
-            value,
-        })
-    };
-    add("Report", "Tool version", crate::VERSION.to_string());
-    add("Report", "Generated at", format_time(&generated_at));
-    add("Report", "Command line", command_line.to_string());
+    let mut ev = report_provenance(generated_at, command_line);
+    let mut add =
+        |section: &str, key: &str, value: String| ev.push(EvidenceItem::new(section, key, value));
 
     let c = &data.campaign;
     add("Campaign", "Name", c.name.clone());

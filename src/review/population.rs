@@ -20,7 +20,7 @@ use crate::analyze::{PrivilegedEntry, Roster, privileged_access};
 use crate::model::{
     AccessLevel, Grant, GroupId, ObjectId, ObjectType, OrgState, Subject, User, UserId,
 };
-use crate::report::write::{neutralize_formula, safe_file_name};
+use crate::output::{neutralize_formula, safe_file_name};
 
 /// The locked context columns, in workbook order (documented in the README).
 pub const CONTEXT_COLUMNS: [&str; 14] = [

@@ -23,7 +23,6 @@
 //! have to fit in memory as cell objects.
 
 use std::collections::{HashMap, HashSet};
-use std::fs::File;
 use std::io::Write as _;
 use std::path::Path;
 
@@ -38,8 +37,8 @@ use super::population::{CONTEXT_COLUMNS, NUMERIC_CONTEXT_COLUMN, Population, Wor
 use super::{Campaign, Decision, ReviewItem};
 use crate::analyze::PrivilegedEntry;
 use crate::model::SnapshotMeta;
+use crate::output::{WriteError, create_private_file, safe_file_name};
 use crate::report::format_time;
-use crate::report::write::{WriteError, safe_file_name};
 
 pub const REVIEW_SHEET: &str = "Review";
 pub const PRIVILEGED_SHEET: &str = "Privileged";
@@ -149,7 +148,7 @@ pub fn write_campaign_files(
             detail: e.to_string(),
         };
         let mut workbook = build_workbook(files, plan, items, dir).map_err(xlsx_err)?;
-        let mut file = private_file(&path)?;
+        let mut file = create_private_file(&path)?;
         workbook.save_to_writer(&mut file).map_err(xlsx_err)?;
         file.sync_all().map_err(|e| WriteError::io(&path, e))?;
         names.push(name);
@@ -160,24 +159,12 @@ pub fn write_campaign_files(
     })?;
     let name = companion_file_name(&files.campaign.name);
     let path = dir.join(&name);
-    let mut file = private_file(&path)?;
+    let mut file = create_private_file(&path)?;
     file.write_all(html.as_bytes())
         .and_then(|()| file.sync_all())
         .map_err(|e| WriteError::io(&path, e))?;
     names.push(name);
     Ok(names)
-}
-
-/// Creates a new file readable by its owner only (reviews list who can reach what).
-fn private_file(path: &Path) -> Result<File, WriteError> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    options.open(path).map_err(|e| WriteError::io(path, e))
 }
 
 struct Formats {

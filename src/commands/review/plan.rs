@@ -10,7 +10,7 @@ use chrono::Utc;
 use super::status::pick_campaign;
 use crate::cli::{PlanFormat, ReviewPlanArgs};
 use crate::commands::{CmdResult, CommandError, Output, store_error};
-use crate::report::write::write_files;
+use crate::output::write_files;
 use crate::review::plan::{PlanContext, plan, render_json, render_script};
 use crate::review::status;
 use crate::store::Store;

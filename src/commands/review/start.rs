@@ -17,8 +17,8 @@ use crate::cli::{ReviewStartArgs, ReviewerByArg};
 use crate::commands::{
     CmdResult, CommandError, Output, org_label, pick_org, read_roster_hashed, store_error,
 };
+use crate::output::{WriteError, create_private_dir};
 use crate::report::format_time;
-use crate::report::write::{WriteError, create_private_dir};
 use crate::review::population::{Population, PopulationOptions, flag_counts, population};
 use crate::review::workbook::{CampaignFiles, CampaignSettings, RosterInfo, write_campaign_files};
 use crate::review::{NewCampaign, ReviewerBy, Suggestion};

@@ -1,0 +1,136 @@
+//! The report's evidence: where the numbers come from (tool, command line,
+//! snapshots with their hashes, collection statistics, what was not collected,
+//! failed runs). The review's evidence starts with the same provenance rows.
+
+use chrono::{DateTime, Utc};
+
+use super::table::{EvidenceItem, format_time};
+use super::tables::Context;
+use crate::model::RunRecord;
+
+/// The rows every evidence sheet starts with (section `Report`): the tool's
+/// version, when and by which command line the file was generated.
+pub fn report_provenance(generated_at: DateTime<Utc>, command_line: &str) -> Vec<EvidenceItem> {
+    vec![
+        EvidenceItem::new("Report", "Tool version", crate::VERSION),
+        EvidenceItem::new("Report", "Generated at", format_time(&generated_at)),
+        EvidenceItem::new("Report", "Command line", command_line),
+    ]
+}
+
+/// The evidence of a report built from `cx`.
+pub(crate) fn evidence(cx: &Context<'_, '_>) -> Vec<EvidenceItem> {
+    let (input, options, nc) = (cx.input, cx.options, &cx.not_collected);
+    let mut ev = report_provenance(options.generated_at, &options.command_line);
+    let mut add =
+        |section: &str, key: &str, value: String| ev.push(EvidenceItem::new(section, key, value));
+    add("Report", "Organization", input.org.to_string());
+
+    let cur = input.current;
+    let info = &cur.info;
+    let sec = format!("Snapshot {}", cur.id);
+    add(&sec, "Snapshot id", cur.id.to_string());
+    add(&sec, "Organization", cur.org.clone());
+    add(&sec, "Source URL", info.source_url.clone());
+    add(&sec, "Dialect", info.dialect.as_str().to_string());
+    add(
+        &sec,
+        "API version",
+        info.api_version
+            .clone()
+            .unwrap_or_else(|| "not reported".into()),
+    );
+    add(&sec, "Collection started", format_time(&info.started_at));
+    add(&sec, "Collection finished", format_time(&info.finished_at));
+    add(&sec, "Collected by", info.tool_version.clone());
+    add(&sec, "Content SHA-256", cur.sha256.clone());
+    add(
+        &sec,
+        "Previous SHA-256",
+        cur.prev_sha256
+            .clone()
+            .unwrap_or_else(|| "none (first snapshot in the chain)".into()),
+    );
+    let counts = if cur.counts.is_empty() {
+        input.current_state.counts()
+    } else {
+        cur.counts.clone()
+    };
+    for (k, n) in &counts {
+        let value = match (nc.get(k), info.expected_totals.get(k)) {
+            (Some(_), _) => format!("{n} (not collected)"),
+            (None, Some(expected)) => format!("{n} (API reported {expected})"),
+            (None, None) => n.to_string(),
+        };
+        add(&sec, &format!("Records: {}", k.as_str()), value);
+    }
+    add(&sec, "Requests", info.total_requests().to_string());
+    add(&sec, "Retries", info.total_retries().to_string());
+    for e in &info.endpoints {
+        add(
+            &sec,
+            &format!("Endpoint {}", e.endpoint),
+            format!(
+                "{} requests, {} retries, {} pages, {} records, {} ms",
+                e.requests, e.retries, e.pages, e.records, e.duration_ms
+            ),
+        );
+    }
+    if nc.is_empty() {
+        add(
+            &sec,
+            "Not collected",
+            "nothing: every kind was collected".into(),
+        );
+    }
+    for (k, why) in nc {
+        add(&sec, &format!("Not collected: {}", k.as_str()), why.clone());
+    }
+    for (i, note) in info.notes.iter().enumerate() {
+        add(&sec, &format!("Collector note {}", i + 1), note.clone());
+    }
+    if cx.dangling_references > 0 {
+        add(
+            &sec,
+            "Dangling references",
+            format!(
+                "{} references to records the snapshot does not hold (kept, not dropped)",
+                cx.dangling_references
+            ),
+        );
+    }
+
+    if let Some((prev, _)) = input.previous {
+        let sec = format!("Previous snapshot {}", prev.id);
+        add(&sec, "Snapshot id", prev.id.to_string());
+        add(&sec, "Taken at", format_time(&prev.taken_at()));
+        add(&sec, "Content SHA-256", prev.sha256.clone());
+    }
+
+    let failed: Vec<&RunRecord> = input
+        .failed_runs
+        .iter()
+        .filter(|r| r.status != "ok")
+        .collect();
+    if failed.is_empty() {
+        add(
+            "Failed runs",
+            "Failed runs since the previous snapshot",
+            "none".into(),
+        );
+    }
+    for r in failed {
+        add(
+            "Failed runs",
+            &format!("Run {} at {}", r.id, format_time(&r.started_at)),
+            format!(
+                "{}: {}",
+                r.source_url,
+                r.error
+                    .clone()
+                    .unwrap_or_else(|| "no error recorded".into())
+            ),
+        );
+    }
+    ev
+}

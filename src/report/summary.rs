@@ -1,0 +1,118 @@
+//! The report's summary: headline numbers, finding totals and rows per table.
+
+use super::table::{Cell, RowSource, Rows, Section, SummaryItem, Table};
+use super::tables::{Context, count, t};
+use crate::analyze::accounts::{DisabledFinding, OrphanReason};
+use crate::analyze::changes::Risk;
+use crate::model::EntityKind;
+
+/// The summary of a report built from `cx` with `tables`.
+pub(crate) fn summary(cx: &Context<'_, '_>, tables: &[Table<Rows<'_>>]) -> Vec<SummaryItem> {
+    let state = cx.state;
+    let nc = &cx.not_collected;
+    let mut summary = Vec::new();
+    let mut add = |section: Section, label: &str, value: Cell| {
+        summary.push(SummaryItem::new(section, label, value))
+    };
+    let kind_count = |k: EntityKind, n: usize| {
+        if nc.contains_key(&k) {
+            t("not collected")
+        } else {
+            count(n)
+        }
+    };
+
+    let active = state.users.iter().filter(|u| u.active).count();
+    let admins = state
+        .users
+        .iter()
+        .filter(|u| u.active && u.is_admin)
+        .count();
+    let high_risk = match &cx.changes {
+        Some((_, _, list)) => count(list.iter().filter(|c| c.risk == Risk::High).count()),
+        None => t("n/a (one snapshot)"),
+    };
+    for (label, value) in [
+        ("Users", count(state.users.len())),
+        ("Active users", count(active)),
+        ("Admins", count(admins)),
+        ("Disabled users", count(state.users.len() - active)),
+        ("Groups", count(state.groups.len())),
+        ("Apps", kind_count(EntityKind::Apps, state.apps.len())),
+        (
+            "Resources",
+            kind_count(EntityKind::Resources, state.resources.len()),
+        ),
+        (
+            "Workflows",
+            kind_count(EntityKind::Workflows, state.workflows.len()),
+        ),
+        ("High-risk changes", high_risk),
+    ] {
+        add(Section::Headline, label, value);
+    }
+
+    for reason in OrphanReason::ALL {
+        if reason == OrphanReason::NotInRoster && cx.options.roster.is_none() {
+            add(
+                Section::Findings,
+                "Orphaned accounts: not_in_roster",
+                t("not checked (no roster)"),
+            );
+            continue;
+        }
+        let n = cx
+            .orphans
+            .iter()
+            .filter(|o| o.reasons.contains(&reason))
+            .count();
+        add(
+            Section::Findings,
+            &format!("Orphaned accounts: {}", reason.as_str()),
+            count(n),
+        );
+    }
+    for (finding, label) in [
+        (DisabledFinding::StillAdmin, "Disabled accounts still admin"),
+        (
+            DisabledFinding::StillInGroups,
+            "Disabled accounts still in groups",
+        ),
+    ] {
+        let n = cx
+            .disabled
+            .iter()
+            .filter(|d| d.findings.contains(&finding))
+            .count();
+        add(Section::Findings, label, count(n));
+    }
+    add(
+        Section::Findings,
+        "Dangling references",
+        count(cx.dangling_references),
+    );
+    add(
+        Section::Findings,
+        "Kinds not collected",
+        t(if nc.is_empty() {
+            "none".to_string()
+        } else {
+            // A kind collected in part (e.g. group grants without direct user
+            // grants) says so, so nobody reads it as entirely missing.
+            nc.iter()
+                .map(|(k, why)| {
+                    if why.starts_with("partial") {
+                        format!("{k} (partial)")
+                    } else {
+                        k.to_string()
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        }),
+    );
+    for table in tables {
+        add(Section::RowsPerTable, &table.name, count(table.rows.len()));
+    }
+    summary
+}

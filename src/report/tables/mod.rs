@@ -1,0 +1,243 @@
+//! The public tables of a report, one module each. A module declares its
+//! columns next to the cell that fills each of them (a [`Column`] list), so a
+//! header cannot drift from its values, and lays its rows out from the
+//! analyses' results in [`Context`]. Adding a table is one new module and one
+//! line in [`ALL`]; the writers render whatever is listed.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use super::build::{ReportInput, ReportOptions};
+use super::table::{Cell, Rows, Table};
+use crate::analyze::access::AccessIndex;
+use crate::analyze::accounts::{
+    AccountOptions, DisabledAccount, OrphanedAccount, disabled_accounts, orphaned_accounts,
+};
+use crate::analyze::changes::{Change, changes};
+use crate::model::{EntityKind, GroupId, OrgState, SnapshotMeta, User, UserId};
+
+mod access_matrix;
+mod changes;
+mod disabled_accounts;
+mod effective_access;
+mod group_members;
+mod group_permissions;
+mod orphaned_accounts;
+mod privileged_access;
+mod users;
+
+/// Builds one table from the context.
+pub(crate) type BuildTable = for<'b, 'c, 'a> fn(&'b Context<'c, 'a>) -> Table<Rows<'a>>;
+
+/// Every table of the report, in report order (the order of the CSV files'
+/// listing, the XLSX sheets, the HTML sections and the JSON `tables`).
+pub(crate) const ALL: [BuildTable; 9] = [
+    users::table,
+    group_members::table,
+    access_matrix::table,
+    group_permissions::table,
+    effective_access::table,
+    orphaned_accounts::table,
+    disabled_accounts::table,
+    privileged_access::table,
+    changes::table,
+];
+
+/// One column of a held table: its header and what fills its cell from the
+/// row's item (with the context, for what the item does not hold).
+pub(crate) type Column<T> = (&'static str, fn(&Context<'_, '_>, &T) -> Cell);
+
+/// What every table is built from: the input, the options, and what several
+/// tables and the summary share (computed once).
+pub(crate) struct Context<'c, 'a> {
+    pub input: &'c ReportInput<'a>,
+    pub state: &'a OrgState,
+    pub options: &'c ReportOptions,
+    /// What was not collected, from the snapshot's record and the state.
+    pub not_collected: BTreeMap<EntityKind, String>,
+    /// The snapshot's time: "now" for every judgement of the report.
+    pub as_of: DateTime<Utc>,
+    /// Group labels by id (see [`group_labels`]).
+    pub labels: HashMap<GroupId, String>,
+    /// Each user's memberships: (group, is group admin).
+    pub user_groups: HashMap<&'a UserId, Vec<(GroupId, bool)>>,
+    /// Every user, by email then id.
+    pub users_sorted: Vec<&'a User>,
+    /// Who reaches what; shared by `group_permissions` (names) and
+    /// `effective_access` (its rows).
+    pub index: Arc<AccessIndex<'a>>,
+    pub orphans: Vec<OrphanedAccount>,
+    pub disabled: Vec<DisabledAccount>,
+    /// The changes from the previous snapshot, when there is one.
+    pub changes: Option<(&'a SnapshotMeta, &'a OrgState, Vec<Change>)>,
+    /// How many references point at records the snapshot does not hold.
+    pub dangling_references: usize,
+}
+
+impl<'c, 'a> Context<'c, 'a> {
+    pub fn new(input: &'c ReportInput<'a>, options: &'c ReportOptions) -> Self {
+        let state = input.current_state;
+        let mut not_collected = input.current.not_collected.clone();
+        for (k, v) in &state.not_collected {
+            not_collected.entry(*k).or_insert_with(|| v.clone());
+        }
+        let as_of = input.current.taken_at();
+        let account_options = AccountOptions {
+            default_group: options.default_group.clone(),
+            inactive_days: options.inactive_days,
+        };
+        let mut user_groups: HashMap<&UserId, Vec<(GroupId, bool)>> = HashMap::new();
+        for m in &state.memberships {
+            user_groups
+                .entry(&m.user_id)
+                .or_default()
+                .push((m.group_id, m.is_group_admin));
+        }
+        let mut users_sorted: Vec<&User> = state.users.iter().collect();
+        users_sorted.sort_by(|a, b| (&a.email, &a.id).cmp(&(&b.email, &b.id)));
+        let orphans = orphaned_accounts(state, options.roster.as_ref(), &account_options, as_of);
+        let disabled = disabled_accounts(state, input.disabled_since, &account_options);
+        let changes = input
+            .previous
+            .map(|(meta, previous)| (meta, previous, changes(previous, state)));
+        Context {
+            input,
+            state,
+            options,
+            not_collected,
+            as_of,
+            labels: group_labels(state),
+            user_groups,
+            users_sorted,
+            index: Arc::new(AccessIndex::new(state)),
+            orphans,
+            disabled,
+            changes,
+            dangling_references: state.dangling_references().len(),
+        }
+    }
+
+    /// The group's label, or `group <id>` for a group the snapshot does not hold.
+    pub fn label(&self, g: GroupId) -> String {
+        self.labels
+            .get(&g)
+            .cloned()
+            .unwrap_or_else(|| format!("group {g}"))
+    }
+
+    /// The notice of every table built from memberships.
+    pub fn membership_notice(&self) -> Option<String> {
+        self.not_collected_notice(&[(
+            EntityKind::Memberships,
+            "group membership below is incomplete",
+        )])
+    }
+
+    /// "X were not collected: why — consequence" for each listed kind that is
+    /// missing, joined; `None` when all were collected.
+    pub fn not_collected_notice(&self, kinds: &[(EntityKind, &str)]) -> Option<String> {
+        let parts: Vec<String> = kinds
+            .iter()
+            .filter_map(|(k, consequence)| {
+                self.not_collected.get(k).map(|why| {
+                    format!(
+                        "{} were not collected: {} — {}",
+                        kind_label(*k),
+                        why.trim(),
+                        consequence
+                    )
+                })
+            })
+            .collect();
+        (!parts.is_empty()).then(|| parts.join(". "))
+    }
+}
+
+/// A held table: the header from `columns`, one row per item.
+pub(crate) fn held<'a, 'i, T: 'i>(
+    cx: &Context<'_, '_>,
+    (name, title, description): (&str, &str, String),
+    columns: &[Column<T>],
+    items: impl IntoIterator<Item = &'i T>,
+    notice: Option<String>,
+) -> Table<Rows<'a>> {
+    let rows = items
+        .into_iter()
+        .map(|item| columns.iter().map(|(_, cell)| cell(cx, item)).collect())
+        .collect();
+    Table {
+        name: name.to_string(),
+        title: title.to_string(),
+        description,
+        columns: columns.iter().map(|(name, _)| name.to_string()).collect(),
+        rows: Rows::Held(rows),
+        notice,
+    }
+}
+
+pub(crate) fn t(s: impl Into<String>) -> Cell {
+    Cell::Text(s.into())
+}
+
+pub(crate) fn time(v: Option<DateTime<Utc>>) -> Cell {
+    Cell::opt(v, Cell::Time)
+}
+
+pub(crate) fn status(active: bool) -> &'static str {
+    if active { "active" } else { "disabled" }
+}
+
+pub(crate) fn count(n: usize) -> Cell {
+    Cell::Int(i64::try_from(n).unwrap_or(i64::MAX))
+}
+
+/// Names joined by `;`, the list spelling of every table.
+pub(crate) fn list<T: AsRef<str>>(items: impl IntoIterator<Item = T>) -> Cell {
+    let mut out = String::new();
+    for (i, item) in items.into_iter().enumerate() {
+        if i > 0 {
+            out.push(';');
+        }
+        out.push_str(item.as_ref());
+    }
+    Cell::Text(out)
+}
+
+/// How a kind is named in sentences.
+pub(crate) fn kind_label(k: EntityKind) -> &'static str {
+    match k {
+        EntityKind::Users => "Users",
+        EntityKind::Groups => "Groups",
+        EntityKind::Memberships => "Group memberships",
+        EntityKind::Folders => "Folders",
+        EntityKind::Apps => "Apps",
+        EntityKind::Resources => "Resources",
+        EntityKind::Workflows => "Workflows",
+        EntityKind::Grants => "Permission grants",
+        EntityKind::UserInvites => "User invites",
+        EntityKind::AccessTokens => "Access tokens",
+    }
+}
+
+/// Group names by id; a name shared by two groups gets its id appended, so
+/// matrix columns and lists stay unambiguous.
+pub(crate) fn group_labels(state: &OrgState) -> HashMap<GroupId, String> {
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    for g in &state.groups {
+        *seen.entry(g.name.as_str()).or_default() += 1;
+    }
+    state
+        .groups
+        .iter()
+        .map(|g| {
+            let label = if seen.get(g.name.as_str()).copied().unwrap_or(0) > 1 {
+                format!("{} ({})", g.name, g.id)
+            } else {
+                g.name.clone()
+            };
+            (g.id, label)
+        })
+        .collect()
+}
