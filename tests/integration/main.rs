@@ -4,6 +4,7 @@
 mod api_faults;
 mod browser;
 mod common;
+mod docs;
 mod hostile;
 mod housekeeping;
 mod ops;

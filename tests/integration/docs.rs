@@ -1,0 +1,322 @@
+//! The documentation's links resolve: every relative link and `#anchor` in
+//! README.md and docs/*.md names a file that exists and, for a Markdown file, a
+//! heading it holds (GitHub's anchor rules). Links to other sites are not
+//! fetched. Code blocks and code spans are not links.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::path::{Path, PathBuf};
+
+#[test]
+fn every_relative_link_and_anchor_in_the_docs_resolves() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut pages = vec![root.join("README.md")];
+    let docs = root.join("docs");
+    let mut in_docs: Vec<PathBuf> = fs::read_dir(&docs)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", docs.display()))
+        .map(|entry| entry.expect("a docs/ entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "md"))
+        .collect();
+    in_docs.sort();
+    assert!(
+        in_docs.len() >= 2,
+        "docs/ should hold the reference pages, found {in_docs:?}"
+    );
+    pages.extend(in_docs);
+
+    let problems = broken_links(root, &pages);
+    assert!(
+        problems.is_empty(),
+        "{} broken link(s) in the documentation:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+}
+
+#[test]
+fn a_missing_file_or_heading_is_reported() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let root = dir.path();
+    fs::create_dir(root.join("docs")).unwrap();
+    fs::write(
+        root.join("README.md"),
+        "# Top\n\nSee [the guide](docs/guide.md#setting-up), [gone](docs/gone.md),\n\
+         [a heading that moved](docs/guide.md#old-name) and [here](#top).\n\n\
+         ```sh\n# not a heading; [not a link](nowhere.md)\n```\n\n`[code](nowhere.md)`\n",
+    )
+    .unwrap();
+    fs::write(
+        root.join("docs/guide.md"),
+        "# Guide\n\n## Setting up\n\nBack to [the README](../README.md#top) and [self](#nope).\n",
+    )
+    .unwrap();
+    let pages = [root.join("README.md"), root.join("docs/guide.md")];
+    let problems = broken_links(root, &pages);
+    assert_eq!(
+        problems,
+        [
+            "README.md:3: docs/gone.md: no such file",
+            "README.md:4: docs/guide.md#old-name: docs/guide.md has no heading with anchor #old-name",
+            "docs/guide.md:5: #nope: this page has no heading with anchor #nope",
+        ],
+        "{problems:#?}"
+    );
+}
+
+#[test]
+fn anchors_follow_githubs_rules() {
+    let text = "# `snapshot`: collect into the history\n## Progress, logs and `--json`\n\
+                ## Crashes, concurrency, storage (`reliability.rs`)\n## Exit codes\n## Exit codes\n\
+                ```\n# a shell comment\n```\n";
+    let anchors = anchors(text);
+    for a in [
+        "snapshot-collect-into-the-history",
+        "progress-logs-and---json",
+        "crashes-concurrency-storage-reliabilityrs",
+        "exit-codes",
+        "exit-codes-1",
+    ] {
+        assert!(anchors.contains(a), "{a} missing from {anchors:?}");
+    }
+    assert!(!anchors.contains("a-shell-comment"));
+}
+
+/// Every broken relative link in `pages`, as `file:line: target: why`.
+fn broken_links(root: &Path, pages: &[PathBuf]) -> Vec<String> {
+    let mut anchors_of: BTreeMap<PathBuf, BTreeSet<String>> = BTreeMap::new();
+    let mut problems = Vec::new();
+    for page in pages {
+        let text = fs::read_to_string(page)
+            .unwrap_or_else(|e| panic!("cannot read {}: {e}", page.display()));
+        let shown = page
+            .strip_prefix(root)
+            .unwrap_or(page)
+            .display()
+            .to_string();
+        for (line, target) in links(&text) {
+            if let Err(why) = resolve(page, &target, &mut anchors_of) {
+                problems.push(format!("{shown}:{line}: {target}: {why}"));
+            }
+        }
+    }
+    problems
+}
+
+/// Checks one link target from `page`: the file exists and, for a Markdown
+/// file, the anchor names one of its headings.
+fn resolve(
+    page: &Path,
+    target: &str,
+    anchors_of: &mut BTreeMap<PathBuf, BTreeSet<String>>,
+) -> Result<(), String> {
+    if is_external(target) {
+        return Ok(());
+    }
+    let (path, anchor) = match target.split_once('#') {
+        Some((p, a)) => (p, Some(a)),
+        None => (target, None),
+    };
+    let dir = page.parent().expect("a page lives in a directory");
+    let file = if path.is_empty() {
+        page.to_path_buf()
+    } else {
+        dir.join(path)
+    };
+    if !file.exists() {
+        return Err("no such file".to_string());
+    }
+    let Some(anchor) = anchor else {
+        return Ok(());
+    };
+    if file.extension().is_none_or(|x| x != "md") {
+        return Err(format!("#{anchor} points into a file that is not Markdown"));
+    }
+    let known = anchors_of.entry(file.clone()).or_insert_with(|| {
+        let text = fs::read_to_string(&file)
+            .unwrap_or_else(|e| panic!("cannot read {}: {e}", file.display()));
+        anchors(&text)
+    });
+    if known.contains(anchor) {
+        Ok(())
+    } else {
+        let name = if path.is_empty() { "this page" } else { path };
+        Err(format!("{name} has no heading with anchor #{anchor}"))
+    }
+}
+
+fn is_external(target: &str) -> bool {
+    let scheme = target.split_once(':').map(|(s, _)| s);
+    scheme.is_some_and(|s| {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+    })
+}
+
+/// The link targets of a Markdown text with their line numbers: inline links
+/// and images `[text](target "title")` and reference definitions
+/// `[label]: target`, outside fenced code blocks and code spans.
+fn links(text: &str) -> Vec<(usize, String)> {
+    let mut found = Vec::new();
+    for (n, line) in prose_lines(text) {
+        let line = without_code_spans(line);
+        if let Some(target) = reference_definition(&line) {
+            found.push((n, clean_target(target)));
+            continue;
+        }
+        let mut rest = line.as_str();
+        while let Some(at) = rest.find("](") {
+            let after = &rest[at + 2..];
+            let end = matching_paren(after).unwrap_or(after.len());
+            let inside = after[..end].trim();
+            if let Some(target) = inside.split_whitespace().next() {
+                found.push((n, clean_target(target)));
+            }
+            rest = &after[end..];
+        }
+    }
+    found
+}
+
+/// The target of a reference definition line, `[label]: target "title"`.
+fn reference_definition(line: &str) -> Option<&str> {
+    let label = line.trim_start().strip_prefix('[')?;
+    let close = label.find(']')?;
+    label[close + 1..]
+        .strip_prefix(':')?
+        .split_whitespace()
+        .next()
+}
+
+fn clean_target(target: &str) -> String {
+    target
+        .trim_start_matches('<')
+        .trim_end_matches('>')
+        .replace("%20", " ")
+}
+
+/// The index of the `)` closing a link target (nested parentheses allowed).
+fn matching_paren(s: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    for (i, c) in s.char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' if depth == 0 => return Some(i),
+            ')' => depth -= 1,
+            _ => {}
+        }
+    }
+    None
+}
+
+/// The lines outside fenced code blocks, numbered from 1.
+fn prose_lines(text: &str) -> Vec<(usize, &str)> {
+    let mut fence: Option<(char, usize)> = None;
+    let mut lines = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let t = line.trim_start();
+        let marker = t.chars().next().filter(|c| *c == '`' || *c == '~');
+        if let Some(c) = marker {
+            let run = t.chars().take_while(|x| *x == c).count();
+            if run >= 3 {
+                match fence {
+                    None => fence = Some((c, run)),
+                    Some((open, len)) if open == c && run >= len && t[run..].trim().is_empty() => {
+                        fence = None
+                    }
+                    Some(_) => {}
+                }
+                continue;
+            }
+        }
+        if fence.is_none() {
+            lines.push((i + 1, line));
+        }
+    }
+    lines
+}
+
+/// `line` with every code span (`` `...` ``, ``` ``...`` ```) removed.
+fn without_code_spans(line: &str) -> String {
+    let mut out = String::new();
+    let mut rest = line;
+    while let Some(start) = rest.find('`') {
+        out.push_str(&rest[..start]);
+        let ticks = rest[start..].chars().take_while(|c| *c == '`').count();
+        let after = &rest[start + ticks..];
+        let closing = "`".repeat(ticks);
+        match after.find(&closing) {
+            Some(end) => rest = &after[end + ticks..],
+            None => {
+                out.push_str(&rest[start..]);
+                return out;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The anchors GitHub gives a Markdown text's ATX headings: lowercase, only
+/// letters, digits, `-`, `_` and spaces kept, spaces turned into `-`, a repeated
+/// anchor numbered `-1`, `-2`, ...
+fn anchors(text: &str) -> BTreeSet<String> {
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    let mut anchors = BTreeSet::new();
+    for (_, line) in prose_lines(text) {
+        let t = line.trim_start();
+        if line.len() - t.len() > 3 {
+            continue;
+        }
+        let level = t.chars().take_while(|c| *c == '#').count();
+        if !(1..=6).contains(&level) {
+            continue;
+        }
+        let rest = &t[level..];
+        if !(rest.is_empty() || rest.starts_with(' ') || rest.starts_with('\t')) {
+            continue;
+        }
+        let title = rest.trim().trim_end_matches('#').trim_end();
+        let title = link_texts(title);
+        let slug: String = title
+            .to_lowercase()
+            .chars()
+            .filter(|c| c.is_alphanumeric() || *c == '-' || *c == '_' || *c == ' ')
+            .map(|c| if c == ' ' { '-' } else { c })
+            .collect();
+        let count = seen.entry(slug.clone()).or_insert(0);
+        let anchor = if *count == 0 {
+            slug.clone()
+        } else {
+            format!("{slug}-{count}")
+        };
+        *count += 1;
+        anchors.insert(anchor);
+    }
+    anchors
+}
+
+/// A heading's text with `[text](target)` links reduced to their text.
+fn link_texts(title: &str) -> String {
+    let mut out = String::new();
+    let mut rest = title;
+    while let Some(at) = rest.find("](") {
+        let after = &rest[at + 2..];
+        match matching_paren(after) {
+            Some(end) => {
+                let before = &rest[..at];
+                match before.rfind('[') {
+                    Some(open) => {
+                        out.push_str(&before[..open]);
+                        out.push_str(&before[open + 1..]);
+                    }
+                    None => out.push_str(before),
+                }
+                rest = &after[end + 1..];
+            }
+            None => break,
+        }
+    }
+    out.push_str(rest);
+    out
+}
