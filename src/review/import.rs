@@ -1,7 +1,7 @@
 //! Reading filled-in review workbooks back (calamine) and checking them
 //! against the campaign's frozen population before anything is imported.
 //!
-//! Rules (the README repeats them for reviewers):
+//! Rules (docs/review.md, "review import", repeats them for reviewers):
 //! - the file must be an XLSX workbook with the sheets `Review`, `Privileged`
 //!   and `Campaign` (renamed sheets are refused);
 //! - its `Campaign` sheet must name the campaign being imported (id, name,

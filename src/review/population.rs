@@ -22,7 +22,7 @@ use crate::model::{
 };
 use crate::output::{neutralize_formula, safe_file_name};
 
-/// The locked context columns, in workbook order (documented in the README).
+/// The locked context columns, in workbook order (documented in docs/review.md, "The review workbook").
 pub const CONTEXT_COLUMNS: [&str; 14] = [
     "email",
     "name",

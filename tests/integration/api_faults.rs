@@ -1,5 +1,5 @@
 //! API faults (issue 5, item 1): every misbehaviour of Retool or of a proxy in
-//! front of it that the README's reliability table lists, served by the
+//! front of it that the API faults table of docs/reliability.md lists, served by the
 //! simulated Retool over real HTTP to the real binary. Each is either survived
 //! (the snapshot equals what a clean run of the same org collects) or fails
 //! cleanly: exit 1, a message naming the endpoint, no snapshot written, the
