@@ -492,7 +492,7 @@ fn report_command(db: &Path, args: &ReportArgs, out: Output) -> CmdResult {
 /// Exit code 3 when the written report holds any finding `--fail-on` lists,
 /// with one line naming each and its count.
 fn check_fail_on(report: &Report, fail_on: &[FailOn]) -> CmdResult {
-    let found = triggered(report, fail_on);
+    let found = triggered(report, fail_on).map_err(|e| CommandError::failed(anyhow!(e)))?;
     if found.is_empty() {
         return Ok(());
     }

@@ -5,7 +5,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use super::table::Report;
+use super::table::{Report, RowSource};
 
 /// A kind of finding that `--fail-on` can alert on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -36,30 +36,57 @@ impl FailOn {
         }
     }
 
-    /// How many findings of this kind `report` holds.
-    pub fn count(self, report: &Report) -> usize {
-        let rows_where = |table: &str, column: &str, keep: &dyn Fn(&str) -> bool| {
-            let Some(t) = report.table(table) else {
-                return 0;
-            };
-            let Some(i) = t.columns.iter().position(|c| c == column) else {
-                return 0;
-            };
-            t.rows
-                .iter()
-                .filter(|r| r.get(i).is_some_and(|c| keep(&c.to_plain())))
-                .count()
-        };
-        match self {
-            FailOn::HighRiskChanges => rows_where("changes", "risk", &|v| v == "high"),
-            FailOn::Orphans => report
-                .table("orphaned_accounts")
-                .map_or(0, |t| t.rows.len()),
+    /// How many findings of this kind `report` holds. A table or column it
+    /// counts that is missing is an error, never a count of 0.
+    pub fn count<R: RowSource>(self, report: &Report<R>) -> Result<usize, NotCountable> {
+        let (table, column, keep): (&str, Option<&str>, fn(&str) -> bool) = match self {
+            FailOn::HighRiskChanges => ("changes", Some("risk"), |v| v == "high"),
+            FailOn::Orphans => ("orphaned_accounts", None, |_| true),
             FailOn::DisabledWithAccess => {
-                rows_where("disabled_accounts", "findings", &|v| !v.is_empty())
+                ("disabled_accounts", Some("findings"), |v| !v.is_empty())
             }
-        }
+        };
+        let missing = |column: Option<&str>| NotCountable {
+            fail_on: self,
+            table: table.to_string(),
+            column: column.map(str::to_string),
+        };
+        let t = report.table(table).ok_or_else(|| missing(None))?;
+        let Some(column) = column else {
+            return Ok(t.rows.len());
+        };
+        let i = t
+            .columns
+            .iter()
+            .position(|c| c == column)
+            .ok_or_else(|| missing(Some(column)))?;
+        let mut n = 0;
+        let counted: Result<(), std::convert::Infallible> =
+            t.try_for_each(0..t.rows.len(), |row| {
+                if row.get(i).is_some_and(|c| keep(&c.to_plain())) {
+                    n += 1;
+                }
+                Ok(())
+            });
+        let Ok(()) = counted;
+        Ok(n)
     }
+}
+
+/// A finding `--fail-on` cannot count because the report lacks the table or
+/// column it is counted from (a bug: every built report has them).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "--fail-on {fail_on}: the report has no {} to count from; this is a bug in retool-audit, please report it",
+    match column {
+        Some(c) => format!("column `{c}` in table `{table}`"),
+        None => format!("table `{table}`"),
+    }
+)]
+pub struct NotCountable {
+    pub fail_on: FailOn,
+    pub table: String,
+    pub column: Option<String>,
 }
 
 impl fmt::Display for FailOn {
@@ -107,12 +134,18 @@ pub fn parse_fail_on(s: &str) -> Result<Vec<FailOn>, String> {
 }
 
 /// The listed findings that `report` holds, with their counts (only non-zero).
-pub fn triggered(report: &Report, fail_on: &[FailOn]) -> Vec<(FailOn, usize)> {
-    fail_on
-        .iter()
-        .map(|f| (*f, f.count(report)))
-        .filter(|(_, n)| *n > 0)
-        .collect()
+pub fn triggered<R: RowSource>(
+    report: &Report<R>,
+    fail_on: &[FailOn],
+) -> Result<Vec<(FailOn, usize)>, NotCountable> {
+    let mut found = Vec::new();
+    for &f in fail_on {
+        let n = f.count(report)?;
+        if n > 0 {
+            found.push((f, n));
+        }
+    }
+    Ok(found)
 }
 
 #[cfg(test)]
@@ -190,15 +223,37 @@ mod tests {
                 ],
             ),
         ]);
-        assert_eq!(FailOn::HighRiskChanges.count(&r), 2);
-        assert_eq!(FailOn::Orphans.count(&r), 1);
-        assert_eq!(FailOn::DisabledWithAccess.count(&r), 1);
+        assert_eq!(FailOn::HighRiskChanges.count(&r), Ok(2));
+        assert_eq!(FailOn::Orphans.count(&r), Ok(1));
+        assert_eq!(FailOn::DisabledWithAccess.count(&r), Ok(1));
         assert_eq!(
             triggered(&r, &[FailOn::DisabledWithAccess, FailOn::Orphans]),
-            vec![(FailOn::DisabledWithAccess, 1), (FailOn::Orphans, 1)]
+            Ok(vec![(FailOn::DisabledWithAccess, 1), (FailOn::Orphans, 1)])
         );
 
-        let quiet = report(vec![table("changes", &["risk"], vec![vec![text("low")]])]);
-        assert!(triggered(&quiet, &FailOn::ALL).is_empty());
+        let quiet = report(vec![
+            table("changes", &["risk"], vec![vec![text("low")]]),
+            table("orphaned_accounts", &["user_id"], Vec::new()),
+            table("disabled_accounts", &["findings"], vec![vec![Cell::Empty]]),
+        ]);
+        assert_eq!(triggered(&quiet, &FailOn::ALL), Ok(Vec::new()));
+    }
+
+    #[test]
+    fn a_missing_table_or_column_is_an_error_never_zero() {
+        let r = report(vec![table("changes", &["entity_id"], Vec::new())]);
+        let err = FailOn::HighRiskChanges.count(&r).unwrap_err();
+        assert_eq!(err.column.as_deref(), Some("risk"));
+        assert!(
+            err.to_string()
+                .contains("no column `risk` in table `changes`"),
+            "{err}"
+        );
+        let err = triggered(&r, &[FailOn::Orphans]).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("--fail-on orphans: the report has no table `orphaned_accounts`"),
+            "{err}"
+        );
     }
 }
