@@ -163,9 +163,9 @@ pub(crate) fn persist_all(staged: Vec<Staged>) -> Result<Vec<PathBuf>, WriteErro
     Ok(written)
 }
 
-/// Writes small text files (`name`, content) into `out_dir` the way
-/// [`write_report`](crate::report::write::write_report) writes reports: the directory created private, each file
-/// staged in full (`0600`) and renamed into place only when all are written.
+/// Writes small text files (`name`, content) into `out_dir` the way reports are
+/// written: the directory created private, each file staged in full (`0600`)
+/// and renamed into place only when all are written.
 pub fn write_files(out_dir: &Path, files: &[(&str, &str)]) -> Result<Vec<PathBuf>, WriteError> {
     create_private_dir(out_dir)?;
     let mut staged = Vec::with_capacity(files.len());

@@ -8,11 +8,11 @@ use sha2::{Digest, Sha256};
 use super::error::SqlContext;
 use super::rows::{parse_time, time_text};
 use super::{Store, StoreError};
-use crate::model::{AccessLevel, GroupId, ObjectId, ObjectRef, ObjectType, UserId};
-use crate::review::{
+use crate::model::review::{
     Campaign, Decision, DecisionInput, ImportOutcome, ItemKind, NewCampaign, ReviewItem,
     ReviewerBy, StoredDecision, Suggestion,
 };
+use crate::model::{AccessLevel, GroupId, ObjectId, ObjectRef, ObjectType, UserId};
 
 /// SHA-256 over a population: each item's key and context, in key order. The
 /// campaign records it so evidence reports can show the population is the one
