@@ -1,10 +1,29 @@
 //! retool-audit: who can reach what in a Retool organization, and since when.
 //!
-//! The pipeline runs one way: [`retool`] (the wire) → [`collect`] (one complete
-//! [`model::OrgState`]) → [`store`] (the SQLite history) → [`analyze`] (pure
-//! functions over states) → [`report`] (tables rendered as CSV, XLSX, HTML, JSON).
-//! [`fake`] is a simulated Retool served over real HTTP on loopback for tests and
-//! the demo. [`cli`] and [`commands`] are the thin layer the binary calls.
+//! The pipeline runs one way; each module imports only those to its left:
+//!
+//! ```text
+//! model ─┬─ retool ── collect ──┐
+//!        ├─ store ──────────────┤
+//!        ├─ analyze ── report ──┼── review ──┐
+//!        └─ output ─────────────┘            ├── commands ── main
+//!          config, doctor, fake, progress ───┘
+//! ```
+//!
+//! - [`model`]: the records of an organization and of a review, plain data.
+//! - [`retool`] (the wire) → [`collect`] (one complete [`model::OrgState`]).
+//! - [`store`]: the SQLite history of snapshots and review campaigns.
+//! - [`analyze`]: pure functions over states (effective access, accounts,
+//!   changes).
+//! - [`report`]: analysis results as tables, rendered as CSV, XLSX, HTML, JSON.
+//! - [`review`]: the quarterly review loop (populations, workbooks, decisions,
+//!   proof of revocation), built on the store, the analyses and the report
+//!   writers.
+//! - [`output`]: how files reach the disk safely (formula neutralizing, safe
+//!   names, atomic staging), for report and review alike.
+//! - [`fake`]: a simulated Retool served over real HTTP on loopback for tests
+//!   and the demo.
+//! - [`cli`], [`config`] and [`commands`]: the thin layer the binary calls.
 
 pub mod analyze;
 pub mod cli;
