@@ -1,5 +1,5 @@
 //! Builds the format-neutral [`Report`] from snapshots: runs the analyses once
-//! ([`Context`]) and assembles the public tables ([`super::tables::ALL`]), the
+//! (`tables::Context`) and assembles the public tables (`tables::ALL`), the
 //! summary, the evidence and the charts. Renders nothing.
 
 use std::collections::BTreeMap;

@@ -1,6 +1,6 @@
 //! The XLSX writer: one workbook with a `Summary` sheet (title, organization,
 //! snapshot, generation time, summary items, rows and notices per table, number
-//! of truncated cells), one sheet per [`Table`](super::Table) and an `Evidence` sheet.
+//! of truncated cells), one sheet per [`Table`] and an `Evidence` sheet.
 //!
 //! Table sheets have a bold frozen header row, an autofilter and column widths
 //! fitted to their content (capped at 60). Times are real Excel date-times in UTC

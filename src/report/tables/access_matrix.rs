@@ -8,8 +8,10 @@ use super::{Context, status, t};
 use crate::model::{GroupId, User, UserId};
 use crate::report::table::{Cell, RowSource, Rows, Table};
 
-/// The columns before the groups', each with what fills it.
-const USER_COLUMNS: [(&str, fn(&User) -> Cell); 3] = [
+/// A column before the groups' and what fills it from the row's user.
+type UserColumn = (&'static str, fn(&User) -> Cell);
+
+const USER_COLUMNS: [UserColumn; 3] = [
     ("email", |u| t(u.email.clone())),
     ("status", |u| t(status(u.active))),
     ("is_admin", |u| Cell::Bool(u.is_admin)),
