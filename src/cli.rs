@@ -11,6 +11,12 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::config::{Address, TOKEN_ENV, Target, TokenSource, Tuning};
+use crate::model::Dialect;
+use crate::report::fail_on::{FailOn, parse_fail_on};
+use crate::report::write::{Format, parse_formats};
+use crate::store::SnapshotSelector;
+
 const AFTER_HELP: &str = "\
 Exit codes: 0 ok, 1 the run failed (API, network, disk, integrity), 2 usage or configuration error,
 3 `report --fail-on` found a listed finding (the report was still written in full).
@@ -84,7 +90,7 @@ Examples:
   retool-audit snapshot --api v1 --base-url https://retool.internal --token-file token --max-rps 4
   retool-audit snapshot --api-root http://127.0.0.1:8080/ --token-file token   # a proxy or mock serving the API at /
   retool-audit --config retool-audit.toml snapshot --all          # every org and space in the config file
-  retool-audit snapshot --org acme-prod --json | jq .targets[0].snapshot_id")]
+  retool-audit snapshot --org acme-prod --json | jq .targets[0].id")]
     Snapshot(SnapshotArgs),
 
     /// Check the setup before the first night: config, DNS/TLS, the token, the Retool
@@ -188,13 +194,14 @@ Examples:
     FakeServer(FakeServerArgs),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ApiDialect {
-    /// Retool API v2 (/api/v2), the current API.
-    V2,
-    /// The older v1 Management API shape (/api/v1).
-    V1,
+/// `--api v2|v1`: the model's [`Dialect`], offered with a help line per value.
+fn dialect_parser() -> impl clap::builder::TypedValueParser<Value = Dialect> {
+    use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+    PossibleValuesParser::new([
+        PossibleValue::new("v2").help("Retool API v2 (/api/v2), the current API."),
+        PossibleValue::new("v1").help("The older v1 Management API shape (/api/v1)."),
+    ])
+    .map(|s| Dialect::parse(&s).unwrap_or_default())
 }
 
 /// Which org(s) to collect or check, and how to reach them. Without a config
@@ -211,8 +218,8 @@ pub struct TargetArgs {
     pub api_root: Option<String>,
 
     /// Which API shape the instance speaks [default: v2].
-    #[arg(long = "api", value_enum)]
-    pub api: Option<ApiDialect>,
+    #[arg(long = "api", value_parser = dialect_parser())]
+    pub api: Option<Dialect>,
 
     /// Read the API token from this file (instead of RETOOL_API_TOKEN).
     #[arg(long)]
@@ -266,6 +273,44 @@ pub struct TargetArgs {
     pub user_grants_max_users: Option<usize>,
 }
 
+impl TargetArgs {
+    /// The single target the flags describe (no config file in use). The
+    /// address is checked when the target is used.
+    pub fn target(&self) -> Target {
+        let address = match (&self.base_url, &self.api_root) {
+            (_, Some(root)) => Address::ApiRoot(root.clone()),
+            (Some(base), None) => Address::BaseUrl(base.clone()),
+            (None, None) => Address::BaseUrl(String::new()),
+        };
+        Target {
+            name: self.org.clone().unwrap_or_else(|| "default".to_string()),
+            address,
+            dialect: self.api.unwrap_or_default(),
+            token: match &self.token_file {
+                Some(path) => TokenSource::File(path.clone()),
+                None => TokenSource::Env(TOKEN_ENV.to_string()),
+            },
+            tuning: self.tuning(),
+            origin: None,
+        }
+    }
+
+    /// The tuning flags that were given.
+    pub fn tuning(&self) -> Tuning {
+        Tuning {
+            concurrency: self.concurrency,
+            max_rps: self.max_rps,
+            page_size: self.page_size,
+            connect_timeout_secs: self.connect_timeout,
+            timeout_secs: self.timeout,
+            max_retries: self.max_retries,
+            allow_insecure_http: self.allow_insecure_http.then_some(true),
+            user_grants: self.no_user_grants.then_some(false),
+            user_grants_max_users: self.user_grants_max_users,
+        }
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct SnapshotArgs {
     #[command(flatten)]
@@ -303,29 +348,39 @@ pub struct SnapshotsArgs {
     pub format: ListFormat,
 }
 
+/// A comma-separated list given as one flag value (`--format csv,json`), parsed,
+/// checked and deduplicated by clap before the command runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct List<T>(pub Vec<T>);
+
+/// `--format`: report formats (`csv`, `xlsx`, `html`, `json`).
+fn formats(s: &str) -> Result<List<Format>, String> {
+    parse_formats(s).map(List)
+}
+
+/// `--fail-on`: the findings that make `report` exit 3.
+fn findings(s: &str) -> Result<List<FailOn>, String> {
+    parse_fail_on(s).map(List)
+}
+
+/// Which snapshot of which organization a command reads.
 #[derive(Debug, Args)]
-pub struct ReportArgs {
-    /// Directory to write the reports into (created if missing).
-    #[arg(long)]
-    pub out: PathBuf,
-
-    /// Formats, comma-separated: csv, xlsx, html, json.
-    #[arg(long, default_value = "csv,xlsx,html")]
-    pub format: String,
-
-    /// The organization to report on (needed only when the history holds several).
+pub struct SnapshotPick {
+    /// The organization (needed only when the history holds several).
     #[arg(long)]
     pub org: Option<String>,
 
-    /// The snapshot to report on: an id, `latest`, or a date (the last snapshot on or before it).
+    /// The snapshot: an id, `latest`, or a date (the last snapshot on or before it).
     #[arg(long, default_value = "latest")]
-    pub snapshot: String,
+    pub snapshot: SnapshotSelector,
+}
 
-    /// The older snapshot for the change report: an id or a date (default: the one before).
-    #[arg(long)]
-    pub since: Option<String>,
-
-    /// HR roster CSV with an `email` column: active users not in it are flagged.
+/// How users are judged: against the HR roster, by inactivity, and which group
+/// does not count as access. Shared by `report` and `review start`.
+#[derive(Debug, Args)]
+pub struct AnalysisArgs {
+    /// HR roster CSV with an `email` column: active users not in it are flagged
+    /// (orphaned in a report, `terminated` in a review).
     #[arg(long)]
     pub roster: Option<PathBuf>,
 
@@ -336,11 +391,32 @@ pub struct ReportArgs {
     /// The group every user is in (memberships in it alone do not count as access).
     #[arg(long, default_value = "All Users")]
     pub default_group: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Directory to write the reports into (created if missing).
+    #[arg(long)]
+    pub out: PathBuf,
+
+    /// Formats, comma-separated: csv, xlsx, html, json.
+    #[arg(long, default_value = "csv,xlsx,html", value_parser = formats)]
+    pub format: List<Format>,
+
+    #[command(flatten)]
+    pub pick: SnapshotPick,
+
+    /// The older snapshot for the change report: an id or a date (default: the one before).
+    #[arg(long)]
+    pub since: Option<SnapshotSelector>,
+
+    #[command(flatten)]
+    pub analysis: AnalysisArgs,
 
     /// Exit with code 3 when the report holds any of these findings (comma-separated:
     /// high-risk-changes, orphans, disabled-with-access); the report is still written.
-    #[arg(long, value_name = "LIST")]
-    pub fail_on: Option<String>,
+    #[arg(long, value_name = "LIST", value_parser = findings)]
+    pub fail_on: Option<List<FailOn>>,
 
     /// Print a machine-readable JSON summary on stdout (files written, rows per
     /// table, snapshot ids) instead of the human lines.
@@ -430,7 +506,7 @@ pub struct FakeServerArgs {
     #[arg(long, default_value_t = 0)]
     pub latency_ms: u64,
 
-    /// Faults to inject, e.g. `429x3:retry-after=1,500x2,truncatex1` (see the README).
+    /// Faults to inject, e.g. `429x3:retry-after=1,500x2,truncatex1` (see docs/commands.md, "Simulated Retool faults").
     #[arg(long)]
     pub faults: Option<String>,
 
@@ -480,29 +556,15 @@ pub struct ReviewStartArgs {
     #[arg(long)]
     pub name: Option<String>,
 
-    /// The organization to review (needed only when the history holds several).
-    #[arg(long)]
-    pub org: Option<String>,
+    #[command(flatten)]
+    pub pick: SnapshotPick,
 
-    /// The snapshot to freeze: an id, `latest`, or a date (the last snapshot on or before it).
-    #[arg(long, default_value = "latest")]
-    pub snapshot: String,
-
-    /// HR roster CSV with an `email` column: users not in it are flagged `terminated`.
-    #[arg(long)]
-    pub roster: Option<PathBuf>,
-
-    /// Users whose last activity is older than this many days (before the snapshot) are flagged.
-    #[arg(long, default_value_t = 90)]
-    pub inactive_days: u32,
+    #[command(flatten)]
+    pub analysis: AnalysisArgs,
 
     /// Who reviews which rows.
     #[arg(long, value_enum, default_value = "single")]
     pub reviewer_by: ReviewerByArg,
-
-    /// The group every user is in.
-    #[arg(long, default_value = "All Users")]
-    pub default_group: String,
 }
 
 #[derive(Debug, Args)]
@@ -524,8 +586,9 @@ pub struct ReviewImportArgs {
     pub org: Option<String>,
 }
 
+/// Which review campaign a command reads.
 #[derive(Debug, Args)]
-pub struct ReviewStatusArgs {
+pub struct CampaignPick {
     /// The campaign (default: the newest one).
     #[arg(long)]
     pub campaign: Option<String>,
@@ -533,14 +596,20 @@ pub struct ReviewStatusArgs {
     /// The organization (needed only when several have a campaign of that name).
     #[arg(long)]
     pub org: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ReviewStatusArgs {
+    #[command(flatten)]
+    pub pick: CampaignPick,
 
     /// Write the evidence report (population, decisions, remediation) into this directory.
     #[arg(long)]
     pub out: Option<PathBuf>,
 
     /// Formats of the evidence report, comma-separated: csv, xlsx, html, json.
-    #[arg(long, default_value = "csv,xlsx,html")]
-    pub format: String,
+    #[arg(long, default_value = "csv,xlsx,html", value_parser = formats)]
+    pub format: List<Format>,
 }
 
 /// How `review plan` prints the calls.
@@ -554,13 +623,8 @@ pub enum PlanFormat {
 
 #[derive(Debug, Args)]
 pub struct ReviewPlanArgs {
-    /// The campaign (default: the newest one).
-    #[arg(long)]
-    pub campaign: Option<String>,
-
-    /// The organization (needed only when several have a campaign of that name).
-    #[arg(long)]
-    pub org: Option<String>,
+    #[command(flatten)]
+    pub pick: CampaignPick,
 
     /// Write plan.sh and plan.json into this directory instead of printing.
     #[arg(long)]

@@ -76,6 +76,19 @@ pub enum CollectError {
     Task { stage: EntityKind, detail: String },
 }
 
+/// A collection that failed, whatever the cause, is a failed run (1); nothing
+/// of it was stored.
+impl crate::exit::Classify for CollectError {
+    fn exit(&self) -> crate::exit::Exit {
+        match self {
+            CollectError::Api { error, .. } => error.exit(),
+            CollectError::Incomplete { .. } | CollectError::Task { .. } => {
+                crate::exit::Exit::Failed
+            }
+        }
+    }
+}
+
 impl CollectError {
     /// The API error behind this failure, if there is one.
     pub fn api_error(&self) -> Option<&ApiError> {

@@ -14,7 +14,6 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::cli::{ApiDialect, TargetArgs};
 use crate::model::Dialect;
 use crate::retool::Secret;
 
@@ -34,6 +33,13 @@ pub struct ConfigFileError {
     pub line: Option<usize>,
     pub message: String,
     pub fix: String,
+}
+
+/// A configuration file that cannot be used is the user's to fix (2).
+impl crate::exit::Classify for ConfigFileError {
+    fn exit(&self) -> crate::exit::Exit {
+        crate::exit::Exit::Usage
+    }
 }
 
 impl fmt::Display for ConfigFileError {
@@ -75,21 +81,6 @@ impl Tuning {
             allow_insecure_http: over.allow_insecure_http.or(self.allow_insecure_http),
             user_grants: over.user_grants.or(self.user_grants),
             user_grants_max_users: over.user_grants_max_users.or(self.user_grants_max_users),
-        }
-    }
-
-    /// The tuning flags that were given.
-    pub fn from_flags(args: &TargetArgs) -> Tuning {
-        Tuning {
-            concurrency: args.concurrency,
-            max_rps: args.max_rps,
-            page_size: args.page_size,
-            connect_timeout_secs: args.connect_timeout,
-            timeout_secs: args.timeout,
-            max_retries: args.max_retries,
-            allow_insecure_http: args.allow_insecure_http.then_some(true),
-            user_grants: args.no_user_grants.then_some(false),
-            user_grants_max_users: args.user_grants_max_users,
         }
     }
 }
@@ -139,27 +130,6 @@ pub struct Target {
 }
 
 impl Target {
-    /// The single target the flags describe (no config file in use). The
-    /// address is checked when the target is used.
-    pub fn from_flags(args: &TargetArgs) -> Target {
-        let address = match (&args.base_url, &args.api_root) {
-            (_, Some(root)) => Address::ApiRoot(root.clone()),
-            (Some(base), None) => Address::BaseUrl(base.clone()),
-            (None, None) => Address::BaseUrl(String::new()),
-        };
-        Target {
-            name: args.org.clone().unwrap_or_else(|| "default".to_string()),
-            address,
-            dialect: dialect(args.api.unwrap_or(ApiDialect::V2)),
-            token: match &args.token_file {
-                Some(path) => TokenSource::File(path.clone()),
-                None => TokenSource::Env(TOKEN_ENV.to_string()),
-            },
-            tuning: Tuning::from_flags(args),
-            origin: None,
-        }
-    }
-
     /// Reads the token. A token file readable by group or others is warned
     /// about; a missing variable or file, or an empty token, is an error whose
     /// message says what to do.
@@ -225,13 +195,6 @@ fn warn_if_token_file_is_shared(path: &Path) {
 #[cfg(not(unix))]
 fn warn_if_token_file_is_shared(_path: &Path) {}
 
-fn dialect(api: ApiDialect) -> Dialect {
-    match api {
-        ApiDialect::V2 => Dialect::V2,
-        ApiDialect::V1 => Dialect::V1,
-    }
-}
-
 /// A loaded, validated configuration file.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
@@ -279,7 +242,7 @@ impl Config {
                 path: path.to_path_buf(),
                 line,
                 message: e.message().trim().to_string(),
-                fix: "correct it; the README section \"Configuration file\" shows every key"
+                fix: "correct it; docs/operations.md, section \"Configuration file\", shows every key"
                     .to_string(),
             }
         })?;
@@ -314,7 +277,7 @@ impl Config {
             let parent = Target {
                 name: org.name.get_ref().clone(),
                 address,
-                dialect: dialect(org.api.unwrap_or(ApiDialect::V2)),
+                dialect: org.api.unwrap_or_default(),
                 token: token_source(org.name.get_ref(), org.token_env, org.token_file)
                     .map_err(|m| at(name_span.clone(), m, TOKEN_FIX))?,
                 tuning: file.defaults.clone(),
@@ -493,7 +456,7 @@ struct OrgDto {
     name: Spanned<String>,
     base_url: Option<String>,
     api_root: Option<String>,
-    api: Option<ApiDialect>,
+    api: Option<Dialect>,
     token_env: Option<String>,
     token_file: Option<PathBuf>,
     /// Only to refuse it with the reason.

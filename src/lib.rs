@@ -24,6 +24,8 @@
 //! - [`fake`]: a simulated Retool served over real HTTP on loopback for tests
 //!   and the demo.
 //! - [`cli`], [`config`] and [`commands`]: the thin layer the binary calls.
+//! - [`exit`]: the exit codes; every error type of the modules above says
+//!   which one it means (a leaf every module may use).
 
 pub mod analyze;
 pub mod cli;
@@ -31,6 +33,7 @@ pub mod collect;
 pub mod commands;
 pub mod config;
 pub mod doctor;
+pub mod exit;
 pub mod fake;
 pub mod model;
 pub mod output;

@@ -3,7 +3,7 @@
 //! ([`safe_file_name`]), private directories, and atomic staging (a file is
 //! written in full beside its destination and renamed into place only when
 //! every file of the set is written). Reports and review files both use it; it
-//! uses nothing else of the crate.
+//! uses nothing else of the crate but [`crate::exit`].
 
 use std::borrow::Cow;
 use std::fs::{self, File};
@@ -34,6 +34,19 @@ pub enum WriteError {
         "could not render the HTML report: {detail}; this is a bug in retool-audit, please report it"
     )]
     Template { detail: String },
+}
+
+/// An output directory that cannot be written (or a disk without room for
+/// the files) is the user's to fix (2); a template that fails to render is a
+/// bug, and the run failed (1).
+impl crate::exit::Classify for WriteError {
+    fn exit(&self) -> crate::exit::Exit {
+        use crate::exit::Exit::{Failed, Usage};
+        match self {
+            WriteError::Io { .. } | WriteError::Xlsx { .. } => Usage,
+            WriteError::Template { .. } => Failed,
+        }
+    }
 }
 
 impl WriteError {

@@ -23,6 +23,19 @@ pub enum RosterError {
     Malformed { line: u64, reason: String },
 }
 
+/// A roster that cannot be read is the user's to fix (2).
+impl crate::exit::Classify for RosterError {
+    fn exit(&self) -> crate::exit::Exit {
+        match self {
+            RosterError::Empty
+            | RosterError::NoEmailColumn { .. }
+            | RosterError::NoEmails
+            | RosterError::NotUtf8 { .. }
+            | RosterError::Malformed { .. } => crate::exit::Exit::Usage,
+        }
+    }
+}
+
 /// The set of emails on the HR roster (trimmed, compared case-insensitively).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Roster {

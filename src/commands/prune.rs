@@ -5,20 +5,20 @@ use std::path::Path;
 
 use chrono::Utc;
 
-use super::{CmdResult, Output, store_error};
+use super::{CmdResult, Output};
 use crate::cli::PruneArgs;
 use crate::model::SnapshotRef;
 use crate::store::{OrgPrune, RetentionPolicy, Store};
 
-pub(super) fn prune_command(db: &Path, args: &PruneArgs, out: Output) -> CmdResult {
-    let mut store = Store::open_existing(db).map_err(store_error)?;
+pub(super) fn run(db: &Path, args: &PruneArgs, out: Output) -> CmdResult {
+    let mut store = Store::open_existing(db)?;
     let policy = RetentionPolicy {
         keep_days: args.keep_days,
         keep_monthly: args.keep_monthly,
         org: args.org.clone(),
         now: Utc::now(),
     };
-    let outcome = store.prune(&policy, args.dry_run).map_err(store_error)?;
+    let outcome = store.prune(&policy, args.dry_run)?;
     for org in &outcome.orgs {
         out.line(org_line(org, args.dry_run));
     }
@@ -31,7 +31,7 @@ pub(super) fn prune_command(db: &Path, args: &PruneArgs, out: Output) -> CmdResu
         return Ok(());
     }
     if args.vacuum && removed > 0 {
-        store.vacuum().map_err(store_error)?;
+        store.vacuum()?;
     }
     out.line(format!(
         "removed {removed} snapshot(s) from {}{}; their ids, times and hashes are in pruned_snapshots, \

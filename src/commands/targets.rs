@@ -1,28 +1,18 @@
-//! `snapshot` and `doctor` over one target or many: which targets the flags
-//! and the config file select, checking every one of them (settings, address,
-//! token) before the first request, looking up child spaces, and one outcome
-//! per target where one failing target does not stop the others.
+//! The Retool targets of `snapshot` and `doctor`: which ones the flags and the
+//! config file select, checking every one of them (settings, address, token)
+//! before the first request, and looking up child spaces.
 
-use std::path::Path;
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::anyhow;
-use chrono::Utc;
 use url::Url;
 
-use super::{
-    CmdResult, CommandError, Output, SnapshotJob, record_failed_run, snapshot_json, store_error,
-    summary_line, take_snapshot,
-};
-use crate::cli::{DoctorArgs, SnapshotArgs, TargetArgs};
+use super::{CmdResult, CommandError};
+use crate::cli::TargetArgs;
 use crate::collect::{CollectOptions, DEFAULT_USER_GRANTS_MAX_USERS};
 use crate::config::{Address, Config, Target, Tuning, check_label};
-use crate::doctor::{Diagnosis, diagnose};
-use crate::model::{Dialect, SnapshotMeta};
-use crate::progress::TerminalProgress;
-use crate::retool::{Client, ClientConfig, Progress, Secret, resolve_api_root};
-use crate::store::{RunLock, Store};
+use crate::model::Dialect;
+use crate::retool::{Client, ClientConfig, Secret, resolve_api_root};
 
 /// The targets a command runs on: the one the flags describe, or those the
 /// config file's `--org NAME` / `--all` pick (tuning flags override the
@@ -32,10 +22,10 @@ pub(super) fn select(config: Option<&Config>, args: &TargetArgs) -> CmdResult<Ve
         if args.all {
             return Err(CommandError::usage(anyhow!(
                 "--all needs a config file listing the orgs: pass --config FILE, set \
-                 RETOOL_AUDIT_CONFIG, or create ./retool-audit.toml (see the README, \"Configuration file\")"
+                 RETOOL_AUDIT_CONFIG, or create ./retool-audit.toml (see docs/operations.md, \"Configuration file\")"
             )));
         }
-        return Ok(vec![Target::from_flags(args)]);
+        return Ok(vec![args.target()]);
     };
     let flags: Vec<&str> = [
         (args.base_url.is_some(), "--base-url (or RETOOL_BASE_URL)"),
@@ -58,7 +48,7 @@ pub(super) fn select(config: Option<&Config>, args: &TargetArgs) -> CmdResult<Ve
     let picked = config
         .select(args.org.as_deref(), args.all)
         .map_err(CommandError::usage)?;
-    let flags = Tuning::from_flags(args);
+    let flags = args.tuning();
     Ok(picked
         .into_iter()
         .map(|t| Target {
@@ -73,7 +63,7 @@ pub(super) fn select(config: Option<&Config>, args: &TargetArgs) -> CmdResult<Ve
 pub(super) struct Checked {
     pub name: String,
     api: Api,
-    options: CollectOptions,
+    pub options: CollectOptions,
 }
 
 enum Api {
@@ -160,14 +150,11 @@ impl Checked {
 /// Checks what can be checked without the network: address, settings, token.
 pub(super) fn check(target: &Target) -> CmdResult<Checked> {
     let in_file = |e: CommandError| match &target.origin {
-        Some((path, line)) => CommandError {
-            code: e.code,
-            error: e.error.context(format!(
-                "org {} (config file {}, line {line})",
-                target.name,
-                path.display()
-            )),
-        },
+        Some((path, line)) => e.context(format!(
+            "org {} (config file {}, line {line})",
+            target.name,
+            path.display()
+        )),
         None => e,
     };
     let api = match &target.address {
@@ -238,7 +225,7 @@ fn api_root(target: &Target, tuning: &Tuning) -> CmdResult<Url> {
             )));
         }
     };
-    resolve_api_root(base, root, target.dialect, insecure).map_err(CommandError::usage)
+    Ok(resolve_api_root(base, root, target.dialect, insecure)?)
 }
 
 fn validate_rps(tuning: &Tuning) -> CmdResult {
@@ -280,182 +267,4 @@ fn tuned(mut config: ClientConfig, t: &Tuning) -> CmdResult<ClientConfig> {
         config.max_retries = r;
     }
     Ok(config)
-}
-
-/// `snapshot`: every selected target in turn. With one target the outcome is
-/// that target's (summary line or error, as always); with several, each
-/// failure is reported as it happens, the others go on, and the run fails
-/// (exit 1) naming the failed targets.
-pub(super) async fn snapshot_command(
-    db: &Path,
-    config: Option<&Config>,
-    args: &SnapshotArgs,
-    out: Output,
-) -> CmdResult {
-    let targets = select(config, &args.target)?;
-    let checked = targets.iter().map(check).collect::<CmdResult<Vec<_>>>()?;
-    // Held from before the history is opened until it is closed (declared
-    // first, dropped last): the next run must not open it while this one's
-    // connection still checkpoints on close.
-    let _lock =
-        RunLock::acquire(db, Duration::from_secs(args.lock_timeout)).map_err(store_error)?;
-    let mut store = Store::open(db).map_err(store_error)?;
-    let many = args.target.all || checked.len() > 1;
-    let mut outcomes: Vec<(&Checked, CmdResult<SnapshotMeta>)> = Vec::new();
-    for c in &checked {
-        let result = snapshot_one(&mut store, c, out).await;
-        match &result {
-            Ok(meta) if !args.json => out.line(summary_line(meta)),
-            Err(e) if many => eprintln!("error: snapshot of {} failed: {:#}", c.name, e.error),
-            _ => {}
-        }
-        outcomes.push((c, result));
-    }
-    if args.json {
-        print_json(&outcomes)?;
-    }
-    let failed: Vec<&str> = outcomes
-        .iter()
-        .filter(|(_, r)| r.is_err())
-        .map(|(c, _)| c.name.as_str())
-        .collect();
-    if !many {
-        return match outcomes.pop() {
-            Some((_, Err(e))) => Err(e),
-            _ => Ok(()),
-        };
-    }
-    if failed.is_empty() {
-        if !args.json {
-            out.line(format!("all {} targets collected", outcomes.len()));
-        }
-        return Ok(());
-    }
-    Err(CommandError::failed(anyhow!(
-        "{} of {} targets failed: {}; the other targets' snapshots were stored",
-        failed.len(),
-        outcomes.len(),
-        failed.join(", ")
-    )))
-}
-
-async fn snapshot_one(store: &mut Store, c: &Checked, out: Output) -> CmdResult<SnapshotMeta> {
-    let started = Utc::now();
-    let client = match c.client_config().await {
-        Ok((client, note)) => {
-            if let Some(note) = note {
-                tracing::info!("{}: {note}", c.name);
-            }
-            client
-        }
-        Err(e) => {
-            record_failed_run(
-                store,
-                &c.name,
-                &c.source(),
-                started,
-                &format!("{:#}", e.error),
-            );
-            return Err(e);
-        }
-    };
-    let job = SnapshotJob {
-        org: c.name.clone(),
-        client,
-        options: c.options.clone(),
-    };
-    let progress = out
-        .progress
-        .then(|| Arc::new(TerminalProgress::stderr(&c.name)));
-    let observer = progress.clone().map(|p| p as Arc<dyn Progress>);
-    let result = take_snapshot(store, &job, observer).await;
-    if let Some(p) = progress {
-        p.finish();
-    }
-    result
-}
-
-/// `snapshot --json`: `{"targets": [...], "collected": n, "failed": n}`, each
-/// target as in `snapshots --format json` plus request counts, or its error.
-fn print_json(outcomes: &[(&Checked, CmdResult<SnapshotMeta>)]) -> CmdResult {
-    let targets: Vec<serde_json::Value> = outcomes
-        .iter()
-        .map(|(c, r)| match r {
-            Ok(meta) => {
-                let mut v = snapshot_json(meta);
-                if let Some(o) = v.as_object_mut() {
-                    o.insert("requests".into(), meta.info.total_requests().into());
-                    o.insert("retries".into(), meta.info.total_retries().into());
-                }
-                v
-            }
-            Err(e) => serde_json::json!({
-                "id": null,
-                "org": c.name,
-                "status": "failed",
-                "source": c.source(),
-                "exit_code": e.code,
-                "error": format!("{:#}", e.error),
-            }),
-        })
-        .collect();
-    let failed = outcomes.iter().filter(|(_, r)| r.is_err()).count();
-    let summary = serde_json::json!({
-        "targets": targets,
-        "collected": outcomes.len() - failed,
-        "failed": failed,
-    });
-    let text =
-        serde_json::to_string_pretty(&summary).map_err(|e| CommandError::failed(anyhow!(e)))?;
-    println!("{text}");
-    Ok(())
-}
-
-/// `doctor`: diagnoses every selected target; exit 0 only when each can read
-/// users and groups.
-pub(super) async fn doctor_command(
-    config: Option<&Config>,
-    args: &DoctorArgs,
-    out: Output,
-) -> CmdResult {
-    let mut targets = select(config, &args.target)?;
-    for t in &mut targets {
-        // Answer in seconds, not minutes: one retry, short timeouts unless asked otherwise.
-        t.tuning = Tuning {
-            max_retries: Some(1),
-            connect_timeout_secs: Some(5),
-            timeout_secs: Some(20),
-            ..Tuning::default()
-        }
-        .overridden_by(&t.tuning);
-    }
-    let checked = targets.iter().map(check).collect::<CmdResult<Vec<_>>>()?;
-    let mut not_ready = Vec::new();
-    for c in &checked {
-        let diagnosis = match c.client_config().await {
-            Ok((client_config, note)) => match Client::new(client_config) {
-                Ok(client) => {
-                    let mut d = diagnose(&c.name, &client).await;
-                    if let Some(note) = note {
-                        d.steps.insert(0, ("space".to_string(), note, true));
-                    }
-                    d
-                }
-                Err(e) => Diagnosis::stopped(&c.name, &c.source(), "client", e.to_string()),
-            },
-            Err(e) => Diagnosis::stopped(&c.name, &c.source(), "space", format!("{:#}", e.error)),
-        };
-        if !diagnosis.ready() {
-            not_ready.push(c.name.clone());
-        }
-        out.line(format!("{}\n", diagnosis.render()));
-    }
-    if not_ready.is_empty() {
-        Ok(())
-    } else {
-        Err(CommandError::failed(anyhow!(
-            "not ready for snapshots: {}",
-            not_ready.join(", ")
-        )))
-    }
 }

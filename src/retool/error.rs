@@ -117,3 +117,42 @@ impl ApiError {
         }
     }
 }
+
+/// A URL or setting the user gave that cannot work is theirs to fix (2); an
+/// HTTP client that cannot be built is a failed run (1).
+impl crate::exit::Classify for ConfigError {
+    fn exit(&self) -> crate::exit::Exit {
+        use crate::exit::Exit::{Failed, Usage};
+        match self {
+            ConfigError::MissingUrl
+            | ConfigError::BothUrls
+            | ConfigError::InvalidUrl { .. }
+            | ConfigError::UnsupportedScheme { .. }
+            | ConfigError::InsecureHttp { .. }
+            | ConfigError::UnexpectedUrlParts { .. } => Usage,
+            ConfigError::HttpClient { .. } => Failed,
+        }
+    }
+}
+
+/// Every failed API call is a failed run (1): the command was right, tonight's
+/// collection did not work (a rejected token or a missing scope included —
+/// the error says which to fix; `doctor` checks them before the first night).
+impl crate::exit::Classify for ApiError {
+    fn exit(&self) -> crate::exit::Exit {
+        use crate::exit::Exit::Failed;
+        match self {
+            ApiError::Unauthorized { .. }
+            | ApiError::MissingScope { .. }
+            | ApiError::NotFound { .. }
+            | ApiError::RateLimited { .. }
+            | ApiError::Server { .. }
+            | ApiError::Network { .. }
+            | ApiError::Timeout { .. }
+            | ApiError::Decode { .. }
+            | ApiError::Pagination { .. }
+            | ApiError::Unsupported { .. }
+            | ApiError::InvalidToken => Failed,
+        }
+    }
+}

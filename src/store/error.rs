@@ -188,6 +188,37 @@ impl<T> SqlContext<T> for rusqlite::Result<T> {
     }
 }
 
+/// A missing, foreign or newer database, an unknown snapshot or campaign are
+/// the user's to fix (2); a database that cannot be written, is locked, full
+/// or corrupt is a failed run (1).
+impl crate::exit::Classify for StoreError {
+    fn exit(&self) -> crate::exit::Exit {
+        use crate::exit::Exit::{Failed, Usage};
+        match self {
+            StoreError::Missing { .. }
+            | StoreError::NotADatabase { .. }
+            | StoreError::Foreign { .. }
+            | StoreError::NewerSchema { .. }
+            | StoreError::SnapshotNotFound { .. }
+            | StoreError::NoSnapshots { .. }
+            | StoreError::NoSnapshotBefore { .. }
+            | StoreError::CampaignExists { .. }
+            | StoreError::CampaignNotFound { .. }
+            | StoreError::CampaignAmbiguous { .. } => Usage,
+            StoreError::ReadOnly { .. }
+            | StoreError::Locked { .. }
+            | StoreError::LockFile { .. }
+            | StoreError::RunLocked { .. }
+            | StoreError::DiskFull { .. }
+            | StoreError::DuplicateRecord { .. }
+            | StoreError::UnknownReviewRow { .. }
+            | StoreError::Sqlite { .. }
+            | StoreError::Corrupt { .. }
+            | StoreError::Create { .. } => Failed,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

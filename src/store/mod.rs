@@ -174,13 +174,22 @@ impl Store {
             conn,
             path: path.to_path_buf(),
         };
-        store.configure()?;
+        let mode = store.configure()?;
         store.migrate()?;
+        // Only once the file is known to be ours: switching the journal mode
+        // rewrites the header of a file that belongs to another program.
+        if !mode.eq_ignore_ascii_case("wal") && !store.is_read_only() {
+            store
+                .conn
+                .query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0))
+                .ctx(path, "switching to WAL")?;
+        }
         Ok(store)
     }
 
-    /// Every connection setting, in one place.
-    fn configure(&mut self) -> Result<(), StoreError> {
+    /// Every connection setting but the journal mode, in one place; returns the
+    /// journal mode the file has.
+    fn configure(&mut self) -> Result<String, StoreError> {
         let path = self.path.clone();
         self.conn
             .busy_timeout(BUSY_TIMEOUT)
@@ -199,12 +208,7 @@ impl Store {
         self.conn
             .pragma_update(None, "cache_size", -131_072)
             .ctx(&path, "setting the page cache size")?;
-        if !mode.eq_ignore_ascii_case("wal") && !self.is_read_only() {
-            self.conn
-                .query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0))
-                .ctx(&path, "switching to WAL")?;
-        }
-        Ok(())
+        Ok(mode)
     }
 
     fn is_read_only(&self) -> bool {

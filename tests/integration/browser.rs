@@ -217,9 +217,10 @@ fn errors(entries: &[Value]) -> Vec<String> {
 #[test]
 fn the_html_report_works_in_headless_chromium() {
     let (Some(chrome), Some(driver_bin)) = (chromium(), chromedriver()) else {
-        eprintln!(
-            "SKIP the_html_report_works_in_headless_chromium: Chromium and chromedriver are not \
-             installed (Debian: apt-get install chromium chromium-driver; .ci/run does this as root)"
+        crate::common::skip_or_fail(
+            "the_html_report_works_in_headless_chromium",
+            "Chromium and chromedriver are not installed",
+            "install them (Debian: apt-get install chromium chromium-driver; .ci/run does this as root)",
         );
         return;
     };

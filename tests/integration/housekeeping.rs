@@ -57,6 +57,24 @@ fn fail_on_exits_3_after_writing_the_whole_report_and_names_the_counts() {
     );
     assert!(r.stdout.is_empty(), "--quiet: {}", r.stdout);
 
+    // With --json (a wrapper that parses stdout) the alert still exits 3, after
+    // the JSON summary is printed in full.
+    let json_out = w.path("weekly-json");
+    let r = w.run(&[
+        "report",
+        "--format",
+        "csv",
+        "--out",
+        json_out.to_str().unwrap(),
+        "--json",
+        "--fail-on",
+        "high-risk-changes",
+    ]);
+    r.fails_with(3)
+        .stderr_has(&format!("--fail-on: found {high} high-risk-changes"));
+    let summary: serde_json::Value = serde_json::from_str(&r.stdout).expect("JSON on stdout");
+    assert!(summary["files"].as_array().is_some_and(|f| !f.is_empty()));
+
     // Listed findings that are absent: exit 0.
     let w1 = World::demo();
     w1.snapshot(&[]).ok();

@@ -427,8 +427,10 @@ fn a_read_only_database_or_directory_fails_clearly_and_changes_nothing() {
     let w = World::new(40);
     let user = Unprivileged::detect(w.dir.path());
     if let Err(why) = user.usable() {
-        eprintln!(
-            "SKIP a_read_only_database_or_directory_fails_clearly_and_changes_nothing: {why}"
+        crate::common::skip_or_fail(
+            "a_read_only_database_or_directory_fails_clearly_and_changes_nothing",
+            &why,
+            "run the tests as root (they then run the binary as uid 65534) or as an unprivileged user",
         );
         return;
     }
@@ -495,6 +497,52 @@ fn foreign_files_and_newer_schemas_are_refused_and_left_alone() {
         .stderr_has("not a retool-audit database");
     assert_eq!(std::fs::read_to_string(&notes).expect("read"), text);
 
+    // SQLite, but another program's database: every command that opens the
+    // history refuses it with exit 2 (the user must pass another --db), and
+    // the file is left byte for byte as it was.
+    let other = w.path("other-app.sqlite");
+    {
+        let conn = rusqlite::Connection::open(&other).expect("create other-app.sqlite");
+        conn.execute_batch(
+            "CREATE TABLE invoices (id INTEGER PRIMARY KEY, total REAL);
+             INSERT INTO invoices (total) VALUES (12.5), (99.0);",
+        )
+        .expect("fill other-app.sqlite");
+    }
+    let theirs = std::fs::read(&other).expect("read other-app.sqlite");
+    let out = w.path("never");
+    let out = out.to_str().expect("utf-8 path");
+    for args in [
+        &["snapshots"][..],
+        &["verify"][..],
+        &["report", "--out", out][..],
+        &["prune", "--keep-days", "30"][..],
+        &["review", "status"][..],
+        &["review", "start", "--out", out][..],
+    ] {
+        crate::common::run(
+            Command::new(env!("CARGO_BIN_EXE_retool-audit"))
+                .arg("--db")
+                .arg(&other)
+                .args(args),
+        )
+        .fails_with(2)
+        .stderr_has("belongs to another program");
+        assert!(
+            std::fs::read(&other).expect("read other-app.sqlite") == theirs,
+            "`{}` modified another program's database",
+            args.join(" ")
+        );
+    }
+    crate::common::run(&mut snapshot_cmd(&other, &w.base_url(), &[]))
+        .fails_with(2)
+        .stderr_has("belongs to another program");
+    assert!(
+        std::fs::read(&other).expect("read other-app.sqlite") == theirs,
+        "`snapshot` modified another program's database"
+    );
+    assert!(!Path::new(out).exists(), "no report was written");
+
     // Written by a newer retool-audit.
     w.snapshot(&["--no-user-grants"]).ok();
     {
@@ -543,7 +591,11 @@ fn a_full_disk_fails_cleanly_and_keeps_the_previous_snapshot() {
     let disk = match SmallDisk::mount(small.path("disk")) {
         Ok(d) => d,
         Err(why) => {
-            eprintln!("SKIP a_full_disk_fails_cleanly: cannot mount a small tmpfs ({why})");
+            crate::common::skip_or_fail(
+                "a_full_disk_fails_cleanly_and_keeps_the_previous_snapshot",
+                &format!("cannot mount a small tmpfs ({why})"),
+                "run the tests as root where mount is allowed (.ci/run runs as root)",
+            );
             return;
         }
     };

@@ -829,8 +829,10 @@ fn convert(bin: &str, file: &Path, to: &str, out_dir: &Path) -> PathBuf {
 #[test]
 fn the_workbook_opens_in_libreoffice_keeps_its_validation_and_imports_after_saving() {
     let Some(bin) = soffice() else {
-        println!(
-            "SKIP: LibreOffice (libreoffice/soffice) is not installed; install libreoffice-calc-nogui to run this test"
+        crate::common::skip_or_fail(
+            "the_workbook_opens_in_libreoffice",
+            "LibreOffice (libreoffice/soffice) is not installed",
+            "install libreoffice-calc-nogui (.ci/run does this as root)",
         );
         return;
     };
@@ -876,8 +878,10 @@ fn the_workbook_opens_in_libreoffice_keeps_its_validation_and_imports_after_savi
             let email = sheet(&book, "Review")[1][1].to_string();
             assert!(text.contains(&email), "a user's email in the PDF");
         }
-        _ => println!(
-            "SKIP (pdf text): pdftotext (poppler-utils) is not installed; the PDF was still produced"
+        _ => crate::common::skip_or_fail(
+            "the_workbook_opens_in_libreoffice (PDF text)",
+            "pdftotext is not installed (the PDF was still produced)",
+            "install poppler-utils (.ci/run does this as root)",
         ),
     }
 

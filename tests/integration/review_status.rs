@@ -433,7 +433,11 @@ fn the_plan_script_runs_with_bash_and_curl_and_hostile_text_stays_text() {
             .output()
             .is_err()
         {
-            eprintln!("SKIP the_plan_script_runs_with_bash_and_curl: `{tool}` is not installed");
+            crate::common::skip_or_fail(
+                "the_plan_script_runs_with_bash_and_curl",
+                &format!("`{tool}` is not installed"),
+                "install bash and curl (.ci/run does this as root)",
+            );
             return;
         }
     }

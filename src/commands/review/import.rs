@@ -9,7 +9,7 @@ use anyhow::anyhow;
 use chrono::Utc;
 
 use crate::cli::ReviewImportArgs;
-use crate::commands::{CmdResult, CommandError, Output, store_error};
+use crate::commands::{CmdResult, CommandError, Output};
 use crate::review::import::{
     OpenedWorkbook, Problem, Progress, check_workbooks, open_workbook, preview, progress,
 };
@@ -17,7 +17,7 @@ use crate::review::{Campaign, Decision, ImportOutcome};
 use crate::store::{Store, StoreError};
 
 pub(super) fn run(db: &Path, args: &ReviewImportArgs, out: Output) -> CmdResult {
-    let mut store = Store::open_existing(db).map_err(store_error)?;
+    let mut store = Store::open_existing(db)?;
     let mut problems: Vec<Problem> = Vec::new();
     let mut opened: Vec<OpenedWorkbook> = Vec::new();
     for path in &args.workbooks {
@@ -27,9 +27,7 @@ pub(super) fn run(db: &Path, args: &ReviewImportArgs, out: Output) -> CmdResult 
         }
     }
     let campaign = match &args.campaign {
-        Some(name) => store
-            .campaign(name, args.org.as_deref())
-            .map_err(store_error)?,
+        Some(name) => store.campaign(name, args.org.as_deref())?,
         None => match opened.first() {
             None => return Err(refused(&problems)),
             Some(first) => match store.campaign_by_id(first.identity.campaign_id) {
@@ -48,18 +46,18 @@ pub(super) fn run(db: &Path, args: &ReviewImportArgs, out: Output) -> CmdResult 
                     });
                     return Err(refused(&problems));
                 }
-                Err(e) => return Err(store_error(e)),
+                Err(e) => return Err(CommandError::from(e)),
             },
         },
     };
-    let items = store.campaign_items(campaign.id).map_err(store_error)?;
+    let items = store.campaign_items(campaign.id)?;
     let checked = check_workbooks(&opened, &campaign, &items);
     problems.extend(checked.problems);
     if !problems.is_empty() {
         return Err(refused(&problems));
     }
 
-    let current = store.decisions(campaign.id, false).map_err(store_error)?;
+    let current = store.decisions(campaign.id, false)?;
     let (outcome, after) = if args.dry_run {
         let outcome = preview(&current, &checked.decisions);
         let mut merged: HashMap<&str, (Decision, Option<&str>)> = current
@@ -72,10 +70,8 @@ pub(super) fn run(db: &Path, args: &ReviewImportArgs, out: Output) -> CmdResult 
         let p = progress(&items, merged.into_iter().map(|(k, (d, r))| (k, d, r)));
         (outcome, p)
     } else {
-        let outcome = store
-            .import_decisions(campaign.id, &checked.decisions, Utc::now())
-            .map_err(store_error)?;
-        let now = store.decisions(campaign.id, false).map_err(store_error)?;
+        let outcome = store.import_decisions(campaign.id, &checked.decisions, Utc::now())?;
+        let now = store.decisions(campaign.id, false)?;
         let p = progress(
             &items,
             now.iter()

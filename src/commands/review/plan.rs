@@ -9,16 +9,20 @@ use chrono::Utc;
 
 use super::status::pick_campaign;
 use crate::cli::{PlanFormat, ReviewPlanArgs};
-use crate::commands::{CmdResult, CommandError, Output, store_error};
+use crate::commands::{CmdResult, CommandError, Output};
 use crate::output::write_files;
 use crate::review::plan::{PlanContext, plan, render_json, render_script};
 use crate::review::status;
 use crate::store::Store;
 
 pub(super) fn run(db: &Path, args: &ReviewPlanArgs, out: Output) -> CmdResult {
-    let store = Store::open_existing(db).map_err(store_error)?;
-    let campaign = pick_campaign(&store, args.campaign.as_deref(), args.org.as_deref())?;
-    let data = status::load(&store, campaign).map_err(store_error)?;
+    let store = Store::open_existing(db)?;
+    let campaign = pick_campaign(
+        &store,
+        args.pick.campaign.as_deref(),
+        args.pick.org.as_deref(),
+    )?;
+    let data = status::load(&store, campaign)?;
     let rows = status::evaluate(&data);
     let entries = plan(&data.items, &rows);
     let ctx = PlanContext {
@@ -39,10 +43,10 @@ pub(super) fn run(db: &Path, args: &ReviewPlanArgs, out: Output) -> CmdResult {
         return Ok(());
     };
     let files = write_files(dir, &[("plan.sh", &script), ("plan.json", &json)]).map_err(|e| {
-        CommandError::usage(anyhow!(e).context(format!(
+        CommandError::from(e).context(format!(
             "could not write the plan to {}; nothing was left half-written",
             dir.display()
-        )))
+        ))
     })?;
     let calls = entries.iter().filter(|e| e.method.is_some()).count();
     out.line(format!(

@@ -14,15 +14,14 @@ use anyhow::anyhow;
 use chrono::{Datelike, Utc};
 
 use crate::cli::{ReviewStartArgs, ReviewerByArg};
-use crate::commands::{
-    CmdResult, CommandError, Output, org_label, pick_org, read_roster_hashed, store_error,
-};
+use crate::commands::common::{org_label, pick_org, read_roster_hashed};
+use crate::commands::{CmdResult, CommandError, Output};
 use crate::output::{WriteError, create_private_dir};
 use crate::report::format_time;
 use crate::review::population::{Population, PopulationOptions, flag_counts, population};
 use crate::review::workbook::{CampaignFiles, CampaignSettings, RosterInfo, write_campaign_files};
 use crate::review::{NewCampaign, ReviewerBy, Suggestion};
-use crate::store::{SnapshotSelector, Store, StoreError};
+use crate::store::{Store, StoreError};
 
 /// Why the campaign could not be created: the store refused it, or its files
 /// could not be written (the campaign is rolled back then).
@@ -55,17 +54,16 @@ pub(super) fn run(db: &Path, args: &ReviewStartArgs, out: Output) -> CmdResult {
     if let Some(name) = &args.name {
         check_name(name)?;
     }
-    let selector: SnapshotSelector = args.snapshot.parse().map_err(|e| {
-        CommandError::usage(anyhow!(
-            "--snapshot {:?}: {e}; use an id, `latest` or a date like 2026-11-01",
-            args.snapshot
-        ))
-    })?;
-    let roster = args.roster.as_deref().map(read_roster_hashed).transpose()?;
-    let mut store = Store::open_existing(db).map_err(store_error)?;
-    let org = pick_org(&store, args.org.as_deref())?;
-    let snapshot = store.resolve(Some(&org), &selector).map_err(store_error)?;
-    let state = store.state_at(snapshot.id).map_err(store_error)?;
+    let analysis = &args.analysis;
+    let roster = analysis
+        .roster
+        .as_deref()
+        .map(read_roster_hashed)
+        .transpose()?;
+    let mut store = Store::open_existing(db)?;
+    let org = pick_org(&store, args.pick.org.as_deref())?;
+    let snapshot = store.resolve(Some(&org), &args.pick.snapshot)?;
+    let state = store.state_at(snapshot.id)?;
     let taken = snapshot.taken_at();
     let name = args
         .name
@@ -79,16 +77,16 @@ pub(super) fn run(db: &Path, args: &ReviewStartArgs, out: Output) -> CmdResult {
         &state,
         &PopulationOptions {
             as_of: taken,
-            inactive_days: args.inactive_days,
-            default_group: args.default_group.clone(),
+            inactive_days: analysis.inactive_days,
+            default_group: analysis.default_group.clone(),
             reviewer_by,
             roster: roster.as_ref().map(|(r, _)| r),
         },
     );
     let settings = CampaignSettings {
-        inactive_days: args.inactive_days,
-        default_group: args.default_group.clone(),
-        roster: args
+        inactive_days: analysis.inactive_days,
+        default_group: analysis.default_group.clone(),
+        roster: analysis
             .roster
             .as_deref()
             .zip(roster.as_ref())
@@ -114,11 +112,11 @@ pub(super) fn run(db: &Path, args: &ReviewStartArgs, out: Output) -> CmdResult {
     };
 
     let cannot_write = |e: WriteError| {
-        CommandError::usage(anyhow!(e).context(format!(
+        CommandError::from(e).context(format!(
             "could not write the review files to {}; the campaign was not stored, fix the \
              problem and run again",
             args.out.display()
-        )))
+        ))
     };
     create_private_dir(&args.out).map_err(cannot_write)?;
     let staging = tempfile::Builder::new()
@@ -140,7 +138,7 @@ pub(super) fn run(db: &Path, args: &ReviewStartArgs, out: Output) -> CmdResult {
     });
     let (campaign, names) = match created {
         Ok(done) => done,
-        Err(StartError::Store(e)) => return Err(store_error(e)),
+        Err(StartError::Store(e)) => return Err(CommandError::from(e)),
         Err(StartError::Write(e)) => return Err(cannot_write(e)),
     };
 

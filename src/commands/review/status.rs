@@ -9,26 +9,27 @@ use anyhow::anyhow;
 use chrono::Utc;
 
 use crate::cli::ReviewStatusArgs;
-use crate::commands::{CmdResult, CommandError, Output, command_line, store_error};
+use crate::commands::common::command_line;
+use crate::commands::{CmdResult, CommandError, Output};
 use crate::report::format_time;
-use crate::report::write::{parse_formats, write_report};
+use crate::report::write::write_report;
 use crate::review::evidence::{build_report, campaign_figures};
 use crate::review::plan::one_line;
 use crate::review::status::{self, RemediationStatus};
 use crate::review::{Campaign, evidence};
-use crate::store::{Store, StoreError};
+use crate::store::Store;
 
 /// At most this many pending rows are listed on stdout.
 const MAX_LISTED: usize = 20;
 
 pub(super) fn run(db: &Path, args: &ReviewStatusArgs, out: Output) -> CmdResult {
-    let formats = match &args.out {
-        Some(_) => Some(parse_formats(&args.format).map_err(|e| CommandError::usage(anyhow!(e)))?),
-        None => None,
-    };
-    let store = Store::open_existing(db).map_err(store_error)?;
-    let campaign = pick_campaign(&store, args.campaign.as_deref(), args.org.as_deref())?;
-    let data = status::load(&store, campaign).map_err(store_error)?;
+    let store = Store::open_existing(db)?;
+    let campaign = pick_campaign(
+        &store,
+        args.pick.campaign.as_deref(),
+        args.pick.org.as_deref(),
+    )?;
+    let data = status::load(&store, campaign)?;
     let rows = status::evaluate(&data);
     let figures = campaign_figures(&data, &rows);
     let c = &data.campaign;
@@ -60,13 +61,13 @@ pub(super) fn run(db: &Path, args: &ReviewStatusArgs, out: Output) -> CmdResult 
         figures.status.partially_done,
         figures.status.pending
     ));
-    if let (Some(dir), Some(formats)) = (&args.out, formats) {
+    if let Some(dir) = &args.out {
         let report = build_report(&data, &rows, Utc::now(), &command_line());
-        let files = write_report(&report, dir, &formats).map_err(|e| {
-            CommandError::usage(anyhow!(e).context(format!(
+        let files = write_report(&report, dir, &args.format.0).map_err(|e| {
+            CommandError::from(e).context(format!(
                 "could not write the evidence report to {}; nothing was left half-written",
                 dir.display()
-            )))
+            ))
         })?;
         out.line(format!(
             "evidence report ({}) in {}:",
@@ -124,10 +125,5 @@ pub(super) fn pick_campaign(
             Err(e) => Err(e),
         },
     };
-    campaign.map_err(|e| match e {
-        StoreError::CampaignNotFound { .. } | StoreError::CampaignAmbiguous { .. } => {
-            CommandError::usage(e)
-        }
-        e => store_error(e),
-    })
+    Ok(campaign?)
 }

@@ -1,26 +1,17 @@
-//! Shell integration generated from the clap definition: completion scripts
-//! (`completions SHELL`) and roff man pages (`man`).
+//! `retool-audit man`: roff man pages generated from the clap definition.
 
-use std::io::Write;
 use std::path::Path;
 
 use anyhow::anyhow;
 use clap::CommandFactory;
 
+use super::common::write_stdout;
 use super::{CmdResult, CommandError, Output};
 use crate::cli::Cli;
 
-/// Writes the completion script for `shell` to stdout.
-pub(super) fn completions(shell: clap_complete::Shell) -> CmdResult {
-    let mut cmd = Cli::command();
-    let mut buf = Vec::new();
-    clap_complete::generate(shell, &mut cmd, "retool-audit", &mut buf);
-    write_stdout(&buf)
-}
-
 /// Writes the top-level man page to stdout, or every page (`retool-audit.1`,
 /// `retool-audit-report.1`, ...) into `dir`.
-pub(super) fn man(dir: Option<&Path>, out: Output) -> CmdResult {
+pub(super) fn run(dir: Option<&Path>, out: Output) -> CmdResult {
     let cmd = Cli::command();
     match dir {
         None => {
@@ -48,13 +39,4 @@ pub(super) fn man(dir: Option<&Path>, out: Output) -> CmdResult {
             Ok(())
         }
     }
-}
-
-/// Generated text goes to stdout even under `--quiet`: it is the output asked for.
-fn write_stdout(bytes: &[u8]) -> CmdResult {
-    let mut stdout = std::io::stdout().lock();
-    stdout
-        .write_all(bytes)
-        .and_then(|()| stdout.flush())
-        .map_err(|e| CommandError::failed(anyhow!("could not write to stdout: {e}")))
 }

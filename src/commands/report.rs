@@ -1,0 +1,203 @@
+//! `retool-audit report`: read one snapshot (and the one to compare it with)
+//! from the history, build every table and write the requested formats; exit 3
+//! when `--fail-on` finds what it lists.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::anyhow;
+use chrono::Utc;
+
+use super::common::{command_line, headline, org_label, pick_org, read_roster};
+use super::{CmdResult, CommandError, Output};
+use crate::analyze::Roster;
+use crate::cli::ReportArgs;
+use crate::model::SnapshotMeta;
+use crate::report::build::{ReportInput, ReportOptions, build_streamed};
+use crate::report::fail_on::{FailOn, triggered};
+use crate::report::write::{Format, write_report};
+use crate::report::{Cell, Report, RowSource, Section};
+use crate::store::{SnapshotSelector, Store};
+
+/// A validated `report` request.
+pub(super) struct ReportRequest {
+    pub(super) out: PathBuf,
+    pub(super) formats: Vec<Format>,
+    pub(super) org: Option<String>,
+    pub(super) snapshot: SnapshotSelector,
+    pub(super) since: Option<SnapshotSelector>,
+    pub(super) roster: Option<Roster>,
+    pub(super) inactive_days: u32,
+    pub(super) default_group: String,
+    /// The org label shown in reports and file names (None: derived).
+    pub(super) label: Option<String>,
+}
+
+fn report_request(args: &ReportArgs) -> CmdResult<ReportRequest> {
+    let analysis = &args.analysis;
+    let roster = analysis.roster.as_deref().map(read_roster).transpose()?;
+    Ok(ReportRequest {
+        out: args.out.clone(),
+        formats: args.format.0.clone(),
+        org: args.pick.org.clone(),
+        snapshot: args.pick.snapshot,
+        since: args.since,
+        roster,
+        inactive_days: analysis.inactive_days,
+        default_group: analysis.default_group.clone(),
+        label: None,
+    })
+}
+
+pub(super) fn run(db: &Path, args: &ReportArgs, out: Output) -> CmdResult {
+    let request = report_request(args)?;
+    let store = Store::open_existing(db)?;
+    let rendered = render_report(&store, request)?;
+    if args.json {
+        let text = serde_json::to_string_pretty(&report_json(&rendered))
+            .map_err(|e| CommandError::failed(anyhow!(e)))?;
+        println!("{text}");
+    } else {
+        for f in &rendered.files {
+            out.line(format!("wrote {}", f.display()));
+        }
+        out.line(headline(&rendered.report));
+    }
+    let fail_on = args.fail_on.as_ref().map_or(&[][..], |l| &l.0[..]);
+    check_fail_on(&rendered.report, fail_on)
+}
+
+/// Exit code 3 when the written report holds any finding `--fail-on` lists,
+/// with one line naming each and its count.
+fn check_fail_on(report: &Report, fail_on: &[FailOn]) -> CmdResult {
+    let found = triggered(report, fail_on).map_err(|e| CommandError::failed(anyhow!(e)))?;
+    if found.is_empty() {
+        return Ok(());
+    }
+    let counts: Vec<String> = found.iter().map(|(f, n)| format!("{n} {f}")).collect();
+    Err(CommandError::findings(anyhow!(
+        "--fail-on: found {} (the report was written in full)",
+        counts.join(", ")
+    )))
+}
+
+/// `report --json`: the files written, the snapshots read, rows per table and
+/// the summary's findings.
+fn report_json(r: &Rendered) -> serde_json::Value {
+    let tables = &r.rows;
+    let findings: serde_json::Map<String, serde_json::Value> = r
+        .report
+        .summary
+        .iter()
+        .filter(|s| s.section == Section::Findings)
+        .map(|s| {
+            let value = match &s.value {
+                Cell::Int(n) => serde_json::json!(n),
+                other => serde_json::json!(other.to_plain()),
+            };
+            (s.label.clone(), value)
+        })
+        .collect();
+    serde_json::json!({
+        "org": r.report.org,
+        "snapshot_id": r.snapshot_id,
+        "since_snapshot_id": r.since_snapshot_id,
+        "files": r.files,
+        "tables": tables,
+        "findings": findings,
+    })
+}
+
+/// What `render_report` wrote, and from which snapshots.
+pub(super) struct Rendered {
+    /// The summary, evidence and small tables; the streamed tables' rows went
+    /// straight to the files and are not held.
+    pub(super) report: Report,
+    /// Rows per table, streamed ones included.
+    pub(super) rows: BTreeMap<String, usize>,
+    pub(super) files: Vec<PathBuf>,
+    pub(super) snapshot_id: i64,
+    pub(super) since_snapshot_id: Option<i64>,
+}
+
+/// Reads the chosen snapshots from the history, builds every table and writes
+/// the requested formats. Everything that can be refused is checked before the
+/// first file is written. The report returned holds the summary, evidence and
+/// small tables; the rows of the streamed tables (`access_matrix`,
+/// `effective_access`) went straight to the files and are not held.
+pub(super) fn render_report(store: &Store, req: ReportRequest) -> CmdResult<Rendered> {
+    let org = pick_org(store, req.org.as_deref())?;
+    let current = store.resolve(Some(&org), &req.snapshot)?;
+    let previous = match &req.since {
+        Some(sel) => {
+            let older = store.resolve(Some(&org), sel)?;
+            if older.id >= current.id {
+                return Err(CommandError::usage(anyhow!(
+                    "--since picks snapshot {} ({}), which is not older than the reported snapshot {} ({}); \
+                     pick an earlier --since or a later --snapshot",
+                    older.id,
+                    crate::report::format_time(&older.taken_at()),
+                    current.id,
+                    crate::report::format_time(&current.taken_at()),
+                )));
+            }
+            Some(older)
+        }
+        None => store.previous(&current)?,
+    };
+    let state = store.state_at(current.id)?;
+    let previous_state = match &previous {
+        Some(p) => Some(store.state_at(p.id)?),
+        None => None,
+    };
+    let history: Vec<SnapshotMeta> = store
+        .snapshots(Some(&org))?
+        .into_iter()
+        .filter(|s| s.id <= current.id)
+        .collect();
+    let since_time = previous.as_ref().map(|p| p.taken_at());
+    let failed_runs: Vec<_> = store
+        .runs(Some(&org))?
+        .into_iter()
+        .filter(|r| r.status != "ok")
+        .filter(|r| r.started_at <= current.taken_at())
+        .filter(|r| since_time.is_none_or(|t| r.started_at >= t))
+        .collect();
+    let disabled_since = store.disabled_since(current.id)?;
+    let label = req
+        .label
+        .clone()
+        .unwrap_or_else(|| org_label(&org, &current.info.source_url));
+    let input = ReportInput {
+        org: &label,
+        current: &current,
+        current_state: &state,
+        previous: previous.as_ref().zip(previous_state.as_ref()),
+        history: &history,
+        failed_runs: &failed_runs,
+        disabled_since: &disabled_since,
+    };
+    let mut options = ReportOptions::new(Utc::now(), command_line());
+    options.inactive_days = req.inactive_days;
+    options.default_group = req.default_group.clone();
+    options.roster = req.roster;
+    let report = build_streamed(&input, &options);
+    let files = write_report(&report, &req.out, &req.formats).map_err(|e| {
+        CommandError::from(e).context(format!(
+            "could not write the reports to {}; nothing was left half-written",
+            req.out.display()
+        ))
+    })?;
+    let rows = report
+        .tables
+        .iter()
+        .map(|t| (t.name.clone(), t.rows.len()))
+        .collect();
+    Ok(Rendered {
+        report: report.detach(),
+        rows,
+        files,
+        snapshot_id: current.id,
+        since_snapshot_id: previous.as_ref().map(|p| p.id),
+    })
+}
