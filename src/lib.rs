@@ -27,6 +27,8 @@
 //! - [`exit`]: the exit codes; every error type of the modules above says
 //!   which one it means (a leaf every module may use).
 
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
 pub mod analyze;
 pub mod cli;
 pub mod collect;

@@ -2,6 +2,8 @@
 //! map the outcome to the documented exit code (0 ok, 1 run failed, 2 usage,
 //! 3 `report --fail-on` found a listed finding).
 
+#![deny(clippy::unwrap_used, clippy::expect_used)]
+
 use std::io::IsTerminal;
 use std::process::ExitCode;
 

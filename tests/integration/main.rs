@@ -7,6 +7,7 @@ mod common;
 mod docs;
 mod hostile;
 mod housekeeping;
+mod layering;
 mod ops;
 mod reliability;
 mod report;
