@@ -33,7 +33,7 @@ pub use org::{
     HOSTILE_RTL, HOSTILE_SCRIPT, HOSTILE_SUM, LONG_NAME_LEN, NOT_IN_V1, OrgSpec, ScriptedChanges,
     wire_time,
 };
-pub use server::{FakeConfig, FakeServer, RequestRecord, serve_until_ctrl_c};
+pub use server::{FakeConfig, FakeServer, RequestRecord};
 
 #[cfg(test)]
 mod tests;
