@@ -81,8 +81,9 @@ pub enum Command {
 The token comes from the RETOOL_API_TOKEN environment variable or --token-file, never
 from an argument. Minimal read-only scopes: Users > Read, Groups > Read, Apps > Read,
 Folders > Read, Resources > Read, Workflows > Read, Permissions > Read (plus Access
-Tokens > Read and the user-invite read scope to audit those; missing optional scopes
-are recorded as \"not collected\").
+Tokens > Read, the user-invite read scope and Spaces > Read to audit those; missing
+optional scopes are recorded as \"not collected\"). `retool-audit doctor` lists
+every endpoint with its scope.
 
 Examples:
   RETOOL_API_TOKEN=retool_01h... retool-audit snapshot --base-url https://acme.retool.com

@@ -11,6 +11,7 @@ use std::fmt::Write as _;
 use url::{Host, Url};
 
 use crate::model::{ObjectType, Subject};
+use crate::retool::endpoints::CATALOGUE;
 use crate::retool::{ApiError, Client};
 
 /// What one probe found.
@@ -313,68 +314,18 @@ fn grant_status<T>(result: Result<crate::retool::Listed<T>, ApiError>, whose: &s
     }
 }
 
-/// The endpoints, in the order they are probed.
+/// The endpoints of the catalogue, in the order they are probed.
 fn catalogue() -> Vec<Check> {
-    let check = |endpoint, scope, mandatory, missing| Check {
-        endpoint,
-        scope,
-        mandatory,
-        missing,
-        status: Status::NotChecked(String::new()),
-    };
-    vec![
-        check(
-            "GET /users",
-            "users:read",
-            true,
-            "everything: users are mandatory, snapshots fail",
-        ),
-        check(
-            "GET /groups",
-            "groups:read",
-            true,
-            "everything: groups are mandatory, snapshots fail",
-        ),
-        check(
-            "GET /folders",
-            "folders:read",
-            false,
-            "folders (folder grants cannot be placed)",
-        ),
-        check("GET /apps", "apps:read", false, "apps"),
-        check("GET /resources", "resources:read", false, "resources"),
-        check("GET /workflows", "workflows:read", false, "workflows"),
-        check(
-            "GET /user_invites",
-            "user_invites:read",
-            false,
-            "pending invites",
-        ),
-        check(
-            "GET /access_tokens",
-            "access_tokens:read",
-            false,
-            "the API token inventory",
-        ),
-        check(
-            "GET /spaces",
-            "spaces:read",
-            false,
-            "nothing; [[org.space]] entries cannot be looked up",
-        ),
-        check(
-            "POST /permissions/listObjects (group)",
-            "permissions:read",
-            false,
-            "all grants (access comes from admin and universal levels only)",
-        ),
-        check(
-            "POST /permissions/listObjects (user)",
-            "permissions:read",
-            false,
-            "direct user grants (group grants are kept)",
-        ),
-    ]
+    CATALOGUE
+        .iter()
+        .map(|e| Check {
+            endpoint: e.name,
+            scope: e.scope,
+            mandatory: e.mandatory,
+            missing: e.missing,
+            status: Status::NotChecked(String::new()),
+        })
+        .collect()
 }
 
 /// `host → n address(es)`, or why the name does not resolve.

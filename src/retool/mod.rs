@@ -7,6 +7,7 @@
 
 mod client;
 mod decode;
+pub mod endpoints;
 mod error;
 mod v1;
 mod v2;

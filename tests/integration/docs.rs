@@ -320,3 +320,43 @@ fn link_texts(title: &str) -> String {
     out.push_str(rest);
     out
 }
+
+/// The scope table of docs/collection.md lists exactly the client's endpoint
+/// catalogue, in its order, with the same scope, mandatory flag and consequence.
+#[test]
+fn the_scope_table_is_the_endpoint_catalogue() {
+    use retool_audit::retool::endpoints::CATALOGUE;
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/collection.md");
+    let text = fs::read_to_string(&path).expect("read docs/collection.md");
+    let section = text
+        .split("### Minimal token scopes")
+        .nth(1)
+        .expect("a \"Minimal token scopes\" section");
+    let rows: Vec<Vec<String>> = section
+        .lines()
+        .skip_while(|l| !l.starts_with("| endpoint |"))
+        .skip(2)
+        .take_while(|l| l.starts_with('|'))
+        .map(|l| {
+            l.trim_matches('|')
+                .split(" | ")
+                .map(|c| c.trim().trim_matches('`').to_string())
+                .collect()
+        })
+        .collect();
+    let expected: Vec<Vec<String>> = CATALOGUE
+        .iter()
+        .map(|e| {
+            vec![
+                e.name.to_string(),
+                e.scope.to_string(),
+                if e.mandatory { "yes" } else { "no" }.to_string(),
+                e.missing.to_string(),
+            ]
+        })
+        .collect();
+    assert_eq!(
+        rows, expected,
+        "docs/collection.md's scope table must list the catalogue (src/retool/endpoints.rs)"
+    );
+}

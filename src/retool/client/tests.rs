@@ -12,7 +12,7 @@ use axum::routing::{get, post};
 use serde_json::{Value, json};
 
 use super::*;
-use crate::model::{AccessLevel, GroupId, ObjectId, UserId};
+use crate::model::{AccessLevel, GroupId, ObjectId, ObjectType, Subject, UserId};
 use crate::retool::test_server::{
     TEST_TOKEN, TestServer, fast_config, v2_envelope, v2_group, v2_resource, v2_user,
 };

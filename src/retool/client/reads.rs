@@ -1,0 +1,546 @@
+//! What the collector reads: the list endpoints of the catalogue
+//! ([`super::super::endpoints`]) through one paging loop for both dialects (v2
+//! cursors, v1 page numbers), the grants of one subject and the server version.
+
+use std::collections::HashSet;
+
+use reqwest::Method;
+use serde_json::{Value, json};
+use tokio::sync::SemaphorePermit;
+use url::Url;
+
+use super::{Call, Client, Listed, PAGE_CAP_WITHOUT_TOTAL, PAGE_SIZE, PAGE_SLACK, Priority};
+use crate::model::{
+    AccessToken, App, Dialect, Folder, Grant, Group, Membership, ObjectRef, ObjectType, Resource,
+    Subject, User, UserInvite, Workflow,
+};
+use crate::retool::decode::{DecodeFailure, V1Envelope, V2Envelope, decode_body, truncate};
+use crate::retool::endpoints::{
+    ACCESS_TOKENS, APPS, Decode, Endpoint, FOLDERS, GROUP_GRANTS, GROUPS, Paging, RESOURCES,
+    SPACES, USER_INVITES, USERS, WORKFLOWS,
+};
+use crate::retool::error::ApiError;
+use crate::retool::{Space, v2};
+
+impl Client {
+    /// All users (`GET /users`, paginated in both dialects).
+    pub async fn users(&self) -> Result<Listed<User>, ApiError> {
+        self.list(&USERS).await
+    }
+
+    /// All groups and the memberships listed in them (`GET /groups`).
+    pub async fn groups(&self) -> Result<(Listed<Group>, Vec<Membership>), ApiError> {
+        let listed = self.list(&GROUPS).await?;
+        let mut groups = Vec::with_capacity(listed.items.len());
+        let mut memberships = Vec::new();
+        for (g, m) in listed.items {
+            groups.push(g);
+            memberships.extend(m);
+        }
+        memberships.sort();
+        memberships.dedup_by(|a, b| a.group_id == b.group_id && a.user_id == b.user_id);
+        Ok((
+            Listed {
+                endpoint: listed.endpoint,
+                items: groups,
+                reported_total: listed.reported_total,
+                received: listed.received,
+            },
+            memberships,
+        ))
+    }
+
+    pub async fn folders(&self) -> Result<Listed<Folder>, ApiError> {
+        self.list(&FOLDERS).await
+    }
+
+    pub async fn apps(&self) -> Result<Listed<App>, ApiError> {
+        self.list(&APPS).await
+    }
+
+    pub async fn resources(&self) -> Result<Listed<Resource>, ApiError> {
+        self.list(&RESOURCES).await
+    }
+
+    /// Workflows (v2 only; v1 answers [`ApiError::Unsupported`]).
+    pub async fn workflows(&self) -> Result<Listed<Workflow>, ApiError> {
+        self.list(&WORKFLOWS).await
+    }
+
+    /// User invites, without their invite links (v2 only).
+    pub async fn user_invites(&self) -> Result<Listed<UserInvite>, ApiError> {
+        self.list(&USER_INVITES).await
+    }
+
+    /// API access token metadata (v2 only).
+    pub async fn access_tokens(&self) -> Result<Listed<AccessToken>, ApiError> {
+        self.list(&ACCESS_TOKENS).await
+    }
+
+    /// The child spaces of this space (v2 only; needs the Spaces > Read scope).
+    pub async fn spaces(&self) -> Result<Listed<Space>, ApiError> {
+        self.list(&SPACES).await
+    }
+
+    /// The first user only (one request with a page size of 1): what `doctor`
+    /// reads to check the endpoint and the token without listing everyone.
+    pub async fn first_user(&self) -> Result<Listed<User>, ApiError> {
+        self.first_page(&USERS).await
+    }
+
+    /// The first resource only (one request with a page size of 1).
+    pub async fn first_resource(&self) -> Result<Listed<Resource>, ApiError> {
+        self.first_page(&RESOURCES).await
+    }
+
+    /// How this client's dialect serves `e`, or [`ApiError::Unsupported`].
+    fn route<T>(&self, e: &Endpoint<T>) -> Result<(Paging, Decode<T>), ApiError> {
+        let dialect = self.dialect();
+        match (e.about.paging(dialect), e.decoder(dialect)) {
+            (Some(paging), Some(decode)) => Ok((paging, decode)),
+            _ => Err(ApiError::Unsupported {
+                endpoint: e.about.name.to_string(),
+                dialect: dialect.as_str().to_string(),
+            }),
+        }
+    }
+
+    async fn first_page<T>(&self, e: &Endpoint<T>) -> Result<Listed<T>, ApiError> {
+        let (_, convert) = self.route(e)?;
+        let endpoint = e.about.name.to_string();
+        let mut url = self.url(e.about.path);
+        match self.dialect() {
+            Dialect::V2 => url.query_pairs_mut().append_pair("limit", "1"),
+            Dialect::V1 => url
+                .query_pairs_mut()
+                .append_pair("page", "1")
+                .append_pair("pageSize", "1"),
+        };
+        let bytes = self
+            .execute(Call {
+                endpoint: &endpoint,
+                method: Method::GET,
+                url,
+                body: None,
+                priority: Priority::Interactive,
+                auth: true,
+            })
+            .await?;
+        let page = Page::decode(self.dialect(), &bytes).map_err(|f| decode_error(&endpoint, f))?;
+        let items = page
+            .data
+            .iter()
+            .take(1)
+            .enumerate()
+            .map(|(i, v)| convert(v, i))
+            .collect::<Result<Vec<T>, _>>()
+            .map_err(|f| decode_error(&endpoint, f))?;
+        let received = items.len() as u64;
+        Ok(Listed {
+            endpoint,
+            items,
+            reported_total: page.total,
+            received,
+        })
+    }
+
+    /// Every record of a list endpoint, page after page when it pages: the
+    /// same loop for both dialects; [`Cursor`] says where the next page starts
+    /// and when the list is complete. Duplicates across pages are dropped, a
+    /// looping cursor and a server that never stops paging are errors.
+    async fn list<T>(&self, e: &Endpoint<T>) -> Result<Listed<T>, ApiError> {
+        let (paging, convert) = self.route(e)?;
+        let paged = paging == Paging::Paged;
+        let endpoint = e.about.name.to_string();
+        let dialect = self.dialect();
+        let mut cursor = Cursor::new(dialect, self.inner.config.page_size);
+        let mut items = Vec::new();
+        let mut seen_ids = HashSet::new();
+        let mut reported_total = None;
+        let mut pages = 0u64;
+        let (_lane, priority) = self.lane(paged).await;
+        loop {
+            let mut url = self.url(e.about.path);
+            if paged {
+                cursor.ask(&mut url);
+            }
+            let bytes = self
+                .execute(Call {
+                    endpoint: &endpoint,
+                    method: Method::GET,
+                    url,
+                    body: None,
+                    priority,
+                    auth: true,
+                })
+                .await?;
+            pages += 1;
+            let page = Page::decode(dialect, &bytes).map_err(|f| decode_error(&endpoint, f))?;
+            if page.total.is_some() {
+                reported_total = page.total;
+            }
+            let (added, dups) = add_page(&mut items, &mut seen_ids, &page.data, convert, e.key)
+                .map_err(|f| page_decode_error(&endpoint, f, pages))?;
+            self.with_stats(&endpoint, |s| {
+                s.pages += 1;
+                s.records += added;
+                s.duplicates_dropped += dups;
+            });
+            self.report_page(&endpoint, added, reported_total);
+            if !paged {
+                break;
+            }
+            let more = cursor
+                .advance(page, pages, added, items.len() as u64, reported_total)
+                .map_err(|detail| ApiError::Pagination {
+                    endpoint: endpoint.clone(),
+                    detail,
+                })?;
+            if !more {
+                break;
+            }
+            check_page_cap(&endpoint, pages, cursor.page_size(), reported_total)?;
+        }
+        let received = items.len() as u64;
+        Ok(Listed {
+            endpoint,
+            items,
+            reported_total,
+            received,
+        })
+    }
+
+    /// The objects of one type a group (or user, API 2.7+) holds a grant on,
+    /// from `POST /permissions/listObjects` (v2 only; folders, apps, resources).
+    pub async fn grants(
+        &self,
+        subject: &Subject,
+        object_type: ObjectType,
+    ) -> Result<Listed<Grant>, ApiError> {
+        const ENDPOINT: &str = "POST /permissions/listObjects";
+        if self.dialect() == Dialect::V1 {
+            return Err(ApiError::Unsupported {
+                endpoint: ENDPOINT.to_string(),
+                dialect: Dialect::V1.as_str().to_string(),
+            });
+        }
+        if object_type == ObjectType::Workflow {
+            return Err(ApiError::Unsupported {
+                endpoint: ENDPOINT.to_string(),
+                dialect: "v2 (listObjects has no workflow object type)".to_string(),
+            });
+        }
+        let subject_json = match subject {
+            Subject::Group(g) => json!({"type": "group", "id": g.0}),
+            Subject::User(u) => json!({"type": "user", "id": u.0}),
+        };
+        let body = json!({"subject": subject_json, "object_type": object_type.as_str()});
+        let bytes = self
+            .execute(Call {
+                endpoint: ENDPOINT,
+                method: Method::POST,
+                url: self.url(GROUP_GRANTS.path),
+                body: Some(&body),
+                priority: Priority::Bulk,
+                auth: true,
+            })
+            .await?;
+        let env: V2Envelope = decode_body(&bytes).map_err(|f| decode_error(ENDPOINT, f))?;
+        let mut seen = HashSet::new();
+        let mut items = Vec::new();
+        let mut received = 0u64;
+        let mut duplicates = 0u64;
+        for (i, value) in env.data.iter().enumerate() {
+            let wire_type = value.get("type").and_then(Value::as_str).unwrap_or("");
+            let wire_id = value.get("id").map(Value::to_string).unwrap_or_default();
+            received += 1; // total_count counts every item in the response
+            if !seen.insert((wire_type.to_string(), wire_id)) {
+                duplicates += 1;
+                continue;
+            }
+            if wire_type != object_type.as_str() {
+                continue; // screens, resource configurations: not modelled
+            }
+            let (_, id, level) = v2::grant_item(value, i).map_err(|f| decode_error(ENDPOINT, f))?;
+            items.push(Grant {
+                subject: subject.clone(),
+                object: ObjectRef { object_type, id },
+                level,
+            });
+        }
+        let records = items.len() as u64;
+        self.with_stats(ENDPOINT, |s| {
+            s.pages += 1;
+            s.records += records;
+            s.duplicates_dropped += duplicates;
+        });
+        self.report_page(ENDPOINT, records, None);
+        Ok(Listed {
+            endpoint: ENDPOINT.to_string(),
+            items,
+            reported_total: env.total_count,
+            received,
+        })
+    }
+
+    /// The Retool version from `GET /api/checkHealth` at the instance root.
+    /// `Ok(None)` when there is no instance root, the endpoint is absent (404)
+    /// or the answer names no version.
+    pub async fn server_version(&self) -> Result<Option<String>, ApiError> {
+        const ENDPOINT: &str = "GET /api/checkHealth";
+        let Some(root) = &self.inner.config.instance_root else {
+            return Ok(None);
+        };
+        let mut url = root.clone();
+        let joined = format!("{}/api/checkHealth", url.path().trim_end_matches('/'));
+        url.set_path(&joined);
+        let result = self
+            .execute(Call {
+                endpoint: ENDPOINT,
+                method: Method::GET,
+                url,
+                body: None,
+                priority: Priority::Interactive,
+                auth: false,
+            })
+            .await;
+        let bytes = match result {
+            Ok(b) => b,
+            Err(
+                ApiError::NotFound { .. }
+                | ApiError::Unauthorized { .. }
+                | ApiError::MissingScope { .. },
+            ) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let version = serde_json::from_slice::<Value>(&bytes).ok().and_then(|v| {
+            v.get("version")
+                .and_then(Value::as_str)
+                .map(|s| truncate(s, 64))
+        });
+        Ok(version)
+    }
+
+    // ----- pagination --------------------------------------------------------
+
+    /// A paginated list is a chain: each page needs the previous one, so its
+    /// pages are the critical path of a collection (50 000 users = 500 pages in
+    /// a row). The chain holds one permit for its whole run, so no page queues
+    /// behind the `listObjects` fan-out; bulk requests share the other permits
+    /// meanwhile and all of them once the chain is done. The requests in flight
+    /// never exceed the concurrency.
+    async fn lane(&self, paged: bool) -> (Option<SemaphorePermit<'_>>, Priority) {
+        if !paged {
+            return (None, Priority::Interactive);
+        }
+        match self.inner.permits.acquire().await.ok() {
+            Some(permit) => (Some(permit), Priority::Lane),
+            None => (None, Priority::Interactive),
+        }
+    }
+}
+
+/// One page of a list, in either dialect's envelope.
+struct Page {
+    data: Vec<Value>,
+    /// v2 `total_count`, v1 `total`.
+    total: Option<u64>,
+    /// v2 only.
+    has_more: Option<bool>,
+    /// v2 only.
+    next_token: Option<String>,
+}
+
+impl Page {
+    fn decode(dialect: Dialect, bytes: &[u8]) -> Result<Page, DecodeFailure> {
+        Ok(match dialect {
+            Dialect::V2 => {
+                let env: V2Envelope = decode_body(bytes)?;
+                Page {
+                    data: env.data,
+                    total: env.total_count,
+                    has_more: env.has_more,
+                    next_token: env.next_token,
+                }
+            }
+            Dialect::V1 => {
+                let env: V1Envelope = decode_body(bytes)?;
+                Page {
+                    data: env.data,
+                    total: env.total,
+                    has_more: None,
+                    next_token: None,
+                }
+            }
+        })
+    }
+}
+
+/// Where the next page of a paged list starts.
+enum Cursor {
+    /// v2: the page size asked for (`None`: the whole list, as the API answers
+    /// without `limit`), the `next_token` to follow and every token followed.
+    V2 {
+        page_size: Option<u64>,
+        next_token: Option<String>,
+        followed: HashSet<String>,
+    },
+    /// v1: the number of the next page (pages of [`PAGE_SIZE`]).
+    V1 { page: u64 },
+}
+
+impl Cursor {
+    fn new(dialect: Dialect, page_size: Option<u64>) -> Cursor {
+        match dialect {
+            Dialect::V2 => Cursor::V2 {
+                page_size: page_size.map(|n| n.clamp(1, PAGE_SIZE)),
+                next_token: None,
+                followed: HashSet::new(),
+            },
+            Dialect::V1 => Cursor::V1 { page: 1 },
+        }
+    }
+
+    /// The records per page the cap on pages assumes.
+    fn page_size(&self) -> u64 {
+        match self {
+            Cursor::V2 { page_size, .. } => page_size.unwrap_or(PAGE_SIZE),
+            Cursor::V1 { .. } => PAGE_SIZE,
+        }
+    }
+
+    /// Puts the next page's position into the query.
+    fn ask(&self, url: &mut Url) {
+        match self {
+            Cursor::V2 {
+                page_size,
+                next_token,
+                ..
+            } => {
+                // A server that pages an unlimited request anyway is followed
+                // with full pages (`next_token` is only valid with `limit`).
+                let limit = page_size.or(next_token.as_ref().map(|_| PAGE_SIZE));
+                if let Some(limit) = limit {
+                    let mut q = url.query_pairs_mut();
+                    q.append_pair("limit", &limit.to_string());
+                    if let Some(t) = next_token {
+                        q.append_pair("next_token", t);
+                    }
+                }
+            }
+            Cursor::V1 { page } => {
+                url.query_pairs_mut()
+                    .append_pair("page", &page.to_string())
+                    .append_pair("pageSize", &PAGE_SIZE.to_string());
+            }
+        }
+    }
+
+    /// After page number `pages` (which added `added` new records, `received`
+    /// in all): whether another page follows, or why the paging is broken.
+    fn advance(
+        &mut self,
+        page: Page,
+        pages: u64,
+        added: u64,
+        received: u64,
+        reported_total: Option<u64>,
+    ) -> Result<bool, String> {
+        match self {
+            Cursor::V2 {
+                next_token,
+                followed,
+                ..
+            } => match (page.has_more, page.next_token.filter(|t| !t.is_empty())) {
+                (Some(false), _) | (None, None) => Ok(false),
+                (Some(true) | None, Some(token)) => {
+                    if !followed.insert(token.clone()) {
+                        return Err(format!(
+                            "page {pages} repeated a next_token already followed; the server's cursor is looping"
+                        ));
+                    }
+                    *next_token = Some(token);
+                    Ok(true)
+                }
+                (Some(true), None) => Err(format!(
+                    "page {pages} says has_more but gives no next_token to continue with"
+                )),
+            },
+            Cursor::V1 { page: number } => {
+                if page.data.is_empty() {
+                    return Ok(false);
+                }
+                if added == 0 {
+                    return Err(format!(
+                        "page {pages} returned only records already seen; the server seems to ignore `page`"
+                    ));
+                }
+                let done = match reported_total {
+                    Some(total) => received >= total,
+                    None => (page.data.len() as u64) < PAGE_SIZE,
+                };
+                *number += 1;
+                Ok(!done)
+            }
+        }
+    }
+}
+
+fn decode_error(endpoint: &str, f: DecodeFailure) -> ApiError {
+    ApiError::Decode {
+        endpoint: endpoint.to_string(),
+        path: f.path,
+        detail: f.detail,
+    }
+}
+
+fn page_decode_error(endpoint: &str, f: DecodeFailure, page: u64) -> ApiError {
+    ApiError::Decode {
+        endpoint: endpoint.to_string(),
+        path: f.path,
+        detail: format!("{} (page {page})", f.detail),
+    }
+}
+
+/// Converts one page's records, keeping the first of each id; returns how many
+/// were added and how many were duplicates.
+fn add_page<T>(
+    items: &mut Vec<T>,
+    seen: &mut HashSet<String>,
+    data: &[Value],
+    convert: fn(&Value, usize) -> Result<T, DecodeFailure>,
+    key: fn(&T) -> String,
+) -> Result<(u64, u64), DecodeFailure> {
+    let (mut added, mut dups) = (0u64, 0u64);
+    for (i, value) in data.iter().enumerate() {
+        let item = convert(value, i)?;
+        if seen.insert(key(&item)) {
+            items.push(item);
+            added += 1;
+        } else {
+            dups += 1;
+        }
+    }
+    Ok((added, dups))
+}
+
+fn check_page_cap(
+    endpoint: &str,
+    pages: u64,
+    page_size: u64,
+    reported_total: Option<u64>,
+) -> Result<(), ApiError> {
+    let cap = reported_total
+        .map(|t| t / page_size.max(1) + PAGE_SLACK)
+        .unwrap_or(PAGE_CAP_WITHOUT_TOTAL);
+    if pages >= cap {
+        return Err(ApiError::Pagination {
+            endpoint: endpoint.to_string(),
+            detail: format!(
+                "gave up after {pages} pages for {} records; the server keeps returning more pages",
+                reported_total.map_or("an unknown number of".to_string(), |t| t.to_string())
+            ),
+        });
+    }
+    Ok(())
+}

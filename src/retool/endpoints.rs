@@ -1,0 +1,303 @@
+//! The endpoint catalogue: every read endpoint of the Retool API the collector
+//! uses, as data — its path, whether it pages in each dialect (or is missing
+//! from one), whether a snapshot can do without it, the token scope it needs,
+//! what a snapshot misses without it, and the decoders of its records.
+//! [`Client`](super::Client)'s listing functions, `doctor`'s probes and the
+//! scope table of `docs/collection.md` (checked by a test) all read it.
+
+use serde_json::Value;
+
+use super::decode::DecodeFailure;
+use super::{Space, v1, v2};
+use crate::model::{
+    AccessToken, App, Dialect, Folder, Group, Membership, Resource, User, UserInvite, Workflow,
+};
+
+/// How a list is read in one dialect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Paging {
+    /// Page by page (v2 `limit`/`next_token`, v1 `page`/`pageSize`).
+    Paged,
+    /// The whole list in one answer.
+    Whole,
+}
+
+/// What the catalogue says about one endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct About {
+    /// Method, path and (for one path probed twice) which use: what `doctor`
+    /// prints, e.g. `GET /users`.
+    pub name: &'static str,
+    /// The path under the API root, the same in both dialects.
+    pub path: &'static str,
+    /// How v2 serves it.
+    pub v2: Paging,
+    /// How v1 serves it; `None`: not in the v1 API.
+    pub v1: Option<Paging>,
+    /// A snapshot fails without it; without any other endpoint it records what
+    /// was not collected and goes on.
+    pub mandatory: bool,
+    /// The token scope it needs.
+    pub scope: &'static str,
+    /// What snapshots lack when it cannot be read.
+    pub missing: &'static str,
+}
+
+impl About {
+    /// How `dialect` serves it, or `None` when that API does not have it.
+    pub fn paging(&self, dialect: Dialect) -> Option<Paging> {
+        match dialect {
+            Dialect::V2 => Some(self.v2),
+            Dialect::V1 => self.v1,
+        }
+    }
+}
+
+/// Turns the record at an index of a page into a model value.
+pub(super) type Decode<T> = fn(&Value, usize) -> Result<T, DecodeFailure>;
+
+/// A list endpoint: what the catalogue says, and how its records decode in
+/// each dialect and are told apart (duplicates across pages are dropped by key).
+pub(super) struct Endpoint<T> {
+    pub about: About,
+    pub v2: Decode<T>,
+    /// `None` exactly when `about.v1` is.
+    pub v1: Option<Decode<T>>,
+    pub key: fn(&T) -> String,
+}
+
+impl<T> Endpoint<T> {
+    /// The decoder for `dialect`, or `None` when that API does not have it.
+    pub fn decoder(&self, dialect: Dialect) -> Option<Decode<T>> {
+        match dialect {
+            Dialect::V2 => Some(self.v2),
+            Dialect::V1 => self.v1,
+        }
+    }
+}
+
+const fn about(
+    name: &'static str,
+    path: &'static str,
+    (v2, v1): (Paging, Option<Paging>),
+    mandatory: bool,
+    scope: &'static str,
+    missing: &'static str,
+) -> About {
+    About {
+        name,
+        path,
+        v2,
+        v1,
+        mandatory,
+        scope,
+        missing,
+    }
+}
+
+use Paging::{Paged, Whole};
+
+pub(super) const USERS: Endpoint<User> = Endpoint {
+    about: about(
+        "GET /users",
+        "/users",
+        (Paged, Some(Paged)),
+        true,
+        "users:read",
+        "everything: users are mandatory, snapshots fail",
+    ),
+    v2: v2::user,
+    v1: Some(v1::user),
+    key: |u| u.id.0.clone(),
+};
+
+pub(super) const GROUPS: Endpoint<(Group, Vec<Membership>)> = Endpoint {
+    about: about(
+        "GET /groups",
+        "/groups",
+        (Whole, Some(Whole)),
+        true,
+        "groups:read",
+        "everything: groups are mandatory, snapshots fail",
+    ),
+    v2: v2::group,
+    v1: Some(v1::group),
+    key: |g| g.0.id.to_string(),
+};
+
+pub(super) const FOLDERS: Endpoint<Folder> = Endpoint {
+    about: about(
+        "GET /folders",
+        "/folders",
+        (Whole, Some(Whole)),
+        false,
+        "folders:read",
+        "folders (folder grants cannot be placed)",
+    ),
+    v2: v2::folder,
+    v1: Some(v1::folder),
+    key: |f| f.id.0.clone(),
+};
+
+pub(super) const APPS: Endpoint<App> = Endpoint {
+    about: about(
+        "GET /apps",
+        "/apps",
+        (Whole, Some(Paged)),
+        false,
+        "apps:read",
+        "apps",
+    ),
+    v2: v2::app,
+    v1: Some(v1::app),
+    key: |a| a.id.0.clone(),
+};
+
+pub(super) const RESOURCES: Endpoint<Resource> = Endpoint {
+    about: about(
+        "GET /resources",
+        "/resources",
+        (Paged, Some(Whole)),
+        false,
+        "resources:read",
+        "resources",
+    ),
+    v2: v2::resource,
+    v1: Some(v1::resource),
+    key: |r| r.id.0.clone(),
+};
+
+pub(super) const WORKFLOWS: Endpoint<Workflow> = Endpoint {
+    about: about(
+        "GET /workflows",
+        "/workflows",
+        (Whole, None),
+        false,
+        "workflows:read",
+        "workflows",
+    ),
+    v2: v2::workflow,
+    v1: None,
+    key: |w| w.id.0.clone(),
+};
+
+pub(super) const USER_INVITES: Endpoint<UserInvite> = Endpoint {
+    about: about(
+        "GET /user_invites",
+        "/user_invites",
+        (Whole, None),
+        false,
+        "user_invites:read",
+        "pending invites",
+    ),
+    v2: v2::user_invite,
+    v1: None,
+    key: |i| i.id.to_string(),
+};
+
+pub(super) const ACCESS_TOKENS: Endpoint<AccessToken> = Endpoint {
+    about: about(
+        "GET /access_tokens",
+        "/access_tokens",
+        (Whole, None),
+        false,
+        "access_tokens:read",
+        "the API token inventory",
+    ),
+    v2: v2::access_token,
+    v1: None,
+    key: |t| t.id.clone(),
+};
+
+pub(super) const SPACES: Endpoint<Space> = Endpoint {
+    about: about(
+        "GET /spaces",
+        "/spaces",
+        (Whole, None),
+        false,
+        "spaces:read",
+        "nothing; [[org.space]] entries cannot be looked up",
+    ),
+    v2: v2::space,
+    v1: None,
+    key: |s| s.id.clone(),
+};
+
+/// `POST /permissions/listObjects` for a group: its grants, one request per
+/// group and object type (not a list; see [`Client::grants`](super::Client::grants)).
+pub const GROUP_GRANTS: About = about(
+    "POST /permissions/listObjects (group)",
+    "/permissions/listObjects",
+    (Whole, None),
+    false,
+    "permissions:read",
+    "all grants (access comes from admin and universal levels only)",
+);
+
+/// The same endpoint for a user's direct grants (API 2.7+).
+pub const USER_GRANTS: About = about(
+    "POST /permissions/listObjects (user)",
+    "/permissions/listObjects",
+    (Whole, None),
+    false,
+    "permissions:read",
+    "direct user grants (group grants are kept)",
+);
+
+/// Every endpoint, in the order `doctor` probes them and the docs list them.
+pub const CATALOGUE: [About; 11] = [
+    USERS.about,
+    GROUPS.about,
+    FOLDERS.about,
+    APPS.about,
+    RESOURCES.about,
+    WORKFLOWS.about,
+    USER_INVITES.about,
+    ACCESS_TOKENS.about,
+    SPACES.about,
+    GROUP_GRANTS,
+    USER_GRANTS,
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_users_and_groups_are_mandatory_and_every_name_is_unique() {
+        let mandatory: Vec<&str> = CATALOGUE
+            .iter()
+            .filter(|e| e.mandatory)
+            .map(|e| e.name)
+            .collect();
+        assert_eq!(mandatory, ["GET /users", "GET /groups"]);
+        let mut names: Vec<&str> = CATALOGUE.iter().map(|e| e.name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), CATALOGUE.len());
+        for e in CATALOGUE {
+            assert!(e.name.ends_with(e.path) || e.name.contains(&format!("{} (", e.path)));
+            assert!(e.scope.ends_with(":read"), "{}: read scopes only", e.name);
+        }
+    }
+
+    #[test]
+    fn a_list_has_a_v1_decoder_exactly_when_v1_serves_it() {
+        fn check<T>(e: &Endpoint<T>) {
+            assert_eq!(e.v1.is_some(), e.about.v1.is_some(), "{}", e.about.name);
+            assert_eq!(
+                e.decoder(Dialect::V1).is_some(),
+                e.about.paging(Dialect::V1).is_some()
+            );
+        }
+        check(&USERS);
+        check(&GROUPS);
+        check(&FOLDERS);
+        check(&APPS);
+        check(&RESOURCES);
+        check(&WORKFLOWS);
+        check(&USER_INVITES);
+        check(&ACCESS_TOKENS);
+        check(&SPACES);
+    }
+}
