@@ -14,20 +14,23 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+pub mod fields;
 pub mod review;
 
 /// A Retool user id (a UUID-like string in API v2 and v1). Never a number.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default)]
 #[serde(transparent)]
 pub struct UserId(pub String);
 
 /// A Retool permission group id (an integer). Never conflated with a user id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
+)]
 #[serde(transparent)]
 pub struct GroupId(pub i64);
 
 /// The id of a folder, app, resource or workflow (strings in the API).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default)]
 #[serde(transparent)]
 pub struct ObjectId(pub String);
 
@@ -147,7 +150,7 @@ impl fmt::Display for Subject {
 
 /// A Retool user. `raw` is the record as received (compact JSON), so fields we do
 /// not model yet are kept.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct User {
     pub id: UserId,
     pub legacy_id: Option<i64>,
@@ -167,6 +170,11 @@ pub struct User {
     pub raw: String,
 }
 
+/// An account's status as reports show it: `active` or `disabled`.
+pub fn account_status(active: bool) -> &'static str {
+    if active { "active" } else { "disabled" }
+}
+
 /// Boolean feature flags a group grants to its members.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GroupFlags {
@@ -181,7 +189,7 @@ pub struct GroupFlags {
 /// A permission group. Members are in [`OrgState::memberships`]; `raw` is the
 /// record as received without its `members` and `user_invites` arrays (they are
 /// modelled separately and would make every membership change a group change).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct Group {
     pub id: GroupId,
     pub legacy_id: Option<i64>,
@@ -211,14 +219,14 @@ impl Group {
 }
 
 /// A user's membership in a group, from the group's `members` list.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, Default)]
 pub struct Membership {
     pub group_id: GroupId,
     pub user_id: UserId,
     pub is_group_admin: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct Folder {
     pub id: ObjectId,
     pub name: String,
@@ -231,7 +239,7 @@ pub struct Folder {
     pub raw: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct App {
     pub id: ObjectId,
     pub name: String,
@@ -245,7 +253,7 @@ pub struct App {
     pub raw: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct Resource {
     pub id: ObjectId,
     /// v2 `display_name`, v1 `name`.
@@ -259,7 +267,7 @@ pub struct Resource {
     pub raw: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct Workflow {
     pub id: ObjectId,
     pub name: String,
@@ -282,7 +290,7 @@ pub struct Grant {
 
 /// A pending or claimed invitation. The invite link is a credential and is never
 /// kept (it is stripped from `raw` too).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct UserInvite {
     pub id: i64,
     pub email: String,
@@ -298,7 +306,7 @@ pub struct UserInvite {
 
 /// An API access token's metadata: label, scopes, owner, last 4 characters.
 /// Nothing secret is ever part of it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct AccessToken {
     pub id: String,
     pub label: String,

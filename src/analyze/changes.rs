@@ -11,6 +11,7 @@ use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
+use crate::model::fields::Fields as RecordFields;
 use crate::model::{
     AccessLevel, EntityKind, GroupId, ObjectId, ObjectType, OrgState, Subject, UserId,
 };
@@ -136,16 +137,21 @@ pub struct Change {
 
 type Fields = Vec<(&'static str, String)>;
 
+/// `(field, text)` of every field of `record` the change report compares, in
+/// declaration order: derived from [`crate::model::fields`], never listed here.
+fn compared_fields<T: RecordFields>(record: &T) -> Fields {
+    T::FIELDS
+        .iter()
+        .filter_map(|f| f.compared(record))
+        .collect()
+}
+
 fn b(v: bool) -> String {
     v.to_string()
 }
 
-fn opt(v: &Option<impl ToString>) -> String {
-    v.as_ref().map(ToString::to_string).unwrap_or_default()
-}
-
 fn status(active: bool) -> String {
-    if active { "active" } else { "disabled" }.to_string()
+    crate::model::account_status(active).to_string()
 }
 
 /// Collects rows for one entity type.
@@ -308,17 +314,6 @@ pub fn changes(old: &OrgState, new: &OrgState) -> Vec<Change> {
         fn map(s: &OrgState) -> BTreeMap<&UserId, &crate::model::User> {
             s.users.iter().map(|u| (&u.id, u)).collect()
         }
-        let fields = |u: &crate::model::User| -> Fields {
-            vec![
-                ("email", u.email.clone()),
-                ("first_name", opt(&u.first_name)),
-                ("last_name", opt(&u.last_name)),
-                ("user_type", u.user_type.clone()),
-                ("is_admin", b(u.is_admin)),
-                ("status", status(u.active)),
-                ("two_factor_enabled", opt(&u.two_factor_enabled)),
-            ]
-        };
         walk(&map(old), &map(new), |id, ov, nv| match (ov, nv) {
             (None, Some(n)) => {
                 let risk = if n.is_admin { Risk::High } else { Risk::Medium };
@@ -350,15 +345,17 @@ pub fn changes(old: &OrgState, new: &OrgState) -> Vec<Change> {
             }
             // Equal records have equal fields: skip spelling them out.
             (Some(o), Some(n)) if o == n => {}
-            (Some(o), Some(n)) => {
-                d.fields(&id.0, &n.email, fields(o), fields(n), |f, ov, nv| {
-                    match (f, ov, nv) {
-                        ("is_admin", "false", "true") => Risk::High,
-                        ("status", "disabled", "active") => Risk::High,
-                        _ => Risk::Low,
-                    }
-                })
-            }
+            (Some(o), Some(n)) => d.fields(
+                &id.0,
+                &n.email,
+                compared_fields::<crate::model::User>(o),
+                compared_fields::<crate::model::User>(n),
+                |f, ov, nv| match (f, ov, nv) {
+                    ("is_admin", "false", "true") => Risk::High,
+                    ("status", "disabled", "active") => Risk::High,
+                    _ => Risk::Low,
+                },
+            ),
             (None, None) => {}
         });
     });
@@ -367,34 +364,6 @@ pub fn changes(old: &OrgState, new: &OrgState) -> Vec<Change> {
         fn map(s: &OrgState) -> BTreeMap<GroupId, &crate::model::Group> {
             s.groups.iter().map(|g| (g.id, g)).collect()
         }
-        let fields = |g: &crate::model::Group| -> Fields {
-            vec![
-                ("name", g.name.clone()),
-                ("universal_app_access", g.universal_app_access.to_string()),
-                (
-                    "universal_resource_access",
-                    g.universal_resource_access.to_string(),
-                ),
-                (
-                    "universal_workflow_access",
-                    g.universal_workflow_access.to_string(),
-                ),
-                (
-                    "universal_query_library_access",
-                    g.universal_query_library_access.to_string(),
-                ),
-                ("user_list_access", b(g.flags.user_list_access)),
-                ("audit_log_access", b(g.flags.audit_log_access)),
-                (
-                    "unpublished_release_access",
-                    b(g.flags.unpublished_release_access),
-                ),
-                ("usage_analytics_access", b(g.flags.usage_analytics_access)),
-                ("theme_access", b(g.flags.theme_access)),
-                ("account_details_access", b(g.flags.account_details_access)),
-                ("landing_page_app_id", opt(&g.landing_page_app_id)),
-            ]
-        };
         let field_risk = |f: &str, ov: &str, nv: &str| {
             if f.starts_with("universal_") && raised(ov, nv) {
                 Risk::High
@@ -451,7 +420,13 @@ pub fn changes(old: &OrgState, new: &OrgState) -> Vec<Change> {
                     Risk::Low,
                 ),
                 (Some(o), Some(n)) if o == n => {}
-                (Some(o), Some(n)) => d.fields(&key, &n.name, fields(o), fields(n), field_risk),
+                (Some(o), Some(n)) => d.fields(
+                    &key,
+                    &n.name,
+                    compared_fields::<crate::model::Group>(o),
+                    compared_fields::<crate::model::Group>(n),
+                    field_risk,
+                ),
                 (None, None) => {}
             }
         });
@@ -643,16 +618,7 @@ pub fn changes(old: &OrgState, new: &OrgState) -> Vec<Change> {
             map(old),
             map(new),
             |a| a.name.clone(),
-            |a| {
-                vec![
-                    ("name", a.name.clone()),
-                    ("description", opt(&a.description)),
-                    ("folder_id", opt(&a.folder_id)),
-                    ("protected", b(a.protected)),
-                    ("is_module", b(a.is_module)),
-                    ("is_mobile_app", b(a.is_mobile_app)),
-                ]
-            },
+            |a| compared_fields(*a),
         );
     });
     diff(ChangeEntity::Folder, &mut |d| {
@@ -664,14 +630,7 @@ pub fn changes(old: &OrgState, new: &OrgState) -> Vec<Change> {
             map(old),
             map(new),
             |f| f.name.clone(),
-            |f| {
-                vec![
-                    ("name", f.name.clone()),
-                    ("parent_id", opt(&f.parent_id)),
-                    ("is_system_folder", b(f.is_system_folder)),
-                    ("folder_type", f.folder_type.clone()),
-                ]
-            },
+            |f| compared_fields(*f),
         );
     });
     diff(ChangeEntity::Resource, &mut |d| {
@@ -683,14 +642,7 @@ pub fn changes(old: &OrgState, new: &OrgState) -> Vec<Change> {
             map(old),
             map(new),
             |r| r.name.clone(),
-            |r| {
-                vec![
-                    ("name", r.name.clone()),
-                    ("resource_type", r.resource_type.clone()),
-                    ("folder_id", opt(&r.folder_id)),
-                    ("protected", b(r.protected)),
-                ]
-            },
+            |r| compared_fields(*r),
         );
     });
     diff(ChangeEntity::Workflow, &mut |d| {
@@ -702,15 +654,7 @@ pub fn changes(old: &OrgState, new: &OrgState) -> Vec<Change> {
             map(old),
             map(new),
             |w| w.name.clone(),
-            |w| {
-                vec![
-                    ("name", w.name.clone()),
-                    ("description", opt(&w.description)),
-                    ("folder_id", opt(&w.folder_id)),
-                    ("is_enabled", b(w.is_enabled)),
-                    ("protected", b(w.protected)),
-                ]
-            },
+            |w| compared_fields(*w),
         );
     });
 

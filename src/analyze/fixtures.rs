@@ -69,14 +69,9 @@ pub fn app(id: &str, name: &str, folder: Option<&str>) -> App {
     App {
         id: ObjectId(id.into()),
         name: name.into(),
-        description: None,
         folder_id: folder.map(|f| ObjectId(f.into())),
-        protected: false,
-        is_module: false,
-        is_mobile_app: false,
-        created_at: None,
-        updated_at: None,
         raw: "{}".into(),
+        ..App::default()
     }
 }
 

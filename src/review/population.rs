@@ -518,7 +518,7 @@ fn build_item(f: &UserFacts<'_>, row: &Row, workbook: String) -> ReviewItem {
     let context = [
         u.email.clone(),
         f.name.clone(),
-        (if u.active { "active" } else { "disabled" }).to_string(),
+        crate::model::account_status(u.active).to_string(),
         yes_no(u.is_admin).to_string(),
         u.user_type.clone(),
         u.two_factor_enabled.map_or("unknown", yes_no).to_string(),

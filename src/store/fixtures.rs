@@ -170,15 +170,8 @@ pub(crate) fn sample_state() -> OrgState {
     };
     let app2 = App {
         id: ObjectId("a2".into()),
-        name: String::new(),
-        description: None,
-        folder_id: None,
-        protected: false,
         is_module: true,
-        is_mobile_app: false,
-        created_at: None,
-        updated_at: None,
-        raw: String::new(),
+        ..App::default()
     };
     let resource = Resource {
         id: ObjectId("r1".into()),

@@ -323,7 +323,7 @@ impl Store {
             .prepare_cached(&format!(
                 "SELECT rowid, {} FROM {table} WHERE org = ?1 AND valid_from <= ?2 \
                  AND (valid_to IS NULL OR valid_to > ?2)",
-                T::COLUMNS.join(", ")
+                T::columns().join(", ")
             ))
             .ctx(p, context)?;
         let mut rows = stmt.query(params![org, id]).ctx(p, context)?;

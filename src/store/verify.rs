@@ -334,7 +334,7 @@ impl Store {
         let table = T::TABLE;
         let sql = format!(
             "SELECT rowid, org, valid_from, row_hash, {} FROM {table}",
-            T::COLUMNS.join(", ")
+            T::columns().join(", ")
         );
         let mut stmt = self.conn.prepare(&sql).ctx(p, context)?;
         let mut rows = stmt.query([]).ctx(p, context)?;

@@ -482,7 +482,7 @@ fn insert_versions<'a, T: Versioned + 'a>(
     id: i64,
     mut rows: impl Iterator<Item = Result<(&'a T, [u8; 16]), StoreError>>,
 ) -> Result<u64, StoreError> {
-    let n = T::COLUMNS.len();
+    let n = T::columns().len();
     let prepare = |count: usize| {
         // ?1 is the org and ?2 the snapshot in every row; then each row's
         // columns and fingerprint.
@@ -497,7 +497,7 @@ fn insert_versions<'a, T: Versioned + 'a>(
             "INSERT INTO {table} (org, {columns}, row_hash, valid_from) VALUES {}",
             values.join(", "),
             table = T::TABLE,
-            columns = T::COLUMNS.join(", "),
+            columns = T::columns().join(", "),
         ))
         .ctx(path, "preparing to insert versions")
     };

@@ -185,9 +185,7 @@ pub(crate) fn time(v: Option<DateTime<Utc>>) -> Cell {
     Cell::opt(v, Cell::Time)
 }
 
-pub(crate) fn status(active: bool) -> &'static str {
-    if active { "active" } else { "disabled" }
-}
+pub(crate) use crate::model::account_status as status;
 
 pub(crate) fn count(n: usize) -> Cell {
     Cell::Int(i64::try_from(n).unwrap_or(i64::MAX))
