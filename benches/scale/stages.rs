@@ -1,29 +1,14 @@
-//! Scale benchmark (issue 6): collection, snapshot write, a year of history and
-//! reports on the generated organizations M (10k users), L (50k) and XL (100k).
-//!
-//! ```text
-//! cargo bench --bench scale -- [M|L|XL|all] [--stage collect,write,year,report]
-//!     [--nights N] [--year-budget SECONDS] [--concurrency N,...] [--page-size N]
-//!     [--prerendered]
-//! ```
-//!
-//! `--concurrency` defaults to `1,16`: the sequential run (one request after
-//! another) is measured, not computed, and is the reference for the speed-up.
-//!
-//! Every stage prints wall time, CPU time (utime + stime of the whole process
-//! from `/proc/self/stat`, so the in-process fake server counts too), peak RSS
-//! (`VmHWM`, reset before each stage through `/proc/self/clear_refs` where the
-//! kernel allows it) and the ratio to a reference measured in the same run.
-//! Plain `fn main` (harness = false): no timing assertions, just figures.
+//! The stages: collection over loopback HTTP, the snapshot write, a year of
+//! nightly history, and the reports.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow};
 use chrono::{DateTime, TimeZone, Utc};
 use retool_audit::analyze;
 use retool_audit::collect::{CollectOptions, collect};
-use retool_audit::fake::{FakeConfig, FakeOrg, FakeServer, OrgSpec};
+use retool_audit::fake::{FakeConfig, FakeOrg, FakeServer};
 use retool_audit::model::{
     Collected, CollectionInfo, Dialect, GroupId, Membership, OrgState, SnapshotMeta, Subject,
 };
@@ -33,243 +18,11 @@ use retool_audit::report::{Cell, Report, RowSource, Rows};
 use retool_audit::retool::{Client, ClientConfig, Secret, resolve_api_root};
 use retool_audit::store::Store;
 
-const LATENCY: Duration = Duration::from_millis(20);
-
-// ---------------------------------------------------------------- measuring
-
-/// utime + stime of this process, from `/proc/self/stat` (USER_HZ = 100 on Linux).
-fn cpu_time() -> Duration {
-    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
-        return Duration::ZERO;
-    };
-    // The command name is in parentheses and may contain spaces: split after it.
-    let Some(rest) = stat.rfind(')').map(|i| &stat[i + 2..]) else {
-        return Duration::ZERO;
-    };
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    // Fields 14 and 15 of the whole line are the 12th and 13th after the name.
-    let tick = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|s| s.parse::<u64>().ok())
-            .unwrap_or(0)
-    };
-    Duration::from_millis((tick(11) + tick(12)) * 10)
-}
-
-fn status_kib(field: &str) -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with(field))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse().ok())
-        })
-        .unwrap_or(0)
-}
-
-/// Resets VmHWM to the current RSS (Linux ≥ 4.0); false when not allowed.
-fn reset_peak() -> bool {
-    std::fs::write("/proc/self/clear_refs", "5").is_ok()
-}
-
-struct Measure {
-    wall: Instant,
-    cpu: Duration,
-}
-
-struct Figures {
-    wall: Duration,
-    cpu: Duration,
-    peak_mib: f64,
-}
-
-impl Measure {
-    fn start() -> Measure {
-        reset_peak();
-        Measure {
-            wall: Instant::now(),
-            cpu: cpu_time(),
-        }
-    }
-
-    fn stop(self) -> Figures {
-        Figures {
-            wall: self.wall.elapsed(),
-            cpu: cpu_time().saturating_sub(self.cpu),
-            peak_mib: status_kib("VmHWM:") as f64 / 1024.0,
-        }
-    }
-}
-
-impl std::fmt::Display for Figures {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "wall {:>8.3} s  cpu {:>8.2} s  peak RSS {:>7.0} MiB",
-            self.wall.as_secs_f64(),
-            self.cpu.as_secs_f64(),
-            self.peak_mib
-        )
-    }
-}
-
-fn line(size: &str, stage: &str, what: &str, figures: &Figures, extra: &str) {
-    println!("{size:<3} {stage:<8} {what:<34} {figures}  {extra}");
-}
-
-fn file_size(p: &Path) -> u64 {
-    std::fs::metadata(p).map(|m| m.len()).unwrap_or(0)
-}
-
-/// The history file plus its WAL (and shared-memory index, which is tiny).
-fn db_bytes(db: &Path) -> u64 {
-    let mut total = file_size(db);
-    for suffix in ["-wal", "-shm"] {
-        let mut s = db.as_os_str().to_owned();
-        s.push(suffix);
-        total += file_size(Path::new(&s));
-    }
-    total
-}
-
-/// db + wal after `PRAGMA wal_checkpoint(TRUNCATE)` from a second connection:
-/// the pages the history really uses (the store's own connection stays open,
-/// so the WAL is not removed, only emptied).
-fn checkpointed_bytes(db: &Path) -> Result<u64> {
-    let conn = rusqlite::Connection::open(db)?;
-    conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
-    drop(conn);
-    Ok(db_bytes(db))
-}
-
-fn dir_bytes(p: &Path) -> u64 {
-    let Ok(entries) = std::fs::read_dir(p) else {
-        return file_size(p);
-    };
-    entries
-        .flatten()
-        .map(|e| {
-            let path = e.path();
-            if path.is_dir() {
-                dir_bytes(&path)
-            } else {
-                file_size(&path)
-            }
-        })
-        .sum()
-}
-
-fn mib(bytes: u64) -> f64 {
-    bytes as f64 / (1024.0 * 1024.0)
-}
-
-// ---------------------------------------------------------------- arguments
-
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Size {
-    M,
-    L,
-    Xl,
-}
-
-impl Size {
-    fn name(self) -> &'static str {
-        match self {
-            Size::M => "M",
-            Size::L => "L",
-            Size::Xl => "XL",
-        }
-    }
-
-    fn spec(self, now: DateTime<Utc>) -> OrgSpec {
-        match self {
-            Size::M => OrgSpec::m(now),
-            Size::L => OrgSpec::l(now),
-            Size::Xl => OrgSpec::xl(now),
-        }
-    }
-}
-
-struct Args {
-    sizes: Vec<Size>,
-    stages: Vec<String>,
-    nights: usize,
-    year_budget: Duration,
-    concurrency: Vec<usize>,
-    /// `--page-size`: read `/users` and `/resources` in pages (default: whole lists).
-    page_size: Option<u64>,
-    /// `--prerendered`: the simulated server renders its list answers at start.
-    prerendered: bool,
-    /// Run in this process (set for the child processes `main` starts).
-    in_process: bool,
-}
-
-fn parse_args() -> Result<Args> {
-    let mut args = Args {
-        sizes: Vec::new(),
-        stages: vec![
-            "collect".into(),
-            "write".into(),
-            "year".into(),
-            "report".into(),
-        ],
-        nights: 365,
-        year_budget: Duration::from_secs(600),
-        concurrency: vec![1, ClientConfig::DEFAULT_CONCURRENCY],
-        page_size: None,
-        prerendered: false,
-        in_process: false,
-    };
-    let mut it = std::env::args().skip(1);
-    while let Some(a) = it.next() {
-        let mut value = |name: &str| it.next().ok_or_else(|| anyhow!("{name} needs a value"));
-        match a.as_str() {
-            "--bench" => {} // cargo bench passes this to harness = false benches
-            "--in-process" => args.in_process = true,
-            "--prerendered" => args.prerendered = true,
-            "--stage" | "--stages" => {
-                args.stages = value("--stage")?
-                    .split(',')
-                    .map(|s| s.trim().to_lowercase())
-                    .collect();
-            }
-            "--nights" => args.nights = value("--nights")?.parse()?,
-            "--year-budget" => {
-                args.year_budget = Duration::from_secs(value("--year-budget")?.parse()?)
-            }
-            "--concurrency" => {
-                args.concurrency = value("--concurrency")?
-                    .split(',')
-                    .map(|c| c.trim().parse::<usize>())
-                    .collect::<Result<_, _>>()?;
-            }
-            "--page-size" => args.page_size = Some(value("--page-size")?.parse()?),
-            s if s.eq_ignore_ascii_case("m") => args.sizes.push(Size::M),
-            s if s.eq_ignore_ascii_case("l") => args.sizes.push(Size::L),
-            s if s.eq_ignore_ascii_case("xl") => args.sizes.push(Size::Xl),
-            s if s.eq_ignore_ascii_case("all") => args.sizes = vec![Size::M, Size::L, Size::Xl],
-            other => return Err(anyhow!("unknown argument `{other}`")),
-        }
-    }
-    if args.sizes.is_empty() {
-        args.sizes = vec![Size::M, Size::L];
-    }
-    for s in &args.stages {
-        if !["collect", "write", "year", "report"].contains(&s.as_str()) {
-            return Err(anyhow!(
-                "unknown stage `{s}`: expected collect, write, year, report"
-            ));
-        }
-    }
-    Ok(args)
-}
-
-// ---------------------------------------------------------------- stages
+use super::measure::*;
+use super::*;
 
 /// Stage 1: collection over loopback with 20 ms latency a response.
-fn stage_collect(
+pub(crate) fn stage_collect(
     rt: &tokio::runtime::Runtime,
     size: Size,
     org: FakeOrg,
@@ -349,7 +102,7 @@ fn stage_collect(
 
 /// A collection result made straight from the fake org, for the stages that do
 /// not need HTTP.
-fn offline(org: &FakeOrg, taken: DateTime<Utc>) -> Collected {
+pub(crate) fn offline(org: &FakeOrg, taken: DateTime<Utc>) -> Collected {
     let state = org.expected_state();
     Collected {
         state,
@@ -357,7 +110,7 @@ fn offline(org: &FakeOrg, taken: DateTime<Utc>) -> Collected {
     }
 }
 
-fn info_at(taken: DateTime<Utc>) -> CollectionInfo {
+pub(crate) fn info_at(taken: DateTime<Utc>) -> CollectionInfo {
     CollectionInfo {
         source_url: "http://127.0.0.1:1/api/v2".to_string(),
         dialect: Dialect::V2,
@@ -371,7 +124,7 @@ fn info_at(taken: DateTime<Utc>) -> CollectionInfo {
     }
 }
 
-fn rows_of(state: &OrgState) -> usize {
+pub(crate) fn rows_of(state: &OrgState) -> usize {
     state.users.len()
         + state.groups.len()
         + state.memberships.len()
@@ -386,7 +139,7 @@ fn rows_of(state: &OrgState) -> usize {
 
 /// The reference for stage 2: the same rows in one prepared-statement
 /// transaction per table with bare rusqlite (WAL, no history logic).
-fn bare_insert(path: &Path, s: &OrgState) -> Result<()> {
+pub(crate) fn bare_insert(path: &Path, s: &OrgState) -> Result<()> {
     let mut conn = rusqlite::Connection::open(path)?;
     conn.execute_batch(
         "PRAGMA journal_mode=WAL;
@@ -491,7 +244,7 @@ fn bare_insert(path: &Path, s: &OrgState) -> Result<()> {
 }
 
 /// Stage 2: one snapshot into a fresh file vs bare insert; then an unchanged one.
-fn stage_write(size: Size, collected: &Collected, dir: &Path) -> Result<()> {
+pub(crate) fn stage_write(size: Size, collected: &Collected, dir: &Path) -> Result<()> {
     let db = dir.join(format!("write-{}.db", size.name()));
     let bare = dir.join(format!("bare-{}.db", size.name()));
     let rows = rows_of(&collected.state);
@@ -560,7 +313,7 @@ fn stage_write(size: Size, collected: &Collected, dir: &Path) -> Result<()> {
 }
 
 /// A tiny deterministic generator for the nightly changes.
-struct Lcg(u64);
+pub(crate) struct Lcg(u64);
 
 impl Lcg {
     fn next(&mut self) -> u64 {
@@ -578,7 +331,7 @@ impl Lcg {
 
 /// One night of churn: ~0.2 % of users change (half flip `active`, half change
 /// a name) and ~0.2 % of memberships change (half removed, half added).
-fn mutate(state: &mut OrgState, rng: &mut Lcg, night: usize) {
+pub(crate) fn mutate(state: &mut OrgState, rng: &mut Lcg, night: usize) {
     let users = (state.users.len() / 500).max(1);
     for k in 0..users {
         let i = rng.below(state.users.len());
@@ -620,7 +373,7 @@ fn mutate(state: &mut OrgState, rng: &mut Lcg, night: usize) {
 }
 
 /// Stage 3: nightly snapshots with churn; size, state_at and changes.
-fn stage_year(
+pub(crate) fn stage_year(
     size: Size,
     org: &FakeOrg,
     dir: &Path,
@@ -743,7 +496,7 @@ fn stage_year(
 
 /// The reference for stage 4: every table's rows, held in memory, with the bare
 /// `csv` crate (no formula neutralizing, no temporary file and rename).
-fn bare_csv(report: &Report, dir: &Path) -> Result<u64> {
+pub(crate) fn bare_csv(report: &Report, dir: &Path) -> Result<u64> {
     std::fs::create_dir_all(dir)?;
     for (i, t) in report.tables.iter().enumerate() {
         let path = dir.join(format!("{i}.csv"));
@@ -759,7 +512,7 @@ fn bare_csv(report: &Report, dir: &Path) -> Result<u64> {
 
 /// Stage 4: every report format from a two-snapshot history (so `changes` has
 /// something to show), as `retool-audit report` builds it.
-fn stage_report(size: Size, org: &FakeOrg, dir: &Path) -> Result<()> {
+pub(crate) fn stage_report(size: Size, org: &FakeOrg, dir: &Path) -> Result<()> {
     let db = dir.join(format!("report-{}.db", size.name()));
     let mut store = Store::open(&db)?;
     let start = Utc
@@ -893,138 +646,5 @@ fn stage_report(size: Size, org: &FakeOrg, dir: &Path) -> Result<()> {
             csv_wall.as_secs_f64() / fig.wall.as_secs_f64()
         ),
     );
-    Ok(())
-}
-
-fn bench_dir() -> Result<PathBuf> {
-    let dir = std::env::temp_dir().join(format!("retool-audit-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
-    Ok(dir)
-}
-
-/// The stages that run for `size` (XL: collection and write only, the issue's
-/// growth table).
-fn stages_for(args: &Args, size: Size) -> Vec<String> {
-    args.stages
-        .iter()
-        .filter(|s| size != Size::Xl || s.as_str() == "collect" || s.as_str() == "write")
-        .cloned()
-        .collect()
-}
-
-/// Runs each (size, stage) in its own child process, so each stage's peak RSS
-/// is its own (memory an allocator keeps from an earlier stage cannot be reset).
-fn run_children(args: &Args) -> Result<()> {
-    let exe = std::env::current_exe()?;
-    let list = |v: &[usize]| v.iter().map(usize::to_string).collect::<Vec<_>>().join(",");
-    for &size in &args.sizes {
-        for stage in stages_for(args, size) {
-            let status = std::process::Command::new(&exe)
-                .arg(size.name())
-                .args(["--stage", &stage])
-                .args(["--nights", &args.nights.to_string()])
-                .args(["--year-budget", &args.year_budget.as_secs().to_string()])
-                .args(["--concurrency", &list(&args.concurrency)])
-                .args(args.prerendered.then_some("--prerendered"))
-                .args(
-                    args.page_size
-                        .map(|n| vec!["--page-size".to_string(), n.to_string()])
-                        .unwrap_or_default(),
-                )
-                .arg("--in-process")
-                .status()?;
-            if !status.success() {
-                return Err(anyhow!("{} {stage} failed: {status}", size.name()));
-            }
-        }
-    }
-    Ok(())
-}
-
-fn main() -> Result<()> {
-    let args = parse_args()?;
-    let jobs: usize = args.sizes.iter().map(|&s| stages_for(&args, s).len()).sum();
-    if jobs > 1 && !args.in_process {
-        println!(
-            "retool-audit scale bench: {jobs} (size, stage) runs, each in its own process; load {}",
-            std::fs::read_to_string("/proc/loadavg")
-                .unwrap_or_default()
-                .trim()
-        );
-        return run_children(&args);
-    }
-    println!(
-        "--- sizes {:?}, stages {:?}, nights {}, concurrency {:?}, peak-RSS reset {}, load {}",
-        args.sizes.iter().map(|s| s.name()).collect::<Vec<_>>(),
-        args.stages,
-        args.nights,
-        args.concurrency,
-        if reset_peak() {
-            "per step"
-        } else {
-            "unavailable (peak is process-wide)"
-        },
-        std::fs::read_to_string("/proc/loadavg")
-            .unwrap_or_default()
-            .trim()
-    );
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    let dir = bench_dir()?;
-    let wants = |s: &str| args.stages.iter().any(|x| x == s);
-    let now = Utc
-        .with_ymd_and_hms(2026, 11, 1, 0, 0, 0)
-        .single()
-        .context("now")?;
-    for &size in &args.sizes {
-        let spec = size.spec(now);
-        let m = Measure::start();
-        let org = FakeOrg::generate(&spec);
-        line(size.name(), "generate", "FakeOrg::generate", &m.stop(), "");
-        let mut collected = None;
-        if wants("collect") {
-            // The sequential run (c=1), when asked for, goes first: it is the
-            // reference for the others' speed-up.
-            let mut order = args.concurrency.clone();
-            order.sort_unstable();
-            let mut sequential = None;
-            for c in order {
-                let (got, wall) = stage_collect(
-                    &rt,
-                    size,
-                    org.clone(),
-                    c,
-                    args.page_size,
-                    args.prerendered,
-                    sequential,
-                )?;
-                if c == 1 {
-                    sequential = Some(wall);
-                }
-                collected.get_or_insert(got);
-            }
-        }
-        if wants("write") {
-            let c = match collected {
-                Some(c) => c,
-                None => offline(&org, now),
-            };
-            stage_write(size, &c, &dir)?;
-        }
-        // XL: collection and write only (the issue's growth table).
-        if size == Size::Xl {
-            continue;
-        }
-        if wants("year") {
-            stage_year(size, &org, &dir, args.nights, args.year_budget)?;
-        }
-        if wants("report") {
-            stage_report(size, &org, &dir)?;
-        }
-    }
-    if let Err(e) = std::fs::remove_dir_all(&dir) {
-        eprintln!("could not remove {}: {e}", dir.display());
-    }
     Ok(())
 }
