@@ -120,7 +120,7 @@ pub fn run(cli: Cli) -> CmdResult {
     // `demo` and `fake-server` run on their own and never read the config file.
     let setup = || -> CmdResult<(Option<Config>, PathBuf)> {
         let config = match config::locate(cli.config.as_deref()) {
-            Some(path) => Some(Config::load(&path).map_err(CommandError::usage)?),
+            Some(path) => Some(Config::load(&path)?),
             None => None,
         };
         let db = cli
