@@ -70,7 +70,7 @@ pub(super) fn run(db: &Path, args: &ReportArgs, out: Output) -> CmdResult {
 /// Exit code 3 when the written report holds any finding `--fail-on` lists,
 /// with one line naming each and its count.
 fn check_fail_on(report: &Report, fail_on: &[FailOn]) -> CmdResult {
-    let found = triggered(report, fail_on).map_err(|e| CommandError::failed(anyhow!(e)))?;
+    let found = triggered(report, fail_on)?;
     if found.is_empty() {
         return Ok(());
     }

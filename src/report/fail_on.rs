@@ -89,6 +89,14 @@ pub struct NotCountable {
     pub column: Option<String>,
 }
 
+/// A report without the table or column a finding is counted in is a failed
+/// run (1): the findings cannot be vouched for.
+impl crate::exit::Classify for NotCountable {
+    fn exit(&self) -> crate::exit::Exit {
+        crate::exit::Exit::Failed
+    }
+}
+
 impl fmt::Display for FailOn {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
