@@ -33,17 +33,16 @@ pub(crate) fn user(value: &Value, index: usize) -> Result<User, DecodeFailure> {
     let d: UserDto = decode_record(value, index)?;
     Ok(User {
         id: UserId(d.id),
-        legacy_id: None,
         email: d.email,
         first_name: d.first_name,
         last_name: d.last_name,
         active: !d.is_disabled,
         is_admin: d.is_admin,
         user_type: d.user_type,
-        two_factor_enabled: None,
         created_at: d.created_at,
-        last_active: None,
         raw: raw_without(value, &[]),
+        // What the v1 API does not have keeps its default.
+        ..Default::default()
     })
 }
 
@@ -119,12 +118,11 @@ pub(crate) fn app(value: &Value, index: usize) -> Result<App, DecodeFailure> {
         name: d.name,
         description: d.description,
         folder_id: d.folder_id.map(ObjectId),
-        protected: false,
-        is_module: false,
-        is_mobile_app: false,
         created_at: d.created_at,
         updated_at: d.updated_at,
         raw: raw_without(value, &[]),
+        // What the v1 API does not have keeps its default.
+        ..Default::default()
     })
 }
 
@@ -147,11 +145,11 @@ pub(crate) fn resource(value: &Value, index: usize) -> Result<Resource, DecodeFa
         id: ObjectId(d.id),
         name: d.name,
         resource_type: d.resource_type,
-        folder_id: None,
-        protected: false,
         created_at: d.created_at,
         updated_at: d.updated_at,
         raw: raw_without(value, &[]),
+        // What the v1 API does not have keeps its default.
+        ..Default::default()
     })
 }
 
@@ -173,11 +171,11 @@ pub(crate) fn folder(value: &Value, index: usize) -> Result<Folder, DecodeFailur
         id: ObjectId(d.id),
         name: d.name,
         parent_id: d.parent_folder_id.map(ObjectId),
-        is_system_folder: false,
         folder_type: d.folder_type,
         created_at: d.created_at,
-        updated_at: None,
         raw: raw_without(value, &[]),
+        // What the v1 API does not have keeps its default.
+        ..Default::default()
     })
 }
 
