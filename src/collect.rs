@@ -74,6 +74,11 @@ pub enum CollectError {
     },
     #[error("collecting {stage} failed: a collection task stopped unexpectedly ({detail})")]
     Task { stage: EntityKind, detail: String },
+    /// The instance cannot be reached at all (a name that does not resolve, a
+    /// refused connection, a rejected certificate): the run stopped before any
+    /// endpoint was read, or at the first one that met it.
+    #[error("{0}")]
+    Unreachable(ApiError),
 }
 
 /// A collection that failed, whatever the cause, is a failed run (1); nothing
@@ -82,9 +87,9 @@ impl crate::exit::Classify for CollectError {
     fn exit(&self) -> crate::exit::Exit {
         match self {
             CollectError::Api { error, .. } => error.exit(),
-            CollectError::Incomplete { .. } | CollectError::Task { .. } => {
-                crate::exit::Exit::Failed
-            }
+            CollectError::Incomplete { .. }
+            | CollectError::Task { .. }
+            | CollectError::Unreachable(_) => crate::exit::Exit::Failed,
         }
     }
 }
@@ -93,8 +98,8 @@ impl CollectError {
     /// The API error behind this failure, if there is one.
     pub fn api_error(&self) -> Option<&ApiError> {
         match self {
-            CollectError::Api { error, .. } => Some(error),
-            _ => None,
+            CollectError::Api { error, .. } | CollectError::Unreachable(error) => Some(error),
+            CollectError::Incomplete { .. } | CollectError::Task { .. } => None,
         }
     }
 }
@@ -106,7 +111,10 @@ type Optional<T> = Result<Listed<T>, String>;
 type GrantsOutcome = Result<Vec<Grant>, String>;
 
 fn api(stage: EntityKind) -> impl FnOnce(ApiError) -> CollectError {
-    move |error| CollectError::Api { stage, error }
+    move |error| match error {
+        ApiError::Unreachable { .. } => CollectError::Unreachable(error),
+        error => CollectError::Api { stage, error },
+    }
 }
 
 /// The listing, checked against its reported total.
@@ -134,7 +142,7 @@ fn optional<T>(
                 tracing::info!(stage = stage.as_str(), %reason, "not collected");
                 Ok(Err(reason))
             }
-            None => Err(CollectError::Api { stage, error: e }),
+            None => Err(api(stage)(e)),
         },
     }
 }
@@ -142,6 +150,15 @@ fn optional<T>(
 /// Runs one collection.
 pub async fn collect(client: &Client, options: &CollectOptions) -> Result<Collected, CollectError> {
     let started_at = Utc::now();
+    // One request before the fan-out: an address that cannot be reached ends
+    // the run here with one line, instead of every endpoint failing at once
+    // (and an optional one being named as the cause). Without an instance
+    // root (`--api-root`) there is no health check; the first request to meet
+    // the failure ends the run the same way.
+    let version = client.server_version().await;
+    if let Err(e @ ApiError::Unreachable { .. }) = version {
+        return Err(CollectError::Unreachable(e));
+    }
 
     let users_and_grants = async {
         let users = complete(client.users().await.map_err(api(EntityKind::Users))?)?;
@@ -160,7 +177,6 @@ pub async fn collect(client: &Client, options: &CollectOptions) -> Result<Collec
     let workflows = async { optional(EntityKind::Workflows, client.workflows().await) };
     let invites = async { optional(EntityKind::UserInvites, client.user_invites().await) };
     let tokens = async { optional(EntityKind::AccessTokens, client.access_tokens().await) };
-    let version = async { Ok::<_, CollectError>(client.server_version().await) };
 
     let (
         (users, user_grants),
@@ -171,7 +187,6 @@ pub async fn collect(client: &Client, options: &CollectOptions) -> Result<Collec
         workflows,
         invites,
         tokens,
-        version,
     ) = tokio::try_join!(
         users_and_grants,
         groups_and_grants,
@@ -180,8 +195,7 @@ pub async fn collect(client: &Client, options: &CollectOptions) -> Result<Collec
         resources,
         workflows,
         invites,
-        tokens,
-        version
+        tokens
     )?;
 
     let mut state = OrgState::default();
@@ -363,12 +377,7 @@ async fn subject_grants(
                     tasks.abort_all();
                     return Ok(Err(reason));
                 }
-                None => {
-                    return Err(CollectError::Api {
-                        stage: EntityKind::Grants,
-                        error: e,
-                    });
-                }
+                None => return Err(api(EntityKind::Grants)(e)),
             },
         }
     }

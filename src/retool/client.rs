@@ -3,7 +3,7 @@
 //! listing functions that return [`crate::model`] types, paging in both
 //! dialects) is in `reads`, driven by the endpoint catalogue.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::hash::{BuildHasher, Hasher};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -151,6 +151,9 @@ struct Inner {
     /// the whole client back off instead of a retry storm.
     cooldown: Mutex<Option<Instant>>,
     stats: Mutex<BTreeMap<String, EndpointStats>>,
+    /// The (endpoint, cause) pairs whose retries were already warned about:
+    /// later retries of the same pair are logged at info level (`-v`).
+    warned: Mutex<HashSet<(String, &'static str)>>,
     progress: Option<Arc<dyn Progress>>,
 }
 
@@ -218,6 +221,7 @@ impl Client {
                 pacer,
                 cooldown: Mutex::new(None),
                 stats: Mutex::new(BTreeMap::new()),
+                warned: Mutex::new(HashSet::new()),
                 progress,
                 config,
             }),
@@ -351,6 +355,12 @@ impl Client {
                         duration_ms = elapsed.as_millis() as u64,
                         "retool request failed in transport"
                     );
+                    if let Some(detail) = self.unreachable(&e) {
+                        return Err(ApiError::Unreachable {
+                            host: host_of(&call.url),
+                            detail,
+                        });
+                    }
                     if e.is_timeout() {
                         (Retryable::Timeout, None)
                     } else {
@@ -377,13 +387,29 @@ impl Client {
             // Released only now, so a request queued for this permit sees
             // the cooldown a 429 just set.
             drop(permit);
-            tracing::warn!(
-                endpoint = call.endpoint,
-                attempt,
-                wait_ms = wait.as_millis() as u64,
-                reason = retry_reason(&retryable),
-                "retrying Retool request"
-            );
+            let first = self
+                .inner
+                .warned
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert((call.endpoint.to_string(), retry_kind(&retryable)));
+            if first {
+                tracing::warn!(
+                    endpoint = call.endpoint,
+                    attempt,
+                    wait_ms = wait.as_millis() as u64,
+                    reason = retry_reason(&retryable),
+                    "retrying Retool request (further retries of this endpoint for this cause: -v)"
+                );
+            } else {
+                tracing::info!(
+                    endpoint = call.endpoint,
+                    attempt,
+                    wait_ms = wait.as_millis() as u64,
+                    reason = retry_reason(&retryable),
+                    "retrying Retool request"
+                );
+            }
             self.with_stats(call.endpoint, |s| s.retries += 1);
             if let Some(p) = &self.inner.progress {
                 p.retry_wait(call.endpoint, wait, &retry_reason(&retryable));
@@ -497,6 +523,28 @@ impl Client {
         }
     }
 
+    /// Why `e` means the host cannot be reached at all (see
+    /// [`ApiError::Unreachable`]), or `None` for a failure worth retrying.
+    fn unreachable(&self, e: &reqwest::Error) -> Option<String> {
+        let mut chain = Vec::new();
+        let mut refused = false;
+        let mut source = std::error::Error::source(e);
+        while let Some(s) = source {
+            if let Some(io) = s.downcast_ref::<std::io::Error>() {
+                refused |= io.kind() == std::io::ErrorKind::ConnectionRefused;
+            }
+            chain.push(s.to_string());
+            source = s.source();
+        }
+        let chain = chain.join(": ");
+        let what = if refused {
+            "the connection was refused (nothing listens there)"
+        } else {
+            permanent_transport_failure(&chain)?
+        };
+        Some(self.redact(&format!("{what} ({})", truncate(&chain, 300))))
+    }
+
     fn describe_transport(&self, e: &reqwest::Error) -> String {
         let mut causes = Vec::new();
         let mut source = std::error::Error::source(e);
@@ -573,6 +621,59 @@ fn full_jitter(initial: Duration, max: Duration, attempt: u32) -> Duration {
         .build_hasher()
         .finish();
     ceiling.mul_f64(random as f64 / u64::MAX as f64)
+}
+
+/// What a transport error's cause chain says, when it is a failure retrying
+/// cannot fix: a name that does not resolve, a refused connection, a TLS
+/// certificate that is not accepted.
+fn permanent_transport_failure(chain: &str) -> Option<&'static str> {
+    let lower = chain.to_ascii_lowercase();
+    if [
+        "dns error",
+        "failed to lookup address",
+        "name or service not known",
+        "no such host",
+    ]
+    .iter()
+    .any(|m| lower.contains(m))
+    {
+        Some("the host name does not resolve (DNS)")
+    } else if lower.contains("connection refused") {
+        Some("the connection was refused (nothing listens there)")
+    } else if [
+        "invalid peer certificate",
+        "certificate verify failed",
+        "unknownissuer",
+        "notvalidforname",
+        "expired certificate",
+    ]
+    .iter()
+    .any(|m| lower.contains(m))
+    {
+        Some("the server's TLS certificate is not accepted")
+    } else {
+        None
+    }
+}
+
+/// `host` or `host:port` of a URL, for messages.
+fn host_of(url: &Url) -> String {
+    match (url.host_str(), url.port()) {
+        (Some(host), Some(port)) => format!("{host}:{port}"),
+        (Some(host), None) => host.to_string(),
+        (None, _) => url.as_str().to_string(),
+    }
+}
+
+/// The cause of a retry, coarsely: one warning per endpoint and kind.
+fn retry_kind(r: &Retryable) -> &'static str {
+    match r {
+        Retryable::RateLimited => "rate limited",
+        Retryable::Status(..) => "server error",
+        Retryable::Timeout => "timeout",
+        Retryable::Network(_) => "network",
+        Retryable::Truncated(_) => "truncated",
+    }
 }
 
 fn retry_reason(r: &Retryable) -> String {

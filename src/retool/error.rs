@@ -78,6 +78,13 @@ pub enum ApiError {
         "the API token contains characters that cannot be sent in an HTTP header (a stray newline or space?); check RETOOL_API_TOKEN / --token-file"
     )]
     InvalidToken,
+    /// The host cannot be reached in a way retrying does not fix: its name does
+    /// not resolve, nothing accepts the connection, or its TLS certificate is
+    /// not accepted. Never retried.
+    #[error(
+        "cannot reach {host}: {detail}; check the address (--base-url or --api-root), DNS, the proxy and TLS settings"
+    )]
+    Unreachable { host: String, detail: String },
 }
 
 impl ApiError {
@@ -95,6 +102,7 @@ impl ApiError {
             | ApiError::Pagination { endpoint, .. }
             | ApiError::Unsupported { endpoint, .. } => endpoint,
             ApiError::InvalidToken => "client setup",
+            ApiError::Unreachable { .. } => "connection",
         }
     }
 
@@ -152,7 +160,8 @@ impl crate::exit::Classify for ApiError {
             | ApiError::Decode { .. }
             | ApiError::Pagination { .. }
             | ApiError::Unsupported { .. }
-            | ApiError::InvalidToken => Failed,
+            | ApiError::InvalidToken
+            | ApiError::Unreachable { .. } => Failed,
         }
     }
 }

@@ -455,3 +455,39 @@ fn persistent_transient_faults_fail_after_the_retry_budget() {
         fails_cleanly(spec, extra, needles);
     }
 }
+
+/// Retries are retried as before, but warned about once per endpoint and
+/// cause; `-v` shows every attempt.
+#[test]
+fn retries_are_warned_once_per_endpoint_and_cause() {
+    let w = world("503x3:path=/apps,429x2:path=/folders");
+    let retry_lines = |run: &Run, endpoint: &str| {
+        run.stderr
+            .lines()
+            .filter(|l| l.contains("retrying Retool request") && l.contains(endpoint))
+            .count()
+    };
+    let quiet = w.snapshot(&[]);
+    quiet.ok();
+    assert_eq!(retry_lines(&quiet, "GET /apps"), 1, "{}", quiet.stderr);
+    assert_eq!(retry_lines(&quiet, "GET /folders"), 1, "{}", quiet.stderr);
+    assert_eq!(
+        quiet.stderr.matches("WARN").count(),
+        2,
+        "one warning per endpoint and cause: {}",
+        quiet.stderr
+    );
+
+    let w = world("503x3:path=/apps,429x2:path=/folders");
+    let verbose = run(w
+        .cmd()
+        .args(["-v", "snapshot", "--base-url", &w.base_url()]));
+    verbose.ok();
+    assert_eq!(retry_lines(&verbose, "GET /apps"), 3, "{}", verbose.stderr);
+    assert_eq!(
+        retry_lines(&verbose, "GET /folders"),
+        2,
+        "{}",
+        verbose.stderr
+    );
+}

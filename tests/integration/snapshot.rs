@@ -138,7 +138,9 @@ fn unreachable_host_and_bad_configuration_get_clear_messages() {
         "--connect-timeout",
         "2",
     ]);
-    run.fails_with(1).stderr_has("GET /users");
+    run.fails_with(1)
+        .stderr_has("cannot reach 127.0.0.1:9")
+        .stderr_has("refused");
     // Plain http to a non-loopback host is refused before any request.
     w.run(&["snapshot", "--base-url", "http://retool.example.com"])
         .fails_with(2)
@@ -343,4 +345,63 @@ fn direct_user_grants_above_the_limit_are_recorded_as_partial() {
         expected.grants.len() > state.grants.len(),
         "the demo org has direct grants"
     );
+}
+
+/// A mistyped host ends the run at once with one line naming the host and the
+/// cause: no retries, no warning per endpoint, no optional endpoint named as
+/// the cause, nothing written but the failed run in `runs`.
+#[test]
+fn a_host_that_cannot_be_reached_fails_at_once_with_one_line() {
+    let w = World::new(20);
+    w.snapshot(&[]).ok();
+    for (url, host, cause) in [
+        (
+            "https://acme.retool.invalid",
+            "acme.retool.invalid",
+            "does not resolve",
+        ),
+        ("http://127.0.0.1:9", "127.0.0.1:9", "refused"),
+    ] {
+        let run = w.run(&["snapshot", "--base-url", url]);
+        run.fails_with(1)
+            .stderr_has(&format!("cannot reach {host}: the"))
+            .stderr_has(cause)
+            .stderr_has("nothing was written");
+        assert!(
+            !run.stderr.contains("WARN") && !run.stderr.contains("retrying"),
+            "{url}: nothing is retried: {}",
+            run.stderr
+        );
+        let errors = run
+            .stderr
+            .lines()
+            .filter(|l| l.starts_with("error:"))
+            .count();
+        assert_eq!(errors, 1, "{url}: one error line: {}", run.stderr);
+        for endpoint in ["user_invites", "access_tokens", "workflows", "GET /"] {
+            assert!(
+                !run.stderr.contains(endpoint),
+                "{url}: no endpoint is blamed ({endpoint}): {}",
+                run.stderr
+            );
+        }
+    }
+    let store = w.store();
+    assert_eq!(
+        store.snapshots(None).unwrap().len(),
+        1,
+        "nothing was written"
+    );
+    let failed: Vec<_> = store
+        .runs(None)
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.status != "ok")
+        .collect();
+    assert_eq!(failed.len(), 2, "each attempt is in `runs`");
+    assert!(failed.iter().all(|r| {
+        r.error
+            .as_deref()
+            .is_some_and(|e| e.contains("cannot reach"))
+    }));
 }

@@ -914,3 +914,41 @@ async fn max_rps_spaces_out_requests() {
         started.elapsed()
     );
 }
+
+#[test]
+fn only_failures_retrying_cannot_fix_end_a_run_at_once() {
+    let permanent = [
+        (
+            "client error (Connect): dns error: failed to lookup address information: Name or service not known",
+            "DNS",
+        ),
+        (
+            "dns error: failed to lookup address information: Temporary failure in name resolution",
+            "DNS",
+        ),
+        (
+            "tcp connect error: Connection refused (os error 111)",
+            "refused",
+        ),
+        (
+            "client error (Connect): invalid peer certificate: UnknownIssuer",
+            "certificate",
+        ),
+        ("invalid peer certificate: NotValidForName", "certificate"),
+    ];
+    for (chain, what) in permanent {
+        let found = permanent_transport_failure(chain);
+        assert!(
+            found.is_some_and(|f| f.contains(what)),
+            "{chain}: {found:?}"
+        );
+    }
+    for transient in [
+        "connection reset by peer (os error 104)",
+        "operation timed out",
+        "error reading a body from connection: unexpected EOF",
+        "tls handshake eof",
+    ] {
+        assert_eq!(permanent_transport_failure(transient), None, "{transient}");
+    }
+}
