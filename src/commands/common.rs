@@ -62,10 +62,10 @@ pub(super) fn read_roster_hashed(path: &Path) -> CmdResult<(Roster, String)> {
         CommandError::usage(anyhow!("cannot read the roster {}: {e}", path.display()))
     })?;
     let roster = Roster::parse(&bytes).map_err(|e| {
-        CommandError::usage(anyhow!(e).context(format!(
+        CommandError::from(e).context(format!(
             "the roster {} is not usable; nothing was written",
             path.display()
-        )))
+        ))
     })?;
     let sha256 = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes));
     Ok((roster, sha256))
