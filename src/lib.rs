@@ -26,6 +26,23 @@
 //! - [`cli`], [`config`] and [`commands`]: the thin layer the binary calls.
 //! - [`exit`]: the exit codes; every error type of the modules above says
 //!   which one it means (a leaf every module may use).
+//!
+//! `tests/integration/layering.rs` fails on any import cycle between these.
+//!
+//! # Where a new feature goes
+//!
+//! - A Retool endpoint: one entry in [`retool::endpoints`] (path, paging per
+//!   dialect, mandatory or not, scope, decoders); `doctor` probes it and a test
+//!   holds the scope table of `docs/collection.md` to it.
+//! - A field of a stored record: the struct in [`model`], its wire decoder in
+//!   `retool`, one line in [`model::fields`] (the store's column and the change
+//!   report's comparison come from it) and a migration.
+//! - A report table: one file in `report/tables/` and one line in its `ALL` list.
+//! - A subcommand: one file in `commands/`, its arguments in [`cli`].
+//! - A new error: its type implements [`exit::Classify`] with an exhaustive
+//!   `match`, and `?` carries the exit code to `main`.
+//! - What the simulated Retool serves: `fake/org/` (generation, wire, the
+//!   expected state, mutations) and `fake/server/routes.rs`.
 
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
