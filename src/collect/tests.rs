@@ -398,3 +398,39 @@ async fn a_v1_collection_reads_what_v1_has_and_notes_the_rest() {
         );
     }
 }
+
+/// The catalogue decides which endpoints a snapshot cannot do without: each
+/// endpoint in turn answers 403, and the run fails exactly for the mandatory
+/// ones (the others are recorded as not collected).
+#[tokio::test]
+async fn a_forbidden_endpoint_fails_the_run_exactly_when_the_catalogue_says_it_is_mandatory() {
+    for e in crate::retool::endpoints::CATALOGUE {
+        let forbidden = format!("/api/v2{}", e.path);
+        let app = org(Org {
+            users: 3,
+            ..Org::default()
+        })
+        .layer(axum::middleware::from_fn(
+            move |request: axum::extract::Request, next: axum::middleware::Next| {
+                let forbidden = forbidden.clone();
+                async move {
+                    if request.uri().path() == forbidden {
+                        return respond(
+                            403,
+                            json!({"success": false, "message": format!("missing scope {}", e.scope)}),
+                        );
+                    }
+                    next.run(request).await
+                }
+            },
+        ));
+        let server = TestServer::start(app).await;
+        let result = collect(&server.client(Dialect::V2), &CollectOptions::default()).await;
+        match result {
+            Ok(_) if !e.mandatory => {}
+            Ok(_) => panic!("{}: mandatory, yet the run went on without it", e.name),
+            Err(_) if e.mandatory => {}
+            Err(err) => panic!("{}: optional, yet the run failed: {err}", e.name),
+        }
+    }
+}

@@ -30,10 +30,6 @@ pub struct About {
     pub name: &'static str,
     /// The path under the API root, the same in both dialects.
     pub path: &'static str,
-    /// How v2 serves it.
-    pub v2: Paging,
-    /// How v1 serves it; `None`: not in the v1 API.
-    pub v1: Option<Paging>,
     /// A snapshot fails without it; without any other endpoint it records what
     /// was not collected and goes on.
     pub mandatory: bool,
@@ -43,32 +39,23 @@ pub struct About {
     pub missing: &'static str,
 }
 
-impl About {
-    /// How `dialect` serves it, or `None` when that API does not have it.
-    pub fn paging(&self, dialect: Dialect) -> Option<Paging> {
-        match dialect {
-            Dialect::V2 => Some(self.v2),
-            Dialect::V1 => self.v1,
-        }
-    }
-}
-
 /// Turns the record at an index of a page into a model value.
 pub(super) type Decode<T> = fn(&Value, usize) -> Result<T, DecodeFailure>;
 
-/// A list endpoint: what the catalogue says, and how its records decode in
-/// each dialect and are told apart (duplicates across pages are dropped by key).
+/// A list endpoint: what the catalogue says, how each dialect serves it and
+/// decodes its records, and how records are told apart (duplicates across
+/// pages are dropped by key).
 pub(super) struct Endpoint<T> {
     pub about: About,
-    pub v2: Decode<T>,
-    /// `None` exactly when `about.v1` is.
-    pub v1: Option<Decode<T>>,
+    pub v2: (Paging, Decode<T>),
+    /// `None`: not in the v1 API.
+    pub v1: Option<(Paging, Decode<T>)>,
     pub key: fn(&T) -> String,
 }
 
 impl<T> Endpoint<T> {
-    /// The decoder for `dialect`, or `None` when that API does not have it.
-    pub fn decoder(&self, dialect: Dialect) -> Option<Decode<T>> {
+    /// How `dialect` serves it, or `None` when that API does not have it.
+    pub fn served(&self, dialect: Dialect) -> Option<(Paging, Decode<T>)> {
         match dialect {
             Dialect::V2 => Some(self.v2),
             Dialect::V1 => self.v1,
@@ -79,7 +66,6 @@ impl<T> Endpoint<T> {
 const fn about(
     name: &'static str,
     path: &'static str,
-    (v2, v1): (Paging, Option<Paging>),
     mandatory: bool,
     scope: &'static str,
     missing: &'static str,
@@ -87,8 +73,6 @@ const fn about(
     About {
         name,
         path,
-        v2,
-        v1,
         mandatory,
         scope,
         missing,
@@ -101,13 +85,12 @@ pub(super) const USERS: Endpoint<User> = Endpoint {
     about: about(
         "GET /users",
         "/users",
-        (Paged, Some(Paged)),
         true,
         "users:read",
         "everything: users are mandatory, snapshots fail",
     ),
-    v2: v2::user,
-    v1: Some(v1::user),
+    v2: (Paged, v2::user),
+    v1: Some((Paged, v1::user)),
     key: |u| u.id.0.clone(),
 };
 
@@ -115,13 +98,12 @@ pub(super) const GROUPS: Endpoint<(Group, Vec<Membership>)> = Endpoint {
     about: about(
         "GET /groups",
         "/groups",
-        (Whole, Some(Whole)),
         true,
         "groups:read",
         "everything: groups are mandatory, snapshots fail",
     ),
-    v2: v2::group,
-    v1: Some(v1::group),
+    v2: (Whole, v2::group),
+    v1: Some((Whole, v1::group)),
     key: |g| g.0.id.to_string(),
 };
 
@@ -129,27 +111,19 @@ pub(super) const FOLDERS: Endpoint<Folder> = Endpoint {
     about: about(
         "GET /folders",
         "/folders",
-        (Whole, Some(Whole)),
         false,
         "folders:read",
         "folders (folder grants cannot be placed)",
     ),
-    v2: v2::folder,
-    v1: Some(v1::folder),
+    v2: (Whole, v2::folder),
+    v1: Some((Whole, v1::folder)),
     key: |f| f.id.0.clone(),
 };
 
 pub(super) const APPS: Endpoint<App> = Endpoint {
-    about: about(
-        "GET /apps",
-        "/apps",
-        (Whole, Some(Paged)),
-        false,
-        "apps:read",
-        "apps",
-    ),
-    v2: v2::app,
-    v1: Some(v1::app),
+    about: about("GET /apps", "/apps", false, "apps:read", "apps"),
+    v2: (Whole, v2::app),
+    v1: Some((Paged, v1::app)),
     key: |a| a.id.0.clone(),
 };
 
@@ -157,13 +131,12 @@ pub(super) const RESOURCES: Endpoint<Resource> = Endpoint {
     about: about(
         "GET /resources",
         "/resources",
-        (Paged, Some(Whole)),
         false,
         "resources:read",
         "resources",
     ),
-    v2: v2::resource,
-    v1: Some(v1::resource),
+    v2: (Paged, v2::resource),
+    v1: Some((Whole, v1::resource)),
     key: |r| r.id.0.clone(),
 };
 
@@ -171,12 +144,11 @@ pub(super) const WORKFLOWS: Endpoint<Workflow> = Endpoint {
     about: about(
         "GET /workflows",
         "/workflows",
-        (Whole, None),
         false,
         "workflows:read",
         "workflows",
     ),
-    v2: v2::workflow,
+    v2: (Whole, v2::workflow),
     v1: None,
     key: |w| w.id.0.clone(),
 };
@@ -185,12 +157,11 @@ pub(super) const USER_INVITES: Endpoint<UserInvite> = Endpoint {
     about: about(
         "GET /user_invites",
         "/user_invites",
-        (Whole, None),
         false,
         "user_invites:read",
         "pending invites",
     ),
-    v2: v2::user_invite,
+    v2: (Whole, v2::user_invite),
     v1: None,
     key: |i| i.id.to_string(),
 };
@@ -199,12 +170,11 @@ pub(super) const ACCESS_TOKENS: Endpoint<AccessToken> = Endpoint {
     about: about(
         "GET /access_tokens",
         "/access_tokens",
-        (Whole, None),
         false,
         "access_tokens:read",
         "the API token inventory",
     ),
-    v2: v2::access_token,
+    v2: (Whole, v2::access_token),
     v1: None,
     key: |t| t.id.clone(),
 };
@@ -213,12 +183,11 @@ pub(super) const SPACES: Endpoint<Space> = Endpoint {
     about: about(
         "GET /spaces",
         "/spaces",
-        (Whole, None),
         false,
         "spaces:read",
         "nothing; [[org.space]] entries cannot be looked up",
     ),
-    v2: v2::space,
+    v2: (Whole, v2::space),
     v1: None,
     key: |s| s.id.clone(),
 };
@@ -228,7 +197,6 @@ pub(super) const SPACES: Endpoint<Space> = Endpoint {
 pub const GROUP_GRANTS: About = about(
     "POST /permissions/listObjects (group)",
     "/permissions/listObjects",
-    (Whole, None),
     false,
     "permissions:read",
     "all grants (access comes from admin and universal levels only)",
@@ -238,7 +206,6 @@ pub const GROUP_GRANTS: About = about(
 pub const USER_GRANTS: About = about(
     "POST /permissions/listObjects (user)",
     "/permissions/listObjects",
-    (Whole, None),
     false,
     "permissions:read",
     "direct user grants (group grants are kept)",
@@ -282,22 +249,38 @@ mod tests {
     }
 
     #[test]
-    fn a_list_has_a_v1_decoder_exactly_when_v1_serves_it() {
-        fn check<T>(e: &Endpoint<T>) {
-            assert_eq!(e.v1.is_some(), e.about.v1.is_some(), "{}", e.about.name);
-            assert_eq!(
-                e.decoder(Dialect::V1).is_some(),
-                e.about.paging(Dialect::V1).is_some()
-            );
+    fn v2_serves_every_list_and_v1_only_the_ones_it_has() {
+        fn v1<T>(e: &Endpoint<T>) -> Option<&'static str> {
+            e.served(Dialect::V1).map(|_| e.about.name)
         }
-        check(&USERS);
-        check(&GROUPS);
-        check(&FOLDERS);
-        check(&APPS);
-        check(&RESOURCES);
-        check(&WORKFLOWS);
-        check(&USER_INVITES);
-        check(&ACCESS_TOKENS);
-        check(&SPACES);
+        let in_v1: Vec<&str> = [
+            v1(&USERS),
+            v1(&GROUPS),
+            v1(&FOLDERS),
+            v1(&APPS),
+            v1(&RESOURCES),
+            v1(&WORKFLOWS),
+            v1(&USER_INVITES),
+            v1(&ACCESS_TOKENS),
+            v1(&SPACES),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        assert_eq!(
+            in_v1,
+            [
+                "GET /users",
+                "GET /groups",
+                "GET /folders",
+                "GET /apps",
+                "GET /resources"
+            ]
+        );
+        assert!(
+            USERS
+                .served(Dialect::V2)
+                .is_some_and(|(p, _)| p == Paging::Paged)
+        );
     }
 }

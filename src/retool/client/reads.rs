@@ -1,5 +1,5 @@
 //! What the collector reads: the list endpoints of the catalogue
-//! ([`super::super::endpoints`]) through one paging loop for both dialects (v2
+//! ([`crate::retool::endpoints`]) through one paging loop for both dialects (v2
 //! cursors, v1 page numbers), the grants of one subject and the server version.
 
 use std::collections::HashSet;
@@ -96,13 +96,10 @@ impl Client {
     /// How this client's dialect serves `e`, or [`ApiError::Unsupported`].
     fn route<T>(&self, e: &Endpoint<T>) -> Result<(Paging, Decode<T>), ApiError> {
         let dialect = self.dialect();
-        match (e.about.paging(dialect), e.decoder(dialect)) {
-            (Some(paging), Some(decode)) => Ok((paging, decode)),
-            _ => Err(ApiError::Unsupported {
-                endpoint: e.about.name.to_string(),
-                dialect: dialect.as_str().to_string(),
-            }),
-        }
+        e.served(dialect).ok_or_else(|| ApiError::Unsupported {
+            endpoint: e.about.name.to_string(),
+            dialect: dialect.as_str().to_string(),
+        })
     }
 
     async fn first_page<T>(&self, e: &Endpoint<T>) -> Result<Listed<T>, ApiError> {

@@ -648,7 +648,7 @@ async fn the_token_never_appears_in_errors_even_if_the_server_echoes_it() {
 }
 
 #[tokio::test]
-async fn connection_refused_is_a_network_error_naming_the_endpoint() {
+async fn a_refused_connection_is_not_retried_and_names_the_host() {
     // Bind then drop a listener to get a port nobody listens on.
     let port = match std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()) {
         Ok(a) => a.port(),
@@ -657,14 +657,21 @@ async fn connection_refused_is_a_network_error_naming_the_endpoint() {
     let root =
         Url::parse(&format!("http://127.0.0.1:{port}/api/v2")).unwrap_or_else(|e| panic!("{e}"));
     let mut cfg = crate::retool::test_server::fast_config(root, Dialect::V2);
-    cfg.max_retries = 1;
+    cfg.max_retries = 3;
     let client = Client::new(cfg).unwrap_or_else(|e| panic!("{e}"));
     let err = client.users().await.err();
     let msg = err.as_ref().map(|e| e.to_string()).unwrap_or_default();
-    assert!(matches!(err, Some(ApiError::Network { .. })), "{msg}");
+    assert!(matches!(err, Some(ApiError::Unreachable { .. })), "{msg}");
     assert!(
-        msg.contains("GET /users") && msg.contains("could not connect"),
+        msg.contains(&format!("cannot reach 127.0.0.1:{port}")) && msg.contains("refused"),
         "{msg}"
+    );
+    let stats = client.stats();
+    let users = stats.iter().find(|s| s.endpoint == "GET /users");
+    assert_eq!(
+        users.map(|s| (s.requests, s.retries)),
+        Some((1, 0)),
+        "not retried"
     );
 }
 
