@@ -147,6 +147,68 @@ fn optional<T>(
     }
 }
 
+/// A record kind added with API 2.3–2.12 (roles, role grants, access
+/// requests, settings): beyond [`optional`], a 400 (an older version that
+/// rejects the request) and an answer whose shape is not recognised are "not
+/// collected" too — the reason names the field path, never a value.
+fn lenient<T>(
+    stage: EntityKind,
+    result: Result<T, ApiError>,
+) -> Result<Result<T, String>, CollectError> {
+    match result {
+        Ok(v) => Ok(Ok(v)),
+        Err(e) => {
+            let reason = match &e {
+                ApiError::Server { status: 400, .. } => {
+                    Some("not available on this Retool version (400)".to_string())
+                }
+                ApiError::Decode { path, .. } => {
+                    Some(format!("unrecognised response shape (at `{path}`)"))
+                }
+                other => other.is_optional_skip(),
+            };
+            match reason {
+                Some(reason) => {
+                    tracing::info!(stage = stage.as_str(), %reason, "not collected");
+                    Ok(Err(reason))
+                }
+                None => Err(api(stage)(e)),
+            }
+        }
+    }
+}
+
+/// A lenient list, checked against its reported total.
+fn lenient_list<T>(
+    stage: EntityKind,
+    result: Result<Listed<T>, ApiError>,
+) -> Result<Optional<T>, CollectError> {
+    match lenient(stage, result)? {
+        Ok(listed) => complete(listed).map(Ok),
+        Err(reason) => Ok(Err(reason)),
+    }
+}
+
+/// The organization's and the SSO settings: collected when both answers were
+/// read; when one was not, the kind is not collected and says which.
+async fn settings(
+    client: &Client,
+) -> Result<Result<Vec<crate::model::Setting>, String>, CollectError> {
+    let (org, sso) = tokio::join!(client.organization_settings(), client.sso_settings());
+    let org = lenient(EntityKind::Settings, org)?;
+    let sso = lenient(EntityKind::Settings, sso)?;
+    Ok(match (org, sso) {
+        (Ok(mut org), Ok(sso)) => {
+            org.extend(sso);
+            Ok(org)
+        }
+        (Err(reason), Ok(_)) => Err(format!("organization settings: {reason}")),
+        (Ok(_), Err(reason)) => Err(format!("SSO settings: {reason}")),
+        (Err(a), Err(b)) if a == b => Err(a),
+        (Err(a), Err(b)) => Err(format!("organization settings: {a}; SSO settings: {b}")),
+    })
+}
+
 /// Runs one collection.
 pub async fn collect(client: &Client, options: &CollectOptions) -> Result<Collected, CollectError> {
     let started_at = Utc::now();
@@ -177,6 +239,14 @@ pub async fn collect(client: &Client, options: &CollectOptions) -> Result<Collec
     let workflows = async { optional(EntityKind::Workflows, client.workflows().await) };
     let invites = async { optional(EntityKind::UserInvites, client.user_invites().await) };
     let tokens = async { optional(EntityKind::AccessTokens, client.access_tokens().await) };
+    let roles = async {
+        let roles = lenient_list(EntityKind::Roles, client.roles().await)?;
+        let grants = lenient_list(EntityKind::RoleGrants, client.role_grants().await)?;
+        Ok::<_, CollectError>((roles, grants))
+    };
+    let requests =
+        async { lenient_list(EntityKind::AccessRequests, client.access_requests().await) };
+    let settings = settings(client);
 
     let (
         (users, user_grants),
@@ -187,6 +257,9 @@ pub async fn collect(client: &Client, options: &CollectOptions) -> Result<Collec
         workflows,
         invites,
         tokens,
+        (roles, role_grants),
+        requests,
+        settings,
     ) = tokio::try_join!(
         users_and_grants,
         groups_and_grants,
@@ -195,7 +268,10 @@ pub async fn collect(client: &Client, options: &CollectOptions) -> Result<Collec
         resources,
         workflows,
         invites,
-        tokens
+        tokens,
+        roles,
+        requests,
+        settings,
     )?;
 
     let mut state = OrgState::default();
@@ -232,6 +308,15 @@ pub async fn collect(client: &Client, options: &CollectOptions) -> Result<Collec
     optional_kind!(EntityKind::Workflows, workflows, workflows);
     optional_kind!(EntityKind::UserInvites, invites, user_invites);
     optional_kind!(EntityKind::AccessTokens, tokens, access_tokens);
+    optional_kind!(EntityKind::Roles, roles, roles);
+    optional_kind!(EntityKind::RoleGrants, role_grants, role_grants);
+    optional_kind!(EntityKind::AccessRequests, requests, access_requests);
+    match settings {
+        Ok(s) => state.settings = s,
+        Err(reason) => {
+            state.not_collected.insert(EntityKind::Settings, reason);
+        }
+    }
 
     match (group_grants, user_grants) {
         (Err(reason), _) => {

@@ -40,7 +40,7 @@ impl Status {
                 Status::NotAvailable(format!("not in the {dialect} API"))
             }
             ApiError::Server { status: 400, .. } => {
-                Status::NotAvailable("refused by this version (400; needs API 2.7+)".to_string())
+                Status::NotAvailable("refused by this version (400)".to_string())
             }
             other => Status::Error(other.to_string()),
         }
@@ -297,6 +297,26 @@ pub async fn diagnose(org: &str, client: &Client) -> Diagnosis {
         ),
         None => Status::NotChecked("no user to ask about".to_string()),
     });
+    next(counted(
+        client.roles().await.map(|l| l.items.len()),
+        "roles",
+    ));
+    next(counted(
+        client.role_grants().await.map(|l| l.items.len()),
+        "role grants",
+    ));
+    next(counted(
+        client.access_requests().await.map(|l| l.items.len()),
+        "access requests",
+    ));
+    next(counted(
+        client.organization_settings().await.map(|s| s.len()),
+        "settings read",
+    ));
+    next(counted(
+        client.sso_settings().await.map(|s| s.len()),
+        "SSO settings read",
+    ));
     d
 }
 

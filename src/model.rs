@@ -319,6 +319,87 @@ pub struct AccessToken {
     pub raw: String,
 }
 
+/// A role (API 2.9+): a named set of organization scopes (settings a holder
+/// may manage) and object scopes (what a holder may do with the object a grant
+/// of it names). Default roles mirror the built-in groups.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Role {
+    pub id: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub is_default_role: bool,
+    pub is_legacy_role: bool,
+    pub object_scopes: Vec<String>,
+    pub organization_scopes: Vec<String>,
+    pub created_at: Option<DateTime<Utc>>,
+    pub updated_at: Option<DateTime<Utc>>,
+    pub raw: String,
+}
+
+/// Who holds a role: a user or group, organization-wide or on one object.
+/// Kept as Retool names them (the list's shape is undocumented): an empty
+/// `object_type` and `object_id` mean the grant names no object.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, Default)]
+pub struct RoleGrant {
+    pub role_id: String,
+    /// `user` or `group` (anything else is kept verbatim).
+    pub subject_type: String,
+    pub subject_id: String,
+    /// `app`, `folder`, `resource`, `workflow`, ... or empty.
+    pub object_type: String,
+    pub object_id: String,
+}
+
+impl RoleGrant {
+    /// The user this grant names directly, if it names one.
+    pub fn user(&self) -> Option<UserId> {
+        (self.subject_type == "user").then(|| UserId(self.subject_id.clone()))
+    }
+
+    /// The group this grant names, if it names one.
+    pub fn group(&self) -> Option<GroupId> {
+        if self.subject_type != "group" {
+            return None;
+        }
+        self.subject_id.parse().ok().map(GroupId)
+    }
+
+    /// The object this grant is on, when it is on one of the four kinds.
+    pub fn object(&self) -> Option<ObjectRef> {
+        let object_type = ObjectType::parse(&self.object_type)?;
+        (!self.object_id.is_empty()).then(|| ObjectRef {
+            object_type,
+            id: ObjectId(self.object_id.clone()),
+        })
+    }
+}
+
+/// A request to join the organization (API 2.3+): the approval trail.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct AccessRequest {
+    pub id: i64,
+    pub legacy_id: Option<i64>,
+    /// `PENDING`, `APPROVED` or `DENIED`, verbatim.
+    pub status: String,
+    pub requesting_email: String,
+    /// The user who approved or denied it.
+    pub updated_by_id: Option<String>,
+    pub created_at: Option<DateTime<Utc>>,
+    pub updated_at: Option<DateTime<Utc>>,
+    pub raw: String,
+}
+
+/// One security setting of the organization (`GET /organization/`) or its
+/// single sign-on (`GET /sso/config`). Only allow-listed settings are ever
+/// read; the value is text (`true`, `otp`, a domain, `configured`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, Default)]
+pub struct Setting {
+    /// `organization` or `sso`.
+    pub source: String,
+    pub name: String,
+    pub value: String,
+}
+
 /// The kinds of record a snapshot holds; keys for coverage and counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -333,10 +414,14 @@ pub enum EntityKind {
     Grants,
     UserInvites,
     AccessTokens,
+    Roles,
+    RoleGrants,
+    AccessRequests,
+    Settings,
 }
 
 impl EntityKind {
-    pub const ALL: [EntityKind; 10] = [
+    pub const ALL: [EntityKind; 14] = [
         EntityKind::Users,
         EntityKind::Groups,
         EntityKind::Memberships,
@@ -347,6 +432,19 @@ impl EntityKind {
         EntityKind::Grants,
         EntityKind::UserInvites,
         EntityKind::AccessTokens,
+        EntityKind::Roles,
+        EntityKind::RoleGrants,
+        EntityKind::AccessRequests,
+        EntityKind::Settings,
+    ];
+
+    /// The kinds retool-audit 0.1 did not read: a snapshot it took has no
+    /// count for them, and reads them back as not collected.
+    pub const SINCE_ROLES: [EntityKind; 4] = [
+        EntityKind::Roles,
+        EntityKind::RoleGrants,
+        EntityKind::AccessRequests,
+        EntityKind::Settings,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -361,6 +459,10 @@ impl EntityKind {
             EntityKind::Grants => "grants",
             EntityKind::UserInvites => "user_invites",
             EntityKind::AccessTokens => "access_tokens",
+            EntityKind::Roles => "roles",
+            EntityKind::RoleGrants => "role_grants",
+            EntityKind::AccessRequests => "access_requests",
+            EntityKind::Settings => "settings",
         }
     }
 
@@ -397,6 +499,17 @@ pub struct OrgState {
     pub grants: Vec<Grant>,
     pub user_invites: Vec<UserInvite>,
     pub access_tokens: Vec<AccessToken>,
+    /// The kinds below were added after the first release; they are left out
+    /// of the canonical serialization while empty, so the hash of a snapshot
+    /// taken before they were read does not change.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub roles: Vec<Role>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub role_grants: Vec<RoleGrant>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub access_requests: Vec<AccessRequest>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub settings: Vec<Setting>,
     pub not_collected: BTreeMap<EntityKind, String>,
 }
 
@@ -415,6 +528,23 @@ impl OrgState {
         self.grants.sort();
         self.user_invites.sort_by_key(|i| i.id);
         self.access_tokens.sort_by(|a, b| a.id.cmp(&b.id));
+        self.roles.sort_by(|a, b| a.id.cmp(&b.id));
+        self.role_grants.sort();
+        self.access_requests.sort_by_key(|r| r.id);
+        self.settings.sort();
+    }
+
+    /// Marks the kinds a snapshot's recorded `counts` do not name as not
+    /// collected: the snapshot was taken by a version that did not read them,
+    /// and an empty list must not read as "there are none".
+    pub fn mark_unread_kinds(&mut self, counts: &Counts) {
+        for kind in EntityKind::SINCE_ROLES {
+            if !counts.contains_key(&kind) {
+                self.not_collected.entry(kind).or_insert_with(|| {
+                    "not read by the retool-audit version that took this snapshot".to_string()
+                });
+            }
+        }
     }
 
     pub fn counts(&self) -> Counts {
@@ -429,6 +559,13 @@ impl OrgState {
         c.insert(EntityKind::Grants, self.grants.len() as u64);
         c.insert(EntityKind::UserInvites, self.user_invites.len() as u64);
         c.insert(EntityKind::AccessTokens, self.access_tokens.len() as u64);
+        c.insert(EntityKind::Roles, self.roles.len() as u64);
+        c.insert(EntityKind::RoleGrants, self.role_grants.len() as u64);
+        c.insert(
+            EntityKind::AccessRequests,
+            self.access_requests.len() as u64,
+        );
+        c.insert(EntityKind::Settings, self.settings.len() as u64);
         c
     }
 

@@ -39,7 +39,7 @@ mod wire;
 use chrono::{DateTime, Duration as ChronoDuration, Utc};
 
 use crate::model::{
-    AccessLevel, Grant, GroupFlags, GroupId, ObjectId, ObjectRef, ObjectType, UserId,
+    AccessLevel, Grant, GroupFlags, GroupId, ObjectId, ObjectRef, ObjectType, Subject, UserId,
 };
 
 pub use spec::OrgSpec;
@@ -193,6 +193,55 @@ pub struct FakeSpace {
     pub updated_at: DateTime<Utc>,
 }
 
+/// A role (API 2.9+).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FakeRole {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub is_default_role: bool,
+    pub is_legacy_role: bool,
+    pub object_scopes: Vec<String>,
+    pub organization_scopes: Vec<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Who holds a role: `subject` org-wide, or on `object`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct FakeRoleGrant {
+    pub role_id: String,
+    pub subject: Subject,
+    pub object: Option<ObjectRef>,
+}
+
+/// A request to join the organization.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FakeAccessRequest {
+    pub id: i64,
+    /// `PENDING`, `APPROVED` or `DENIED`.
+    pub status: String,
+    pub requesting_email: String,
+    pub updated_by_id: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The organization's advanced settings and its SSO configuration, as the
+/// fake sends them (JSON objects: `GET /organization/` and `GET /sso/config`
+/// answer with them). The SSO configuration carries a client secret that a
+/// correct collector never keeps.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FakeSettings {
+    pub organization: serde_json::Value,
+    /// `None`: no SSO configured (`data: null`).
+    pub sso: Option<serde_json::Value>,
+}
+
+/// The OIDC client secret of the simulated SSO configuration: no byte of
+/// it may reach a database, log or report.
+pub const SSO_CLIENT_SECRET: &str = "fake-oidc-client-secret-5f3a9c";
+
 /// The simulated organization. Lists are kept in the order the server sends them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FakeOrg {
@@ -208,6 +257,10 @@ pub struct FakeOrg {
     pub invites: Vec<FakeInvite>,
     pub tokens: Vec<FakeToken>,
     pub spaces: Vec<FakeSpace>,
+    pub roles: Vec<FakeRole>,
+    pub role_grants: Vec<FakeRoleGrant>,
+    pub access_requests: Vec<FakeAccessRequest>,
+    pub settings: FakeSettings,
     seed: u64,
     change_rounds: u64,
     next_legacy_id: i64,

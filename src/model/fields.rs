@@ -9,8 +9,8 @@
 use chrono::{DateTime, Utc};
 
 use super::{
-    AccessLevel, AccessToken, App, Folder, Group, GroupId, Membership, ObjectId, Resource, User,
-    UserInvite, Workflow, account_status,
+    AccessLevel, AccessRequest, AccessToken, App, Folder, Group, GroupId, Membership, ObjectId,
+    Resource, Role as RetoolRole, RoleGrant, Setting, User, UserInvite, Workflow, account_status,
 };
 
 /// How one field is read from and written into a record of type `T`, by the
@@ -330,6 +330,61 @@ impl Fields for AccessToken {
     ];
 }
 
+impl Fields for RetoolRole {
+    const FIELDS: &'static [Field<RetoolRole>] = &[
+        field("role_id", Key, text!(id)),
+        field("name", Compared, text!(name)),
+        field("description", Compared, opt_text!(description)),
+        field("is_default_role", Kept, scalar!(Bool, is_default_role)),
+        field("is_legacy_role", Kept, scalar!(Bool, is_legacy_role)),
+        field(
+            "object_scopes_json",
+            Compared,
+            Access::Strings(|r| &r.object_scopes, |r, v| r.object_scopes = v),
+        ),
+        field(
+            "organization_scopes_json",
+            Compared,
+            Access::Strings(|r| &r.organization_scopes, |r, v| r.organization_scopes = v),
+        ),
+        field("created_at", Kept, scalar!(Time, created_at)),
+        field("updated_at", Kept, scalar!(Time, updated_at)),
+        field("raw", Kept, text!(raw)),
+    ];
+}
+
+/// Every column of a role grant is part of its key: a grant is there or not.
+impl Fields for RoleGrant {
+    const FIELDS: &'static [Field<RoleGrant>] = &[
+        field("role_id", Key, text!(role_id)),
+        field("subject_type", Key, text!(subject_type)),
+        field("subject_id", Key, text!(subject_id)),
+        field("object_type", Key, text!(object_type)),
+        field("object_id", Key, text!(object_id)),
+    ];
+}
+
+impl Fields for AccessRequest {
+    const FIELDS: &'static [Field<AccessRequest>] = &[
+        field("request_id", Key, scalar!(Int, id)),
+        field("legacy_id", Kept, scalar!(OptInt, legacy_id)),
+        field("status", Compared, text!(status)),
+        field("requesting_email", Kept, text!(requesting_email)),
+        field("updated_by_id", Compared, opt_text!(updated_by_id)),
+        field("created_at", Kept, scalar!(Time, created_at)),
+        field("updated_at", Kept, scalar!(Time, updated_at)),
+        field("raw", Kept, text!(raw)),
+    ];
+}
+
+impl Fields for Setting {
+    const FIELDS: &'static [Field<Setting>] = &[
+        field("source", Key, text!(source)),
+        field("name", Key, text!(name)),
+        field("value", Compared, text!(value)),
+    ];
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -372,7 +427,13 @@ mod tests {
         s.workflows.iter().for_each(round_trip);
         s.user_invites.iter().for_each(round_trip);
         s.access_tokens.iter().for_each(round_trip);
+        s.roles.iter().for_each(round_trip);
+        s.role_grants.iter().for_each(round_trip);
+        s.access_requests.iter().for_each(round_trip);
+        s.settings.iter().for_each(round_trip);
         assert!(!s.user_invites.is_empty() && !s.access_tokens.is_empty());
+        assert!(!s.roles.is_empty() && !s.role_grants.is_empty());
+        assert!(!s.access_requests.is_empty() && !s.settings.is_empty());
     }
 
     #[test]
@@ -402,5 +463,9 @@ mod tests {
         check::<Workflow>("workflows");
         check::<UserInvite>("user_invites");
         check::<AccessToken>("access_tokens");
+        check::<RetoolRole>("roles");
+        check::<RoleGrant>("role_grants");
+        check::<AccessRequest>("access_requests");
+        check::<Setting>("settings");
     }
 }

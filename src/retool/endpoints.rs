@@ -8,9 +8,10 @@
 use serde_json::Value;
 
 use super::decode::DecodeFailure;
-use super::{Space, v1, v2};
+use super::{Space, rbac, v1, v2};
 use crate::model::{
-    AccessToken, App, Dialect, Folder, Group, Membership, Resource, User, UserInvite, Workflow,
+    AccessRequest, AccessToken, App, Dialect, Folder, Group, Membership, Resource, Role, User,
+    UserInvite, Workflow,
 };
 
 /// How a list is read in one dialect.
@@ -192,6 +193,60 @@ pub(super) const SPACES: Endpoint<Space> = Endpoint {
     key: |s| s.id.clone(),
 };
 
+pub(super) const ROLES: Endpoint<Role> = Endpoint {
+    about: about(
+        "GET /role_permissions/roles",
+        "/role_permissions/roles",
+        false,
+        "permissions:read",
+        "roles (custom roles are not seen; API 2.9+)",
+    ),
+    v2: (Whole, rbac::role),
+    v1: None,
+    key: |r| r.id.clone(),
+};
+
+pub(super) const ACCESS_REQUESTS: Endpoint<AccessRequest> = Endpoint {
+    about: about(
+        "GET /access_requests",
+        "/access_requests",
+        false,
+        "users:read",
+        "access requests (the approval trail; API 2.3+)",
+    ),
+    v2: (Paged, rbac::access_request),
+    v1: None,
+    key: |r| r.id.to_string(),
+};
+
+/// `GET /role_permissions/role_grants`: who holds which role (API 2.9+). Its
+/// answer's shape is undocumented; see [`Client::role_grants`](super::Client::role_grants).
+pub const ROLE_GRANTS: About = about(
+    "GET /role_permissions/role_grants",
+    "/role_permissions/role_grants",
+    false,
+    "permissions:read",
+    "role grants (access through roles is not seen; API 2.9+)",
+);
+
+/// `GET /organization/`: the organization's security settings (one record).
+pub const ORGANIZATION: About = about(
+    "GET /organization/",
+    "/organization/",
+    false,
+    "organization:read",
+    "the organization's security settings (2FA, access requests)",
+);
+
+/// `GET /sso/config`: the single sign-on settings (allow-listed; no secret).
+pub const SSO_CONFIG: About = about(
+    "GET /sso/config",
+    "/sso/config",
+    false,
+    "spaces:read",
+    "the single sign-on settings",
+);
+
 /// `POST /permissions/listObjects` for a group: its grants, one request per
 /// group and object type (not a list; see [`Client::grants`](super::Client::grants)).
 pub const GROUP_GRANTS: About = about(
@@ -212,7 +267,7 @@ pub const USER_GRANTS: About = about(
 );
 
 /// Every endpoint, in the order `doctor` probes them and the docs list them.
-pub const CATALOGUE: [About; 11] = [
+pub const CATALOGUE: [About; 16] = [
     USERS.about,
     GROUPS.about,
     FOLDERS.about,
@@ -224,6 +279,11 @@ pub const CATALOGUE: [About; 11] = [
     SPACES.about,
     GROUP_GRANTS,
     USER_GRANTS,
+    ROLES.about,
+    ROLE_GRANTS,
+    ACCESS_REQUESTS.about,
+    ORGANIZATION,
+    SSO_CONFIG,
 ];
 
 #[cfg(test)]
@@ -263,6 +323,8 @@ mod tests {
             v1(&USER_INVITES),
             v1(&ACCESS_TOKENS),
             v1(&SPACES),
+            v1(&ROLES),
+            v1(&ACCESS_REQUESTS),
         ]
         .into_iter()
         .flatten()

@@ -9,6 +9,7 @@ mod client;
 mod decode;
 pub mod endpoints;
 mod error;
+mod rbac;
 mod v1;
 mod v2;
 

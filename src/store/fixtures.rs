@@ -253,6 +253,55 @@ pub(crate) fn sample_state() -> OrgState {
         ],
         user_invites: vec![invite],
         access_tokens: vec![token],
+        roles: vec![Role {
+            id: "role-1".into(),
+            name: "User Manager".into(),
+            description: None,
+            is_default_role: false,
+            is_legacy_role: false,
+            object_scopes: vec![],
+            organization_scopes: vec!["user_list:view".into(), "users:manage".into()],
+            created_at: Some(t(1, 0)),
+            updated_at: None,
+            raw: "{}".into(),
+        }],
+        role_grants: vec![
+            RoleGrant {
+                role_id: "role-1".into(),
+                subject_type: "user".into(),
+                subject_id: "u3".into(),
+                ..RoleGrant::default()
+            },
+            RoleGrant {
+                role_id: "role-1".into(),
+                subject_type: "group".into(),
+                subject_id: "2".into(),
+                object_type: "app".into(),
+                object_id: "a1".into(),
+            },
+        ],
+        access_requests: vec![AccessRequest {
+            id: 70,
+            legacy_id: Some(70),
+            status: "APPROVED".into(),
+            requesting_email: "mobile@example.com".into(),
+            updated_by_id: Some("u1".into()),
+            created_at: Some(t(1, 0)),
+            updated_at: Some(t(2, 0)),
+            raw: "{}".into(),
+        }],
+        settings: vec![
+            Setting {
+                source: "organization".into(),
+                name: "two_factor_auth_required".into(),
+                value: "false".into(),
+            },
+            Setting {
+                source: "sso".into(),
+                name: "config_type".into(),
+                value: "oidc".into(),
+            },
+        ],
         not_collected: Default::default(),
     };
     s.not_collected.insert(

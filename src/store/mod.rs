@@ -110,6 +110,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_initial.sql"),
     include_str!("migrations/0002_review.sql"),
     include_str!("migrations/0003_prune.sql"),
+    include_str!("migrations/0004_roles_settings.sql"),
 ];
 
 /// The schema version this build writes and reads.

@@ -287,7 +287,9 @@ impl Store {
     /// The organization's state exactly as collected for `snapshot_id`.
     pub fn state_at(&self, snapshot_id: i64) -> Result<OrgState, StoreError> {
         let meta = self.snapshot(snapshot_id)?;
-        self.state_of(&meta.org, snapshot_id, meta.not_collected)
+        let mut state = self.state_of(&meta.org, snapshot_id, meta.not_collected)?;
+        state.mark_unread_kinds(&meta.counts);
+        Ok(state)
     }
 
     pub(crate) fn state_of(
@@ -307,6 +309,10 @@ impl Store {
             grants: self.load(org, id)?,
             user_invites: self.load(org, id)?,
             access_tokens: self.load(org, id)?,
+            roles: self.load(org, id)?,
+            role_grants: self.load(org, id)?,
+            access_requests: self.load(org, id)?,
+            settings: self.load(org, id)?,
             not_collected,
         };
         state.normalize();

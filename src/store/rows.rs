@@ -9,8 +9,9 @@ use sha2::{Digest, Sha256};
 
 use crate::model::fields::{Access, Fields};
 use crate::model::{
-    AccessLevel, AccessToken, App, Folder, Grant, Group, GroupId, Membership, ObjectId, ObjectRef,
-    ObjectType, Resource, Subject, User, UserId, UserInvite, Workflow,
+    AccessLevel, AccessRequest, AccessToken, App, Folder, Grant, Group, GroupId, Membership,
+    ObjectId, ObjectRef, ObjectType, Resource, Role, RoleGrant, Setting, Subject, User, UserId,
+    UserInvite, Workflow,
 };
 
 /// A model record stored as versions in one table.
@@ -73,6 +74,20 @@ declared!(UserInvite, "user_invites", i64, |i: &UserInvite| i.id);
 declared!(AccessToken, "access_tokens", String, |t: &AccessToken| t
     .id
     .clone());
+
+declared!(Role, "roles", String, |r: &Role| r.id.clone());
+declared!(RoleGrant, "role_grants", RoleGrant, |g: &RoleGrant| g
+    .clone());
+declared!(
+    AccessRequest,
+    "access_requests",
+    i64,
+    |r: &AccessRequest| r.id
+);
+declared!(Setting, "settings", (String, String), |s: &Setting| (
+    s.source.clone(),
+    s.name.clone()
+));
 
 /// Binds every declared field of `record` to parameters `first..`.
 fn bind_fields<T: Fields>(record: &T, s: &mut Statement<'_>, first: usize) -> rusqlite::Result<()> {

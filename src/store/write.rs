@@ -220,6 +220,10 @@ fn is_normalized(s: &OrgState) -> bool {
         && s.grants.is_sorted()
         && s.user_invites.is_sorted_by(|a, b| a.id <= b.id)
         && s.access_tokens.is_sorted_by(|a, b| a.id <= b.id)
+        && s.roles.is_sorted_by(|a, b| a.id <= b.id)
+        && s.role_grants.is_sorted()
+        && s.access_requests.is_sorted_by(|a, b| a.id <= b.id)
+        && s.settings.is_sorted()
 }
 
 /// In a normalized state records with equal keys are adjacent.
@@ -245,7 +249,11 @@ fn check_unique_keys(s: &OrgState) -> Result<(), StoreError> {
     check(&s.workflows)?;
     check(&s.grants)?;
     check(&s.user_invites)?;
-    check(&s.access_tokens)
+    check(&s.access_tokens)?;
+    check(&s.roles)?;
+    check(&s.role_grants)?;
+    check(&s.access_requests)?;
+    check(&s.settings)
 }
 
 /// Syncs every table, in the order [`hash_snapshot`] fingerprints them.
@@ -269,6 +277,10 @@ fn sync_all(
         sync(tx, path, org, id, &s.grants, feed)?,
         sync(tx, path, org, id, &s.user_invites, feed)?,
         sync(tx, path, org, id, &s.access_tokens, feed)?,
+        sync(tx, path, org, id, &s.roles, feed)?,
+        sync(tx, path, org, id, &s.role_grants, feed)?,
+        sync(tx, path, org, id, &s.access_requests, feed)?,
+        sync(tx, path, org, id, &s.settings, feed)?,
     ] {
         total.inserted += d.inserted;
         total.closed += d.closed;
@@ -583,6 +595,48 @@ mod tests {
         assert_eq!(stored, Some(meta));
     }
 
+    /// A snapshot taken before roles, role grants, access requests and
+    /// settings were read has no count for them: it still verifies, and reads
+    /// them back as not collected rather than as "there are none".
+    #[test]
+    fn a_snapshot_from_before_the_later_kinds_reads_them_as_not_collected() {
+        let dir = tmp();
+        let path = dir.path().join("h.db");
+        let mut store = open(&path);
+        let mut s = sample_state();
+        s.roles.clear();
+        s.role_grants.clear();
+        s.access_requests.clear();
+        s.settings.clear();
+        let meta = write(&mut store, "default", s.clone(), 3);
+        // What the first release wrote: counts of its ten kinds only.
+        raw_sql(
+            &path,
+            &format!(
+                "UPDATE snapshots SET counts_json = json_remove(counts_json, \
+                 '$.roles', '$.role_grants', '$.access_requests', '$.settings') \
+                 WHERE id = {}",
+                meta.id
+            ),
+        );
+        let read = state_at(&store, meta.id);
+        for kind in EntityKind::SINCE_ROLES {
+            let why = read.not_collected.get(&kind).map(String::as_str);
+            assert_eq!(
+                why,
+                Some("not read by the retool-audit version that took this snapshot"),
+                "{kind}"
+            );
+        }
+        assert_eq!(read.not_collected.get(&EntityKind::Users), None);
+        assert!(store.verify().is_ok_and(|r| r.is_ok()));
+        // A snapshot of this version that found none of them says so.
+        let meta = write(&mut store, "default", s, 4);
+        let read = state_at(&store, meta.id);
+        assert!(read.roles.is_empty());
+        assert_eq!(read.not_collected.get(&EntityKind::Roles), None);
+    }
+
     #[test]
     fn an_unsorted_state_is_stored_normalized() {
         let dir = tmp();
@@ -856,7 +910,14 @@ mod tests {
         let dir = tmp();
         let path = dir.path().join("h.db");
         let mut store = open(&path);
-        let s1 = sample_state();
+        // The sample as the first release knew it: the kinds read since
+        // (roles, role grants, access requests, settings) are empty, and an
+        // empty later kind must not change a hash.
+        let mut s1 = sample_state();
+        s1.roles.clear();
+        s1.role_grants.clear();
+        s1.access_requests.clear();
+        s1.settings.clear();
         let mut s2 = s1.clone();
         s2.users[0].email = "ada@new.example.com".into();
         s2.users.remove(1);

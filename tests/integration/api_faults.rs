@@ -42,6 +42,13 @@ fn assert_same_state(got: &OrgState, want: &OrgState, context: &str) {
     assert_eq!(got.grants, want.grants, "{context}: grants");
     assert_eq!(got.user_invites, want.user_invites, "{context}: invites");
     assert_eq!(got.access_tokens, want.access_tokens, "{context}: tokens");
+    assert_eq!(got.roles, want.roles, "{context}: roles");
+    assert_eq!(got.role_grants, want.role_grants, "{context}: role grants");
+    assert_eq!(
+        got.access_requests, want.access_requests,
+        "{context}: access requests"
+    );
+    assert_eq!(got.settings, want.settings, "{context}: settings");
     assert_eq!(
         got.not_collected, want.not_collected,
         "{context}: not collected"
@@ -60,6 +67,8 @@ fn typed(state: &OrgState) -> OrgState {
     s.workflows.iter_mut().for_each(|r| r.raw.clear());
     s.user_invites.iter_mut().for_each(|r| r.raw.clear());
     s.access_tokens.iter_mut().for_each(|r| r.raw.clear());
+    s.roles.iter_mut().for_each(|r| r.raw.clear());
+    s.access_requests.iter_mut().for_each(|r| r.raw.clear());
     s
 }
 

@@ -11,23 +11,12 @@ use serde_json::Value;
 
 use crate::common::{Run, TOKEN, World, fixed_now};
 
-const SCOPES: [&str; 10] = [
-    "users:read",
-    "groups:read",
-    "folders:read",
-    "apps:read",
-    "resources:read",
-    "workflows:read",
-    "user_invites:read",
-    "access_tokens:read",
-    "spaces:read",
-    "permissions:read",
-];
-
+/// Every scope the collector uses (the catalogue's) but `missing`.
 fn scopes_without(missing: &[&str]) -> Option<BTreeSet<String>> {
     Some(
-        SCOPES
+        retool_audit::retool::endpoints::CATALOGUE
             .iter()
+            .map(|e| e.scope)
             .filter(|s| !missing.contains(s))
             .map(|s| s.to_string())
             .collect(),
@@ -366,7 +355,13 @@ fn doctor_passes_when_every_endpoint_works() {
     );
     assert!(row(&run, "GET /users").contains("ok (30 users)"));
     assert!(row(&run, "POST /permissions/listObjects (user)").contains("ok ("));
+    assert!(row(&run, "GET /role_permissions/roles").contains("ok (5 roles)"));
+    assert!(row(&run, "GET /role_permissions/role_grants").contains("ok (4 role grants)"));
+    assert!(row(&run, "GET /access_requests").contains("ok (4 access requests)"));
+    assert!(row(&run, "GET /organization/").contains("ok (7 settings read)"));
+    assert!(row(&run, "GET /sso/config").contains("ok (6 SSO settings read)"));
     assert!(run.stdout.contains("=> ready"), "{}", run.stdout);
+    assert!(!run.stdout.contains(retool_audit::fake::SSO_CLIENT_SECRET));
     assert!(!run.stdout.contains(TOKEN));
     // Only cheap requests: users are read with limit=1, never paged through.
     let users: Vec<_> = w
@@ -402,9 +397,21 @@ fn doctor_names_missing_scopes_and_missing_endpoints() {
     let tokens = row(&run, "GET /access_tokens");
     assert!(tokens.contains("not available on this version"), "{tokens}");
     assert!(row(&run, "GET /apps").contains("ok ("));
+    // Roles and role grants need permissions:read too.
+    for endpoint in [
+        "GET /role_permissions/roles",
+        "GET /role_permissions/role_grants",
+    ] {
+        let r = row(&run, endpoint);
+        assert!(
+            r.contains("permissions:read") && r.contains("missing scope"),
+            "{r}"
+        );
+    }
+    assert!(row(&run, "GET /access_requests").contains("ok ("));
     assert!(
         run.stdout
-            .contains("4 optional endpoint(s) will be recorded as not collected"),
+            .contains("6 optional endpoint(s) will be recorded as not collected"),
         "{}",
         run.stdout
     );

@@ -2,7 +2,7 @@
 //! seed. This test runs the demo afresh and fails when the committed copy
 //! differs (times, dates, hashes, durations and the output path normalized), so
 //! the samples never go stale. Regenerate with:
-//! `cargo run --release -- demo --out sample-reports`.
+//! `cargo run --release -- --quiet demo --out sample-reports`.
 
 use std::path::{Path, PathBuf};
 
@@ -99,7 +99,7 @@ fn sample_reports_are_the_current_output_of_demo() {
     assert_eq!(
         names(&committed_files),
         names(&fresh_files),
-        "the set of sample files changed: regenerate with `cargo run --release -- demo --out sample-reports`"
+        "the set of sample files changed: regenerate with `cargo run --release -- --quiet demo --out sample-reports`"
     );
     for (c, f) in committed_files.iter().zip(&fresh_files) {
         let (cp, fp) = (committed.join(c), out.join(f));
@@ -124,7 +124,7 @@ fn sample_reports_are_the_current_output_of_demo() {
                 .position(|(x, y)| x != y)
                 .unwrap_or(0);
             panic!(
-                "{} is stale (first difference at line {}):\n committed: {:?}\n fresh:     {:?}\nregenerate with `cargo run --release -- demo --out sample-reports`",
+                "{} is stale (first difference at line {}):\n committed: {:?}\n fresh:     {:?}\nregenerate with `cargo run --release -- --quiet demo --out sample-reports`",
                 c.display(),
                 line + 1,
                 a.lines()

@@ -25,6 +25,10 @@ fn assert_same_state(got: &OrgState, want: &OrgState) {
     assert_eq!(got.grants, want.grants, "grants");
     assert_eq!(got.user_invites, want.user_invites, "user invites");
     assert_eq!(got.access_tokens, want.access_tokens, "access tokens");
+    assert_eq!(got.roles, want.roles, "roles");
+    assert_eq!(got.role_grants, want.role_grants, "role grants");
+    assert_eq!(got.access_requests, want.access_requests, "access requests");
+    assert_eq!(got.settings, want.settings, "settings");
     assert_eq!(got.not_collected, want.not_collected, "not collected");
     assert_eq!(got, want);
 }

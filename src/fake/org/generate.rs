@@ -1,6 +1,7 @@
 //! Deterministic generation: the same [`OrgSpec`] always gives the same
 //! organization (users, groups and memberships, folders, apps, resources,
-//! workflows, grants, invites, tokens and spaces).
+//! workflows, grants, invites, tokens and spaces; roles, role grants, access
+//! requests and security settings).
 
 use std::collections::HashSet;
 
@@ -8,10 +9,11 @@ use chrono::{Duration as ChronoDuration, Timelike};
 
 use super::names::*;
 use super::{
-    ADMIN_GROUP, ALL_USERS_GROUP, FakeApp, FakeFolder, FakeGroup, FakeInvite, FakeMember, FakeOrg,
-    FakeResource, FakeSpace, FakeToken, FakeUser, FakeWorkflow, HOSTILE_CMD, HOSTILE_EMOJI,
-    HOSTILE_GREEK, HOSTILE_HYPERLINK, HOSTILE_JAPANESE, HOSTILE_NEWLINE, HOSTILE_QUOTES,
-    HOSTILE_RTL, HOSTILE_SCRIPT, HOSTILE_SUM, LONG_NAME_LEN, OrgSpec, days, secs,
+    ADMIN_GROUP, ALL_USERS_GROUP, FakeAccessRequest, FakeApp, FakeFolder, FakeGroup, FakeInvite,
+    FakeMember, FakeOrg, FakeResource, FakeRole, FakeRoleGrant, FakeSettings, FakeSpace, FakeToken,
+    FakeUser, FakeWorkflow, HOSTILE_CMD, HOSTILE_EMOJI, HOSTILE_GREEK, HOSTILE_HYPERLINK,
+    HOSTILE_JAPANESE, HOSTILE_NEWLINE, HOSTILE_QUOTES, HOSTILE_RTL, HOSTILE_SCRIPT, HOSTILE_SUM,
+    LONG_NAME_LEN, OrgSpec, SSO_CLIENT_SECRET, days, secs,
 };
 use crate::fake::rng::SplitMix64;
 use crate::model::{
@@ -46,6 +48,13 @@ impl FakeOrg {
             invites: Vec::new(),
             tokens: Vec::new(),
             spaces: Vec::new(),
+            roles: Vec::new(),
+            role_grants: Vec::new(),
+            access_requests: Vec::new(),
+            settings: FakeSettings {
+                organization: serde_json::Value::Null,
+                sso: None,
+            },
             seed: spec.seed,
             change_rounds: 0,
             next_legacy_id: 1000 + spec.users as i64,
@@ -58,7 +67,183 @@ impl FakeOrg {
         org.gen_groups(spec, &mut rng);
         org.gen_grants(spec, &mut rng);
         org.gen_invites_tokens_spaces(spec, &mut rng);
+        // From its own stream, so the records above do not depend on it.
+        org.gen_rbac(
+            spec,
+            &mut SplitMix64::new(spec.seed ^ 0x0052_4241_4300_0000),
+        );
         org
+    }
+
+    /// Roles (three default ones, a custom role that manages users held by a
+    /// user who is not an admin, an object role granted to a group on one
+    /// app), access requests approved, denied and pending, and the security
+    /// settings, with a client secret in the SSO configuration.
+    fn gen_rbac(&mut self, spec: &OrgSpec, rng: &mut SplitMix64) {
+        let t = self.now - days(300);
+        let role = |rng: &mut SplitMix64,
+                    name: &str,
+                    desc: &str,
+                    default: bool,
+                    object: &[&str],
+                    org: &[&str]| {
+            FakeRole {
+                id: rng.uuid(),
+                name: name.to_string(),
+                description: desc.to_string(),
+                is_default_role: default,
+                is_legacy_role: false,
+                object_scopes: object.iter().map(|s| s.to_string()).collect(),
+                organization_scopes: org.iter().map(|s| s.to_string()).collect(),
+                created_at: t,
+                updated_at: t,
+            }
+        };
+        let admin = role(
+            rng,
+            "Admin",
+            "All organization permission scopes",
+            true,
+            &[],
+            &[
+                "users:manage",
+                "sso:manage",
+                "billing:manage",
+                "audit_logs:view",
+                "query_library:edit",
+                "user_list:view",
+            ],
+        );
+        let viewer = role(
+            rng,
+            "Viewer",
+            "Query library (view), view users, manage account details",
+            true,
+            &[],
+            &[
+                "query_library:view",
+                "user_list:view",
+                "account_details:manage",
+            ],
+        );
+        let editor = role(
+            rng,
+            "Editor",
+            "",
+            true,
+            &[],
+            &["query_library:edit", "user_list:view", "draft_apps:manage"],
+        );
+        let manager = role(
+            rng,
+            "User Manager",
+            "Manages users without being an admin",
+            false,
+            &[],
+            &["users:manage", "user_list:view"],
+        );
+        let publisher = role(
+            rng,
+            "App Publisher",
+            "Edits the apps it is granted on",
+            false,
+            &["app:edit"],
+            &[],
+        );
+        let grant = |role: &FakeRole, subject: Subject, object: Option<ObjectRef>| FakeRoleGrant {
+            role_id: role.id.clone(),
+            subject,
+            object,
+        };
+        self.role_grants
+            .push(grant(&admin, Subject::Group(ADMIN_GROUP), None));
+        self.role_grants
+            .push(grant(&viewer, Subject::Group(ALL_USERS_GROUP), None));
+        if let Some(u) = self.users.iter().find(|u| u.active && !u.is_admin) {
+            self.role_grants
+                .push(grant(&manager, Subject::User(UserId(u.id.clone())), None));
+        }
+        let group = self.groups.iter().map(|g| g.id).find(|g| *g >= 3);
+        if let (Some(g), Some(app)) = (group, self.apps.first()) {
+            let object = ObjectRef {
+                object_type: ObjectType::App,
+                id: ObjectId(app.id.clone()),
+            };
+            self.role_grants
+                .push(grant(&publisher, Subject::Group(GroupId(g)), Some(object)));
+        }
+        self.roles = vec![admin, viewer, editor, manager, publisher];
+
+        let approver = self
+            .users
+            .iter()
+            .find(|u| u.is_admin && u.active)
+            .map(|u| u.id.clone());
+        let requests = (spec.users / 100).max(4);
+        for i in 0..requests {
+            let id = 700 + i as i64;
+            let created = self.now - days(30 + rng.below(200) as i64);
+            let (status, by) = match i % 4 {
+                0 | 3 => ("APPROVED", approver.clone()),
+                1 => ("DENIED", approver.clone()),
+                _ => ("PENDING", None),
+            };
+            // Approved requests came from people who have an account now.
+            let email = match (status, self.users.get(i * 7 % self.users.len().max(1))) {
+                ("APPROVED", Some(u)) => u.email.clone(),
+                _ => format!("requester.{id}@example.com"),
+            };
+            self.access_requests.push(FakeAccessRequest {
+                id,
+                status: status.to_string(),
+                requesting_email: email,
+                updated_by_id: by,
+                created_at: created,
+                updated_at: if status == "PENDING" {
+                    created
+                } else {
+                    created + days(1)
+                },
+            });
+        }
+
+        self.settings = FakeSettings {
+            organization: serde_json::json!({
+                "id": "org_fake",
+                "request_access_enabled": true,
+                "ai_support_bot_disabled": false,
+                "retool_forms_disabled": false,
+                "release_management_enabled": true,
+                "cache_queries_per_user": null,
+                "apply_preloaded_css_to_homepage": false,
+                "preloaded_css": null,
+                "preloaded_javascript": "window.fakeAnalytics = true;",
+                "javascript_links": [],
+                "workflow_run_retention_period_mins": 43200,
+                "app_owners_permissions_management": true,
+                "two_factor_auth_required": false,
+                "two_factor_auth_type": null,
+                "disable_new_login_ip_notification_email": false,
+            }),
+            sso: Some(serde_json::json!({
+                "config_type": "oidc",
+                "oidc_client_id": "fake-oidc-client-id",
+                "oidc_client_secret": SSO_CLIENT_SECRET,
+                "oidc_scopes": "openid email profile",
+                "oidc_auth_url": "https://idp.fake.example/authorize",
+                "oidc_token_url": "https://idp.fake.example/token",
+                "oidc_userinfo_url": "https://idp.fake.example/userinfo",
+                "jwt_email_key": "email",
+                "jwt_roles_key": "groups",
+                "jwt_first_name_key": "given_name",
+                "jwt_last_name_key": "family_name",
+                "roles_mapping": "retool-admins -> admin",
+                "jit_enabled": true,
+                "restricted_domain": "",
+                "trigger_login_automatically": false,
+                "disable_email_password_login": false,
+            })),
+        };
     }
 
     pub(super) fn new_user(&mut self, rng: &mut SplitMix64, i: usize, legacy_id: i64) -> FakeUser {

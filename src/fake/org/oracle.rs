@@ -8,8 +8,9 @@ use serde_json::Value;
 
 use super::{FakeOrg, NOT_IN_V1};
 use crate::model::{
-    AccessLevel, AccessToken, App, EntityKind, Folder, Group, GroupFlags, GroupId, Membership,
-    ObjectId, OrgState, Resource, User, UserId, UserInvite, Workflow,
+    AccessLevel, AccessRequest, AccessToken, App, EntityKind, Folder, Group, GroupFlags, GroupId,
+    Membership, ObjectId, OrgState, Resource, Role, RoleGrant, Setting, Subject, User, UserId,
+    UserInvite, Workflow,
 };
 
 impl FakeOrg {
@@ -157,8 +158,130 @@ impl FakeOrg {
                 raw: raw(&Self::token_v2(t)),
             })
             .collect();
+        self.expected_rbac(&mut s);
         s.normalize();
         s
+    }
+
+    /// Roles (scopes sorted, an empty description absent), role grants (group
+    /// ids in decimal, empty object fields for an organization-wide grant),
+    /// access requests, and the allow-listed settings: nothing of the SSO
+    /// configuration but its type, its login and provisioning switches, its
+    /// restricted domain and whether a roles mapping is configured.
+    fn expected_rbac(&self, s: &mut OrgState) {
+        let raw = |v: &Value| serde_json::to_string(v).unwrap_or_default();
+        let sorted = |v: &[String]| {
+            let mut v = v.to_vec();
+            v.sort();
+            v
+        };
+        s.roles = self
+            .roles
+            .iter()
+            .map(|r| Role {
+                id: r.id.clone(),
+                name: r.name.clone(),
+                description: Some(r.description.clone()).filter(|d| !d.is_empty()),
+                is_default_role: r.is_default_role,
+                is_legacy_role: r.is_legacy_role,
+                object_scopes: sorted(&r.object_scopes),
+                organization_scopes: sorted(&r.organization_scopes),
+                created_at: Some(r.created_at),
+                updated_at: Some(r.updated_at),
+                raw: raw(&Self::role_v2(r)),
+            })
+            .collect();
+        s.role_grants = self
+            .role_grants
+            .iter()
+            .map(|g| {
+                let (subject_type, subject_id) = match &g.subject {
+                    Subject::Group(id) => ("group", id.0.to_string()),
+                    Subject::User(id) => ("user", id.0.clone()),
+                };
+                RoleGrant {
+                    role_id: g.role_id.clone(),
+                    subject_type: subject_type.to_string(),
+                    subject_id,
+                    object_type: g
+                        .object
+                        .as_ref()
+                        .map(|o| o.object_type.as_str().to_string())
+                        .unwrap_or_default(),
+                    object_id: g
+                        .object
+                        .as_ref()
+                        .map(|o| o.id.0.clone())
+                        .unwrap_or_default(),
+                }
+            })
+            .collect();
+        s.access_requests = self
+            .access_requests
+            .iter()
+            .map(|r| AccessRequest {
+                id: r.id,
+                legacy_id: Some(r.id),
+                status: r.status.clone(),
+                requesting_email: r.requesting_email.clone(),
+                updated_by_id: r.updated_by_id.clone(),
+                created_at: Some(r.created_at),
+                updated_at: Some(r.updated_at),
+                raw: raw(&Self::access_request_v2(r)),
+            })
+            .collect();
+        let text = |v: &Value| match v {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        let setting = |source: &str, name: &str, value: String| Setting {
+            source: source.to_string(),
+            name: name.to_string(),
+            value,
+        };
+        let org = &self.settings.organization;
+        for name in [
+            "two_factor_auth_required",
+            "two_factor_auth_type",
+            "request_access_enabled",
+            "app_owners_permissions_management",
+            "release_management_enabled",
+            "disable_new_login_ip_notification_email",
+            "ai_support_bot_disabled",
+            "retool_forms_disabled",
+        ] {
+            if let Some(v) = org.get(name).filter(|v| !v.is_null()) {
+                s.settings.push(setting("organization", name, text(v)));
+            }
+        }
+        match &self.settings.sso {
+            None => s
+                .settings
+                .push(setting("sso", "config_type", "none".into())),
+            Some(sso) => {
+                for name in [
+                    "config_type",
+                    "disable_email_password_login",
+                    "jit_enabled",
+                    "restricted_domain",
+                    "trigger_login_automatically",
+                ] {
+                    if let Some(v) = sso.get(name).filter(|v| !v.is_null()) {
+                        s.settings.push(setting("sso", name, text(v)));
+                    }
+                }
+                let mapped = ["roles_mapping", "jwt_roles_key", "ldap_role_mapping"]
+                    .iter()
+                    .any(|k| {
+                        sso.get(*k)
+                            .and_then(Value::as_str)
+                            .is_some_and(|v| !v.is_empty())
+                    });
+                let value = if mapped { "configured" } else { "none" };
+                s.settings
+                    .push(setting("sso", "roles_mapping", value.into()));
+            }
+        }
     }
 
     /// Exactly the `OrgState` a correct v1 collector produces (normalized): users,
@@ -266,6 +389,10 @@ impl FakeOrg {
             EntityKind::Grants,
             EntityKind::UserInvites,
             EntityKind::AccessTokens,
+            EntityKind::Roles,
+            EntityKind::RoleGrants,
+            EntityKind::AccessRequests,
+            EntityKind::Settings,
         ] {
             s.not_collected.insert(k, NOT_IN_V1.to_string());
         }
@@ -287,7 +414,20 @@ impl FakeOrg {
         c.insert(EntityKind::Grants, self.grants.len() as u64);
         c.insert(EntityKind::UserInvites, self.invites.len() as u64);
         c.insert(EntityKind::AccessTokens, self.tokens.len() as u64);
+        c.insert(EntityKind::Roles, self.roles.len() as u64);
+        c.insert(EntityKind::RoleGrants, self.role_grants.len() as u64);
+        c.insert(
+            EntityKind::AccessRequests,
+            self.access_requests.len() as u64,
+        );
+        c.insert(EntityKind::Settings, self.expected_state_settings() as u64);
         c
+    }
+
+    fn expected_state_settings(&self) -> usize {
+        let mut s = OrgState::default();
+        self.expected_rbac(&mut s);
+        s.settings.len()
     }
 
     /// One line for a startup banner: `60 users, 8 groups, ...`.

@@ -9,8 +9,8 @@ use serde_json::{Value, json};
 
 use super::names::resource_type_display;
 use super::{
-    FakeApp, FakeFolder, FakeGroup, FakeInvite, FakeOrg, FakeResource, FakeSpace, FakeToken,
-    FakeUser, FakeWorkflow,
+    FakeAccessRequest, FakeApp, FakeFolder, FakeGroup, FakeInvite, FakeOrg, FakeResource, FakeRole,
+    FakeRoleGrant, FakeSpace, FakeToken, FakeUser, FakeWorkflow,
 };
 use crate::model::{AccessLevel, Grant, GroupId, ObjectType, Subject};
 
@@ -24,6 +24,53 @@ fn opt_time(t: Option<DateTime<Utc>>) -> Value {
 }
 
 impl FakeOrg {
+    /// The v2 `GET /role_permissions/roles` record.
+    pub fn role_v2(r: &FakeRole) -> Value {
+        json!({
+            "id": r.id,
+            "organization_id": "org_fake",
+            "name": r.name,
+            "description": r.description,
+            "is_default_role": r.is_default_role,
+            "is_legacy_role": r.is_legacy_role,
+            "object_scopes": r.object_scopes,
+            "organization_scopes": r.organization_scopes,
+            "added_dependent_scopes": [],
+            "created_at": wire_time(r.created_at),
+            "updated_at": wire_time(r.updated_at),
+        })
+    }
+
+    /// A `GET /role_permissions/role_grants` record. Retool does not document
+    /// the list's shape; the fake sends the create body's field names, with
+    /// `null` object fields for an organization-wide grant.
+    pub fn role_grant_v2(g: &FakeRoleGrant) -> Value {
+        let (subject_type, subject_id) = match &g.subject {
+            Subject::Group(id) => ("group", json!(id.0)),
+            Subject::User(id) => ("user", json!(id.0)),
+        };
+        json!({
+            "role_id": g.role_id,
+            "subject_type": subject_type,
+            "subject_id": subject_id,
+            "object_type": g.object.as_ref().map(|o| o.object_type.as_str()),
+            "object_id": g.object.as_ref().map(|o| o.id.0.as_str()),
+        })
+    }
+
+    /// The v2 `GET /access_requests` record.
+    pub fn access_request_v2(r: &FakeAccessRequest) -> Value {
+        json!({
+            "id": r.id,
+            "status": r.status,
+            "legacy_id": r.id,
+            "requesting_email": r.requesting_email,
+            "updated_by_id": r.updated_by_id,
+            "created_at": wire_time(r.created_at),
+            "updated_at": wire_time(r.updated_at),
+        })
+    }
+
     /// The v2 `GET /users` record.
     pub fn user_v2(u: &FakeUser) -> Value {
         json!({

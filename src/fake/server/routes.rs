@@ -29,6 +29,11 @@ pub(in crate::fake) enum Route {
     V2Invites,
     V2Tokens,
     V2Spaces,
+    V2Roles,
+    V2RoleGrants,
+    V2AccessRequests,
+    V2Organization,
+    V2SsoConfig,
     V2ListObjects,
     V2AccessList(String, String),
     V2RemoveMember(String, String),
@@ -54,7 +59,10 @@ impl Route {
             Route::V2Workflows => "workflows:read",
             Route::V2Invites => "user_invites:read",
             Route::V2Tokens => "access_tokens:read",
-            Route::V2Spaces => "spaces:read",
+            Route::V2Spaces | Route::V2SsoConfig => "spaces:read",
+            Route::V2Roles | Route::V2RoleGrants => "permissions:read",
+            Route::V2AccessRequests => "users:read",
+            Route::V2Organization => "organization:read",
             Route::V2ListObjects | Route::V2AccessList(..) => "permissions:read",
             Route::V2RemoveMember(..) | Route::V2AddMembers(_) => "groups:write",
             Route::V2Revoke => "permissions:write",
@@ -92,6 +100,11 @@ pub(super) fn route(method: &Method, path: &str) -> Option<(Dialect, Route)> {
             (Method::GET, ["user_invites"]) => Route::V2Invites,
             (Method::GET, ["access_tokens"]) => Route::V2Tokens,
             (Method::GET, ["spaces"]) => Route::V2Spaces,
+            (Method::GET, ["role_permissions", "roles"]) => Route::V2Roles,
+            (Method::GET, ["role_permissions", "role_grants"]) => Route::V2RoleGrants,
+            (Method::GET, ["access_requests"]) => Route::V2AccessRequests,
+            (Method::GET, ["organization"]) => Route::V2Organization,
+            (Method::GET, ["sso", "config"]) => Route::V2SsoConfig,
             (Method::POST, ["permissions", "listObjects"]) => Route::V2ListObjects,
             (Method::GET, ["permissions", "accessList", t, id]) => {
                 Route::V2AccessList((*t).to_string(), (*id).to_string())
@@ -346,6 +359,20 @@ pub(super) fn answer_value(
         Route::V2Spaces => Ok(everything(
             org.spaces.iter().map(FakeOrg::space_v2).collect(),
         )),
+        Route::V2Roles => Ok(everything(org.roles.iter().map(FakeOrg::role_v2).collect())),
+        Route::V2RoleGrants => Ok(everything(
+            org.role_grants.iter().map(FakeOrg::role_grant_v2).collect(),
+        )),
+        Route::V2AccessRequests => paginate_v2(
+            shared,
+            uri,
+            path,
+            &org.access_requests,
+            FakeOrg::access_request_v2,
+            false,
+        ),
+        Route::V2Organization => Ok(json!({"success": true, "data": org.settings.organization})),
+        Route::V2SsoConfig => Ok(json!({"success": true, "data": org.settings.sso})),
         Route::V2ListObjects => {
             let req: Value = serde_json::from_slice(body)
                 .map_err(|e| bad(format!("request body is not valid JSON: {e}")))?;

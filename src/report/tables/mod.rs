@@ -216,6 +216,10 @@ pub(crate) fn kind_label(k: EntityKind) -> &'static str {
         EntityKind::Grants => "Permission grants",
         EntityKind::UserInvites => "User invites",
         EntityKind::AccessTokens => "Access tokens",
+        EntityKind::Roles => "Roles",
+        EntityKind::RoleGrants => "Role grants",
+        EntityKind::AccessRequests => "Access requests",
+        EntityKind::Settings => "Security settings",
     }
 }
 

@@ -11,16 +11,17 @@ use url::Url;
 
 use super::{Call, Client, Listed, PAGE_CAP_WITHOUT_TOTAL, PAGE_SIZE, PAGE_SLACK, Priority};
 use crate::model::{
-    AccessToken, App, Dialect, Folder, Grant, Group, Membership, ObjectRef, ObjectType, Resource,
-    Subject, User, UserInvite, Workflow,
+    AccessRequest, AccessToken, App, Dialect, Folder, Grant, Group, Membership, ObjectRef,
+    ObjectType, Resource, Role, RoleGrant, Setting, Subject, User, UserInvite, Workflow,
 };
 use crate::retool::decode::{DecodeFailure, V1Envelope, V2Envelope, decode_body, truncate};
 use crate::retool::endpoints::{
-    ACCESS_TOKENS, APPS, Decode, Endpoint, FOLDERS, GROUP_GRANTS, GROUPS, Paging, RESOURCES,
-    SPACES, USER_INVITES, USERS, WORKFLOWS,
+    ACCESS_REQUESTS, ACCESS_TOKENS, APPS, About, Decode, Endpoint, FOLDERS, GROUP_GRANTS, GROUPS,
+    ORGANIZATION, Paging, RESOURCES, ROLE_GRANTS, ROLES, SPACES, SSO_CONFIG, USER_INVITES, USERS,
+    WORKFLOWS,
 };
 use crate::retool::error::ApiError;
-use crate::retool::{Space, v2};
+use crate::retool::{Space, rbac, v2};
 
 impl Client {
     /// All users (`GET /users`, paginated in both dialects).
@@ -80,6 +81,99 @@ impl Client {
     /// The child spaces of this space (v2 only; needs the Spaces > Read scope).
     pub async fn spaces(&self) -> Result<Listed<Space>, ApiError> {
         self.list(&SPACES).await
+    }
+
+    /// Roles, default and custom (v2, API 2.9+).
+    pub async fn roles(&self) -> Result<Listed<Role>, ApiError> {
+        self.list(&ROLES).await
+    }
+
+    /// Requests to join the organization (v2, API 2.3+; paged).
+    pub async fn access_requests(&self) -> Result<Listed<AccessRequest>, ApiError> {
+        self.list(&ACCESS_REQUESTS).await
+    }
+
+    /// Who holds which role (v2, API 2.9+). The list's answer is not
+    /// documented: a `{data: [...]}` envelope or a bare array is accepted, and
+    /// each record in any of the usual spellings ([`rbac::role_grant`]).
+    /// Duplicates are dropped. A shape that is none of these is
+    /// [`ApiError::Decode`], naming the field path but never a value.
+    pub async fn role_grants(&self) -> Result<Listed<RoleGrant>, ApiError> {
+        let body = self.get_json(&ROLE_GRANTS).await?;
+        let endpoint = ROLE_GRANTS.name;
+        let records = rbac::role_grant_records(&body).ok_or_else(|| ApiError::Decode {
+            endpoint: endpoint.to_string(),
+            path: "data".to_string(),
+            detail: "unrecognised response shape (neither a list nor {data: [...]})".to_string(),
+        })?;
+        let mut items = Vec::with_capacity(records.len());
+        for (i, v) in records.iter().enumerate() {
+            items.push(rbac::role_grant(v, i).map_err(|f| shape_error(endpoint, f))?);
+        }
+        let received = items.len() as u64;
+        items.sort();
+        items.dedup();
+        let records = items.len() as u64;
+        self.with_stats(endpoint, |s| {
+            s.pages += 1;
+            s.records += records;
+            s.duplicates_dropped += received - records;
+        });
+        let reported_total = body.get("total_count").and_then(Value::as_u64);
+        Ok(Listed {
+            endpoint: endpoint.to_string(),
+            items,
+            reported_total,
+            received,
+        })
+    }
+
+    /// The organization's allow-listed security settings (v2):
+    /// `GET /organization/`. Nothing but the allow-list is kept.
+    pub async fn organization_settings(&self) -> Result<Vec<Setting>, ApiError> {
+        let body = self.get_json(&ORGANIZATION).await?;
+        let settings =
+            rbac::organization_settings(&body).map_err(|f| shape_error(ORGANIZATION.name, f))?;
+        self.count_records(ORGANIZATION.name, settings.len());
+        Ok(settings)
+    }
+
+    /// The single sign-on settings (v2): `GET /sso/config`, allow-listed; the
+    /// client secrets it carries are never kept.
+    pub async fn sso_settings(&self) -> Result<Vec<Setting>, ApiError> {
+        let body = self.get_json(&SSO_CONFIG).await?;
+        let settings = rbac::sso_settings(&body).map_err(|f| shape_error(SSO_CONFIG.name, f))?;
+        self.count_records(SSO_CONFIG.name, settings.len());
+        Ok(settings)
+    }
+
+    fn count_records(&self, endpoint: &str, n: usize) {
+        self.with_stats(endpoint, |s| {
+            s.pages += 1;
+            s.records += n as u64;
+        });
+    }
+
+    /// One v2 `GET` of `about`'s path, parsed as JSON (v1 answers
+    /// [`ApiError::Unsupported`]).
+    async fn get_json(&self, about: &About) -> Result<Value, ApiError> {
+        if self.dialect() == Dialect::V1 {
+            return Err(ApiError::Unsupported {
+                endpoint: about.name.to_string(),
+                dialect: Dialect::V1.as_str().to_string(),
+            });
+        }
+        let bytes = self
+            .execute(Call {
+                endpoint: about.name,
+                method: Method::GET,
+                url: self.url(about.path),
+                body: None,
+                priority: Priority::Interactive,
+                auth: true,
+            })
+            .await?;
+        decode_body(&bytes).map_err(|f| shape_error(about.name, f))
     }
 
     /// The first user only (one request with a page size of 1): what `doctor`
@@ -540,4 +634,15 @@ fn check_page_cap(
         });
     }
     Ok(())
+}
+
+/// A decoding failure of an answer that may carry secrets or whose shape is
+/// undocumented: the field path is named, the value never is (a serde message
+/// can quote the value it rejected).
+fn shape_error(endpoint: &str, f: DecodeFailure) -> ApiError {
+    ApiError::Decode {
+        endpoint: endpoint.to_string(),
+        path: f.path,
+        detail: "unrecognised response shape".to_string(),
+    }
 }
