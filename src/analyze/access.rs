@@ -7,11 +7,15 @@
 //! - `group:<group>`: each of the user's groups' grant on the object;
 //! - `folder:<folder> via group:<group>`: each group's grant on the folder that
 //!   DIRECTLY contains the object (not its parent folders);
-//! - `direct`: a grant to the user (subject `User`).
+//! - `direct`: a grant to the user (subject `User`);
+//! - `role:<role>` and `role:<role> via group:<group>`: a role held directly or
+//!   through a group, on the object or (a grant naming no object) on every
+//!   object of the type, at the level its object scopes give (see
+//!   [`super::roles`] for the mapping).
 //!
 //! `via` lists every source that grants anything (level above `none`), highest
 //! level first; within one level in the order admin, universal, group, folder,
-//! direct, each by name. So the first entries are the ones that give the
+//! direct, role, each by name. So the first entries are the ones that give the
 //! winning level.
 
 use std::cmp::Reverse;
@@ -40,6 +44,8 @@ pub enum Source {
     Folder { folder: String, group: String },
     /// A grant to the user directly.
     Direct,
+    /// A role held directly (`group` `None`) or through a group.
+    Role { role: String, group: Option<String> },
 }
 
 impl fmt::Display for Source {
@@ -50,6 +56,11 @@ impl fmt::Display for Source {
             Source::Group { group } => write!(f, "group:{group}"),
             Source::Folder { folder, group } => write!(f, "folder:{folder} via group:{group}"),
             Source::Direct => f.write_str("direct"),
+            Source::Role { role, group: None } => write!(f, "role:{role}"),
+            Source::Role {
+                role,
+                group: Some(group),
+            } => write!(f, "role:{role} via group:{group}"),
         }
     }
 }
@@ -104,11 +115,13 @@ pub fn all_objects_name(object_type: ObjectType) -> &'static str {
 /// The name used for a grant whose object the snapshot does not hold.
 pub const UNKNOWN_OBJECT_NAME: &str = "(not in snapshot)";
 
-/// A group source before names are looked up.
+/// A source before names are looked up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum RawSource<'a> {
     Group(GroupId),
     Folder(&'a ObjectId, GroupId),
+    Direct,
+    Role(&'a str, Option<GroupId>),
 }
 
 /// A source's place in the `via` order: the index of its [`Source`] in
@@ -137,6 +150,26 @@ fn rank<T: Ord>(sorted: &[T], item: &T) -> u32 {
     u32::try_from(i).unwrap_or(u32::MAX)
 }
 
+/// The (type, id) key of an object a role grant names, borrowed from the
+/// state when the state holds the object.
+fn state_object_key<'a>(
+    state: &'a OrgState,
+    object: &crate::model::ObjectRef,
+) -> Option<ObjKey<'a>> {
+    // Every list of a normalized state is sorted by id.
+    fn find<'a, T>(items: &'a [T], id: &ObjectId, of: fn(&T) -> &ObjectId) -> Option<&'a ObjectId> {
+        let i = items.binary_search_by(|x| of(x).cmp(id)).ok()?;
+        items.get(i).map(of)
+    }
+    let id = match object.object_type {
+        ObjectType::App => find(&state.apps, &object.id, |a| &a.id),
+        ObjectType::Resource => find(&state.resources, &object.id, |r| &r.id),
+        ObjectType::Workflow => find(&state.workflows, &object.id, |w| &w.id),
+        ObjectType::Folder => find(&state.folders, &object.id, |f| &f.id),
+    }?;
+    Some((object.object_type, id))
+}
+
 /// Precomputed lookups over one state: user → groups, group → what its grants
 /// reach (object grants, and folder grants expanded to the folder's items), user
 /// → direct grants, object → name, and every source a `via` can name, spelled
@@ -146,6 +179,10 @@ pub struct AccessIndex<'a> {
     user_groups: HashMap<&'a UserId, Vec<GroupId>>,
     group_reach: HashMap<GroupId, Vec<Reach>>,
     direct: HashMap<&'a UserId, Vec<Reach>>,
+    /// Levels on every object of a type from roles granted without an object:
+    /// per group and per user, (type, level, source).
+    group_roles: HashMap<GroupId, Vec<(ObjectType, AccessLevel, SourceRank)>>,
+    user_roles: HashMap<&'a UserId, Vec<(ObjectType, AccessLevel, SourceRank)>>,
     /// Every object a name or grant mentions, sorted by (type, id), with its
     /// name ([`UNKNOWN_OBJECT_NAME`] for a grant on an object not in the state).
     objects: Vec<(ObjKey<'a>, &'a str)>,
@@ -221,7 +258,54 @@ impl<'a> AccessIndex<'a> {
 
         // Grants as (subject, object, level, source) before ranks are known.
         let mut raw_group: Vec<(GroupId, ObjKey, AccessLevel, RawSource)> = Vec::new();
-        let mut raw_direct: Vec<(&UserId, ObjKey, AccessLevel)> = Vec::new();
+        let mut raw_direct: Vec<(&UserId, ObjKey, AccessLevel, RawSource)> = Vec::new();
+        // Roles granted without an object: (subject, type, level, source).
+        let mut raw_role_base: Vec<(Subject, ObjectType, AccessLevel, RawSource)> = Vec::new();
+        let roles: HashMap<&str, &crate::model::Role> =
+            state.roles.iter().map(|r| (r.id.as_str(), r)).collect();
+        for rg in &state.role_grants {
+            let Some(role) = roles.get(rg.role_id.as_str()) else {
+                continue;
+            };
+            let subject = match (rg.user(), rg.group()) {
+                (Some(u), _) => Subject::User(u),
+                (None, Some(g)) => Subject::Group(g),
+                (None, None) => continue,
+            };
+            let group = match &subject {
+                Subject::Group(g) => Some(*g),
+                Subject::User(_) => None,
+            };
+            let source = RawSource::Role(role.name.as_str(), group);
+            match rg.object() {
+                Some(object) => {
+                    let level = super::roles::role_level(role, object.object_type);
+                    if level == AccessLevel::None {
+                        continue;
+                    }
+                    let Some(key) = state_object_key(state, &object) else {
+                        continue;
+                    };
+                    match subject {
+                        Subject::Group(g) => raw_group.push((g, key, level, source)),
+                        Subject::User(u) => {
+                            if let Some(uid) = state.user(&u).map(|u| &u.id) {
+                                raw_direct.push((uid, key, level, source));
+                            }
+                        }
+                    }
+                }
+                None if rg.object_type.is_empty() => {
+                    for t in ACCESS_OBJECT_TYPES {
+                        let level = super::roles::role_level(role, t);
+                        if level > AccessLevel::None {
+                            raw_role_base.push((subject.clone(), t, level, source));
+                        }
+                    }
+                }
+                None => {} // an object type this version does not model
+            }
+        }
         for g in &state.grants {
             if g.level == AccessLevel::None {
                 continue;
@@ -241,7 +325,7 @@ impl<'a> AccessIndex<'a> {
                         }
                     }
                 }
-                Subject::User(uid) => raw_direct.push((uid, key, g.level)),
+                Subject::User(uid) => raw_direct.push((uid, key, g.level, RawSource::Direct)),
             }
         }
 
@@ -270,12 +354,19 @@ impl<'a> AccessIndex<'a> {
                 folder: object_name(&(ObjectType::Folder, f)).to_string(),
                 group: group_name(g),
             },
+            RawSource::Direct => Source::Direct,
+            RawSource::Role(role, g) => Source::Role {
+                role: role.to_string(),
+                group: g.map(group_name),
+            },
         };
         let mut sources: Vec<Source> = vec![Source::Admin, Source::Direct];
         sources.extend(state.groups.iter().map(|g| Source::Universal {
             group: g.name.clone(),
         }));
         sources.extend(raw_group.iter().map(|r| resolve(r.3)));
+        sources.extend(raw_direct.iter().map(|r| resolve(r.3)));
+        sources.extend(raw_role_base.iter().map(|r| resolve(r.3)));
         sources.sort_unstable();
         sources.dedup();
 
@@ -289,12 +380,29 @@ impl<'a> AccessIndex<'a> {
         }
         let direct_rank = rank(&sources, &Source::Direct);
         let mut direct: HashMap<&UserId, Vec<Reach>> = HashMap::new();
-        for (uid, key, level) in &raw_direct {
+        for (uid, key, level, raw) in &raw_direct {
+            let source = match raw {
+                RawSource::Direct => direct_rank,
+                other => rank(&sources, &resolve(*other)),
+            };
             direct.entry(*uid).or_default().push(Reach {
                 object: obj_rank(key),
                 level: *level,
-                source: direct_rank,
+                source,
             });
+        }
+        let mut group_roles: HashMap<GroupId, Vec<_>> = HashMap::new();
+        let mut user_roles: HashMap<&UserId, Vec<_>> = HashMap::new();
+        for (subject, t, level, raw) in &raw_role_base {
+            let entry = (*t, *level, rank(&sources, &resolve(*raw)));
+            match subject {
+                Subject::Group(g) => group_roles.entry(*g).or_default().push(entry),
+                Subject::User(u) => {
+                    if let Some(user) = state.user(u) {
+                        user_roles.entry(&user.id).or_default().push(entry);
+                    }
+                }
+            }
         }
         let universal = state
             .groups
@@ -313,6 +421,8 @@ impl<'a> AccessIndex<'a> {
             user_groups,
             group_reach,
             direct,
+            group_roles,
+            user_roles,
             objects,
             sources,
             labels,
@@ -361,9 +471,19 @@ impl<'a> AccessIndex<'a> {
                 *e = (*e).max(level);
             }
         };
-        if let Some(g) = self.state.group(group) {
-            for t in ACCESS_OBJECT_TYPES {
-                let level = g.universal_access(t);
+        let universal = self.state.group(group).map(|g| {
+            ACCESS_OBJECT_TYPES.map(|t| {
+                let roles = self.group_roles.get(&group).into_iter().flatten();
+                let role = roles
+                    .filter(|(rt, _, _)| *rt == t)
+                    .map(|(_, l, _)| *l)
+                    .max()
+                    .unwrap_or(AccessLevel::None);
+                (t, g.universal_access(t).max(role))
+            })
+        });
+        if let Some(universal) = universal {
+            for (t, level) in universal {
                 if level < min {
                     continue;
                 }
@@ -410,6 +530,16 @@ impl<'a> AccessIndex<'a> {
                 if level > AccessLevel::None {
                     via.push((Reverse(level), source));
                 }
+            }
+        }
+        let roles = self
+            .groups_of(&user.id)
+            .iter()
+            .flat_map(|g| self.group_roles.get(g).into_iter().flatten())
+            .chain(self.user_roles.get(&user.id).into_iter().flatten());
+        for &(t, level, source) in roles {
+            if t == object_type {
+                via.push((Reverse(level), source));
             }
         }
         via.sort_unstable();

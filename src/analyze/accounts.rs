@@ -252,6 +252,9 @@ pub enum PrivilegeKind {
     WriteToken,
     /// An unclaimed, unexpired invitation that carries group membership.
     PendingInvite,
+    /// A custom role with a privileged organization scope (see
+    /// [`super::roles`]), held directly or through a group.
+    Role,
 }
 
 impl PrivilegeKind {
@@ -263,6 +266,7 @@ impl PrivilegeKind {
             PrivilegeKind::ResourceOwner => "resource_owner",
             PrivilegeKind::WriteToken => "write_token",
             PrivilegeKind::PendingInvite => "pending_invite",
+            PrivilegeKind::Role => "role",
         }
     }
 }
@@ -466,6 +470,27 @@ pub fn privileged_access(state: &OrgState, as_of: DateTime<Utc>) -> Vec<Privileg
                 groups.join(", ")
             ),
         });
+    }
+
+    // Custom roles with privileged organization scopes, for active users who
+    // are not admins already (default roles mirror the built-in groups).
+    for h in super::roles::holdings(state) {
+        let Some(u) = active.get(h.user) else {
+            continue;
+        };
+        let scopes = super::roles::privileged_scopes(h.role);
+        if u.is_admin || h.role.is_default_role || scopes.is_empty() {
+            continue;
+        }
+        let through = match h.via_group {
+            Some(g) => format!("via group {}", group_name(g)),
+            None => "held directly".to_string(),
+        };
+        out.push(entry(
+            u,
+            PrivilegeKind::Role,
+            format!("role {} ({}) {through}", h.role.name, scopes.join(", ")),
+        ));
     }
 
     out.sort_by(|a, b| (a.kind, &a.email, &a.detail).cmp(&(b.kind, &b.email, &b.detail)));

@@ -1,6 +1,8 @@
 //! Changes between two states of one organization: users, groups, memberships,
-//! permission grants, apps, folders, resources and workflows added, removed or
-//! modified (one row per changed field), each rated `high`/`medium`/`low` risk.
+//! permission grants, apps, folders, resources and workflows, roles, role
+//! grants, security settings and access requests (risk rules in `docs/reports.md`) added,
+//! removed or modified (one row per changed field), each rated
+//! `high`/`medium`/`low` risk.
 //!
 //! `last_active` is never compared: it changes every night for every active
 //! user and would drown the report. `raw`, `created_at` and `updated_at` are not
@@ -10,6 +12,8 @@
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
+
+mod access_model;
 
 use crate::model::fields::Fields as RecordFields;
 use crate::model::{
@@ -27,6 +31,10 @@ pub enum ChangeEntity {
     Folder,
     Resource,
     Workflow,
+    Role,
+    RoleGrant,
+    Setting,
+    AccessRequest,
 }
 
 impl ChangeEntity {
@@ -40,6 +48,10 @@ impl ChangeEntity {
             ChangeEntity::Folder => "folder",
             ChangeEntity::Resource => "resource",
             ChangeEntity::Workflow => "workflow",
+            ChangeEntity::Role => "role",
+            ChangeEntity::RoleGrant => "role_grant",
+            ChangeEntity::Setting => "setting",
+            ChangeEntity::AccessRequest => "access_request",
         }
     }
 
@@ -53,6 +65,10 @@ impl ChangeEntity {
             ChangeEntity::Folder => EntityKind::Folders,
             ChangeEntity::Resource => EntityKind::Resources,
             ChangeEntity::Workflow => EntityKind::Workflows,
+            ChangeEntity::Role => EntityKind::Roles,
+            ChangeEntity::RoleGrant => EntityKind::RoleGrants,
+            ChangeEntity::Setting => EntityKind::Settings,
+            ChangeEntity::AccessRequest => EntityKind::AccessRequests,
         }
     }
 }
@@ -656,6 +672,18 @@ pub fn changes(old: &OrgState, new: &OrgState) -> Vec<Change> {
             |w| w.name.clone(),
             |w| compared_fields(*w),
         );
+    });
+    diff(ChangeEntity::Role, &mut |d| {
+        access_model::roles(d, old, new)
+    });
+    diff(ChangeEntity::RoleGrant, &mut |d| {
+        access_model::role_grants(d, old, new)
+    });
+    diff(ChangeEntity::Setting, &mut |d| {
+        access_model::settings(d, old, new)
+    });
+    diff(ChangeEntity::AccessRequest, &mut |d| {
+        access_model::access_requests(d, old, new)
     });
 
     out.sort_by(|a, b| {

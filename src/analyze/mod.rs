@@ -1,11 +1,15 @@
 //! Analyses: pure functions over `OrgState`s (no I/O) — effective access
 //! ([`access`]), orphaned, disabled and privileged accounts ([`accounts`]),
-//! changes between two states ([`mod@changes`]) and the HR roster ([`roster`]).
+//! changes between two states ([`mod@changes`]), the HR roster ([`roster`]),
+//! what roles give ([`roles`]) and the security settings' findings
+//! ([`settings`]).
 
 pub mod access;
 pub mod accounts;
 pub mod changes;
+pub mod roles;
 pub mod roster;
+pub mod settings;
 
 #[cfg(test)]
 pub(crate) mod fixtures;

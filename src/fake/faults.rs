@@ -25,6 +25,7 @@
 //! | `empty-token`        | [`Fault::EmptyNextToken`]: users' `next_token` is `""` with `has_more` |
 //! | `bad-utf8`           | [`Fault::InvalidUtf8`]: bytes that are not UTF-8 in a first name |
 //! | `lone-surrogate`     | [`Fault::LoneSurrogate`]: a lone `\ud83d` escape in a first name |
+//! | `odd-shape`          | [`Fault::OddShape`]: every record wrapped as `{"entry": <record>}` |
 //!
 //! Options: `:retry-after=SECS` or `:retry-after=date` (429 only: `Retry-After`
 //! as delta seconds or as an HTTP date one second ahead), and `:path=TEXT` to
@@ -94,6 +95,10 @@ pub enum Fault {
     /// The first `first_name` of a response starts with a lone UTF-16 surrogate
     /// escape (`\ud83d`), as JavaScript emits for a string cut inside an emoji.
     LoneSurrogate,
+    /// Every record of the answer (a list's items, or its single `data`
+    /// object) is sent as `{"entry": <record>}`: valid JSON in a shape the
+    /// client does not know (an undocumented answer that changed).
+    OddShape,
     /// `fault` applies only to requests whose path contains `path_contains`.
     OnPath {
         path_contains: String,
@@ -237,6 +242,7 @@ fn parse_head(head: &str, item: &str) -> Result<Fault, String> {
         "empty-token" => return Ok(Fault::EmptyNextToken),
         "bad-utf8" => return Ok(Fault::InvalidUtf8),
         "lone-surrogate" => return Ok(Fault::LoneSurrogate),
+        "odd-shape" => return Ok(Fault::OddShape),
         _ => {}
     }
     if let Some(n) = lower.strip_prefix("stall@") {
@@ -323,7 +329,7 @@ mod tests {
     fn parses_the_wire_shape_faults() {
         let faults = parse_faults(
             "reset x2, garbage, extra-fields, drop-nulls, wrong-type, missing-items, \
-             empty-token, bad-utf8, lone-surrogate:path=/users",
+             empty-token, bad-utf8, odd-shape, lone-surrogate:path=/users",
         )
         .unwrap();
         assert_eq!(
@@ -337,6 +343,7 @@ mod tests {
                 Fault::MissingItems,
                 Fault::EmptyNextToken,
                 Fault::InvalidUtf8,
+                Fault::OddShape,
                 Fault::LoneSurrogate.on_path("/users"),
             ]
         );

@@ -289,6 +289,14 @@ pub struct ScriptedChanges {
     pub apps_renamed: Vec<(ObjectId, String, String)>,
     pub apps_added: Vec<ObjectId>,
     pub resources_removed: Vec<ObjectId>,
+    /// Roles whose scopes changed (ids).
+    pub roles_modified: Vec<String>,
+    /// (role id, subject) of each role grant added.
+    pub role_grants_added: Vec<(String, Subject)>,
+    /// `<source>.<name>` of each setting changed.
+    pub settings_changed: Vec<String>,
+    pub access_requests_decided: Vec<i64>,
+    pub access_requests_added: Vec<i64>,
 }
 
 fn days(n: i64) -> ChronoDuration {

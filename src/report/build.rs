@@ -179,10 +179,14 @@ mod tests {
                 "orphaned_accounts",
                 "disabled_accounts",
                 "privileged_access",
+                "roles",
+                "role_grants",
+                "security_settings",
+                "access_requests",
                 "changes"
             ]
         );
-        let expect: [(&str, &[&str]); 8] = [
+        let expect: [(&str, &[&str]); 12] = [
             (
                 "users",
                 &[
@@ -273,6 +277,49 @@ mod tests {
                     "old_value",
                     "new_value",
                     "risk",
+                ],
+            ),
+            (
+                "roles",
+                &[
+                    "role_id",
+                    "name",
+                    "description",
+                    "is_default_role",
+                    "is_legacy_role",
+                    "organization_scopes",
+                    "object_scopes",
+                    "updated_at",
+                ],
+            ),
+            (
+                "role_grants",
+                &[
+                    "role_id",
+                    "role_name",
+                    "subject_type",
+                    "subject_id",
+                    "subject_name",
+                    "object_type",
+                    "object_id",
+                    "object_name",
+                ],
+            ),
+            (
+                "security_settings",
+                &["setting", "value", "source", "finding"],
+            ),
+            (
+                "access_requests",
+                &[
+                    "request_id",
+                    "requesting_email",
+                    "status",
+                    "created_at",
+                    "updated_at",
+                    "decided_by_id",
+                    "decided_by_email",
+                    "user_id",
                 ],
             ),
         ];

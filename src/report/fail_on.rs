@@ -19,13 +19,18 @@ pub enum FailOn {
     /// `still_in_groups`): disabled accounts that would regain access if
     /// re-enabled.
     DisabledWithAccess,
+    /// Rows of `security_settings` with a finding (2FA not required, password
+    /// login beside SSO, JIT without a restricted domain, app owners managing
+    /// permissions).
+    SecuritySettings,
 }
 
 impl FailOn {
-    pub const ALL: [FailOn; 3] = [
+    pub const ALL: [FailOn; 4] = [
         FailOn::HighRiskChanges,
         FailOn::Orphans,
         FailOn::DisabledWithAccess,
+        FailOn::SecuritySettings,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -33,6 +38,7 @@ impl FailOn {
             FailOn::HighRiskChanges => "high-risk-changes",
             FailOn::Orphans => "orphans",
             FailOn::DisabledWithAccess => "disabled-with-access",
+            FailOn::SecuritySettings => "security-settings",
         }
     }
 
@@ -45,6 +51,7 @@ impl FailOn {
             FailOn::DisabledWithAccess => {
                 ("disabled_accounts", Some("findings"), |v| !v.is_empty())
             }
+            FailOn::SecuritySettings => ("security_settings", Some("finding"), |v| !v.is_empty()),
         };
         let missing = |column: Option<&str>| NotCountable {
             fail_on: self,
@@ -230,8 +237,20 @@ mod tests {
                     vec![text("u7"), text("")],
                 ],
             ),
+            table(
+                "security_settings",
+                &["setting", "finding"],
+                vec![
+                    vec![
+                        text("two_factor_auth_required"),
+                        text("two_factor_not_required"),
+                    ],
+                    vec![text("jit_enabled"), Cell::Empty],
+                ],
+            ),
         ]);
         assert_eq!(FailOn::HighRiskChanges.count(&r), Ok(2));
+        assert_eq!(FailOn::SecuritySettings.count(&r), Ok(1));
         assert_eq!(FailOn::Orphans.count(&r), Ok(1));
         assert_eq!(FailOn::DisabledWithAccess.count(&r), Ok(1));
         assert_eq!(
@@ -243,6 +262,7 @@ mod tests {
             table("changes", &["risk"], vec![vec![text("low")]]),
             table("orphaned_accounts", &["user_id"], Vec::new()),
             table("disabled_accounts", &["findings"], vec![vec![Cell::Empty]]),
+            table("security_settings", &["finding"], vec![vec![Cell::Empty]]),
         ]);
         assert_eq!(triggered(&quiet, &FailOn::ALL), Ok(Vec::new()));
     }

@@ -86,6 +86,30 @@ pub(crate) fn summary(cx: &Context<'_, '_>, tables: &[Table<Rows<'_>>]) -> Vec<S
             .count();
         add(Section::Findings, label, count(n));
     }
+    if nc.contains_key(&EntityKind::Settings) {
+        add(
+            Section::Findings,
+            "Security settings findings",
+            t("not collected"),
+        );
+    } else {
+        let findings = crate::analyze::settings::security_settings(state)
+            .into_iter()
+            .filter(|r| r.finding.is_some())
+            .count();
+        add(
+            Section::Findings,
+            "Security settings findings",
+            count(findings),
+        );
+    }
+    if state.users.iter().any(|u| u.two_factor_enabled.is_some()) {
+        add(
+            Section::Findings,
+            "Active users without 2FA",
+            count(crate::analyze::settings::active_without_two_factor(state)),
+        );
+    }
     add(
         Section::Findings,
         "Dangling references",

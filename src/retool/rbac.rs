@@ -237,7 +237,13 @@ fn allow_listed(data: &Value, source: &str, names: &[&str]) -> Result<Vec<Settin
 pub(crate) fn organization_settings(body: &Value) -> Result<Vec<Setting>, DecodeFailure> {
     let data = data_object(body, "organization")?
         .ok_or_else(|| DecodeFailure::new("data", "the organization is null"))?;
-    allow_listed(data, "organization", &ORGANIZATION_SETTINGS)
+    let settings = allow_listed(data, "organization", &ORGANIZATION_SETTINGS)?;
+    if settings.is_empty() {
+        // Not one known setting: a shape this version does not know, never
+        // an organization without settings.
+        return Err(DecodeFailure::new("data", "none of the known settings"));
+    }
+    Ok(settings)
 }
 
 /// The allow-listed settings of a `GET /sso/config` answer. No configuration
@@ -340,6 +346,13 @@ mod tests {
             s.iter()
                 .any(|s| s.name == "roles_mapping" && s.value == "configured")
         );
+        // A shape with none of the known settings is not "no settings".
+        let odd = json!({"success": true, "data": {"entry": {"two_factor_auth_required": true}}});
+        assert_eq!(
+            organization_settings(&odd).err().map(|e| e.path).as_deref(),
+            Some("data")
+        );
+        assert!(sso_settings(&odd).is_err());
         let none = sso_settings(&json!({"success": true, "data": null}))
             .unwrap_or_else(|e| panic!("{e:?}"));
         assert_eq!(none.len(), 1);

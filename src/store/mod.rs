@@ -22,11 +22,13 @@
 //!   `failed` (with its `error`, no snapshot).
 //! - One versioned table per kind: `users`, `groups`, `memberships`, `folders`,
 //!   `apps`, `resources`, `workflows`, `grants`, `user_invites`,
-//!   `access_tokens`. Each row is one version of one record of one `org`, with
-//!   the record's key columns (`user_id`; `group_id`; `group_id, user_id`;
-//!   `folder_id`; `app_id`; `resource_id`; `workflow_id`; `subject_type,
-//!   subject_id, object_type, object_id, access_level`; `invite_id`;
-//!   `token_id`), one typed column per model field (`email`, `active`,
+//!   `access_tokens`, and since version 4 `roles`, `role_grants`,
+//!   `access_requests`, `settings`. Each row is one version of one record of
+//!   one `org`, with the record's key columns (`user_id`; `group_id`;
+//!   `group_id, user_id`; `folder_id`; `app_id`; `resource_id`;
+//!   `workflow_id`; `subject_type, subject_id, object_type, object_id,
+//!   access_level`; `invite_id`; `token_id`; `role_id`; every column of a role
+//!   grant; `request_id`; `source, name`), one typed column per model field (`email`, `active`,
 //!   `is_admin`, `user_type`, `last_active`, `name`, `universal_app_access`,
 //!   `is_group_admin`, `folder_id`, `protected`, ...), `raw` (the record as
 //!   received, JSON text; memberships and grants have none), `row_hash` (a

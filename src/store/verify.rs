@@ -10,8 +10,8 @@ use super::error::SqlContext;
 use super::rows::{Versioned, fingerprint, time_text};
 use super::{Store, StoreError};
 use crate::model::{
-    AccessToken, App, CollectionInfo, EntityKind, Folder, Grant, Group, Membership, OrgState,
-    Resource, SnapshotMeta, User, UserInvite, Workflow,
+    AccessRequest, AccessToken, App, CollectionInfo, EntityKind, Folder, Grant, Group, Membership,
+    OrgState, Resource, Role, RoleGrant, Setting, SnapshotMeta, User, UserInvite, Workflow,
 };
 
 /// SHA-256 (hex) over the previous snapshot's hash (or nothing), then the
@@ -330,6 +330,10 @@ impl Store {
         self.check_row_hashes::<Grant>(&mut report.problems)?;
         self.check_row_hashes::<UserInvite>(&mut report.problems)?;
         self.check_row_hashes::<AccessToken>(&mut report.problems)?;
+        self.check_row_hashes::<Role>(&mut report.problems)?;
+        self.check_row_hashes::<RoleGrant>(&mut report.problems)?;
+        self.check_row_hashes::<AccessRequest>(&mut report.problems)?;
+        self.check_row_hashes::<Setting>(&mut report.problems)?;
         report.problems.extend(file_wide);
         Ok(report)
     }

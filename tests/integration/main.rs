@@ -1,6 +1,7 @@
 //! One integration test binary: the real `retool-audit` binary against the
 //! simulated Retool over loopback HTTP, with real SQLite files in temp dirs.
 
+mod access_model;
 mod api_faults;
 mod browser;
 mod common;

@@ -137,3 +137,34 @@ fn sample_reports_are_the_current_output_of_demo() {
         }
     }
 }
+
+/// The README's tour shows lines of the demo's CSV files (`$ grep ...
+/// demo-reports/csv/<table>.csv` and the lines after it): each shown line is a
+/// line of that table in `sample-reports/` (times normalized), so the tour
+/// cannot drift from what the demo writes.
+#[test]
+fn the_readme_tour_shows_lines_the_demo_writes() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let command = Regex::new(r"^\$ .*demo-reports/csv/([a-z_]+)\.csv").unwrap();
+    let time = Regex::new(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z").unwrap();
+    let norm = |s: &str| time.replace_all(s, "<TIME>").into_owned();
+    let mut checked = 0;
+    let mut table: Option<String> = None;
+    for line in readme.lines() {
+        if line.starts_with("```") || line.starts_with("$ ") {
+            table = command.captures(line).map(|c| c[1].to_string());
+            continue;
+        }
+        let Some(t) = &table else { continue };
+        let csv = std::fs::read_to_string(root.join("sample-reports/csv").join(format!("{t}.csv")))
+            .unwrap_or_else(|e| panic!("README shows {t}.csv: {e}"));
+        let lines: Vec<String> = csv.lines().map(norm).collect();
+        assert!(
+            lines.contains(&norm(line)),
+            "README shows a line sample-reports/csv/{t}.csv does not have:\n{line}"
+        );
+        checked += 1;
+    }
+    assert!(checked >= 20, "only {checked} README lines checked");
+}

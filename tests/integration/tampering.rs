@@ -11,8 +11,9 @@ use rusqlite::Connection;
 
 use crate::common::{Run, World, retool_audit, run};
 
-/// Every table whose rows belong to snapshots (see `0001_initial.sql`).
-const VERSIONED: [&str; 10] = [
+/// Every table whose rows belong to snapshots (see `0001_initial.sql` and
+/// `0004_roles_settings.sql`).
+const VERSIONED: [&str; 14] = [
     "users",
     "groups",
     "memberships",
@@ -23,6 +24,10 @@ const VERSIONED: [&str; 10] = [
     "grants",
     "user_invites",
     "access_tokens",
+    "roles",
+    "role_grants",
+    "access_requests",
+    "settings",
 ];
 
 /// Per table: a data column and an SQL expression that changes it, and the
@@ -84,6 +89,20 @@ fn edits(table: &str) -> (&'static str, &'static str, &'static str, &'static str
             "token_id",
             "token_id || '-x'",
         ),
+        "roles" => ("name", "name || ' (edited)'", "role_id", "role_id || '-x'"),
+        "role_grants" => (
+            "subject_id",
+            "subject_id || '-x'",
+            "role_id",
+            "role_id || '-x'",
+        ),
+        "access_requests" => (
+            "status",
+            "'APPROVED' || status",
+            "request_id",
+            "request_id + 100000",
+        ),
+        "settings" => ("value", "value || 'x'", "name", "name || '-x'"),
         other => panic!("no edit for {other}"),
     }
 }
@@ -212,7 +231,14 @@ fn an_edited_row_in_any_table_is_detected_at_its_first_snapshot() {
         );
         detected(&db, &format!("edited {table}.row_hash"), from);
     }
-    for table in ["users", "groups", "apps", "access_tokens"] {
+    for table in [
+        "users",
+        "groups",
+        "apps",
+        "access_tokens",
+        "roles",
+        "access_requests",
+    ] {
         let (rowid, from) = target_row(&h, table);
         let db = h.tampered(
             &format!("edit-raw-{table}"),

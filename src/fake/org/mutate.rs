@@ -5,7 +5,8 @@
 use std::collections::HashSet;
 
 use super::{
-    ADMIN_GROUP, ALL_USERS_GROUP, FakeMember, FakeOrg, FakeUser, ScriptedChanges, days, secs,
+    ADMIN_GROUP, ALL_USERS_GROUP, FakeAccessRequest, FakeMember, FakeOrg, FakeRoleGrant, FakeUser,
+    ScriptedChanges, days, secs,
 };
 use crate::fake::rng::SplitMix64;
 use crate::model::{AccessLevel, Grant, GroupId, ObjectId, ObjectRef, ObjectType, Subject, UserId};
@@ -386,6 +387,87 @@ impl FakeOrg {
             self.grants = kept;
             ch.resources_removed.push(ObjectId(r.id));
         }
+        self.change_access_model(&mut ch);
         ch
+    }
+
+    /// The day's changes to roles, role grants, settings and access requests:
+    /// the custom user-manager role gains `groups:manage`, the object role is
+    /// granted to one more group on another app, app owners lose the right to
+    /// share their apps, the first pending access request is approved and a
+    /// new one arrives.
+    fn change_access_model(&mut self, ch: &mut ScriptedChanges) {
+        let now = self.now;
+        if let Some(r) = self.roles.iter_mut().find(|r| r.name == "User Manager") {
+            if !r.organization_scopes.iter().any(|s| s == "groups:manage") {
+                r.organization_scopes.push("groups:manage".into());
+                r.updated_at = now;
+                ch.roles_modified.push(r.id.clone());
+            }
+        }
+        let publisher = self
+            .roles
+            .iter()
+            .find(|r| r.name == "App Publisher")
+            .map(|r| r.id.clone());
+        let app = self
+            .apps
+            .get(self.change_rounds as usize % self.apps.len().max(1))
+            .map(|a| a.id.clone());
+        let holders: HashSet<&Subject> = self.role_grants.iter().map(|g| &g.subject).collect();
+        let group = self
+            .groups
+            .iter()
+            .map(|g| Subject::Group(GroupId(g.id)))
+            .filter(|s| matches!(s, Subject::Group(g) if g.0 >= 3))
+            .find(|s| !holders.contains(s));
+        if let (Some(role_id), Some(app), Some(subject)) = (publisher, app, group) {
+            self.role_grants.push(FakeRoleGrant {
+                role_id: role_id.clone(),
+                subject: subject.clone(),
+                object: Some(ObjectRef {
+                    object_type: ObjectType::App,
+                    id: ObjectId(app),
+                }),
+            });
+            ch.role_grants_added.push((role_id, subject));
+        }
+        if let Some(org) = self.settings.organization.as_object_mut() {
+            let key = "app_owners_permissions_management";
+            let now_on = !org.get(key).and_then(|v| v.as_bool()).unwrap_or(false);
+            org.insert(key.into(), now_on.into());
+            ch.settings_changed.push(format!("organization.{key}"));
+        }
+        let approver = self
+            .users
+            .iter()
+            .find(|u| u.is_admin && u.active)
+            .map(|u| u.id.clone());
+        if let Some(r) = self
+            .access_requests
+            .iter_mut()
+            .find(|r| r.status == "PENDING")
+        {
+            r.status = "APPROVED".into();
+            r.updated_by_id = approver;
+            r.updated_at = now;
+            ch.access_requests_decided.push(r.id);
+        }
+        let id = self
+            .access_requests
+            .iter()
+            .map(|r| r.id)
+            .max()
+            .unwrap_or(699)
+            + 1;
+        self.access_requests.push(FakeAccessRequest {
+            id,
+            status: "PENDING".into(),
+            requesting_email: format!("requester.{id}@example.com"),
+            updated_by_id: None,
+            created_at: now - secs(3600),
+            updated_at: now - secs(3600),
+        });
+        ch.access_requests_added.push(id);
     }
 }

@@ -75,6 +75,11 @@ pub(super) fn reshape(shared: &Shared, path: &str, v: &mut Value) {
             }
         }
     }
+    if has_fault(shared, path, |f| matches!(f, Fault::OddShape)) {
+        for r in records(v) {
+            *r = json!({ "entry": r.take() });
+        }
+    }
     if has_fault(shared, path, |f| matches!(f, Fault::WrongType)) {
         if let Some(Value::Object(first)) = records(v).into_iter().next() {
             for value in first.values_mut() {

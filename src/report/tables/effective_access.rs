@@ -32,13 +32,14 @@ pub(super) fn table<'a>(cx: &Context<'_, 'a>) -> Table<Rows<'a>> {
         title: "Effective access".into(),
         description: "Active users only. For each user and object type (app, resource, workflow) \
                       one row with object_id `*` states the level the user holds on ALL objects \
-                      of that type (from admin and universal group access); further rows list \
-                      only the single objects where group, folder or direct grants give MORE \
-                      than that baseline. A user's level on any object not listed is the `*` \
+                      of that type (from admin, universal group access and roles granted on no \
+                      object); further rows list only the single objects where group, folder, \
+                      direct or role grants give MORE than that baseline. A user's level on any object not listed is the `*` \
                       row's level. `via` names every source that grants anything, highest level \
                       first: admin, universal:<group>, group:<group>, folder:<folder> via \
                       group:<group> (a folder grant reaches items directly inside the folder, \
-                      not its subfolders), direct."
+                      not its subfolders), direct, role:<role> or role:<role> via group:<group> \
+                      (at the level the role's object scopes give; see the roles table)."
             .into(),
         columns: COLUMNS.iter().map(|(name, _)| name.to_string()).collect(),
         rows: Rows::Streamed(Box::new(EffectiveAccessRows::new(
@@ -49,6 +50,10 @@ pub(super) fn table<'a>(cx: &Context<'_, 'a>) -> Table<Rows<'a>> {
             (
                 EntityKind::Grants,
                 "effective access below omits group, folder and direct grants",
+            ),
+            (
+                EntityKind::RoleGrants,
+                "effective access below omits access through roles",
             ),
             (
                 EntityKind::Memberships,

@@ -19,6 +19,7 @@ use crate::analyze::changes::{Change, changes};
 use crate::model::{EntityKind, GroupId, OrgState, SnapshotMeta, User, UserId};
 
 mod access_matrix;
+mod access_requests;
 mod changes;
 mod disabled_accounts;
 mod effective_access;
@@ -26,6 +27,9 @@ mod group_members;
 mod group_permissions;
 mod orphaned_accounts;
 mod privileged_access;
+mod role_grants;
+mod roles;
+mod security_settings;
 mod users;
 
 /// Builds one table from the context.
@@ -33,7 +37,7 @@ pub(crate) type BuildTable = for<'b, 'c, 'a> fn(&'b Context<'c, 'a>) -> Table<Ro
 
 /// Every table of the report, in report order (the order of the CSV files'
 /// listing, the XLSX sheets, the HTML sections and the JSON `tables`).
-pub(crate) const ALL: [BuildTable; 9] = [
+pub(crate) const ALL: [BuildTable; 13] = [
     users::table,
     group_members::table,
     access_matrix::table,
@@ -42,6 +46,10 @@ pub(crate) const ALL: [BuildTable; 9] = [
     orphaned_accounts::table,
     disabled_accounts::table,
     privileged_access::table,
+    roles::table,
+    role_grants::table,
+    security_settings::table,
+    access_requests::table,
     changes::table,
 ];
 

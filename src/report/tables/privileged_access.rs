@@ -23,8 +23,10 @@ pub(super) fn table<'a>(cx: &Context<'_, 'a>) -> Table<Rows<'a>> {
             "Privileged access",
             "Active admins (admin), group admins (group_admin), universal edit/own through a \
              group (universal_access), own on a resource (resource_owner), API tokens with a \
-             `:write` scope (write_token; user_id is the owner when known) and unclaimed, \
-             unexpired invitations that carry group membership (pending_invite; no user_id yet)."
+             `:write` scope (write_token; user_id is the owner when known), unclaimed, \
+             unexpired invitations that carry group membership (pending_invite; no user_id yet) \
+             and custom roles with an organization scope that changes something (role: e.g. \
+             users:manage, held directly or through a group)."
                 .to_string(),
         ),
         COLUMNS,
@@ -35,6 +37,14 @@ pub(super) fn table<'a>(cx: &Context<'_, 'a>) -> Table<Rows<'a>> {
             (
                 EntityKind::UserInvites,
                 "pending invitations are not listed below",
+            ),
+            (
+                EntityKind::RoleGrants,
+                "privilege through custom roles is not listed below",
+            ),
+            (
+                EntityKind::Roles,
+                "privilege through custom roles is not listed below",
             ),
         ]),
     )

@@ -95,7 +95,8 @@ impl Client {
 
     /// Who holds which role (v2, API 2.9+). The list's answer is not
     /// documented: a `{data: [...]}` envelope or a bare array is accepted, and
-    /// each record in any of the usual spellings ([`rbac::role_grant`]).
+    /// each record in any of the usual spellings (snake_case, camelCase, nested
+    /// `subject`/`object`).
     /// Duplicates are dropped. A shape that is none of these is
     /// [`ApiError::Decode`], naming the field path but never a value.
     pub async fn role_grants(&self) -> Result<Listed<RoleGrant>, ApiError> {
