@@ -272,6 +272,12 @@ pub struct TargetArgs {
     /// above it they are recorded as partially collected. 0 means no limit [default: 2000].
     #[arg(long)]
     pub user_grants_max_users: Option<usize>,
+
+    /// Read each user's app views and saves over this many whole days, ending
+    /// yesterday (one request; needs the `usage` scope). 0 reads no usage
+    /// [default: 90].
+    #[arg(long, value_name = "DAYS", value_parser = clap::value_parser!(u32).range(0..=366))]
+    pub usage_days: Option<u32>,
 }
 
 impl TargetArgs {
@@ -308,6 +314,7 @@ impl TargetArgs {
             allow_insecure_http: self.allow_insecure_http.then_some(true),
             user_grants: self.no_user_grants.then_some(false),
             user_grants_max_users: self.user_grants_max_users,
+            usage_days: self.usage_days,
         }
     }
 }

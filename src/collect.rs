@@ -34,6 +34,9 @@ use crate::retool::{ApiError, Client, Listed};
 /// Above this many users, direct user grants are skipped by default.
 pub const DEFAULT_USER_GRANTS_MAX_USERS: usize = 2_000;
 
+/// How many days of app usage a snapshot reads by default.
+pub const DEFAULT_USAGE_DAYS: u32 = 90;
+
 /// Object types whose grants `listObjects` reports.
 const GRANT_TYPES: [ObjectType; 3] = [ObjectType::Folder, ObjectType::App, ObjectType::Resource];
 
@@ -48,6 +51,9 @@ pub struct CollectOptions {
     /// Skip direct user grants (recording a partial collection) when the
     /// organization has more users than this; `None` means no limit.
     pub user_grants_max_users: Option<usize>,
+    /// Read app usage for the last this many whole days (UTC, ending
+    /// yesterday); 0 reads none.
+    pub usage_days: u32,
 }
 
 impl Default for CollectOptions {
@@ -55,7 +61,42 @@ impl Default for CollectOptions {
         CollectOptions {
             user_grants: true,
             user_grants_max_users: Some(DEFAULT_USER_GRANTS_MAX_USERS),
+            usage_days: DEFAULT_USAGE_DAYS,
         }
+    }
+}
+
+/// The days `days` days of usage cover when collected at `now`: whole UTC
+/// days ending yesterday (today's figures are not complete yet).
+pub fn usage_window(
+    now: chrono::DateTime<Utc>,
+    days: u32,
+) -> Option<(chrono::NaiveDate, chrono::NaiveDate)> {
+    let last = now.date_naive().pred_opt()?;
+    let first = last.checked_sub_days(chrono::Days::new(u64::from(days.checked_sub(1)?)))?;
+    Some((first, last))
+}
+
+/// Usage figures, or why they were not collected. A self-hosted Retool
+/// without `USAGE_API_TOKEN` answers the usage API with an error; any error
+/// status is therefore "not collected" with that hint, never a failed run.
+async fn usage(
+    client: &Client,
+    window: Option<(chrono::NaiveDate, chrono::NaiveDate)>,
+) -> Result<Result<Vec<crate::model::UserUsage>, String>, CollectError> {
+    let Some((first, last)) = window else {
+        return Ok(Err("disabled for this run (--usage-days 0)".to_string()));
+    };
+    match client.usage(first, last).await {
+        // Retool's name for the scope has no `:read`, so its 403 message
+        // may not name it in a form the client recognises.
+        Err(ApiError::MissingScope { scope: None, .. }) => {
+            Ok(Err("missing scope usage".to_string()))
+        }
+        Err(ApiError::Server { status, .. }) if status != 429 => Ok(Err(format!(
+            "the usage API answered {status}; a self-hosted Retool needs USAGE_API_TOKEN set on the server"
+        ))),
+        other => lenient(EntityKind::Usage, other),
     }
 }
 
@@ -247,6 +288,8 @@ pub async fn collect(client: &Client, options: &CollectOptions) -> Result<Collec
     let requests =
         async { lenient_list(EntityKind::AccessRequests, client.access_requests().await) };
     let settings = settings(client);
+    let window = usage_window(started_at, options.usage_days);
+    let usage = usage(client, window);
 
     let (
         (users, user_grants),
@@ -260,6 +303,7 @@ pub async fn collect(client: &Client, options: &CollectOptions) -> Result<Collec
         (roles, role_grants),
         requests,
         settings,
+        usage,
     ) = tokio::try_join!(
         users_and_grants,
         groups_and_grants,
@@ -272,6 +316,7 @@ pub async fn collect(client: &Client, options: &CollectOptions) -> Result<Collec
         roles,
         requests,
         settings,
+        usage,
     )?;
 
     let mut state = OrgState::default();
@@ -317,6 +362,16 @@ pub async fn collect(client: &Client, options: &CollectOptions) -> Result<Collec
             state.not_collected.insert(EntityKind::Settings, reason);
         }
     }
+    let usage_window = match usage {
+        Ok(u) => {
+            state.usage = u;
+            window
+        }
+        Err(reason) => {
+            state.not_collected.insert(EntityKind::Usage, reason);
+            None
+        }
+    };
 
     match (group_grants, user_grants) {
         (Err(reason), _) => {
@@ -381,6 +436,7 @@ pub async fn collect(client: &Client, options: &CollectOptions) -> Result<Collec
         expected_totals: expected,
         notes,
         tool_version: crate::VERSION.to_string(),
+        usage_window,
     };
     Ok(Collected { state, info })
 }

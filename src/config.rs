@@ -66,6 +66,7 @@ pub struct Tuning {
     pub allow_insecure_http: Option<bool>,
     pub user_grants: Option<bool>,
     pub user_grants_max_users: Option<usize>,
+    pub usage_days: Option<u32>,
 }
 
 impl Tuning {
@@ -81,6 +82,7 @@ impl Tuning {
             allow_insecure_http: over.allow_insecure_http.or(self.allow_insecure_http),
             user_grants: over.user_grants.or(self.user_grants),
             user_grants_max_users: over.user_grants_max_users.or(self.user_grants_max_users),
+            usage_days: over.usage_days.or(self.usage_days),
         }
     }
 }

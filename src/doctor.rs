@@ -317,6 +317,15 @@ pub async fn diagnose(org: &str, client: &Client) -> Diagnosis {
         client.sso_settings().await.map(|s| s.len()),
         "SSO settings read",
     ));
+    // One day of usage: cheap, and what a self-hosted Retool without
+    // USAGE_API_TOKEN refuses.
+    next(match crate::collect::usage_window(chrono::Utc::now(), 1) {
+        Some((first, last)) => counted(
+            client.usage(first, last).await.map(|u| u.len()),
+            "users with usage yesterday",
+        ),
+        None => Status::NotChecked("no usage window".to_string()),
+    });
     d
 }
 

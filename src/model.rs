@@ -400,6 +400,20 @@ pub struct Setting {
     pub value: String,
 }
 
+/// One user's app usage over the collection's usage window
+/// (`GET /usage/user_summary`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, Default)]
+pub struct UserUsage {
+    /// The user id as the usage API sends it (matched to a user by id, legacy
+    /// id or e-mail).
+    pub user_id: String,
+    pub email: String,
+    pub app_views: i64,
+    pub app_saves: i64,
+    pub unique_apps: i64,
+    pub last_active: Option<DateTime<Utc>>,
+}
+
 /// The kinds of record a snapshot holds; keys for coverage and counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -418,10 +432,11 @@ pub enum EntityKind {
     RoleGrants,
     AccessRequests,
     Settings,
+    Usage,
 }
 
 impl EntityKind {
-    pub const ALL: [EntityKind; 14] = [
+    pub const ALL: [EntityKind; 15] = [
         EntityKind::Users,
         EntityKind::Groups,
         EntityKind::Memberships,
@@ -436,15 +451,17 @@ impl EntityKind {
         EntityKind::RoleGrants,
         EntityKind::AccessRequests,
         EntityKind::Settings,
+        EntityKind::Usage,
     ];
 
-    /// The kinds retool-audit 0.1 did not read: a snapshot it took has no
+    /// The kinds the first release did not read: a snapshot it took has no
     /// count for them, and reads them back as not collected.
-    pub const SINCE_ROLES: [EntityKind; 4] = [
+    pub const SINCE_ROLES: [EntityKind; 5] = [
         EntityKind::Roles,
         EntityKind::RoleGrants,
         EntityKind::AccessRequests,
         EntityKind::Settings,
+        EntityKind::Usage,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -463,6 +480,7 @@ impl EntityKind {
             EntityKind::RoleGrants => "role_grants",
             EntityKind::AccessRequests => "access_requests",
             EntityKind::Settings => "settings",
+            EntityKind::Usage => "usage",
         }
     }
 
@@ -510,6 +528,9 @@ pub struct OrgState {
     pub access_requests: Vec<AccessRequest>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub settings: Vec<Setting>,
+    /// App usage per user over [`CollectionInfo::usage_window`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub usage: Vec<UserUsage>,
     pub not_collected: BTreeMap<EntityKind, String>,
 }
 
@@ -532,6 +553,7 @@ impl OrgState {
         self.role_grants.sort();
         self.access_requests.sort_by_key(|r| r.id);
         self.settings.sort();
+        self.usage.sort_by(|a, b| a.user_id.cmp(&b.user_id));
     }
 
     /// Marks the kinds a snapshot's recorded `counts` do not name as not
@@ -566,6 +588,7 @@ impl OrgState {
             self.access_requests.len() as u64,
         );
         c.insert(EntityKind::Settings, self.settings.len() as u64);
+        c.insert(EntityKind::Usage, self.usage.len() as u64);
         c
     }
 
@@ -752,6 +775,10 @@ pub struct CollectionInfo {
     pub notes: Vec<String>,
     /// The `retool-audit` version that collected it.
     pub tool_version: String,
+    /// The days (first and last, inclusive, UTC) the usage figures cover;
+    /// absent when usage was not asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage_window: Option<(chrono::NaiveDate, chrono::NaiveDate)>,
 }
 
 impl CollectionInfo {

@@ -121,6 +121,7 @@ pub(crate) fn info_at(taken: DateTime<Utc>) -> CollectionInfo {
         expected_totals: Default::default(),
         notes: Vec::new(),
         tool_version: "bench".to_string(),
+        usage_window: None,
     }
 }
 

@@ -1,8 +1,8 @@
 //! Analyses: pure functions over `OrgState`s (no I/O) — effective access
 //! ([`access`]), orphaned, disabled and privileged accounts ([`accounts`]),
 //! changes between two states ([`mod@changes`]), the HR roster ([`roster`]),
-//! what roles give ([`roles`]) and the security settings' findings
-//! ([`settings`]).
+//! what roles give ([`roles`]), the security settings' findings
+//! ([`settings`]) and app usage per user ([`usage`]).
 
 pub mod access;
 pub mod accounts;
@@ -10,6 +10,7 @@ pub mod changes;
 pub mod roles;
 pub mod roster;
 pub mod settings;
+pub mod usage;
 
 #[cfg(test)]
 pub(crate) mod fixtures;

@@ -292,6 +292,7 @@ async fn user_grants_over_the_limit_are_recorded_as_partial() {
     let options = CollectOptions {
         user_grants: true,
         user_grants_max_users: Some(10),
+        ..CollectOptions::default()
     };
     let c = run(
         Org {

@@ -227,6 +227,18 @@ pub struct FakeAccessRequest {
     pub updated_at: DateTime<Utc>,
 }
 
+/// One user's app usage as the usage API reports it (the fake's figures do
+/// not depend on the window asked for).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FakeUsage {
+    pub user_id: String,
+    pub email: String,
+    pub app_views: i64,
+    pub app_saves: i64,
+    pub unique_apps: i64,
+    pub last_active: Option<DateTime<Utc>>,
+}
+
 /// The organization's advanced settings and its SSO configuration, as the
 /// fake sends them (JSON objects: `GET /organization/` and `GET /sso/config`
 /// answer with them). The SSO configuration carries a client secret that a
@@ -261,6 +273,8 @@ pub struct FakeOrg {
     pub role_grants: Vec<FakeRoleGrant>,
     pub access_requests: Vec<FakeAccessRequest>,
     pub settings: FakeSettings,
+    /// Users with app activity in any window (others have none).
+    pub usage: Vec<FakeUsage>,
     seed: u64,
     change_rounds: u64,
     next_legacy_id: i64,

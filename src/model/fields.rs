@@ -10,7 +10,8 @@ use chrono::{DateTime, Utc};
 
 use super::{
     AccessLevel, AccessRequest, AccessToken, App, Folder, Group, GroupId, Membership, ObjectId,
-    Resource, Role as RetoolRole, RoleGrant, Setting, User, UserInvite, Workflow, account_status,
+    Resource, Role as RetoolRole, RoleGrant, Setting, User, UserInvite, UserUsage, Workflow,
+    account_status,
 };
 
 /// How one field is read from and written into a record of type `T`, by the
@@ -385,6 +386,18 @@ impl Fields for Setting {
     ];
 }
 
+/// Usage figures change every night: the change report does not diff them.
+impl Fields for UserUsage {
+    const FIELDS: &'static [Field<UserUsage>] = &[
+        field("user_id", Key, text!(user_id)),
+        field("email", Kept, text!(email)),
+        field("app_views", Kept, scalar!(Int, app_views)),
+        field("app_saves", Kept, scalar!(Int, app_saves)),
+        field("unique_apps", Kept, scalar!(Int, unique_apps)),
+        field("last_active", Kept, scalar!(Time, last_active)),
+    ];
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -431,6 +444,7 @@ mod tests {
         s.role_grants.iter().for_each(round_trip);
         s.access_requests.iter().for_each(round_trip);
         s.settings.iter().for_each(round_trip);
+        s.usage.iter().for_each(round_trip);
         assert!(!s.user_invites.is_empty() && !s.access_tokens.is_empty());
         assert!(!s.roles.is_empty() && !s.role_grants.is_empty());
         assert!(!s.access_requests.is_empty() && !s.settings.is_empty());
@@ -467,5 +481,6 @@ mod tests {
         check::<RoleGrant>("role_grants");
         check::<AccessRequest>("access_requests");
         check::<Setting>("settings");
+        check::<UserUsage>("usage");
     }
 }

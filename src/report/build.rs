@@ -183,10 +183,11 @@ mod tests {
                 "role_grants",
                 "security_settings",
                 "access_requests",
+                "usage",
                 "changes"
             ]
         );
-        let expect: [(&str, &[&str]); 12] = [
+        let expect: [(&str, &[&str]); 13] = [
             (
                 "users",
                 &[
@@ -320,6 +321,20 @@ mod tests {
                     "decided_by_id",
                     "decided_by_email",
                     "user_id",
+                ],
+            ),
+            (
+                "usage",
+                &[
+                    "user_id",
+                    "email",
+                    "status",
+                    "app_views",
+                    "app_saves",
+                    "unique_apps",
+                    "usage_last_active",
+                    "window_start",
+                    "window_end",
                 ],
             ),
         ];

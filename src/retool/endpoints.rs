@@ -247,6 +247,16 @@ pub const SSO_CONFIG: About = about(
     "the single sign-on settings",
 );
 
+/// `GET /usage/user_summary`: app views, saves and last activity per user over
+/// a window (scope `usage`; self-hosted Retool needs `USAGE_API_TOKEN`).
+pub const USAGE: About = about(
+    "GET /usage/user_summary",
+    "/usage/user_summary",
+    false,
+    "usage",
+    "usage figures (app views and saves per user)",
+);
+
 /// `POST /permissions/listObjects` for a group: its grants, one request per
 /// group and object type (not a list; see [`Client::grants`](super::Client::grants)).
 pub const GROUP_GRANTS: About = about(
@@ -267,7 +277,7 @@ pub const USER_GRANTS: About = about(
 );
 
 /// Every endpoint, in the order `doctor` probes them and the docs list them.
-pub const CATALOGUE: [About; 16] = [
+pub const CATALOGUE: [About; 17] = [
     USERS.about,
     GROUPS.about,
     FOLDERS.about,
@@ -284,6 +294,7 @@ pub const CATALOGUE: [About; 16] = [
     ACCESS_REQUESTS.about,
     ORGANIZATION,
     SSO_CONFIG,
+    USAGE,
 ];
 
 #[cfg(test)]
@@ -304,7 +315,12 @@ mod tests {
         assert_eq!(names.len(), CATALOGUE.len());
         for e in CATALOGUE {
             assert!(e.name.ends_with(e.path) || e.name.contains(&format!("{} (", e.path)));
-            assert!(e.scope.ends_with(":read"), "{}: read scopes only", e.name);
+            // Read scopes only (`usage` is Retool's name for reading usage).
+            assert!(
+                e.scope.ends_with(":read") || e.scope == "usage",
+                "{}: read scopes only",
+                e.name
+            );
         }
     }
 

@@ -10,6 +10,7 @@ mod decode;
 pub mod endpoints;
 mod error;
 mod rbac;
+mod usage;
 mod v1;
 mod v2;
 

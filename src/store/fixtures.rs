@@ -302,6 +302,14 @@ pub(crate) fn sample_state() -> OrgState {
                 value: "oidc".into(),
             },
         ],
+        usage: vec![UserUsage {
+            user_id: "u1".into(),
+            email: "ada@example.com".into(),
+            app_views: 40,
+            app_saves: 2,
+            unique_apps: 3,
+            last_active: Some(t(2, 0)),
+        }],
         not_collected: Default::default(),
     };
     s.not_collected.insert(
@@ -333,6 +341,7 @@ pub(crate) fn collected(state: OrgState, day: u32) -> Collected {
             expected_totals: [(EntityKind::Users, 3)].into_iter().collect(),
             notes: vec!["a note".into()],
             tool_version: crate::VERSION.into(),
+            usage_window: None,
         },
     }
 }

@@ -113,6 +113,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0002_review.sql"),
     include_str!("migrations/0003_prune.sql"),
     include_str!("migrations/0004_roles_settings.sql"),
+    include_str!("migrations/0005_usage.sql"),
 ];
 
 /// The schema version this build writes and reads.

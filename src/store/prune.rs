@@ -312,6 +312,7 @@ fn remove_snapshots(
         "DELETE FROM runs WHERE snapshot_id IN (SELECT id FROM temp.prune_removed)",
         [],
     )?;
+
     // Failed attempts from before the oldest kept snapshot are outside every
     // report window that is left.
     if let Some((oldest, _)) = result.kept.first() {

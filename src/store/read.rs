@@ -313,6 +313,7 @@ impl Store {
             role_grants: self.load(org, id)?,
             access_requests: self.load(org, id)?,
             settings: self.load(org, id)?,
+            usage: self.load(org, id)?,
             not_collected,
         };
         state.normalize();

@@ -11,7 +11,7 @@ use crate::model::fields::{Access, Fields};
 use crate::model::{
     AccessLevel, AccessRequest, AccessToken, App, Folder, Grant, Group, GroupId, Membership,
     ObjectId, ObjectRef, ObjectType, Resource, Role, RoleGrant, Setting, Subject, User, UserId,
-    UserInvite, Workflow,
+    UserInvite, UserUsage, Workflow,
 };
 
 /// A model record stored as versions in one table.
@@ -84,6 +84,9 @@ declared!(
     i64,
     |r: &AccessRequest| r.id
 );
+declared!(UserUsage, "usage", String, |u: &UserUsage| u
+    .user_id
+    .clone());
 declared!(Setting, "settings", (String, String), |s: &Setting| (
     s.source.clone(),
     s.name.clone()

@@ -11,7 +11,8 @@ use super::rows::{Versioned, fingerprint, time_text};
 use super::{Store, StoreError};
 use crate::model::{
     AccessRequest, AccessToken, App, CollectionInfo, EntityKind, Folder, Grant, Group, Membership,
-    OrgState, Resource, Role, RoleGrant, Setting, SnapshotMeta, User, UserInvite, Workflow,
+    OrgState, Resource, Role, RoleGrant, Setting, SnapshotMeta, User, UserInvite, UserUsage,
+    Workflow,
 };
 
 /// SHA-256 (hex) over the previous snapshot's hash (or nothing), then the
@@ -69,17 +70,19 @@ pub(crate) fn hash_snapshot(
     // Kinds added after the first release are hashed only when present, so
     // the hash of a snapshot taken before them does not change (the model's
     // serialization skips them the same way).
-    let later: [(EntityKind, &dyn Records); 4] = [
+    let later: [(EntityKind, &dyn Records); 5] = [
         (EntityKind::Roles, &state.roles),
         (EntityKind::RoleGrants, &state.role_grants),
         (EntityKind::AccessRequests, &state.access_requests),
         (EntityKind::Settings, &state.settings),
+        (EntityKind::Usage, &state.usage),
     ];
     for (kind, items) in later {
         if items.len() > 0 {
             list(&mut h, kind, false, items);
         }
     }
+
     h.push(b",\"not_collected\":");
     let _ = serde_json::to_writer(&mut h, &state.not_collected);
     h.push(b"}");
@@ -195,7 +198,7 @@ fn count_differences(recorded: &crate::model::Counts, stored: &crate::model::Cou
         .join("; ")
 }
 
-const VERSIONED_TABLES: [EntityKind; 14] = EntityKind::ALL;
+const VERSIONED_TABLES: [EntityKind; 15] = EntityKind::ALL;
 
 /// A removed snapshot as `pruned_snapshots` records it.
 struct PrunedLink {
@@ -334,6 +337,7 @@ impl Store {
         self.check_row_hashes::<RoleGrant>(&mut report.problems)?;
         self.check_row_hashes::<AccessRequest>(&mut report.problems)?;
         self.check_row_hashes::<Setting>(&mut report.problems)?;
+        self.check_row_hashes::<UserUsage>(&mut report.problems)?;
         report.problems.extend(file_wide);
         Ok(report)
     }

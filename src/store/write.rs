@@ -224,6 +224,7 @@ fn is_normalized(s: &OrgState) -> bool {
         && s.role_grants.is_sorted()
         && s.access_requests.is_sorted_by(|a, b| a.id <= b.id)
         && s.settings.is_sorted()
+        && s.usage.is_sorted_by(|a, b| a.user_id <= b.user_id)
 }
 
 /// In a normalized state records with equal keys are adjacent.
@@ -253,7 +254,8 @@ fn check_unique_keys(s: &OrgState) -> Result<(), StoreError> {
     check(&s.roles)?;
     check(&s.role_grants)?;
     check(&s.access_requests)?;
-    check(&s.settings)
+    check(&s.settings)?;
+    check(&s.usage)
 }
 
 /// Syncs every table, in the order [`hash_snapshot`] fingerprints them.
@@ -281,6 +283,7 @@ fn sync_all(
         sync(tx, path, org, id, &s.role_grants, feed)?,
         sync(tx, path, org, id, &s.access_requests, feed)?,
         sync(tx, path, org, id, &s.settings, feed)?,
+        sync(tx, path, org, id, &s.usage, feed)?,
     ] {
         total.inserted += d.inserted;
         total.closed += d.closed;
@@ -608,13 +611,14 @@ mod tests {
         s.role_grants.clear();
         s.access_requests.clear();
         s.settings.clear();
+        s.usage.clear();
         let meta = write(&mut store, "default", s.clone(), 3);
         // What the first release wrote: counts of its ten kinds only.
         raw_sql(
             &path,
             &format!(
                 "UPDATE snapshots SET counts_json = json_remove(counts_json, \
-                 '$.roles', '$.role_grants', '$.access_requests', '$.settings') \
+                 '$.roles', '$.role_grants', '$.access_requests', '$.settings', '$.usage') \
                  WHERE id = {}",
                 meta.id
             ),
@@ -918,6 +922,7 @@ mod tests {
         s1.role_grants.clear();
         s1.access_requests.clear();
         s1.settings.clear();
+        s1.usage.clear();
         let mut s2 = s1.clone();
         s2.users[0].email = "ada@new.example.com".into();
         s2.users.remove(1);

@@ -455,3 +455,92 @@ fn changes_to_roles_grants_settings_and_requests_are_reported_with_their_risk() 
             && r["new_value"] == "pending")
     );
 }
+
+#[test]
+fn usage_covers_every_user_over_the_window_and_says_why_when_missing() {
+    let w = World::demo();
+    let out = reported(&w, &[]);
+    let org = org(&w);
+    let usage = csv_maps(&out, "usage");
+    assert_eq!(usage.len(), org.users.len());
+    let yesterday = (chrono::Utc::now() - chrono::Duration::days(1)).date_naive();
+    for row in &usage {
+        let fig = org.usage.iter().find(|u| u.user_id == row["user_id"]);
+        let (views, saves) = fig.map_or((0, 0), |f| (f.app_views, f.app_saves));
+        assert_eq!(row["app_views"], views.to_string(), "{row:?}");
+        assert_eq!(row["app_saves"], saves.to_string(), "{row:?}");
+        // The window the collector asked for (a run across midnight UTC may
+        // see the next day).
+        let end = chrono::NaiveDate::parse_from_str(&row["window_end"], "%Y-%m-%d").unwrap();
+        let start = chrono::NaiveDate::parse_from_str(&row["window_start"], "%Y-%m-%d").unwrap();
+        assert!(
+            end == yesterday || end == yesterday - chrono::Duration::days(1),
+            "{row:?}"
+        );
+        assert_eq!((end - start).num_days(), 89);
+    }
+    assert!(
+        usage
+            .iter()
+            .any(|r| r["app_views"] == "0" && r["status"] == "active")
+    );
+    assert!(usage.iter().any(|r| r["app_saves"] != "0"));
+    // The request asked for that window.
+    let asked = w
+        .server()
+        .requests()
+        .into_iter()
+        .find(|r| r.path.ends_with("/usage/user_summary"))
+        .and_then(|r| r.query)
+        .unwrap();
+    assert!(
+        asked.contains("start_date=") && asked.contains("end_date="),
+        "{asked}"
+    );
+
+    // --usage-days 0: no request, recorded as disabled.
+    let w = World::demo();
+    w.snapshot(&["--usage-days", "0"]).ok();
+    assert!(
+        !w.server()
+            .requests()
+            .iter()
+            .any(|r| r.path.contains("/usage/"))
+    );
+    let state = w.store().state_at(1).unwrap();
+    assert!(state.usage.is_empty());
+    assert!(state.not_collected[&EntityKind::Usage].contains("--usage-days 0"));
+
+    // Without the usage scope, and on a self-hosted Retool without
+    // USAGE_API_TOKEN (an error status): not collected, the run goes on.
+    let mut scopes: std::collections::BTreeSet<String> = retool_audit::retool::endpoints::CATALOGUE
+        .iter()
+        .map(|e| e.scope.to_string())
+        .collect();
+    scopes.remove("usage");
+    let w = World::with_org(
+        OrgSpec::demo(fixed_now()),
+        FakeConfig {
+            scopes: Some(scopes),
+            ..FakeConfig::default()
+        },
+    );
+    w.snapshot(&[]).ok();
+    let state = w.store().state_at(1).unwrap();
+    assert!(state.not_collected[&EntityKind::Usage].contains("missing scope usage"));
+    let w = World::with_org(
+        OrgSpec::demo(fixed_now()),
+        FakeConfig {
+            faults: parse_faults("500x10:path=/usage").unwrap(),
+            ..FakeConfig::default()
+        },
+    );
+    w.snapshot(&["--max-retries", "0"]).ok();
+    let state = w.store().state_at(1).unwrap();
+    let why = &state.not_collected[&EntityKind::Usage];
+    assert!(
+        why.contains("USAGE_API_TOKEN") && why.contains("500"),
+        "{why}"
+    );
+    assert_eq!(state.users.len(), w.expected().users.len());
+}

@@ -360,6 +360,7 @@ fn doctor_passes_when_every_endpoint_works() {
     assert!(row(&run, "GET /access_requests").contains("ok (4 access requests)"));
     assert!(row(&run, "GET /organization/").contains("ok (7 settings read)"));
     assert!(row(&run, "GET /sso/config").contains("ok (6 SSO settings read)"));
+    assert!(row(&run, "GET /usage/user_summary").contains("users with usage yesterday"));
     assert!(run.stdout.contains("=> ready"), "{}", run.stdout);
     assert!(!run.stdout.contains(retool_audit::fake::SSO_CLIENT_SECRET));
     assert!(!run.stdout.contains(TOKEN));

@@ -12,8 +12,8 @@ use rusqlite::Connection;
 use crate::common::{Run, World, retool_audit, run};
 
 /// Every table whose rows belong to snapshots (see `0001_initial.sql` and
-/// `0004_roles_settings.sql`).
-const VERSIONED: [&str; 14] = [
+/// the later migrations).
+const VERSIONED: [&str; 15] = [
     "users",
     "groups",
     "memberships",
@@ -28,6 +28,7 @@ const VERSIONED: [&str; 14] = [
     "role_grants",
     "access_requests",
     "settings",
+    "usage",
 ];
 
 /// Per table: a data column and an SQL expression that changes it, and the
@@ -103,6 +104,7 @@ fn edits(table: &str) -> (&'static str, &'static str, &'static str, &'static str
             "request_id + 100000",
         ),
         "settings" => ("value", "value || 'x'", "name", "name || '-x'"),
+        "usage" => ("app_views", "app_views + 1", "user_id", "user_id || '-x'"),
         other => panic!("no edit for {other}"),
     }
 }

@@ -11,9 +11,9 @@ use super::names::*;
 use super::{
     ADMIN_GROUP, ALL_USERS_GROUP, FakeAccessRequest, FakeApp, FakeFolder, FakeGroup, FakeInvite,
     FakeMember, FakeOrg, FakeResource, FakeRole, FakeRoleGrant, FakeSettings, FakeSpace, FakeToken,
-    FakeUser, FakeWorkflow, HOSTILE_CMD, HOSTILE_EMOJI, HOSTILE_GREEK, HOSTILE_HYPERLINK,
-    HOSTILE_JAPANESE, HOSTILE_NEWLINE, HOSTILE_QUOTES, HOSTILE_RTL, HOSTILE_SCRIPT, HOSTILE_SUM,
-    LONG_NAME_LEN, OrgSpec, SSO_CLIENT_SECRET, days, secs,
+    FakeUsage, FakeUser, FakeWorkflow, HOSTILE_CMD, HOSTILE_EMOJI, HOSTILE_GREEK,
+    HOSTILE_HYPERLINK, HOSTILE_JAPANESE, HOSTILE_NEWLINE, HOSTILE_QUOTES, HOSTILE_RTL,
+    HOSTILE_SCRIPT, HOSTILE_SUM, LONG_NAME_LEN, OrgSpec, SSO_CLIENT_SECRET, days, secs,
 };
 use crate::fake::rng::SplitMix64;
 use crate::model::{
@@ -55,6 +55,7 @@ impl FakeOrg {
                 organization: serde_json::Value::Null,
                 sso: None,
             },
+            usage: Vec::new(),
             seed: spec.seed,
             change_rounds: 0,
             next_legacy_id: 1000 + spec.users as i64,
@@ -204,6 +205,24 @@ impl FakeOrg {
                 } else {
                     created + days(1)
                 },
+            });
+        }
+
+        // App usage: most active users viewed apps, some also saved; every
+        // fourth active user and the never-active ones have none.
+        for (i, u) in self.users.iter().enumerate() {
+            if !u.active || u.last_active.is_none() || i % 4 == 3 {
+                continue;
+            }
+            let views = 1 + rng.below(300) as i64;
+            let saves = if i % 3 == 0 { rng.below(40) as i64 } else { 0 };
+            self.usage.push(FakeUsage {
+                user_id: u.id.clone(),
+                email: u.email.clone(),
+                app_views: views,
+                app_saves: saves,
+                unique_apps: 1 + rng.below(views.min(12) as u64) as i64,
+                last_active: u.last_active,
             });
         }
 

@@ -469,5 +469,9 @@ impl FakeOrg {
             updated_at: now - secs(3600),
         });
         ch.access_requests_added.push(id);
+        // A day of app use: the first few users with usage viewed more apps.
+        for u in self.usage.iter_mut().take(5) {
+            u.app_views += 7;
+        }
     }
 }

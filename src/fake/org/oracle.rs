@@ -10,7 +10,7 @@ use super::{FakeOrg, NOT_IN_V1};
 use crate::model::{
     AccessLevel, AccessRequest, AccessToken, App, EntityKind, Folder, Group, GroupFlags, GroupId,
     Membership, ObjectId, OrgState, Resource, Role, RoleGrant, Setting, Subject, User, UserId,
-    UserInvite, Workflow,
+    UserInvite, UserUsage, Workflow,
 };
 
 impl FakeOrg {
@@ -230,6 +230,18 @@ impl FakeOrg {
                 raw: raw(&Self::access_request_v2(r)),
             })
             .collect();
+        s.usage = self
+            .usage
+            .iter()
+            .map(|u| UserUsage {
+                user_id: u.user_id.clone(),
+                email: u.email.clone(),
+                app_views: u.app_views,
+                app_saves: u.app_saves,
+                unique_apps: u.unique_apps,
+                last_active: u.last_active,
+            })
+            .collect();
         let text = |v: &Value| match v {
             Value::String(s) => s.clone(),
             other => other.to_string(),
@@ -393,6 +405,7 @@ impl FakeOrg {
             EntityKind::RoleGrants,
             EntityKind::AccessRequests,
             EntityKind::Settings,
+            EntityKind::Usage,
         ] {
             s.not_collected.insert(k, NOT_IN_V1.to_string());
         }
@@ -421,6 +434,7 @@ impl FakeOrg {
             self.access_requests.len() as u64,
         );
         c.insert(EntityKind::Settings, self.expected_state_settings() as u64);
+        c.insert(EntityKind::Usage, self.usage.len() as u64);
         c
     }
 

@@ -58,6 +58,20 @@ impl FakeOrg {
         })
     }
 
+    /// A `GET /usage/user_summary` record.
+    pub fn usage_v2(u: &super::FakeUsage) -> Value {
+        json!({
+            "org_id": "org_fake",
+            "user_id": u.user_id,
+            "email": u.email,
+            "host": "fake.retool.example",
+            "count_app_views": u.app_views,
+            "count_app_saves": u.app_saves,
+            "count_unique_apps": u.unique_apps,
+            "last_active": opt_time(u.last_active),
+        })
+    }
+
     /// The v2 `GET /access_requests` record.
     pub fn access_request_v2(r: &FakeAccessRequest) -> Value {
         json!({

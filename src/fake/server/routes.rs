@@ -34,6 +34,7 @@ pub(in crate::fake) enum Route {
     V2AccessRequests,
     V2Organization,
     V2SsoConfig,
+    V2Usage,
     V2ListObjects,
     V2AccessList(String, String),
     V2RemoveMember(String, String),
@@ -63,6 +64,7 @@ impl Route {
             Route::V2Roles | Route::V2RoleGrants => "permissions:read",
             Route::V2AccessRequests => "users:read",
             Route::V2Organization => "organization:read",
+            Route::V2Usage => "usage",
             Route::V2ListObjects | Route::V2AccessList(..) => "permissions:read",
             Route::V2RemoveMember(..) | Route::V2AddMembers(_) => "groups:write",
             Route::V2Revoke => "permissions:write",
@@ -105,6 +107,7 @@ pub(super) fn route(method: &Method, path: &str) -> Option<(Dialect, Route)> {
             (Method::GET, ["access_requests"]) => Route::V2AccessRequests,
             (Method::GET, ["organization"]) => Route::V2Organization,
             (Method::GET, ["sso", "config"]) => Route::V2SsoConfig,
+            (Method::GET, ["usage", "user_summary"]) => Route::V2Usage,
             (Method::POST, ["permissions", "listObjects"]) => Route::V2ListObjects,
             (Method::GET, ["permissions", "accessList", t, id]) => {
                 Route::V2AccessList((*t).to_string(), (*id).to_string())
@@ -373,6 +376,22 @@ pub(super) fn answer_value(
         ),
         Route::V2Organization => Ok(json!({"success": true, "data": org.settings.organization})),
         Route::V2SsoConfig => Ok(json!({"success": true, "data": org.settings.sso})),
+        Route::V2Usage => {
+            let pairs = query_pairs(uri);
+            let date = |name: &str| {
+                param(&pairs, name)
+                    .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+            };
+            let Some(start) = date("start_date") else {
+                return Err(bad("start_date is required (YYYY-MM-DD)"));
+            };
+            if date("end_date").is_some_and(|end| end < start) {
+                return Err(bad("end_date is before start_date"));
+            }
+            Ok(everything(
+                org.usage.iter().map(FakeOrg::usage_v2).collect(),
+            ))
+        }
         Route::V2ListObjects => {
             let req: Value = serde_json::from_slice(body)
                 .map_err(|e| bad(format!("request body is not valid JSON: {e}")))?;

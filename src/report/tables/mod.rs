@@ -30,6 +30,7 @@ mod privileged_access;
 mod role_grants;
 mod roles;
 mod security_settings;
+mod usage;
 mod users;
 
 /// Builds one table from the context.
@@ -37,7 +38,7 @@ pub(crate) type BuildTable = for<'b, 'c, 'a> fn(&'b Context<'c, 'a>) -> Table<Ro
 
 /// Every table of the report, in report order (the order of the CSV files'
 /// listing, the XLSX sheets, the HTML sections and the JSON `tables`).
-pub(crate) const ALL: [BuildTable; 13] = [
+pub(crate) const ALL: [BuildTable; 14] = [
     users::table,
     group_members::table,
     access_matrix::table,
@@ -50,6 +51,7 @@ pub(crate) const ALL: [BuildTable; 13] = [
     role_grants::table,
     security_settings::table,
     access_requests::table,
+    usage::table,
     changes::table,
 ];
 
@@ -228,6 +230,7 @@ pub(crate) fn kind_label(k: EntityKind) -> &'static str {
         EntityKind::RoleGrants => "Role grants",
         EntityKind::AccessRequests => "Access requests",
         EntityKind::Settings => "Security settings",
+        EntityKind::Usage => "Usage figures",
     }
 }
 

@@ -17,8 +17,8 @@ use crate::model::{
 use crate::retool::decode::{DecodeFailure, V1Envelope, V2Envelope, decode_body, truncate};
 use crate::retool::endpoints::{
     ACCESS_REQUESTS, ACCESS_TOKENS, APPS, About, Decode, Endpoint, FOLDERS, GROUP_GRANTS, GROUPS,
-    ORGANIZATION, Paging, RESOURCES, ROLE_GRANTS, ROLES, SPACES, SSO_CONFIG, USER_INVITES, USERS,
-    WORKFLOWS,
+    ORGANIZATION, Paging, RESOURCES, ROLE_GRANTS, ROLES, SPACES, SSO_CONFIG, USAGE, USER_INVITES,
+    USERS, WORKFLOWS,
 };
 use crate::retool::error::ApiError;
 use crate::retool::{Space, rbac, v2};
@@ -146,6 +146,56 @@ impl Client {
         let settings = rbac::sso_settings(&body).map_err(|f| shape_error(SSO_CONFIG.name, f))?;
         self.count_records(SSO_CONFIG.name, settings.len());
         Ok(settings)
+    }
+
+    /// App usage per user over the days `first..=last` (UTC), from
+    /// `GET /usage/user_summary` (v2). Retool lists users with activity only.
+    pub async fn usage(
+        &self,
+        first: chrono::NaiveDate,
+        last: chrono::NaiveDate,
+    ) -> Result<Vec<crate::model::UserUsage>, ApiError> {
+        let endpoint = USAGE.name;
+        if self.dialect() == Dialect::V1 {
+            return Err(ApiError::Unsupported {
+                endpoint: endpoint.to_string(),
+                dialect: Dialect::V1.as_str().to_string(),
+            });
+        }
+        let mut url = self.url(USAGE.path);
+        url.query_pairs_mut()
+            .append_pair("start_date", &first.format("%Y-%m-%d").to_string())
+            .append_pair("end_date", &last.format("%Y-%m-%d").to_string());
+        let bytes = self
+            .execute(Call {
+                endpoint,
+                method: Method::GET,
+                url,
+                body: None,
+                priority: Priority::Interactive,
+                auth: true,
+            })
+            .await?;
+        let env: V2Envelope = decode_body(&bytes).map_err(|f| shape_error(endpoint, f))?;
+        let mut seen = HashSet::new();
+        let mut out = Vec::with_capacity(env.data.len());
+        let mut duplicates = 0u64;
+        for (i, v) in env.data.iter().enumerate() {
+            let u =
+                crate::retool::usage::user_summary(v, i).map_err(|f| shape_error(endpoint, f))?;
+            if seen.insert(u.user_id.clone()) {
+                out.push(u);
+            } else {
+                duplicates += 1;
+            }
+        }
+        let records = out.len() as u64;
+        self.with_stats(endpoint, |s| {
+            s.pages += 1;
+            s.records += records;
+            s.duplicates_dropped += duplicates;
+        });
+        Ok(out)
     }
 
     fn count_records(&self, endpoint: &str, n: usize) {
