@@ -278,6 +278,13 @@ pub struct TargetArgs {
     /// [default: 90].
     #[arg(long, value_name = "DAYS", value_parser = clap::value_parser!(u32).range(0..=366))]
     pub usage_days: Option<u32>,
+
+    /// Ask Retool's own access list (`permissions/accessList`) about this many
+    /// objects and compare it with the computed effective access, user by user;
+    /// one request per object, `all` checks every app, resource, workflow and
+    /// folder, 0 turns it off [default: 20].
+    #[arg(long, value_name = "N|all")]
+    pub cross_check: Option<crate::config::CrossCheckObjects>,
 }
 
 impl TargetArgs {
@@ -315,6 +322,7 @@ impl TargetArgs {
             user_grants: self.no_user_grants.then_some(false),
             user_grants_max_users: self.user_grants_max_users,
             usage_days: self.usage_days,
+            cross_check: self.cross_check,
         }
     }
 }
@@ -422,8 +430,8 @@ pub struct ReportArgs {
     pub analysis: AnalysisArgs,
 
     /// Exit with code 3 when the report holds any of these findings (comma-separated:
-    /// high-risk-changes, orphans, disabled-with-access, security-settings); the report
-    /// is still written.
+    /// high-risk-changes, orphans, disabled-with-access, security-settings, cross-check);
+    /// the report is still written.
     #[arg(long, value_name = "LIST", value_parser = findings)]
     pub fail_on: Option<List<FailOn>>,
 

@@ -34,6 +34,9 @@ use crate::retool::{ApiError, Client, Listed};
 /// Above this many users, direct user grants are skipped by default.
 pub const DEFAULT_USER_GRANTS_MAX_USERS: usize = 2_000;
 
+/// How many objects the cross-check asks Retool about by default.
+pub const DEFAULT_CROSS_CHECK: usize = 20;
+
 /// How many days of app usage a snapshot reads by default.
 pub const DEFAULT_USAGE_DAYS: u32 = 90;
 
@@ -54,6 +57,10 @@ pub struct CollectOptions {
     /// Read app usage for the last this many whole days (UTC, ending
     /// yesterday); 0 reads none.
     pub usage_days: u32,
+    /// Compare Retool's access list with the computed effective access for
+    /// this many objects; 0 turns it off, [`cross_check::ALL_OBJECTS`]
+    /// checks every object.
+    pub cross_check: usize,
 }
 
 impl Default for CollectOptions {
@@ -62,6 +69,7 @@ impl Default for CollectOptions {
             user_grants: true,
             user_grants_max_users: Some(DEFAULT_USER_GRANTS_MAX_USERS),
             usage_days: DEFAULT_USAGE_DAYS,
+            cross_check: DEFAULT_CROSS_CHECK,
         }
     }
 }
@@ -402,6 +410,14 @@ pub async fn collect(client: &Client, options: &CollectOptions) -> Result<Collec
 
     state.normalize();
 
+    // Last: it compares Retool's answers with what the state computes.
+    let cross_check = if options.cross_check == 0 {
+        None
+    } else {
+        let seed = format!("{}|{}", client.api_root(), started_at.to_rfc3339());
+        Some(cross_check::cross_check(client, &state, options.cross_check, &seed).await)
+    };
+
     let endpoints = client.stats();
     for e in &endpoints {
         if e.duplicates_dropped > 0 {
@@ -437,6 +453,7 @@ pub async fn collect(client: &Client, options: &CollectOptions) -> Result<Collec
         notes,
         tool_version: crate::VERSION.to_string(),
         usage_window,
+        cross_check,
     };
     Ok(Collected { state, info })
 }
@@ -524,6 +541,8 @@ async fn subject_grants(
     }
     Ok(Ok(grants))
 }
+
+pub mod cross_check;
 
 #[cfg(test)]
 mod tests;

@@ -67,6 +67,41 @@ pub struct Tuning {
     pub user_grants: Option<bool>,
     pub user_grants_max_users: Option<usize>,
     pub usage_days: Option<u32>,
+    pub cross_check: Option<CrossCheckObjects>,
+}
+
+/// How many objects the cross-check asks Retool about: a number (`0` turns it
+/// off) or `all`. In the config file an integer or the string `"all"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CrossCheckObjects(pub usize);
+
+impl std::str::FromStr for CrossCheckObjects {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim();
+        if s.eq_ignore_ascii_case("all") {
+            return Ok(CrossCheckObjects(crate::collect::cross_check::ALL_OBJECTS));
+        }
+        s.parse::<usize>()
+            .map(CrossCheckObjects)
+            .map_err(|_| format!("`{s}` is not a number of objects or `all`"))
+    }
+}
+
+impl<'de> Deserialize<'de> for CrossCheckObjects {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Count(usize),
+            Word(String),
+        }
+        match Raw::deserialize(d)? {
+            Raw::Count(n) => Ok(CrossCheckObjects(n)),
+            Raw::Word(w) => w.parse().map_err(serde::de::Error::custom),
+        }
+    }
 }
 
 impl Tuning {
@@ -83,6 +118,7 @@ impl Tuning {
             user_grants: over.user_grants.or(self.user_grants),
             user_grants_max_users: over.user_grants_max_users.or(self.user_grants_max_users),
             usage_days: over.usage_days.or(self.usage_days),
+            cross_check: over.cross_check.or(self.cross_check),
         }
     }
 }

@@ -326,6 +326,24 @@ pub async fn diagnose(org: &str, client: &Client) -> Diagnosis {
         ),
         None => Status::NotChecked("no usage window".to_string()),
     });
+    let first_app = client
+        .apps()
+        .await
+        .ok()
+        .and_then(|l| l.items.into_iter().next());
+    next(match first_app {
+        Some(app) => {
+            let object = crate::model::ObjectRef {
+                object_type: crate::model::ObjectType::App,
+                id: app.id,
+            };
+            counted(
+                client.access_list(&object).await.map(|u| u.len()),
+                "users with access to the first app",
+            )
+        }
+        None => Status::NotChecked("no app to ask about".to_string()),
+    });
     d
 }
 

@@ -14,8 +14,11 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+pub mod cross_check;
 pub mod fields;
 pub mod review;
+
+pub use cross_check::{CrossCheck, Disagreement};
 
 /// A Retool user id (a UUID-like string in API v2 and v1). Never a number.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default)]
@@ -779,6 +782,10 @@ pub struct CollectionInfo {
     /// absent when usage was not asked for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub usage_window: Option<(chrono::NaiveDate, chrono::NaiveDate)>,
+    /// Retool's access lists compared with the computed effective access;
+    /// absent when no cross-check ran (`Err`: why it could not run).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cross_check: Option<Result<CrossCheck, String>>,
 }
 
 impl CollectionInfo {

@@ -122,6 +122,7 @@ pub(crate) fn info_at(taken: DateTime<Utc>) -> CollectionInfo {
         notes: Vec::new(),
         tool_version: "bench".to_string(),
         usage_window: None,
+        cross_check: None,
     }
 }
 

@@ -200,6 +200,9 @@ pub(super) fn check(target: &Target) -> CmdResult<Checked> {
             user_grants: t.user_grants.unwrap_or(true),
             user_grants_max_users: (max_users > 0).then_some(max_users),
             usage_days: t.usage_days.unwrap_or(crate::collect::DEFAULT_USAGE_DAYS),
+            cross_check: t
+                .cross_check
+                .map_or(crate::collect::DEFAULT_CROSS_CHECK, |c| c.0),
         },
     })
 }

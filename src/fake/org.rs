@@ -29,6 +29,7 @@
 //!   `is_system_folder = false`, `updated_at = None`; absent optional strings
 //!   (`firstName`, `description`, `parentFolderId`) are omitted, not `null`.
 
+mod access;
 mod generate;
 mod mutate;
 mod names;
@@ -275,6 +276,9 @@ pub struct FakeOrg {
     pub settings: FakeSettings,
     /// Users with app activity in any window (others have none).
     pub usage: Vec<FakeUsage>,
+    /// Objects whose `accessList` leaves out its first user: a planted
+    /// disagreement for the cross-check.
+    pub access_list_skew: Vec<(ObjectType, String)>,
     seed: u64,
     change_rounds: u64,
     next_legacy_id: i64,

@@ -184,10 +184,11 @@ mod tests {
                 "security_settings",
                 "access_requests",
                 "usage",
+                "cross_check",
                 "changes"
             ]
         );
-        let expect: [(&str, &[&str]); 13] = [
+        let expect: [(&str, &[&str]); 14] = [
             (
                 "users",
                 &[
@@ -335,6 +336,21 @@ mod tests {
                     "usage_last_active",
                     "window_start",
                     "window_end",
+                ],
+            ),
+            (
+                "cross_check",
+                &[
+                    "object_type",
+                    "object_id",
+                    "object_name",
+                    "subject_type",
+                    "subject_id",
+                    "subject_name",
+                    "retool_level",
+                    "retool_sources",
+                    "computed_level",
+                    "computed_via",
                 ],
             ),
         ];

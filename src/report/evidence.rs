@@ -89,6 +89,11 @@ pub(crate) fn evidence(cx: &Context<'_, '_>) -> Vec<EvidenceItem> {
     for (i, note) in info.notes.iter().enumerate() {
         add(&sec, &format!("Collector note {}", i + 1), note.clone());
     }
+    add(
+        &sec,
+        "Cross-check with Retool's access lists",
+        super::tables::cross_check::outcome(cx),
+    );
     if cx.dangling_references > 0 {
         add(
             &sec,

@@ -23,14 +23,18 @@ pub enum FailOn {
     /// login beside SSO, JIT without a restricted domain, app owners managing
     /// permissions).
     SecuritySettings,
+    /// Rows of `cross_check`: users on whose access Retool's own access list
+    /// and the computed effective access disagree.
+    CrossCheck,
 }
 
 impl FailOn {
-    pub const ALL: [FailOn; 4] = [
+    pub const ALL: [FailOn; 5] = [
         FailOn::HighRiskChanges,
         FailOn::Orphans,
         FailOn::DisabledWithAccess,
         FailOn::SecuritySettings,
+        FailOn::CrossCheck,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -39,6 +43,7 @@ impl FailOn {
             FailOn::Orphans => "orphans",
             FailOn::DisabledWithAccess => "disabled-with-access",
             FailOn::SecuritySettings => "security-settings",
+            FailOn::CrossCheck => "cross-check",
         }
     }
 
@@ -52,6 +57,7 @@ impl FailOn {
                 ("disabled_accounts", Some("findings"), |v| !v.is_empty())
             }
             FailOn::SecuritySettings => ("security_settings", Some("finding"), |v| !v.is_empty()),
+            FailOn::CrossCheck => ("cross_check", None, |_| true),
         };
         let missing = |column: Option<&str>| NotCountable {
             fail_on: self,
@@ -263,6 +269,7 @@ mod tests {
             table("orphaned_accounts", &["user_id"], Vec::new()),
             table("disabled_accounts", &["findings"], vec![vec![Cell::Empty]]),
             table("security_settings", &["finding"], vec![vec![Cell::Empty]]),
+            table("cross_check", &["object_id"], Vec::new()),
         ]);
         assert_eq!(triggered(&quiet, &FailOn::ALL), Ok(Vec::new()));
     }

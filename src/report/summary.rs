@@ -110,6 +110,14 @@ pub(crate) fn summary(cx: &Context<'_, '_>, tables: &[Table<Rows<'_>>]) -> Vec<S
             count(crate::analyze::settings::active_without_two_factor(state)),
         );
     }
+    match &cx.input.current.info.cross_check {
+        Some(Ok(c)) => add(
+            Section::Findings,
+            "Cross-check disagreements",
+            count(usize::try_from(c.disagreement_count()).unwrap_or(usize::MAX)),
+        ),
+        Some(Err(_)) | None => add(Section::Findings, "Cross-check disagreements", t("not run")),
+    }
     add(
         Section::Findings,
         "Dangling references",

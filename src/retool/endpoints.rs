@@ -257,6 +257,16 @@ pub const USAGE: About = about(
     "usage figures (app views and saves per user)",
 );
 
+/// `GET /permissions/accessList/{type}/{id}`: Retool's own list of who may
+/// reach one object, read for the cross-check's sample of objects.
+pub const ACCESS_LIST: About = about(
+    "GET /permissions/accessList",
+    "/permissions/accessList",
+    false,
+    "permissions:read",
+    "the cross-check against Retool's own access lists",
+);
+
 /// `POST /permissions/listObjects` for a group: its grants, one request per
 /// group and object type (not a list; see [`Client::grants`](super::Client::grants)).
 pub const GROUP_GRANTS: About = about(
@@ -277,7 +287,7 @@ pub const USER_GRANTS: About = about(
 );
 
 /// Every endpoint, in the order `doctor` probes them and the docs list them.
-pub const CATALOGUE: [About; 17] = [
+pub const CATALOGUE: [About; 18] = [
     USERS.about,
     GROUPS.about,
     FOLDERS.about,
@@ -295,6 +305,7 @@ pub const CATALOGUE: [About; 17] = [
     ORGANIZATION,
     SSO_CONFIG,
     USAGE,
+    ACCESS_LIST,
 ];
 
 #[cfg(test)]

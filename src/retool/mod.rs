@@ -5,6 +5,7 @@
 //! [`crate::model`] types from [`Client`]'s listing functions and typed
 //! [`ApiError`]s / [`ConfigError`]s.
 
+mod access_list;
 mod client;
 mod decode;
 pub mod endpoints;
@@ -28,6 +29,7 @@ use url::Url;
 
 use crate::model::Dialect;
 
+pub use access_list::ListedUser;
 pub use client::{Client, ClientConfig, Listed, Progress};
 pub use error::{ApiError, ConfigError};
 

@@ -342,6 +342,7 @@ pub(crate) fn collected(state: OrgState, day: u32) -> Collected {
             notes: vec!["a note".into()],
             tool_version: crate::VERSION.into(),
             usage_window: None,
+            cross_check: None,
         },
     }
 }

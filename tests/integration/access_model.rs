@@ -544,3 +544,143 @@ fn usage_covers_every_user_over_the_window_and_says_why_when_missing() {
     );
     assert_eq!(state.users.len(), w.expected().users.len());
 }
+
+#[test]
+fn the_cross_check_agrees_on_the_demo_and_names_a_planted_disagreement() {
+    // Every object, twice: the demo org, then after the scripted changes.
+    let w = World::demo();
+    w.snapshot(&["--cross-check", "all"]).ok();
+    w.server().update_org(|o| {
+        o.apply_scripted_changes();
+    });
+    w.snapshot(&["--cross-check", "all"]).ok();
+    let org = org(&w);
+    for meta in w.store().snapshots(None).unwrap() {
+        let Some(Ok(c)) = &meta.info.cross_check else {
+            panic!(
+                "snapshot {} has no cross-check: {:?}",
+                meta.id, meta.info.cross_check
+            )
+        };
+        let objects: u64 = [
+            EntityKind::Apps,
+            EntityKind::Resources,
+            EntityKind::Workflows,
+            EntityKind::Folders,
+        ]
+        .iter()
+        .map(|k| meta.counts[k])
+        .sum();
+        assert_eq!(c.objects.len() as u64, objects, "every object was checked");
+        assert!(c.not_checked.is_empty(), "{:?}", c.not_checked);
+        assert_eq!(c.agreements, c.pairs, "{:?}", c.disagreements.first());
+        assert!(c.pairs > 1000);
+    }
+
+    // Retool "forgets" the first user it lists on one app: the cross_check
+    // table names that object and user, with both sides.
+    let app = &org.apps[0];
+    let forgotten = {
+        let list = org.access_list(retool_audit::model::ObjectType::App, &app.id);
+        list["user"][0]["subject"]["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    w.server().update_org(|o| {
+        o.access_list_skew
+            .push((retool_audit::model::ObjectType::App, app.id.clone()))
+    });
+    w.snapshot(&["--cross-check", "all"]).ok();
+    let out = w.path("out");
+    let run = w.run(&[
+        "report",
+        "--out",
+        out.to_str().unwrap(),
+        "--format",
+        "csv,json",
+        "--fail-on",
+        "cross-check",
+    ]);
+    run.fails_with(3).stderr_has("found 1 cross-check");
+    let rows = csv_maps(&out, "cross_check");
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    let r = &rows[0];
+    assert_eq!(
+        (r["object_type"].as_str(), r["object_id"].as_str()),
+        ("app", app.id.as_str())
+    );
+    assert_eq!(r["object_name"], app.name);
+    assert_eq!(r["subject_id"], forgotten);
+    assert_eq!(r["retool_level"], "none");
+    assert_ne!(r["computed_level"], "none");
+    assert!(!r["computed_via"].is_empty());
+    let email = org
+        .users
+        .iter()
+        .find(|u| u.id == forgotten)
+        .unwrap()
+        .email
+        .clone();
+    assert_eq!(r["subject_name"], email);
+    assert!(
+        notice(&out, "cross_check").contains("1 disagree"),
+        "{}",
+        notice(&out, "cross_check")
+    );
+}
+
+#[test]
+fn an_object_type_an_older_retool_cannot_list_is_not_checked_and_a_missing_scope_skips_it() {
+    let w = World::with_org(
+        OrgSpec::demo(fixed_now()),
+        FakeConfig {
+            missing_endpoints: vec![
+                "/permissions/accessList/resource".to_string(),
+                "/permissions/accessList/workflow".to_string(),
+            ],
+            ..FakeConfig::default()
+        },
+    );
+    w.snapshot(&["--cross-check", "all"]).ok();
+    let meta = w.store().snapshot(1).unwrap();
+    let Some(Ok(c)) = &meta.info.cross_check else {
+        panic!("{:?}", meta.info.cross_check)
+    };
+    let org = org(&w);
+    assert_eq!(
+        c.not_checked.len(),
+        org.resources.len() + org.workflows.len()
+    );
+    assert!(c.not_checked.iter().all(|(_, why)| why.contains("404")));
+    assert!(c.disagreements.is_empty());
+    assert_eq!(c.agreements, c.pairs);
+
+    let mut scopes: std::collections::BTreeSet<String> = retool_audit::retool::endpoints::CATALOGUE
+        .iter()
+        .map(|e| e.scope.to_string())
+        .collect();
+    scopes.remove("permissions:read");
+    let w = World::with_org(
+        OrgSpec::demo(fixed_now()),
+        FakeConfig {
+            scopes: Some(scopes),
+            ..FakeConfig::default()
+        },
+    );
+    w.snapshot(&[]).ok();
+    let meta = w.store().snapshot(1).unwrap();
+    assert!(matches!(&meta.info.cross_check, Some(Err(why)) if why.contains("permissions:read")));
+    // --cross-check 0: none at all, no request.
+    let w = World::demo();
+    w.snapshot(&["--cross-check", "0"]).ok();
+    assert_eq!(w.store().snapshot(1).unwrap().info.cross_check, None);
+    assert!(
+        !w.server()
+            .requests()
+            .iter()
+            .any(|r| r.path.contains("accessList"))
+    );
+    // A bad value is a usage error before anything is written.
+    w.snapshot(&["--cross-check", "some"]).fails_with(2);
+}

@@ -361,6 +361,9 @@ fn doctor_passes_when_every_endpoint_works() {
     assert!(row(&run, "GET /organization/").contains("ok (7 settings read)"));
     assert!(row(&run, "GET /sso/config").contains("ok (6 SSO settings read)"));
     assert!(row(&run, "GET /usage/user_summary").contains("users with usage yesterday"));
+    assert!(
+        row(&run, "GET /permissions/accessList").contains("users with access to the first app")
+    );
     assert!(run.stdout.contains("=> ready"), "{}", run.stdout);
     assert!(!run.stdout.contains(retool_audit::fake::SSO_CLIENT_SECRET));
     assert!(!run.stdout.contains(TOKEN));
@@ -398,10 +401,11 @@ fn doctor_names_missing_scopes_and_missing_endpoints() {
     let tokens = row(&run, "GET /access_tokens");
     assert!(tokens.contains("not available on this version"), "{tokens}");
     assert!(row(&run, "GET /apps").contains("ok ("));
-    // Roles and role grants need permissions:read too.
+    // Roles, role grants and access lists need permissions:read too.
     for endpoint in [
         "GET /role_permissions/roles",
         "GET /role_permissions/role_grants",
+        "GET /permissions/accessList",
     ] {
         let r = row(&run, endpoint);
         assert!(
@@ -412,7 +416,7 @@ fn doctor_names_missing_scopes_and_missing_endpoints() {
     assert!(row(&run, "GET /access_requests").contains("ok ("));
     assert!(
         run.stdout
-            .contains("6 optional endpoint(s) will be recorded as not collected"),
+            .contains("7 optional endpoint(s) will be recorded as not collected"),
         "{}",
         run.stdout
     );

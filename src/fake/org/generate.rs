@@ -56,6 +56,7 @@ impl FakeOrg {
                 sso: None,
             },
             usage: Vec::new(),
+            access_list_skew: Vec::new(),
             seed: spec.seed,
             change_rounds: 0,
             next_legacy_id: 1000 + spec.users as i64,

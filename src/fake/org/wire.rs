@@ -1,5 +1,5 @@
 //! The wire: each record as the v2 API and the v1 Management API send it, and
-//! the answers of `listObjects` and `accessList`. Built with `serde_json`
+//! the answers of `listObjects`. Built with `serde_json`
 //! values; no DTO is shared with `retool/`.
 
 use std::collections::HashMap;
@@ -12,7 +12,7 @@ use super::{
     FakeAccessRequest, FakeApp, FakeFolder, FakeGroup, FakeInvite, FakeOrg, FakeResource, FakeRole,
     FakeRoleGrant, FakeSpace, FakeToken, FakeUser, FakeWorkflow,
 };
-use crate::model::{AccessLevel, Grant, GroupId, ObjectType, Subject};
+use crate::model::{ObjectType, Subject};
 
 /// Formats a timestamp the way the fake sends it (RFC 3339, milliseconds, `Z`).
 pub fn wire_time(t: DateTime<Utc>) -> String {
@@ -397,103 +397,5 @@ impl FakeOrg {
                 })
             })
             .collect()
-    }
-
-    /// Best-effort `accessList` for one object: groups with a grant on it, on its
-    /// folder, or universal access to its type; users with a direct grant.
-    pub fn access_list(&self, object_type: ObjectType, id: &str) -> Value {
-        let folder_of: Option<String> = match object_type {
-            ObjectType::App => self
-                .apps
-                .iter()
-                .find(|a| a.id == id)
-                .map(|a| a.folder_id.clone()),
-            ObjectType::Resource => self
-                .resources
-                .iter()
-                .find(|r| r.id == id)
-                .and_then(|r| r.folder_id.clone()),
-            ObjectType::Workflow => self
-                .workflows
-                .iter()
-                .find(|w| w.id == id)
-                .map(|w| w.folder_id.clone()),
-            ObjectType::Folder => None,
-        };
-        let relevant: Vec<&Grant> = self
-            .grants
-            .iter()
-            .filter(|gr| {
-                (gr.object.object_type == object_type && gr.object.id.0 == id)
-                    || (gr.object.object_type == ObjectType::Folder
-                        && folder_of.as_deref() == Some(gr.object.id.0.as_str()))
-            })
-            .collect();
-        let mut groups = Vec::new();
-        for g in &self.groups {
-            let gid = GroupId(g.id);
-            let subject = Subject::Group(gid);
-            let direct = relevant
-                .iter()
-                .find(|gr| {
-                    gr.subject == subject
-                        && gr.object.object_type == object_type
-                        && gr.object.id.0 == id
-                })
-                .map(|gr| gr.level);
-            let inherited = folder_of.as_ref().and_then(|f| {
-                relevant
-                    .iter()
-                    .find(|gr| {
-                        gr.subject == subject
-                            && gr.object.object_type == ObjectType::Folder
-                            && &gr.object.id.0 == f
-                    })
-                    .map(|gr| gr.level)
-            });
-            let universal = match object_type {
-                ObjectType::App => g.universal_app,
-                ObjectType::Resource => g.universal_resource,
-                ObjectType::Workflow => g.universal_workflow,
-                ObjectType::Folder => AccessLevel::None,
-            };
-            let level = direct
-                .unwrap_or(AccessLevel::None)
-                .max(inherited.unwrap_or(AccessLevel::None))
-                .max(universal);
-            if level == AccessLevel::None {
-                continue;
-            }
-            let mut sources = json!({
-                "direct": direct.is_some(),
-                "universal": universal > AccessLevel::None,
-            });
-            if let (Some(f), Some(_), Some(o)) = (&folder_of, inherited, sources.as_object_mut()) {
-                o.insert("inherited".into(), json!({"id": f, "type": "folder"}));
-            }
-            groups.push(json!({
-                "subject": {"id": g.id.to_string(), "type": "group"},
-                "sources": sources,
-                "accessLevel": level.as_str(),
-            }));
-        }
-        let users: Vec<Value> = self
-            .grants
-            .iter()
-            .filter(|gr| {
-                matches!(gr.subject, Subject::User(_))
-                    && gr.object.object_type == object_type
-                    && gr.object.id.0 == id
-            })
-            .filter_map(|gr| match &gr.subject {
-                Subject::User(u) => Some(json!({
-                    "subject": {"id": u.0, "type": "user"},
-                    "sources": {"direct": true, "universal": false},
-                    "accessLevel": gr.level.as_str(),
-                })),
-                Subject::Group(_) => None,
-            })
-            .collect();
-        json!({"group": groups, "user": users, "userInvite": []})
     }
 }

@@ -21,6 +21,7 @@ use crate::model::{EntityKind, GroupId, OrgState, SnapshotMeta, User, UserId};
 mod access_matrix;
 mod access_requests;
 mod changes;
+pub(crate) mod cross_check;
 mod disabled_accounts;
 mod effective_access;
 mod group_members;
@@ -38,7 +39,7 @@ pub(crate) type BuildTable = for<'b, 'c, 'a> fn(&'b Context<'c, 'a>) -> Table<Ro
 
 /// Every table of the report, in report order (the order of the CSV files'
 /// listing, the XLSX sheets, the HTML sections and the JSON `tables`).
-pub(crate) const ALL: [BuildTable; 14] = [
+pub(crate) const ALL: [BuildTable; 15] = [
     users::table,
     group_members::table,
     access_matrix::table,
@@ -52,6 +53,7 @@ pub(crate) const ALL: [BuildTable; 14] = [
     security_settings::table,
     access_requests::table,
     usage::table,
+    cross_check::table,
     changes::table,
 ];
 

@@ -198,6 +198,42 @@ impl Client {
         Ok(out)
     }
 
+    /// Retool's own list of the users with access to `object`, with their
+    /// level and sources (`GET /permissions/accessList/{type}/{id}`, v2).
+    pub async fn access_list(
+        &self,
+        object: &ObjectRef,
+    ) -> Result<Vec<crate::retool::ListedUser>, ApiError> {
+        let about = &crate::retool::endpoints::ACCESS_LIST;
+        if self.dialect() == Dialect::V1 {
+            return Err(ApiError::Unsupported {
+                endpoint: about.name.to_string(),
+                dialect: Dialect::V1.as_str().to_string(),
+            });
+        }
+        let mut url = self.url(about.path);
+        if let Ok(mut segments) = url.path_segments_mut() {
+            segments
+                .push(object.object_type.as_str())
+                .push(&object.id.0);
+        }
+        let bytes = self
+            .execute(Call {
+                endpoint: about.name,
+                method: Method::GET,
+                url,
+                body: None,
+                priority: Priority::Bulk,
+                auth: true,
+            })
+            .await?;
+        let body: Value = decode_body(&bytes).map_err(|f| shape_error(about.name, f))?;
+        let users = crate::retool::access_list::listed_users(&body)
+            .map_err(|f| shape_error(about.name, f))?;
+        self.count_records(about.name, users.len());
+        Ok(users)
+    }
+
     fn count_records(&self, endpoint: &str, n: usize) {
         self.with_stats(endpoint, |s| {
             s.pages += 1;
