@@ -24,6 +24,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow};
 use chrono::{DateTime, TimeZone, Utc};
+use retool_audit::collect::CollectOptions;
 use retool_audit::fake::{FakeOrg, OrgSpec};
 use retool_audit::retool::ClientConfig;
 
@@ -226,6 +227,8 @@ fn main() -> Result<()> {
             let mut order = args.concurrency.clone();
             order.sort_unstable();
             let mut sequential = None;
+            let defaults = CollectOptions::default();
+            let mut last = None;
             for c in order {
                 let (got, wall) = stage_collect(
                     &rt,
@@ -235,11 +238,38 @@ fn main() -> Result<()> {
                     args.page_size,
                     args.prerendered,
                     sequential,
+                    (&defaults, ""),
                 )?;
                 if c == 1 {
                     sequential = Some(wall);
                 }
+                last = Some((c, wall));
                 collected.get_or_insert(got);
+            }
+            // The same collection without usage and the cross-check (issue
+            // 13): what those two cost, measured in this run.
+            if let Some((c, with)) = last {
+                let bare = CollectOptions {
+                    usage_days: 0,
+                    cross_check: 0,
+                    ..CollectOptions::default()
+                };
+                let (_, without) = stage_collect(
+                    &rt,
+                    size,
+                    org.clone(),
+                    c,
+                    args.page_size,
+                    args.prerendered,
+                    None,
+                    (&bare, ", usage and cross-check off"),
+                )?;
+                println!(
+                    "      usage (90 days) + cross-check (20 objects) on: {:.2} s, off: {:.2} s ({:.2}×)",
+                    with.as_secs_f64(),
+                    without.as_secs_f64(),
+                    with.as_secs_f64() / without.as_secs_f64()
+                );
             }
         }
         if wants("write") {

@@ -21,7 +21,9 @@ use retool_audit::store::Store;
 use super::measure::*;
 use super::*;
 
-/// Stage 1: collection over loopback with 20 ms latency a response.
+/// Stage 1: collection over loopback with 20 ms latency a response, with
+/// `options` (`label` names them when they are not the defaults).
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn stage_collect(
     rt: &tokio::runtime::Runtime,
     size: Size,
@@ -30,6 +32,7 @@ pub(crate) fn stage_collect(
     page_size: Option<u64>,
     prerendered: bool,
     sequential: Option<Duration>,
+    (options, label): (&CollectOptions, &str),
 ) -> Result<(Collected, Duration)> {
     let config = FakeConfig {
         latency: LATENCY,
@@ -43,10 +46,9 @@ pub(crate) fn stage_collect(
     client_config.concurrency = concurrency;
     client_config.page_size = page_size;
     let client = Client::new(client_config)?;
-    let options = CollectOptions::default();
     let m = Measure::start();
     let collected = rt
-        .block_on(collect(&client, &options))
+        .block_on(collect(&client, options))
         .map_err(|e| anyhow!("collection failed: {e}"))?;
     let fig = m.stop();
     rt.block_on(server.shutdown());
@@ -82,7 +84,7 @@ pub(crate) fn stage_collect(
     line(
         size.name(),
         "collect",
-        &format!("collect c={concurrency} (20 ms)"),
+        &format!("collect c={concurrency} (20 ms){label}"),
         &fig,
         &format!(
             "{pages}; requests {total}, chain {chain}; bound {bound:.2} s → {:.2}× bound{speedup}",
@@ -299,6 +301,28 @@ pub(crate) fn stage_write(size: Size, collected: &Collected, dir: &Path) -> Resu
             two as i64 - one as i64,
             one as i64,
             two_raw as i64
+        ),
+    );
+    // A night on which every user's usage figures changed (the realistic
+    // worst case for usage: anyone active in the window moves every night).
+    let mut moved = again.clone();
+    moved.info = info_at(again.info.finished_at + chrono::Duration::days(1));
+    for u in &mut moved.state.usage {
+        u.app_views += 1;
+    }
+    let m = Measure::start();
+    store.write_snapshot("default", &moved)?;
+    let fig = m.stop();
+    let three = checkpointed_bytes(&db)?;
+    line(
+        size.name(),
+        "write",
+        "3rd snapshot, every usage figure changed",
+        &fig,
+        &format!(
+            "growth {} bytes checkpointed for {} usage rows",
+            three as i64 - two as i64,
+            moved.state.usage.len()
         ),
     );
     // The same growth after the connection is closed (SQLite checkpoints the WAL

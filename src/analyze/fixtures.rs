@@ -167,6 +167,19 @@ pub fn org() -> OrgState {
         group_grant(2, ObjectType::Folder, "f-ops", AccessLevel::Edit),
         group_grant(3, ObjectType::Resource, "r-db", AccessLevel::Own),
     ];
+    // Everyone viewed apps in the usage window.
+    s.usage = s
+        .users
+        .iter()
+        .map(|u| crate::model::UserUsage {
+            user_id: u.id.0.clone(),
+            email: u.email.clone(),
+            app_views: 5,
+            app_saves: 1,
+            unique_apps: 2,
+            last_active: None,
+        })
+        .collect();
     s.normalize();
     s
 }

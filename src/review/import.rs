@@ -36,7 +36,7 @@ use chrono::{NaiveDate, Timelike};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use super::population::CONTEXT_COLUMNS;
+use super::population::{CONTEXT_COLUMNS, USAGE_CONTEXT_COLUMNS};
 use super::workbook::{
     CAMPAIGN_SHEET, DECISION_COLUMN, KEY_CAMPAIGN, KEY_CAMPAIGN_ID, KEY_ORG, KEY_POPULATION_SHA256,
     KEY_WORKBOOK, REASON_COLUMN, REVIEW_SHEET, REVIEWED_AT_COLUMN, REVIEWER_COLUMN, ROW_KEY_COLUMN,
@@ -352,7 +352,9 @@ fn identity_problem(wb: &OpenedWorkbook, campaign: &Campaign) -> Option<Problem>
 /// Column positions of the `Review` sheet, found by header name.
 struct Columns {
     row_key: usize,
-    context: Vec<usize>,
+    /// Every header's position by name: each item's stored context names
+    /// its own columns (a campaign started by an earlier version has fewer).
+    context: std::collections::HashMap<String, usize>,
     decision: usize,
     reason: usize,
     reviewer: usize,
@@ -381,7 +383,19 @@ fn find_columns(wb: &OpenedWorkbook, header_row: u32) -> Result<Columns, Vec<Pro
     };
     let columns = Columns {
         row_key: find(ROW_KEY_COLUMN),
-        context: CONTEXT_COLUMNS.iter().map(|c| find(c)).collect(),
+        context: {
+            // Every campaign's workbook has these; the usage columns came later.
+            for c in CONTEXT_COLUMNS
+                .iter()
+                .filter(|c| !USAGE_CONTEXT_COLUMNS.contains(c))
+            {
+                find(c);
+            }
+            headers.iter()
+        }
+        .enumerate()
+        .map(|(i, h)| (h.clone(), i))
+        .collect(),
         decision: find(DECISION_COLUMN),
         reason: find(REASON_COLUMN),
         reviewer: find(REVIEWER_COLUMN),
@@ -480,8 +494,16 @@ fn check_review_sheet(
         }
         seen.insert(key.clone(), (wb.file.clone(), r + 1));
         let mut edited = false;
-        for (i, (column, written)) in item.context.iter().enumerate() {
-            let now = cell_string(cell(columns.context[i]));
+        for (column, written) in &item.context {
+            let Some(&at) = columns.context.get(column) else {
+                edited = true;
+                report(format!(
+                    "context column `{column}` is missing from the sheet; context columns must \
+                     stay as generated"
+                ));
+                continue;
+            };
+            let now = cell_string(cell(at));
             if &now != written {
                 edited = true;
                 report(format!(

@@ -23,7 +23,7 @@ use crate::model::{
 use crate::output::{neutralize_formula, safe_file_name};
 
 /// The locked context columns, in workbook order (documented in docs/review.md, "The review workbook").
-pub const CONTEXT_COLUMNS: [&str; 14] = [
+pub const CONTEXT_COLUMNS: [&str; 16] = [
     "email",
     "name",
     "status",
@@ -32,6 +32,8 @@ pub const CONTEXT_COLUMNS: [&str; 14] = [
     "two_factor_enabled",
     "last_active",
     "days_inactive",
+    "app_views",
+    "app_saves",
     "roster_match",
     "row_type",
     "group_or_grant",
@@ -39,6 +41,9 @@ pub const CONTEXT_COLUMNS: [&str; 14] = [
     "access_at_edit_or_own",
     "flags",
 ];
+
+/// The context columns a campaign started before usage was read lacks.
+pub const USAGE_CONTEXT_COLUMNS: [&str; 2] = ["app_views", "app_saves"];
 
 /// The context column holding a number (written as a number so it sorts).
 pub const NUMERIC_CONTEXT_COLUMN: &str = "days_inactive";
@@ -50,10 +55,11 @@ pub const SINGLE_WORKBOOK: &str = "all";
 pub const ADMINS_WORKBOOK: &str = "admins-and-ungrouped";
 
 /// The flags a row can carry (`flags` column), in the order they are listed.
-pub const FLAGS: [&str; 5] = [
+pub const FLAGS: [&str; 6] = [
     "terminated",
     "inactive",
     "never_active",
+    "unused",
     "disabled",
     "privileged",
 ];
@@ -166,6 +172,8 @@ struct UserFacts<'a> {
     name: String,
     days_inactive: Option<i64>,
     inactive: bool,
+    /// App views and saves over the usage window; `None`: not collected.
+    usage: Option<(i64, i64)>,
     /// Active and not on the roster (only with a roster).
     terminated: bool,
     roster_match: &'static str,
@@ -303,6 +311,10 @@ pub fn population(state: &OrgState, options: &PopulationOptions<'_>) -> Populati
         .filter_map(|p| p.user_id.as_ref())
         .collect();
 
+    let usage = (!state
+        .not_collected
+        .contains_key(&crate::model::EntityKind::Usage))
+    .then(|| crate::analyze::usage::UsageIndex::new(state));
     let mut facts: HashMap<&UserId, UserFacts<'_>> = HashMap::new();
     for u in &state.users {
         let grouped = index
@@ -330,6 +342,9 @@ pub fn population(state: &OrgState, options: &PopulationOptions<'_>) -> Populati
                 name,
                 days_inactive,
                 inactive: u.last_active.is_some_and(|t| t < cutoff),
+                usage: usage
+                    .as_ref()
+                    .map(|index| index.of(u).map_or((0, 0), |f| (f.app_views, f.app_saves))),
                 terminated: u.active && on_roster == Some(false),
                 roster_match: match on_roster {
                     Some(true) => "yes",
@@ -497,6 +512,12 @@ fn build_item(f: &UserFacts<'_>, row: &Row, workbook: String) -> ReviewItem {
         flags.push("never_active");
         review.push("never active".to_string());
     }
+    if u.active && f.usage.is_some_and(|(views, _)| views == 0) {
+        flags.push("unused");
+        if row.holds_access {
+            revoke.push("no app views in the usage window".to_string());
+        }
+    }
     if !u.active {
         flags.push("disabled");
         if row.holds_access {
@@ -525,6 +546,10 @@ fn build_item(f: &UserFacts<'_>, row: &Row, workbook: String) -> ReviewItem {
         u.last_active
             .map_or("never".to_string(), |t| crate::report::format_time(&t)),
         f.days_inactive.map(|d| d.to_string()).unwrap_or_default(),
+        f.usage
+            .map_or("not collected".to_string(), |(v, _)| v.to_string()),
+        f.usage
+            .map_or("not collected".to_string(), |(_, s)| s.to_string()),
         f.roster_match.to_string(),
         row.kind.as_str().to_string(),
         row.label.clone(),
@@ -728,6 +753,36 @@ mod tests {
                 rows: 11,
             }]
         );
+    }
+
+    #[test]
+    fn no_app_views_in_the_window_flags_unused_and_suggests_revoke() {
+        let mut s = org();
+        s.usage.retain(|u| u.user_id != "u-bob");
+        let p = population(&s, &options(ReviewerBy::Single, None));
+        let bob = find(&p, "m:2:u-bob");
+        assert_eq!(ctx(bob, "app_views"), "0");
+        assert_eq!(ctx(bob, "flags"), "unused");
+        assert_eq!(bob.suggested, Some(Suggestion::Revoke));
+        assert_eq!(
+            bob.suggested_reason.as_deref(),
+            Some("no app views in the usage window")
+        );
+        let alice = find(&p, "m:2:u-alice");
+        assert_eq!(
+            (ctx(alice, "app_views"), ctx(alice, "app_saves")),
+            ("5", "1")
+        );
+        assert_eq!(alice.suggested, None);
+        // Usage not collected: nobody is judged by it.
+        s.not_collected.insert(
+            crate::model::EntityKind::Usage,
+            "missing scope usage".into(),
+        );
+        let p = population(&s, &options(ReviewerBy::Single, None));
+        let bob = find(&p, "m:2:u-bob");
+        assert_eq!(ctx(bob, "app_views"), "not collected");
+        assert_eq!(bob.suggested, None);
     }
 
     #[test]

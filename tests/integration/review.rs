@@ -152,6 +152,8 @@ fn start_writes_a_locked_validated_workbook_of_the_whole_population() {
             "two_factor_enabled",
             "last_active",
             "days_inactive",
+            "app_views",
+            "app_saves",
             "roster_match",
             "row_type",
             "group_or_grant",
