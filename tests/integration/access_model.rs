@@ -29,6 +29,26 @@ fn reported(w: &World, extra: &[&str]) -> PathBuf {
     out
 }
 
+/// Every scope the collector uses but `missing`.
+fn scopes_without(missing: &str) -> std::collections::BTreeSet<String> {
+    retool_audit::retool::endpoints::CATALOGUE
+        .iter()
+        .map(|e| e.scope.to_string())
+        .filter(|s| s != missing)
+        .collect()
+}
+
+/// The demo org behind a token without `missing`.
+fn demo_without_scope(missing: &str) -> World {
+    World::with_org(
+        OrgSpec::demo(fixed_now()),
+        FakeConfig {
+            scopes: Some(scopes_without(missing)),
+            ..FakeConfig::default()
+        },
+    )
+}
+
 fn org(w: &World) -> FakeOrg {
     w.server().update_org(|o| o.clone())
 }
@@ -294,15 +314,10 @@ fn no_sso_secret_or_unlisted_setting_reaches_any_byte() {
 
 #[test]
 fn a_missing_scope_an_old_version_and_an_odd_shape_are_not_collected_and_the_run_goes_on() {
-    let mut scopes: std::collections::BTreeSet<String> = retool_audit::retool::endpoints::CATALOGUE
-        .iter()
-        .map(|e| e.scope.to_string())
-        .collect();
-    scopes.remove("organization:read");
     let w = World::with_org(
         OrgSpec::demo(fixed_now()),
         FakeConfig {
-            scopes: Some(scopes),
+            scopes: Some(scopes_without("organization:read")),
             missing_endpoints: vec!["/access_requests".to_string()],
             faults: parse_faults("odd-shape:path=/role_grants").unwrap(),
             ..FakeConfig::default()
@@ -513,18 +528,7 @@ fn usage_covers_every_user_over_the_window_and_says_why_when_missing() {
 
     // Without the usage scope, and on a self-hosted Retool without
     // USAGE_API_TOKEN (an error status): not collected, the run goes on.
-    let mut scopes: std::collections::BTreeSet<String> = retool_audit::retool::endpoints::CATALOGUE
-        .iter()
-        .map(|e| e.scope.to_string())
-        .collect();
-    scopes.remove("usage");
-    let w = World::with_org(
-        OrgSpec::demo(fixed_now()),
-        FakeConfig {
-            scopes: Some(scopes),
-            ..FakeConfig::default()
-        },
-    );
+    let w = demo_without_scope("usage");
     w.snapshot(&[]).ok();
     let state = w.store().state_at(1).unwrap();
     assert!(state.not_collected[&EntityKind::Usage].contains("missing scope usage"));
@@ -656,18 +660,7 @@ fn an_object_type_an_older_retool_cannot_list_is_not_checked_and_a_missing_scope
     assert!(c.disagreements.is_empty());
     assert_eq!(c.agreements, c.pairs);
 
-    let mut scopes: std::collections::BTreeSet<String> = retool_audit::retool::endpoints::CATALOGUE
-        .iter()
-        .map(|e| e.scope.to_string())
-        .collect();
-    scopes.remove("permissions:read");
-    let w = World::with_org(
-        OrgSpec::demo(fixed_now()),
-        FakeConfig {
-            scopes: Some(scopes),
-            ..FakeConfig::default()
-        },
-    );
+    let w = demo_without_scope("permissions:read");
     w.snapshot(&[]).ok();
     let meta = w.store().snapshot(1).unwrap();
     assert!(matches!(&meta.info.cross_check, Some(Err(why)) if why.contains("permissions:read")));

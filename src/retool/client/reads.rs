@@ -156,26 +156,12 @@ impl Client {
         last: chrono::NaiveDate,
     ) -> Result<Vec<crate::model::UserUsage>, ApiError> {
         let endpoint = USAGE.name;
-        if self.dialect() == Dialect::V1 {
-            return Err(ApiError::Unsupported {
-                endpoint: endpoint.to_string(),
-                dialect: Dialect::V1.as_str().to_string(),
-            });
-        }
+        self.v2_only(endpoint)?;
         let mut url = self.url(USAGE.path);
         url.query_pairs_mut()
             .append_pair("start_date", &first.format("%Y-%m-%d").to_string())
             .append_pair("end_date", &last.format("%Y-%m-%d").to_string());
-        let bytes = self
-            .execute(Call {
-                endpoint,
-                method: Method::GET,
-                url,
-                body: None,
-                priority: Priority::Interactive,
-                auth: true,
-            })
-            .await?;
+        let bytes = self.get(endpoint, url, Priority::Interactive).await?;
         let env: V2Envelope = decode_body(&bytes).map_err(|f| shape_error(endpoint, f))?;
         let mut seen = HashSet::new();
         let mut out = Vec::with_capacity(env.data.len());
@@ -205,28 +191,14 @@ impl Client {
         object: &ObjectRef,
     ) -> Result<Vec<crate::retool::ListedUser>, ApiError> {
         let about = &crate::retool::endpoints::ACCESS_LIST;
-        if self.dialect() == Dialect::V1 {
-            return Err(ApiError::Unsupported {
-                endpoint: about.name.to_string(),
-                dialect: Dialect::V1.as_str().to_string(),
-            });
-        }
+        self.v2_only(about.name)?;
         let mut url = self.url(about.path);
         if let Ok(mut segments) = url.path_segments_mut() {
             segments
                 .push(object.object_type.as_str())
                 .push(&object.id.0);
         }
-        let bytes = self
-            .execute(Call {
-                endpoint: about.name,
-                method: Method::GET,
-                url,
-                body: None,
-                priority: Priority::Bulk,
-                auth: true,
-            })
-            .await?;
+        let bytes = self.get(about.name, url, Priority::Bulk).await?;
         let body: Value = decode_body(&bytes).map_err(|f| shape_error(about.name, f))?;
         let users = crate::retool::access_list::listed_users(&body)
             .map_err(|f| shape_error(about.name, f))?;
@@ -244,23 +216,35 @@ impl Client {
     /// One v2 `GET` of `about`'s path, parsed as JSON (v1 answers
     /// [`ApiError::Unsupported`]).
     async fn get_json(&self, about: &About) -> Result<Value, ApiError> {
-        if self.dialect() == Dialect::V1 {
-            return Err(ApiError::Unsupported {
-                endpoint: about.name.to_string(),
-                dialect: Dialect::V1.as_str().to_string(),
-            });
-        }
+        self.v2_only(about.name)?;
         let bytes = self
-            .execute(Call {
-                endpoint: about.name,
-                method: Method::GET,
-                url: self.url(about.path),
-                body: None,
-                priority: Priority::Interactive,
-                auth: true,
-            })
+            .get(about.name, self.url(about.path), Priority::Interactive)
             .await?;
         decode_body(&bytes).map_err(|f| shape_error(about.name, f))
+    }
+
+    /// [`ApiError::Unsupported`] for an endpoint only API v2 has.
+    fn v2_only(&self, endpoint: &str) -> Result<(), ApiError> {
+        match self.dialect() {
+            Dialect::V2 => Ok(()),
+            Dialect::V1 => Err(ApiError::Unsupported {
+                endpoint: endpoint.to_string(),
+                dialect: Dialect::V1.as_str().to_string(),
+            }),
+        }
+    }
+
+    /// One authenticated `GET` of `url`.
+    async fn get(&self, endpoint: &str, url: Url, priority: Priority) -> Result<Vec<u8>, ApiError> {
+        self.execute(Call {
+            endpoint,
+            method: Method::GET,
+            url,
+            body: None,
+            priority,
+            auth: true,
+        })
+        .await
     }
 
     /// The first user only (one request with a page size of 1): what `doctor`
@@ -294,16 +278,7 @@ impl Client {
                 .append_pair("page", "1")
                 .append_pair("pageSize", "1"),
         };
-        let bytes = self
-            .execute(Call {
-                endpoint: &endpoint,
-                method: Method::GET,
-                url,
-                body: None,
-                priority: Priority::Interactive,
-                auth: true,
-            })
-            .await?;
+        let bytes = self.get(&endpoint, url, Priority::Interactive).await?;
         let page = Page::decode(self.dialect(), &bytes).map_err(|f| decode_error(&endpoint, f))?;
         let items = page
             .data
@@ -342,16 +317,7 @@ impl Client {
             if paged {
                 cursor.ask(&mut url);
             }
-            let bytes = self
-                .execute(Call {
-                    endpoint: &endpoint,
-                    method: Method::GET,
-                    url,
-                    body: None,
-                    priority,
-                    auth: true,
-                })
-                .await?;
+            let bytes = self.get(&endpoint, url, priority).await?;
             pages += 1;
             let page = Page::decode(dialect, &bytes).map_err(|f| decode_error(&endpoint, f))?;
             if page.total.is_some() {
@@ -396,12 +362,7 @@ impl Client {
         object_type: ObjectType,
     ) -> Result<Listed<Grant>, ApiError> {
         const ENDPOINT: &str = "POST /permissions/listObjects";
-        if self.dialect() == Dialect::V1 {
-            return Err(ApiError::Unsupported {
-                endpoint: ENDPOINT.to_string(),
-                dialect: Dialect::V1.as_str().to_string(),
-            });
-        }
+        self.v2_only(ENDPOINT)?;
         if object_type == ObjectType::Workflow {
             return Err(ApiError::Unsupported {
                 endpoint: ENDPOINT.to_string(),
