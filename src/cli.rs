@@ -81,8 +81,9 @@ pub enum Command {
 The token comes from the RETOOL_API_TOKEN environment variable or --token-file, never
 from an argument. Minimal read-only scopes: Users > Read, Groups > Read, Apps > Read,
 Folders > Read, Resources > Read, Workflows > Read, Permissions > Read (plus Access
-Tokens > Read, the user-invite read scope and Spaces > Read to audit those; missing
-optional scopes are recorded as \"not collected\"). `retool-audit doctor` lists
+Tokens > Read, the user-invite read scope, Spaces > Read (spaces and SSO settings),
+Organization > Read (security settings) and usage to audit those; missing optional
+scopes are recorded as \"not collected\"). `retool-audit doctor` lists
 every endpoint with its scope.
 
 Examples:
@@ -534,6 +535,16 @@ pub struct FakeServerArgs {
     /// Apply the scripted changes before serving (the demo's second state).
     #[arg(long)]
     pub changed: bool,
+
+    /// Answer 403 wherever this scope is needed, as for a token without it
+    /// (repeatable), e.g. `--without-scope usage --without-scope spaces:read`.
+    #[arg(long, value_name = "SCOPE")]
+    pub without_scope: Vec<String>,
+
+    /// Answer 404 for paths containing this text, as an older Retool without the
+    /// endpoint (repeatable), e.g. `--missing-endpoint /role_permissions`.
+    #[arg(long, value_name = "PATH")]
+    pub missing_endpoint: Vec<String>,
 }
 
 #[derive(Debug, Args)]

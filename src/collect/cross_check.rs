@@ -240,14 +240,22 @@ mod tests {
             total,
             "no object twice"
         );
-        // Past the powerful ones, every type comes up in turn.
-        let tail: Vec<ObjectType> = all
+        // The powerful objects (edit/own grants and object roles) come first;
+        // then the types take turns.
+        let mut first: HashSet<&ObjectRef> = powerful;
+        first.extend(
+            s.role_grants
+                .iter()
+                .filter_map(|g| g.object())
+                .filter_map(|o| all.iter().find(|x| **x == o)),
+        );
+        let prefix = all.iter().take_while(|o| first.contains(o)).count();
+        assert_eq!(prefix, first.len(), "every powerful object first");
+        let turn: HashSet<ObjectType> = all[prefix..prefix + 4]
             .iter()
-            .skip_while(|o| powerful.contains(o))
-            .take(4)
             .map(|o| o.object_type)
             .collect();
-        assert!(tail.len() == 4);
+        assert_eq!(turn.len(), 4, "one of each type in turn");
         assert_eq!(sample(&s, 0, "seed-1"), Vec::new());
     }
 }

@@ -35,6 +35,14 @@ pub(super) async fn run(args: &FakeServerArgs, out: Output) -> CmdResult {
         latency: Duration::from_millis(args.latency_ms),
         faults,
         version: Some("3.148.0 (simulated)".to_string()),
+        scopes: (!args.without_scope.is_empty()).then(|| {
+            crate::retool::endpoints::CATALOGUE
+                .iter()
+                .map(|e| e.scope.to_string())
+                .filter(|s| !args.without_scope.contains(s))
+                .collect()
+        }),
+        missing_endpoints: args.missing_endpoint.clone(),
         ..FakeConfig::default()
     };
     let server = FakeServer::start(org, config).await.map_err(|e| {

@@ -677,3 +677,69 @@ fn an_object_type_an_older_retool_cannot_list_is_not_checked_and_a_missing_scope
     // A bad value is a usage error before anything is written.
     w.snapshot(&["--cross-check", "some"]).fails_with(2);
 }
+
+/// `fake-server`'s scope and endpoint switches and the `odd-shape` fault, as a
+/// user trying the collector against a restricted, older Retool would run them.
+#[test]
+fn fake_server_can_withhold_scopes_and_endpoints_and_send_odd_shapes() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_retool-audit"))
+        .args([
+            "fake-server",
+            "--port",
+            "0",
+            "--token",
+            crate::common::TOKEN,
+            "--without-scope",
+            "usage",
+            "--missing-endpoint",
+            "/role_permissions",
+            "--faults",
+            "odd-shape:path=/sso/config",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    std::io::BufReader::new(server.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let url = first
+        .split_whitespace()
+        .find(|w| w.starts_with("http://127.0.0.1:"))
+        .unwrap_or_else(|| panic!("no URL in {first:?}"))
+        .to_string();
+    let db = dir.path().join("h.db");
+    let run = crate::common::run(crate::common::retool_audit(&db).args([
+        "snapshot",
+        "--base-url",
+        &url,
+        "--cross-check",
+        "0",
+    ]));
+    let _ = server.kill();
+    let _ = server.wait();
+    run.ok();
+    let store = retool_audit::store::Store::open_existing(&db).unwrap();
+    let state = store.state_at(1).unwrap();
+    let why = |k: EntityKind| state.not_collected.get(&k).cloned().unwrap_or_default();
+    assert!(
+        why(EntityKind::Usage).contains("missing scope usage"),
+        "{}",
+        why(EntityKind::Usage)
+    );
+    assert!(
+        why(EntityKind::Roles).contains("404"),
+        "{}",
+        why(EntityKind::Roles)
+    );
+    assert!(why(EntityKind::RoleGrants).contains("404"));
+    assert!(
+        why(EntityKind::Settings).contains("SSO settings: unrecognised response shape"),
+        "{}",
+        why(EntityKind::Settings)
+    );
+    assert!(!state.users.is_empty() && !state.access_requests.is_empty());
+}
