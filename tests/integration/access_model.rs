@@ -49,6 +49,16 @@ fn demo_without_scope(missing: &str) -> World {
     )
 }
 
+/// `state` records `kind` as not collected, for a reason that mentions `why`.
+#[track_caller]
+fn not_collected_because(state: &retool_audit::model::OrgState, kind: EntityKind, why: &str) {
+    let reason = state.not_collected.get(&kind).map(String::as_str);
+    assert!(
+        reason.is_some_and(|r| r.contains(why)),
+        "{kind}: expected a reason mentioning {why:?}, got {reason:?}"
+    );
+}
+
 fn org(w: &World) -> FakeOrg {
     w.server().update_org(|o| o.clone())
 }
@@ -327,21 +337,12 @@ fn a_missing_scope_an_old_version_and_an_odd_shape_are_not_collected_and_the_run
     run.ok();
     let store = w.store();
     let state = store.state_at(1).unwrap();
-    let why = |k: EntityKind| state.not_collected.get(&k).cloned().unwrap_or_default();
-    assert!(
-        why(EntityKind::Settings).contains("missing scope"),
-        "{}",
-        why(EntityKind::Settings)
-    );
-    assert!(
-        why(EntityKind::AccessRequests).contains("404"),
-        "{}",
-        why(EntityKind::AccessRequests)
-    );
-    assert!(
-        why(EntityKind::RoleGrants).contains("unrecognised response shape"),
-        "{}",
-        why(EntityKind::RoleGrants)
+    not_collected_because(&state, EntityKind::Settings, "missing scope");
+    not_collected_because(&state, EntityKind::AccessRequests, "404");
+    not_collected_because(
+        &state,
+        EntityKind::RoleGrants,
+        "unrecognised response shape",
     );
     // Roles were read; what failed left nothing half-read.
     assert_eq!(state.roles.len(), org(&w).roles.len());
@@ -724,22 +725,13 @@ fn fake_server_can_withhold_scopes_and_endpoints_and_send_odd_shapes() {
     run.ok();
     let store = retool_audit::store::Store::open_existing(&db).unwrap();
     let state = store.state_at(1).unwrap();
-    let why = |k: EntityKind| state.not_collected.get(&k).cloned().unwrap_or_default();
-    assert!(
-        why(EntityKind::Usage).contains("missing scope usage"),
-        "{}",
-        why(EntityKind::Usage)
-    );
-    assert!(
-        why(EntityKind::Roles).contains("404"),
-        "{}",
-        why(EntityKind::Roles)
-    );
-    assert!(why(EntityKind::RoleGrants).contains("404"));
-    assert!(
-        why(EntityKind::Settings).contains("SSO settings: unrecognised response shape"),
-        "{}",
-        why(EntityKind::Settings)
+    not_collected_because(&state, EntityKind::Usage, "missing scope usage");
+    not_collected_because(&state, EntityKind::Roles, "404");
+    not_collected_because(&state, EntityKind::RoleGrants, "404");
+    not_collected_because(
+        &state,
+        EntityKind::Settings,
+        "SSO settings: unrecognised response shape",
     );
     assert!(!state.users.is_empty() && !state.access_requests.is_empty());
 }
