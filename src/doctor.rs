@@ -259,7 +259,12 @@ pub async fn diagnose(org: &str, client: &Client) -> Diagnosis {
         client.folders().await.map(|l| l.items.len()),
         "folders",
     ));
-    next(counted(client.apps().await.map(|l| l.items.len()), "apps"));
+    let apps = client.apps().await;
+    let first_app = apps
+        .as_ref()
+        .ok()
+        .and_then(|l| l.items.first().map(|a| a.id.clone()));
+    next(counted(apps.map(|l| l.items.len()), "apps"));
     next(match client.first_resource().await {
         Ok(l) => Status::Ok(match l.reported_total {
             Some(t) => format!("{t} resources"),
@@ -326,16 +331,11 @@ pub async fn diagnose(org: &str, client: &Client) -> Diagnosis {
         ),
         None => Status::NotChecked("no usage window".to_string()),
     });
-    let first_app = client
-        .apps()
-        .await
-        .ok()
-        .and_then(|l| l.items.into_iter().next());
     next(match first_app {
-        Some(app) => {
+        Some(id) => {
             let object = crate::model::ObjectRef {
                 object_type: crate::model::ObjectType::App,
-                id: app.id,
+                id,
             };
             counted(
                 client.access_list(&object).await.map(|u| u.len()),

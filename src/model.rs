@@ -366,7 +366,7 @@ impl EntityKind {
 
     /// The kinds the first release did not read: a snapshot it took has no
     /// count for them, and reads them back as not collected.
-    pub const SINCE_ROLES: [EntityKind; 5] = [
+    pub const ADDED_LATER: [EntityKind; 5] = [
         EntityKind::Roles,
         EntityKind::RoleGrants,
         EntityKind::AccessRequests,
@@ -470,7 +470,7 @@ impl OrgState {
     /// collected: the snapshot was taken by a version that did not read them,
     /// and an empty list must not read as "there are none".
     pub fn mark_unread_kinds(&mut self, counts: &Counts) {
-        for kind in EntityKind::SINCE_ROLES {
+        for kind in EntityKind::ADDED_LATER {
             if !counts.contains_key(&kind) {
                 self.not_collected.entry(kind).or_insert_with(|| {
                     "not read by the retool-audit version that took this snapshot".to_string()

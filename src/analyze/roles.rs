@@ -98,20 +98,15 @@ pub fn holdings(state: &OrgState) -> Vec<Holding<'_>> {
     for m in &state.memberships {
         members.entry(m.group_id).or_default().push(&m.user_id);
     }
-    let users: HashMap<&str, &UserId> = state
-        .users
-        .iter()
-        .map(|u| (u.id.0.as_str(), &u.id))
-        .collect();
     let mut out = Vec::new();
     for grant in &state.role_grants {
         let Some(role) = roles.get(grant.role_id.as_str()) else {
             continue;
         };
         if let Some(user) = grant.user() {
-            if let Some(user) = users.get(user.0.as_str()) {
+            if let Some(user) = state.user(&user) {
                 out.push(Holding {
-                    user,
+                    user: &user.id,
                     role,
                     grant,
                     via_group: None,

@@ -624,7 +624,7 @@ mod tests {
             ),
         );
         let read = state_at(&store, meta.id);
-        for kind in EntityKind::SINCE_ROLES {
+        for kind in EntityKind::ADDED_LATER {
             let why = read.not_collected.get(&kind).map(String::as_str);
             assert_eq!(
                 why,

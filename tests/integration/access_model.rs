@@ -59,6 +59,19 @@ fn not_collected_because(state: &retool_audit::model::OrgState, kind: EntityKind
     );
 }
 
+/// `report --out out --format formats` plus `extra`.
+fn report_to(w: &World, out: &Path, formats: &str, extra: &[&str]) -> crate::common::Run {
+    let mut args = vec![
+        "report",
+        "--out",
+        out.to_str().unwrap(),
+        "--format",
+        formats,
+    ];
+    args.extend_from_slice(extra);
+    w.run(&args)
+}
+
 fn org(w: &World) -> FakeOrg {
     w.server().update_org(|o| o.clone())
 }
@@ -352,8 +365,7 @@ fn a_missing_scope_an_old_version_and_an_odd_shape_are_not_collected_and_the_run
     assert!(!run.stderr.contains(role_id.as_str()), "{}", run.stderr);
 
     let out = w.path("out");
-    w.run(&["report", "--out", out.to_str().unwrap(), "--format", "json"])
-        .ok();
+    report_to(&w, &out, "json", &[]).ok();
     assert!(
         notice(&out, "security_settings")
             .contains("Security settings were not collected: organization settings: missing scope")
@@ -368,15 +380,7 @@ fn fail_on_security_settings_exits_3_after_writing_the_report() {
     let w = World::demo();
     w.snapshot(&[]).ok();
     let out = w.path("out");
-    let run = w.run(&[
-        "report",
-        "--out",
-        out.to_str().unwrap(),
-        "--format",
-        "csv",
-        "--fail-on",
-        "security-settings",
-    ]);
+    let run = report_to(&w, &out, "csv", &["--fail-on", "security-settings"]);
     run.fails_with(3).stderr_has("found 4 security-settings");
     assert_eq!(
         csv_maps(&out, "security_settings")
@@ -398,16 +402,7 @@ fn fail_on_security_settings_exits_3_after_writing_the_report() {
     });
     w.snapshot(&[]).ok();
     let out = w.path("out2");
-    w.run(&[
-        "report",
-        "--out",
-        out.to_str().unwrap(),
-        "--format",
-        "csv",
-        "--fail-on",
-        "security-settings",
-    ])
-    .ok();
+    report_to(&w, &out, "csv", &["--fail-on", "security-settings"]).ok();
 }
 
 #[test]
@@ -417,8 +412,7 @@ fn changes_to_roles_grants_settings_and_requests_are_reported_with_their_risk() 
     let ch = w.server().update_org(|o| o.apply_scripted_changes());
     w.snapshot(&[]).ok();
     let out = w.path("out");
-    w.run(&["report", "--out", out.to_str().unwrap(), "--format", "csv"])
-        .ok();
+    report_to(&w, &out, "csv", &[]).ok();
     let changes = csv_maps(&out, "changes");
     let of = |entity: &str| -> Vec<&Row> {
         changes
@@ -598,15 +592,7 @@ fn the_cross_check_agrees_on_the_demo_and_names_a_planted_disagreement() {
     });
     w.snapshot(&["--cross-check", "all"]).ok();
     let out = w.path("out");
-    let run = w.run(&[
-        "report",
-        "--out",
-        out.to_str().unwrap(),
-        "--format",
-        "csv,json",
-        "--fail-on",
-        "cross-check",
-    ]);
+    let run = report_to(&w, &out, "csv,json", &["--fail-on", "cross-check"]);
     run.fails_with(3).stderr_has("found 1 cross-check");
     let rows = csv_maps(&out, "cross_check");
     assert_eq!(rows.len(), 1, "{rows:?}");

@@ -9,10 +9,10 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use super::{ChangeKind, Diff, Risk, compared_fields, walk};
+use super::{ChangeKind, Diff, Risk, compared_fields, object_names, walk};
 use crate::analyze::roles::{is_privileged_org_scope, object_scope_level, privileged_scopes};
 use crate::analyze::settings::security_settings;
-use crate::model::{AccessLevel, ObjectType, OrgState, Role, RoleGrant};
+use crate::model::{AccessLevel, OrgState, Role, RoleGrant};
 
 /// Whether holding `role` is privileged: a custom role with a privileged
 /// organization scope, or any role whose object scopes give edit or own.
@@ -95,33 +95,6 @@ fn grant_id(g: &RoleGrant) -> String {
     id
 }
 
-/// The name of the object a role grant names, when the state holds it.
-fn object_name<'s>(s: &'s OrgState, g: &RoleGrant) -> Option<&'s str> {
-    let id = g.object_id.as_str();
-    match ObjectType::parse(&g.object_type)? {
-        ObjectType::App => s
-            .apps
-            .iter()
-            .find(|a| a.id.0 == id)
-            .map(|a| a.name.as_str()),
-        ObjectType::Folder => s
-            .folders
-            .iter()
-            .find(|f| f.id.0 == id)
-            .map(|f| f.name.as_str()),
-        ObjectType::Resource => s
-            .resources
-            .iter()
-            .find(|r| r.id.0 == id)
-            .map(|r| r.name.as_str()),
-        ObjectType::Workflow => s
-            .workflows
-            .iter()
-            .find(|w| w.id.0 == id)
-            .map(|w| w.name.as_str()),
-    }
-}
-
 pub(super) fn role_grants(d: &mut Diff, old: &OrgState, new: &OrgState) {
     let roles: HashMap<&str, &Role> = new
         .roles
@@ -129,6 +102,7 @@ pub(super) fn role_grants(d: &mut Diff, old: &OrgState, new: &OrgState) {
         .chain(&old.roles)
         .map(|r| (r.id.as_str(), r))
         .collect();
+    let (new_names, old_names) = (object_names(new), object_names(old));
     let subject = |g: &RoleGrant| -> String {
         let state_name = |s: &OrgState| {
             if let Some(u) = g.user() {
@@ -146,10 +120,16 @@ pub(super) fn role_grants(d: &mut Diff, old: &OrgState, new: &OrgState) {
             .get(g.role_id.as_str())
             .map_or(g.role_id.as_str(), |r| r.name.as_str());
         let mut name = format!("{role} → {}", subject(g));
-        if !g.object_id.is_empty() {
-            let object = object_name(new, g).or_else(|| object_name(old, g));
-            let label = object.unwrap_or(g.object_id.as_str());
-            name.push_str(&format!(" on {} {label}", g.object_type));
+        if let Some(o) = g.object() {
+            let key = (o.object_type, &o.id);
+            let label = new_names.get(&key).or_else(|| old_names.get(&key));
+            name.push_str(&format!(
+                " on {} {}",
+                g.object_type,
+                label.unwrap_or(&g.object_id.as_str())
+            ));
+        } else if !g.object_id.is_empty() {
+            name.push_str(&format!(" on {} {}", g.object_type, g.object_id));
         }
         name
     };

@@ -1,7 +1,7 @@
 //! `role_grants`: who holds which role, organization-wide or on one object.
 
 use super::{Column, Context, held, t};
-use crate::model::{EntityKind, ObjectId, ObjectType, RoleGrant, UserId};
+use crate::model::{EntityKind, ObjectId, ObjectType, RoleGrant};
 use crate::report::table::{Cell, Rows, Table};
 
 fn role_name(cx: &Context<'_, '_>, g: &RoleGrant) -> Cell {
@@ -13,7 +13,7 @@ fn role_name(cx: &Context<'_, '_>, g: &RoleGrant) -> Cell {
 
 fn subject_name(cx: &Context<'_, '_>, g: &RoleGrant) -> Cell {
     if let Some(u) = g.user() {
-        return match cx.state.user(&UserId(u.0)) {
+        return match cx.state.user(&u) {
             Some(u) => t(u.email.clone()),
             None => t("(user not in snapshot)"),
         };
