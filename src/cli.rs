@@ -280,6 +280,13 @@ pub struct TargetArgs {
     #[arg(long, value_name = "DAYS", value_parser = clap::value_parser!(u32).range(0..=366))]
     pub usage_days: Option<u32>,
 
+    /// Also read who viewed and who saved each app over the usage window
+    /// (`GET /usage/app_details`): one request per app, so an organization
+    /// with 2 000 apps costs 2 000 more requests per snapshot (about 2 000 /
+    /// concurrency round trips). Off by default.
+    #[arg(long)]
+    pub usage_details: bool,
+
     /// Ask Retool's own access list (`permissions/accessList`) about this many
     /// objects and compare it with the computed effective access, user by user;
     /// one request per object, `all` checks every app, resource, workflow and
@@ -323,6 +330,7 @@ impl TargetArgs {
             user_grants: self.no_user_grants.then_some(false),
             user_grants_max_users: self.user_grants_max_users,
             usage_days: self.usage_days,
+            usage_details: self.usage_details.then_some(true),
             cross_check: self.cross_check,
         }
     }

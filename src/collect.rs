@@ -61,6 +61,9 @@ pub struct CollectOptions {
     /// this many objects; 0 turns it off, [`cross_check::ALL_OBJECTS`]
     /// checks every object.
     pub cross_check: usize,
+    /// Read who viewed and saved each app (`GET /usage/app_details`, one
+    /// request per app) over the usage window.
+    pub usage_details: bool,
 }
 
 impl Default for CollectOptions {
@@ -70,6 +73,7 @@ impl Default for CollectOptions {
             user_grants_max_users: Some(DEFAULT_USER_GRANTS_MAX_USERS),
             usage_days: DEFAULT_USAGE_DAYS,
             cross_check: DEFAULT_CROSS_CHECK,
+            usage_details: false,
         }
     }
 }
@@ -96,16 +100,124 @@ async fn usage(
         return Ok(Err("disabled for this run (--usage-days 0)".to_string()));
     };
     match client.usage(first, last).await {
+        Err(e) => match usage_skip(&e) {
+            Some(reason) => Ok(Err(reason)),
+            None => lenient(EntityKind::Usage, Err(e)),
+        },
+        ok => lenient(EntityKind::Usage, ok),
+    }
+}
+
+/// Why usage was not collected, or `None` when `error` is not one of the
+/// answers that mean so (a missing scope; any error status, which is what a
+/// self-hosted Retool without `USAGE_API_TOKEN` answers).
+fn usage_skip(error: &ApiError) -> Option<String> {
+    match error {
         // Retool's name for the scope has no `:read`, so its 403 message
         // may not name it in a form the client recognises.
-        Err(ApiError::MissingScope { scope: None, .. }) => {
-            Ok(Err("missing scope usage".to_string()))
-        }
-        Err(ApiError::Server { status, .. }) if status != 429 => Ok(Err(format!(
+        ApiError::MissingScope { scope: None, .. } => Some("missing scope usage".to_string()),
+        ApiError::Server { status, .. } if *status != 429 => Some(format!(
             "the usage API answered {status}; a self-hosted Retool needs USAGE_API_TOKEN set on the server"
-        ))),
-        other => lenient(EntityKind::Usage, other),
+        )),
+        _ => None,
     }
+}
+
+/// Who viewed and saved each app (`--usage-details`): one `app_details`
+/// request per app name, all spawned at once (the client bounds how many
+/// run). Apps that share a name cannot be told apart by that API: they are
+/// left out and named in a note. The first answer that means "not collected"
+/// stops the rest.
+async fn app_usage(
+    client: &Client,
+    options: &CollectOptions,
+    apps: &Optional<crate::model::App>,
+    window: Option<(chrono::NaiveDate, chrono::NaiveDate)>,
+) -> Result<(Result<Vec<crate::model::AppUsage>, String>, Vec<String>), CollectError> {
+    if !options.usage_details {
+        return Ok((
+            Err(crate::model::access_model::APP_USAGE_NOT_REQUESTED.to_string()),
+            Vec::new(),
+        ));
+    }
+    let Some((first, last)) = window else {
+        return Ok((
+            Err("usage is not read in this run (--usage-days 0)".to_string()),
+            Vec::new(),
+        ));
+    };
+    let apps = match apps {
+        Ok(listed) => &listed.items,
+        Err(_) => return Ok((Err("apps were not collected".to_string()), Vec::new())),
+    };
+    let mut by_name: BTreeMap<&str, Vec<&crate::model::App>> = BTreeMap::new();
+    for app in apps {
+        by_name.entry(app.name.as_str()).or_default().push(app);
+    }
+    let mut notes = Vec::new();
+    let mut tasks = JoinSet::new();
+    for (name, same) in by_name {
+        if let [app] = same.as_slice() {
+            let client = client.clone();
+            let (name, id) = (name.to_string(), app.id.0.clone());
+            tasks.spawn(async move { client.app_details(&name, &id, first, last).await });
+        } else {
+            let ids: Vec<&str> = same.iter().map(|a| a.id.0.as_str()).collect();
+            notes.push(format!(
+                "per-app usage: {} apps share the name {:?}; GET /usage/app_details is asked by name, so their figures are not attributed ({})",
+                same.len(),
+                name.chars().take(80).collect::<String>(),
+                ids.join(", ")
+            ));
+        }
+    }
+    let mut rows = Vec::new();
+    while let Some(joined) = tasks.join_next().await {
+        let result = joined.map_err(|e| CollectError::Task {
+            stage: EntityKind::AppUsage,
+            detail: e.to_string(),
+        })?;
+        match result {
+            Ok(r) => rows.extend(r),
+            Err(e) => match usage_skip(&e).or_else(|| lenient_skip(&e)) {
+                Some(reason) => {
+                    tasks.abort_all();
+                    return Ok((Err(reason), notes));
+                }
+                None => return Err(api(EntityKind::AppUsage)(e)),
+            },
+        }
+    }
+    Ok((Ok(rows), notes))
+}
+
+/// Every group's access to resource configurations (one `listObjects` per
+/// group), or why it was not collected.
+async fn configuration_grants(
+    client: &Client,
+    groups: &[Group],
+) -> Result<Result<Vec<crate::model::ConfigurationGrant>, String>, CollectError> {
+    let mut tasks = JoinSet::new();
+    for g in groups {
+        let client = client.clone();
+        let id = g.id;
+        tasks.spawn(async move { client.configuration_grants(id).await });
+    }
+    let mut grants = Vec::new();
+    while let Some(joined) = tasks.join_next().await {
+        let result = joined.map_err(|e| CollectError::Task {
+            stage: EntityKind::ConfigurationGrants,
+            detail: e.to_string(),
+        })?;
+        match lenient_list(EntityKind::ConfigurationGrants, result)? {
+            Ok(listed) => grants.extend(listed.items),
+            Err(reason) => {
+                tasks.abort_all();
+                return Ok(Err(reason));
+            }
+        }
+    }
+    Ok(Ok(grants))
 }
 
 /// Why a collection failed; nothing of a failed run may be stored.
@@ -206,24 +318,25 @@ fn lenient<T>(
 ) -> Result<Result<T, String>, CollectError> {
     match result {
         Ok(v) => Ok(Ok(v)),
-        Err(e) => {
-            let reason = match &e {
-                ApiError::Server { status: 400, .. } => {
-                    Some("not available on this Retool version (400)".to_string())
-                }
-                ApiError::Decode { path, .. } => {
-                    Some(format!("unrecognised response shape (at `{path}`)"))
-                }
-                other => other.is_optional_skip(),
-            };
-            match reason {
-                Some(reason) => {
-                    tracing::info!(stage = stage.as_str(), %reason, "not collected");
-                    Ok(Err(reason))
-                }
-                None => Err(api(stage)(e)),
+        Err(e) => match lenient_skip(&e) {
+            Some(reason) => {
+                tracing::info!(stage = stage.as_str(), %reason, "not collected");
+                Ok(Err(reason))
             }
+            None => Err(api(stage)(e)),
+        },
+    }
+}
+
+/// Why [`lenient`] records `error` as "not collected", or `None` when it
+/// fails the run.
+fn lenient_skip(error: &ApiError) -> Option<String> {
+    match error {
+        ApiError::Server { status: 400, .. } => {
+            Some("not available on this Retool version (400)".to_string())
         }
+        ApiError::Decode { path, .. } => Some(format!("unrecognised response shape (at `{path}`)")),
+        other => other.is_optional_skip(),
     }
 }
 
@@ -279,11 +392,19 @@ pub async fn collect(client: &Client, options: &CollectOptions) -> Result<Collec
     let groups_and_grants = async {
         let (groups, memberships) = client.groups().await.map_err(api(EntityKind::Groups))?;
         let groups = complete(groups)?;
-        let grants = group_grants(client, &groups.items).await?;
-        Ok::<_, CollectError>((groups, memberships, grants))
+        let (grants, configuration_grants) = tokio::try_join!(
+            group_grants(client, &groups.items),
+            configuration_grants(client, &groups.items)
+        )?;
+        Ok::<_, CollectError>((groups, memberships, grants, configuration_grants))
     };
     let folders = async { optional(EntityKind::Folders, client.folders().await) };
-    let apps = async { optional(EntityKind::Apps, client.apps().await) };
+    let window = usage_window(started_at, options.usage_days);
+    let apps = async {
+        let apps = optional(EntityKind::Apps, client.apps().await)?;
+        let details = app_usage(client, options, &apps, window).await?;
+        Ok::<_, CollectError>((apps, details))
+    };
     let resources = async { optional(EntityKind::Resources, client.resources().await) };
     let workflows = async { optional(EntityKind::Workflows, client.workflows().await) };
     let invites = async { optional(EntityKind::UserInvites, client.user_invites().await) };
@@ -296,14 +417,21 @@ pub async fn collect(client: &Client, options: &CollectOptions) -> Result<Collec
     let requests =
         async { lenient_list(EntityKind::AccessRequests, client.access_requests().await) };
     let settings = settings(client);
-    let window = usage_window(started_at, options.usage_days);
     let usage = usage(client, window);
+    let environments = async {
+        let environments = lenient_list(EntityKind::Environments, client.environments().await)?;
+        let configurations = lenient_list(
+            EntityKind::ResourceConfigurations,
+            client.resource_configurations().await,
+        )?;
+        Ok::<_, CollectError>((environments, configurations))
+    };
 
     let (
         (users, user_grants),
-        (groups, memberships, group_grants),
+        (groups, memberships, group_grants, configuration_grants),
         folders,
-        apps,
+        (apps, app_usage),
         resources,
         workflows,
         invites,
@@ -312,6 +440,7 @@ pub async fn collect(client: &Client, options: &CollectOptions) -> Result<Collec
         requests,
         settings,
         usage,
+        (environments, configurations),
     ) = tokio::try_join!(
         users_and_grants,
         groups_and_grants,
@@ -325,6 +454,7 @@ pub async fn collect(client: &Client, options: &CollectOptions) -> Result<Collec
         requests,
         settings,
         usage,
+        environments,
     )?;
 
     let mut state = OrgState::default();
@@ -364,6 +494,22 @@ pub async fn collect(client: &Client, options: &CollectOptions) -> Result<Collec
     optional_kind!(EntityKind::Roles, roles, roles);
     optional_kind!(EntityKind::RoleGrants, role_grants, role_grants);
     optional_kind!(EntityKind::AccessRequests, requests, access_requests);
+    optional_kind!(EntityKind::Environments, environments, environments);
+    optional_kind!(
+        EntityKind::ResourceConfigurations,
+        configurations,
+        resource_configurations
+    );
+    match configuration_grants {
+        Ok(g) => state.configuration_grants = g,
+        Err(reason) => {
+            state
+                .not_collected
+                .insert(EntityKind::ConfigurationGrants, reason);
+        }
+    }
+    let (app_usage, app_usage_notes) = app_usage;
+    notes.extend(app_usage_notes);
     match settings {
         Ok(s) => state.settings = s,
         Err(reason) => {
@@ -380,6 +526,20 @@ pub async fn collect(client: &Client, options: &CollectOptions) -> Result<Collec
             None
         }
     };
+    match app_usage {
+        // Per-app figures without the summary's window would cover no
+        // stated period.
+        Ok(_) if usage_window.is_none() => {
+            state.not_collected.insert(
+                EntityKind::AppUsage,
+                "usage was not collected in this run".to_string(),
+            );
+        }
+        Ok(rows) => state.app_usage = rows,
+        Err(reason) => {
+            state.not_collected.insert(EntityKind::AppUsage, reason);
+        }
+    }
 
     match (group_grants, user_grants) {
         (Err(reason), _) => {

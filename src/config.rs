@@ -67,6 +67,7 @@ pub struct Tuning {
     pub user_grants: Option<bool>,
     pub user_grants_max_users: Option<usize>,
     pub usage_days: Option<u32>,
+    pub usage_details: Option<bool>,
     pub cross_check: Option<CrossCheckObjects>,
 }
 
@@ -118,6 +119,7 @@ impl Tuning {
             user_grants: over.user_grants.or(self.user_grants),
             user_grants_max_users: over.user_grants_max_users.or(self.user_grants_max_users),
             usage_days: over.usage_days.or(self.usage_days),
+            usage_details: over.usage_details.or(self.usage_details),
             cross_check: over.cross_check.or(self.cross_check),
         }
     }

@@ -263,7 +263,7 @@ pub async fn diagnose(org: &str, client: &Client) -> Diagnosis {
     let first_app = apps
         .as_ref()
         .ok()
-        .and_then(|l| l.items.first().map(|a| a.id.clone()));
+        .and_then(|l| l.items.first().map(|a| (a.id.clone(), a.name.clone())));
     next(counted(apps.map(|l| l.items.len()), "apps"));
     next(match client.first_resource().await {
         Ok(l) => Status::Ok(match l.reported_total {
@@ -331,8 +331,8 @@ pub async fn diagnose(org: &str, client: &Client) -> Diagnosis {
         ),
         None => Status::NotChecked("no usage window".to_string()),
     });
-    next(match first_app {
-        Some(id) => {
+    next(match first_app.clone() {
+        Some((id, _)) => {
             let object = crate::model::ObjectRef {
                 object_type: crate::model::ObjectType::App,
                 id,
@@ -344,6 +344,39 @@ pub async fn diagnose(org: &str, client: &Client) -> Diagnosis {
         }
         None => Status::NotChecked("no app to ask about".to_string()),
     });
+    next(counted(
+        client.environments().await.map(|l| l.items.len()),
+        "environments",
+    ));
+    next(counted(
+        client
+            .resource_configurations()
+            .await
+            .map(|l| l.items.len()),
+        "resource configurations",
+    ));
+    next(match first_group {
+        Some(g) => counted(
+            client.configuration_grants(g).await.map(|l| l.items.len()),
+            "configuration grant(s) of the first group",
+        ),
+        None => Status::NotChecked("no group to ask about".to_string()),
+    });
+    next(
+        match (
+            first_app,
+            crate::collect::usage_window(chrono::Utc::now(), 1),
+        ) {
+            (Some((id, name)), Some((first, last))) => counted(
+                client
+                    .app_details(&name, &id.0, first, last)
+                    .await
+                    .map(|u| u.len()),
+                "users of the first app yesterday",
+            ),
+            _ => Status::NotChecked("no app to ask about".to_string()),
+        },
+    );
     d
 }
 

@@ -19,7 +19,10 @@ pub mod cross_check;
 pub mod fields;
 pub mod review;
 
-pub use access_model::{AccessRequest, Role, RoleGrant, Setting, UserUsage};
+pub use access_model::{
+    AccessRequest, AppUsage, ConfigurationGrant, Environment, ResourceConfiguration, Role,
+    RoleGrant, Setting, UserUsage,
+};
 pub use cross_check::{CrossCheck, Disagreement};
 
 /// A Retool user id (a UUID-like string in API v2 and v1). Never a number.
@@ -343,10 +346,14 @@ pub enum EntityKind {
     AccessRequests,
     Settings,
     Usage,
+    Environments,
+    ResourceConfigurations,
+    ConfigurationGrants,
+    AppUsage,
 }
 
 impl EntityKind {
-    pub const ALL: [EntityKind; 15] = [
+    pub const ALL: [EntityKind; 19] = [
         EntityKind::Users,
         EntityKind::Groups,
         EntityKind::Memberships,
@@ -362,16 +369,24 @@ impl EntityKind {
         EntityKind::AccessRequests,
         EntityKind::Settings,
         EntityKind::Usage,
+        EntityKind::Environments,
+        EntityKind::ResourceConfigurations,
+        EntityKind::ConfigurationGrants,
+        EntityKind::AppUsage,
     ];
 
     /// The kinds the first release did not read: a snapshot it took has no
     /// count for them, and reads them back as not collected.
-    pub const ADDED_LATER: [EntityKind; 5] = [
+    pub const ADDED_LATER: [EntityKind; 9] = [
         EntityKind::Roles,
         EntityKind::RoleGrants,
         EntityKind::AccessRequests,
         EntityKind::Settings,
         EntityKind::Usage,
+        EntityKind::Environments,
+        EntityKind::ResourceConfigurations,
+        EntityKind::ConfigurationGrants,
+        EntityKind::AppUsage,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -391,6 +406,10 @@ impl EntityKind {
             EntityKind::AccessRequests => "access_requests",
             EntityKind::Settings => "settings",
             EntityKind::Usage => "usage",
+            EntityKind::Environments => "environments",
+            EntityKind::ResourceConfigurations => "resource_configurations",
+            EntityKind::ConfigurationGrants => "configuration_grants",
+            EntityKind::AppUsage => "app_usage",
         }
     }
 
@@ -441,6 +460,17 @@ pub struct OrgState {
     /// App usage per user over [`CollectionInfo::usage_window`].
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub usage: Vec<UserUsage>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub environments: Vec<Environment>,
+    /// Which resource and environment each configuration joins (never its
+    /// options).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resource_configurations: Vec<ResourceConfiguration>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub configuration_grants: Vec<ConfigurationGrant>,
+    /// Per-app usage (with `--usage-details`), over the same window.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub app_usage: Vec<AppUsage>,
     pub not_collected: BTreeMap<EntityKind, String>,
 }
 
@@ -464,6 +494,10 @@ impl OrgState {
         self.access_requests.sort_by_key(|r| r.id);
         self.settings.sort();
         self.usage.sort_by(|a, b| a.user_id.cmp(&b.user_id));
+        self.environments.sort_by(|a, b| a.id.cmp(&b.id));
+        self.resource_configurations.sort_by(|a, b| a.id.cmp(&b.id));
+        self.configuration_grants.sort();
+        self.app_usage.sort();
     }
 
     /// Marks the kinds a snapshot's recorded `counts` do not name as not
@@ -499,6 +533,16 @@ impl OrgState {
         );
         c.insert(EntityKind::Settings, self.settings.len() as u64);
         c.insert(EntityKind::Usage, self.usage.len() as u64);
+        c.insert(EntityKind::Environments, self.environments.len() as u64);
+        c.insert(
+            EntityKind::ResourceConfigurations,
+            self.resource_configurations.len() as u64,
+        );
+        c.insert(
+            EntityKind::ConfigurationGrants,
+            self.configuration_grants.len() as u64,
+        );
+        c.insert(EntityKind::AppUsage, self.app_usage.len() as u64);
         c
     }
 

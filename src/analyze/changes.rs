@@ -35,6 +35,7 @@ pub enum ChangeEntity {
     RoleGrant,
     Setting,
     AccessRequest,
+    EnvironmentAccess,
 }
 
 impl ChangeEntity {
@@ -52,6 +53,7 @@ impl ChangeEntity {
             ChangeEntity::RoleGrant => "role_grant",
             ChangeEntity::Setting => "setting",
             ChangeEntity::AccessRequest => "access_request",
+            ChangeEntity::EnvironmentAccess => "environment_access",
         }
     }
 
@@ -69,6 +71,7 @@ impl ChangeEntity {
             ChangeEntity::RoleGrant => EntityKind::RoleGrants,
             ChangeEntity::Setting => EntityKind::Settings,
             ChangeEntity::AccessRequest => EntityKind::AccessRequests,
+            ChangeEntity::EnvironmentAccess => EntityKind::ConfigurationGrants,
         }
     }
 }
@@ -684,6 +687,9 @@ pub fn changes(old: &OrgState, new: &OrgState) -> Vec<Change> {
     });
     diff(ChangeEntity::AccessRequest, &mut |d| {
         access_model::access_requests(d, old, new)
+    });
+    diff(ChangeEntity::EnvironmentAccess, &mut |d| {
+        access_model::environment_access(d, old, new)
     });
 
     out.sort_by(|a, b| {

@@ -180,6 +180,11 @@ pub fn org() -> OrgState {
             last_active: None,
         })
         .collect();
+    // As a run without --usage-details.
+    s.not_collected.insert(
+        crate::model::EntityKind::AppUsage,
+        crate::model::access_model::APP_USAGE_NOT_REQUESTED.into(),
+    );
     s.normalize();
     s
 }

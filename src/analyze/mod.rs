@@ -2,11 +2,13 @@
 //! ([`access`]), orphaned, disabled and privileged accounts ([`accounts`]),
 //! changes between two states ([`mod@changes`]), the HR roster ([`roster`]),
 //! what roles give ([`roles`]), the security settings' findings
-//! ([`settings`]) and app usage per user ([`usage`]).
+//! ([`settings`]), app usage per user and per app ([`usage`]) and
+//! per-environment resource access ([`environments`]).
 
 pub mod access;
 pub mod accounts;
 pub mod changes;
+pub mod environments;
 pub mod roles;
 pub mod roster;
 pub mod settings;

@@ -96,6 +96,7 @@ pub(super) async fn run(args: &DemoArgs, out: Output) -> CmdResult {
         // endpoint) stays the same from run to run.
         options: CollectOptions {
             cross_check: crate::collect::cross_check::ALL_OBJECTS,
+            usage_details: true,
             ..CollectOptions::default()
         },
     };

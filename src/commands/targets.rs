@@ -203,6 +203,7 @@ pub(super) fn check(target: &Target) -> CmdResult<Checked> {
             cross_check: t
                 .cross_check
                 .map_or(crate::collect::DEFAULT_CROSS_CHECK, |c| c.0),
+            usage_details: t.usage_details.unwrap_or(false),
         },
     })
 }

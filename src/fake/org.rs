@@ -30,6 +30,7 @@
 //!   (`firstName`, `description`, `parentFolderId`) are omitted, not `null`.
 
 mod access;
+mod environments;
 mod generate;
 mod mutate;
 mod names;
@@ -251,6 +252,53 @@ pub struct FakeSettings {
     pub sso: Option<serde_json::Value>,
 }
 
+/// An environment (production, staging).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FakeEnvironment {
+    pub id: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub color: String,
+    pub default: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A resource's configuration in one environment, with the connection
+/// options Retool sends (a password among them: see
+/// [`RESOURCE_PASSWORD`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FakeConfiguration {
+    pub id: String,
+    pub resource_id: String,
+    pub environment_id: String,
+    pub options: serde_json::Value,
+}
+
+/// A group's access to one resource configuration.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct FakeConfigurationGrant {
+    pub group_id: i64,
+    pub configuration_id: String,
+    pub level: AccessLevel,
+}
+
+/// One user's views and saves of one app (`GET /usage/app_details`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FakeAppUsage {
+    pub app_id: String,
+    pub user_id: String,
+    pub email: String,
+    pub views: i64,
+    pub saves: i64,
+}
+
+/// The database password in every simulated resource configuration's
+/// options, and the host beside it: no byte of either may reach a database,
+/// log or report.
+pub const RESOURCE_PASSWORD: &str = "fake-db-password-8e41d2";
+pub const RESOURCE_HOST: &str = "db-internal-7c1f.fake.example";
+
 /// The OIDC client secret of the simulated SSO configuration: no byte of
 /// it may reach a database, log or report.
 pub const SSO_CLIENT_SECRET: &str = "fake-oidc-client-secret-5f3a9c";
@@ -276,6 +324,11 @@ pub struct FakeOrg {
     pub settings: FakeSettings,
     /// Users with app activity in any window (others have none).
     pub usage: Vec<FakeUsage>,
+    pub environments: Vec<FakeEnvironment>,
+    pub configurations: Vec<FakeConfiguration>,
+    pub configuration_grants: Vec<FakeConfigurationGrant>,
+    /// Per-app views and saves (the figures do not depend on the window).
+    pub app_usage: Vec<FakeAppUsage>,
     /// Objects whose `accessList` leaves out its first user: a planted
     /// disagreement for the cross-check.
     pub access_list_skew: Vec<(ObjectType, String)>,
@@ -315,6 +368,9 @@ pub struct ScriptedChanges {
     pub settings_changed: Vec<String>,
     pub access_requests_decided: Vec<i64>,
     pub access_requests_added: Vec<i64>,
+    /// (group, configuration id, new level) of each configuration grant
+    /// added or raised.
+    pub configuration_grants_changed: Vec<(GroupId, String, AccessLevel)>,
 }
 
 fn days(n: i64) -> ChronoDuration {

@@ -101,3 +101,58 @@ pub struct UserUsage {
     pub unique_apps: i64,
     pub last_active: Option<DateTime<Utc>>,
 }
+
+/// One environment of the organization (`GET /environments`, API 2.4+):
+/// production, staging, ... Each resource has one configuration per
+/// environment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Environment {
+    pub id: String,
+    pub name: String,
+    pub description: Option<String>,
+    /// The environment apps use unless told otherwise.
+    pub is_default: bool,
+    pub created_at: Option<DateTime<Utc>>,
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+/// A resource's configuration in one environment
+/// (`GET /resource_configurations`). Only which resource and which
+/// environment it joins are read: its `options` (hosts, user names,
+/// passwords, keys) never are.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct ResourceConfiguration {
+    pub id: String,
+    /// The resource's id (Retool sends its uuid or its name).
+    pub resource_id: String,
+    /// The resource's display name as the configuration names it.
+    pub resource_name: String,
+    pub resource_type: String,
+    pub environment_id: String,
+}
+
+/// A group's access to one resource configuration: which environments of a
+/// resource the group may use (`listObjects` with `resource_configuration`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, Default)]
+pub struct ConfigurationGrant {
+    pub group_id: GroupId,
+    pub configuration_id: String,
+    pub access_level: super::AccessLevel,
+}
+
+/// Why per-app usage is not collected in a run without `--usage-details`.
+pub const APP_USAGE_NOT_REQUESTED: &str =
+    "not requested (--usage-details reads it: one request per app)";
+
+/// Who viewed and who saved one app over the usage window
+/// (`GET /usage/app_details`, read with `--usage-details`): one user's figures
+/// for one app.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, Default)]
+pub struct AppUsage {
+    pub app_id: String,
+    /// The user id as the usage API sends it.
+    pub user_id: String,
+    pub email: String,
+    pub views: i64,
+    pub saves: i64,
+}

@@ -9,9 +9,9 @@
 use chrono::{DateTime, Utc};
 
 use super::{
-    AccessLevel, AccessRequest, AccessToken, App, Folder, Group, GroupId, Membership, ObjectId,
-    Resource, Role as RetoolRole, RoleGrant, Setting, User, UserInvite, UserUsage, Workflow,
-    account_status,
+    AccessLevel, AccessRequest, AccessToken, App, AppUsage, ConfigurationGrant, Environment,
+    Folder, Group, GroupId, Membership, ObjectId, Resource, ResourceConfiguration,
+    Role as RetoolRole, RoleGrant, Setting, User, UserInvite, UserUsage, Workflow, account_status,
 };
 
 /// How one field is read from and written into a record of type `T`, by the
@@ -398,6 +398,51 @@ impl Fields for UserUsage {
     ];
 }
 
+impl Fields for Environment {
+    const FIELDS: &'static [Field<Environment>] = &[
+        field("environment_id", Key, text!(id)),
+        field("name", Compared, text!(name)),
+        field("description", Kept, opt_text!(description)),
+        field("is_default", Compared, scalar!(Bool, is_default)),
+        field("created_at", Kept, scalar!(Time, created_at)),
+        field("updated_at", Kept, scalar!(Time, updated_at)),
+    ];
+}
+
+/// Which resource and environment a configuration joins; never its options.
+impl Fields for ResourceConfiguration {
+    const FIELDS: &'static [Field<ResourceConfiguration>] = &[
+        field("configuration_id", Key, text!(id)),
+        field("resource_id", Compared, text!(resource_id)),
+        field("resource_name", Kept, text!(resource_name)),
+        field("resource_type", Kept, text!(resource_type)),
+        field("environment_id", Compared, text!(environment_id)),
+    ];
+}
+
+impl Fields for ConfigurationGrant {
+    const FIELDS: &'static [Field<ConfigurationGrant>] = &[
+        field("group_id", Key, scalar!(Int, group_id.0)),
+        field("configuration_id", Key, text!(configuration_id)),
+        field(
+            "access_level",
+            Compared,
+            Access::Level(|g| g.access_level, |g, v| g.access_level = v),
+        ),
+    ];
+}
+
+/// Usage figures change every night: the change report does not diff them.
+impl Fields for AppUsage {
+    const FIELDS: &'static [Field<AppUsage>] = &[
+        field("app_id", Key, text!(app_id)),
+        field("user_id", Key, text!(user_id)),
+        field("email", Kept, text!(email)),
+        field("views", Kept, scalar!(Int, views)),
+        field("saves", Kept, scalar!(Int, saves)),
+    ];
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -445,6 +490,12 @@ mod tests {
         s.access_requests.iter().for_each(round_trip);
         s.settings.iter().for_each(round_trip);
         s.usage.iter().for_each(round_trip);
+        s.environments.iter().for_each(round_trip);
+        s.resource_configurations.iter().for_each(round_trip);
+        s.configuration_grants.iter().for_each(round_trip);
+        org.expected_app_usage().iter().for_each(round_trip);
+        assert!(!s.environments.is_empty() && !s.resource_configurations.is_empty());
+        assert!(!s.configuration_grants.is_empty() && !org.expected_app_usage().is_empty());
         assert!(!s.user_invites.is_empty() && !s.access_tokens.is_empty());
         assert!(!s.roles.is_empty() && !s.role_grants.is_empty());
         assert!(!s.access_requests.is_empty() && !s.settings.is_empty());
@@ -482,5 +533,9 @@ mod tests {
         check::<AccessRequest>("access_requests");
         check::<Setting>("settings");
         check::<UserUsage>("usage");
+        check::<Environment>("environments");
+        check::<ResourceConfiguration>("resource_configurations");
+        check::<ConfigurationGrant>("configuration_grants");
+        check::<AppUsage>("app_usage");
     }
 }

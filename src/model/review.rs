@@ -125,6 +125,9 @@ impl fmt::Display for ReviewerBy {
 pub enum Suggestion {
     /// Terminated (not in the roster), or disabled but still in groups.
     Revoke,
+    /// Edit or own on apps the user saved none of in the usage window
+    /// (with per-app usage): lower the level.
+    Modify,
     /// Inactive, never active, or privileged: look closely.
     Review,
 }
@@ -133,6 +136,7 @@ impl Suggestion {
     pub fn as_str(self) -> &'static str {
         match self {
             Suggestion::Revoke => "revoke",
+            Suggestion::Modify => "modify",
             Suggestion::Review => "review",
         }
     }
@@ -140,6 +144,7 @@ impl Suggestion {
     pub fn parse(s: &str) -> Option<Self> {
         match s {
             "revoke" => Some(Suggestion::Revoke),
+            "modify" => Some(Suggestion::Modify),
             "review" => Some(Suggestion::Review),
             _ => None,
         }

@@ -160,7 +160,10 @@ mod tests {
             .iter()
             .find(|i| i.label == "Kinds not collected")
             .map(|i| i.value.to_plain());
-        assert_eq!(item.as_deref(), Some("workflows, grants (partial)"));
+        assert_eq!(
+            item.as_deref(),
+            Some("workflows, grants (partial), app_usage (not requested)")
+        );
     }
 
     #[test]
@@ -181,14 +184,16 @@ mod tests {
                 "privileged_access",
                 "roles",
                 "role_grants",
+                "resource_environment_access",
                 "security_settings",
                 "access_requests",
                 "usage",
+                "app_usage",
                 "cross_check",
                 "changes"
             ]
         );
-        let expect: [(&str, &[&str]); 14] = [
+        let expect: [(&str, &[&str]); 16] = [
             (
                 "users",
                 &[
@@ -308,6 +313,18 @@ mod tests {
                 ],
             ),
             (
+                "resource_environment_access",
+                &[
+                    "group_id",
+                    "group_name",
+                    "resource_id",
+                    "resource_name",
+                    "environment",
+                    "access_level",
+                    "configuration_id",
+                ],
+            ),
+            (
                 "security_settings",
                 &["setting", "value", "source", "finding"],
             ),
@@ -336,6 +353,18 @@ mod tests {
                     "usage_last_active",
                     "window_start",
                     "window_end",
+                ],
+            ),
+            (
+                "app_usage",
+                &[
+                    "user_id",
+                    "email",
+                    "app_id",
+                    "app_name",
+                    "views",
+                    "saves",
+                    "access_level",
                 ],
             ),
             (

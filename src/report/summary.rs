@@ -135,6 +135,11 @@ pub(crate) fn summary(cx: &Context<'_, '_>, tables: &[Table<Rows<'_>>]) -> Vec<S
                 .map(|(k, why)| {
                     if why.starts_with("partial") {
                         format!("{k} (partial)")
+                    } else if why.starts_with("not requested")
+                        || why.starts_with("disabled for this run")
+                    {
+                        // Opt-in reads left off on purpose.
+                        format!("{k} (not requested)")
                     } else {
                         k.to_string()
                     }

@@ -118,6 +118,16 @@ impl<T> Listed<T> {
             _ => None,
         }
     }
+
+    /// The same listing with every item converted.
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Listed<U> {
+        Listed {
+            endpoint: self.endpoint,
+            items: self.items.into_iter().map(f).collect(),
+            reported_total: self.reported_total,
+            received: self.received,
+        }
+    }
 }
 
 /// A shareable Retool API client (`Clone` is cheap: one `Arc`).

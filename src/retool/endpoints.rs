@@ -8,10 +8,10 @@
 use serde_json::Value;
 
 use super::decode::DecodeFailure;
-use super::{Space, rbac, v1, v2};
+use super::{Space, environments, rbac, v1, v2};
 use crate::model::{
-    AccessRequest, AccessToken, App, Dialect, Folder, Group, Membership, Resource, Role, User,
-    UserInvite, Workflow,
+    AccessRequest, AccessToken, App, Dialect, Environment, Folder, Group, Membership, Resource,
+    ResourceConfiguration, Role, User, UserInvite, Workflow,
 };
 
 /// How a list is read in one dialect.
@@ -219,6 +219,34 @@ pub(super) const ACCESS_REQUESTS: Endpoint<AccessRequest> = Endpoint {
     key: |r| r.id.to_string(),
 };
 
+pub(super) const ENVIRONMENTS: Endpoint<Environment> = Endpoint {
+    about: about(
+        "GET /environments",
+        "/environments",
+        false,
+        "environments:read",
+        "environment names (per-environment resource access shows ids; API 2.4+)",
+    ),
+    v2: (Whole, environments::environment),
+    v1: None,
+    key: |e| e.id.clone(),
+};
+
+/// Which resource and environment each configuration joins; its `options`
+/// (credentials) are never read.
+pub(super) const RESOURCE_CONFIGURATIONS: Endpoint<ResourceConfiguration> = Endpoint {
+    about: about(
+        "GET /resource_configurations",
+        "/resource_configurations",
+        false,
+        "resources:read",
+        "resource configurations (per-environment access cannot be placed; API 2.4+)",
+    ),
+    v2: (Paged, environments::resource_configuration),
+    v1: None,
+    key: |c| c.id.clone(),
+};
+
 /// `GET /role_permissions/role_grants`: who holds which role (API 2.9+). Its
 /// answer's shape is undocumented; see [`Client::role_grants`](super::Client::role_grants).
 pub const ROLE_GRANTS: About = about(
@@ -257,6 +285,16 @@ pub const USAGE: About = about(
     "usage figures (app views and saves per user)",
 );
 
+/// `GET /usage/app_details`: who viewed and who saved one app (read with
+/// `--usage-details`: one request per app).
+pub const APP_DETAILS: About = about(
+    "GET /usage/app_details",
+    "/usage/app_details",
+    false,
+    "usage",
+    "per-app usage (--usage-details: who viewed and saved each app)",
+);
+
 /// `GET /permissions/accessList/{type}/{id}`: Retool's own list of who may
 /// reach one object, read for the cross-check's sample of objects.
 pub const ACCESS_LIST: About = about(
@@ -286,8 +324,18 @@ pub const USER_GRANTS: About = about(
     "direct user grants (group grants are kept)",
 );
 
+/// The same endpoint for a group's access to resource configurations: which
+/// environments of a resource it may use.
+pub const CONFIGURATION_GRANTS: About = about(
+    "POST /permissions/listObjects (resource_configuration)",
+    "/permissions/listObjects",
+    false,
+    "permissions:read",
+    "per-environment resource access (Retool 3.37+)",
+);
+
 /// Every endpoint, in the order `doctor` probes them and the docs list them.
-pub const CATALOGUE: [About; 18] = [
+pub const CATALOGUE: [About; 22] = [
     USERS.about,
     GROUPS.about,
     FOLDERS.about,
@@ -306,6 +354,10 @@ pub const CATALOGUE: [About; 18] = [
     SSO_CONFIG,
     USAGE,
     ACCESS_LIST,
+    ENVIRONMENTS.about,
+    RESOURCE_CONFIGURATIONS.about,
+    CONFIGURATION_GRANTS,
+    APP_DETAILS,
 ];
 
 #[cfg(test)]
@@ -352,6 +404,8 @@ mod tests {
             v1(&SPACES),
             v1(&ROLES),
             v1(&ACCESS_REQUESTS),
+            v1(&ENVIRONMENTS),
+            v1(&RESOURCE_CONFIGURATIONS),
         ]
         .into_iter()
         .flatten()

@@ -9,6 +9,7 @@ mod access_list;
 mod client;
 mod decode;
 pub mod endpoints;
+pub(crate) mod environments;
 mod error;
 mod rbac;
 mod usage;

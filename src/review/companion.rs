@@ -41,6 +41,11 @@ pub fn companion_report(files: &CampaignFiles<'_>) -> Report {
         ),
         item(
             Section::Headline,
+            "Suggested modify",
+            count(suggested(Suggestion::Modify)),
+        ),
+        item(
+            Section::Headline,
             "Suggested review",
             count(suggested(Suggestion::Review)),
         ),

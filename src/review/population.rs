@@ -181,6 +181,9 @@ struct UserFacts<'a> {
     privileged: Vec<String>,
     /// In a group other than the default one.
     grouped: bool,
+    /// The apps the user saved in the usage window; `None`: per-app usage
+    /// was not collected.
+    saved_apps: Option<HashSet<ObjectId>>,
 }
 
 /// Per-group facts shared by all of the group's membership rows.
@@ -191,6 +194,9 @@ struct GroupFacts {
     access: String,
     /// Why membership of the group is privileged in itself.
     privilege: Vec<String>,
+    /// The apps the group gives at edit or own (only with per-app usage,
+    /// which is what they are compared with).
+    edit_apps: Vec<ObjectId>,
 }
 
 fn group_facts(
@@ -209,8 +215,21 @@ fn group_facts(
         .iter()
         .filter_map(|r| r.folder_id.as_ref())
         .collect();
+    let app_usage = !state
+        .not_collected
+        .contains_key(&crate::model::EntityKind::AppUsage);
     let mut out = HashMap::new();
     for g in &state.groups {
+        let edit_apps = if app_usage {
+            index
+                .objects_of_group(g.id, AccessLevel::Edit)
+                .into_iter()
+                .filter(|(o, _)| o.object_type == ObjectType::App)
+                .map(|(o, _)| o.id)
+                .collect()
+        } else {
+            Vec::new()
+        };
         let mine = grants.get(&g.id).map(Vec::as_slice).unwrap_or(&[]);
         let mut entries: Vec<(AccessLevel, String)> = Vec::new();
         for (what, level) in [
@@ -272,6 +291,7 @@ fn group_facts(
                 default: is_default(options, &g.name),
                 access,
                 privilege,
+                edit_apps,
             },
         );
     }
@@ -304,6 +324,7 @@ pub fn population(state: &OrgState, options: &PopulationOptions<'_>) -> Populati
         default: false,
         access: String::new(),
         privilege: Vec::new(),
+        edit_apps: Vec::new(),
     };
     let write_token_owners: Vec<&UserId> = privileged
         .iter()
@@ -315,6 +336,18 @@ pub fn population(state: &OrgState, options: &PopulationOptions<'_>) -> Populati
         .not_collected
         .contains_key(&crate::model::EntityKind::Usage))
     .then(|| crate::analyze::usage::UsageIndex::new(state));
+    let saves = (!state
+        .not_collected
+        .contains_key(&crate::model::EntityKind::AppUsage))
+    .then(|| crate::analyze::usage::saves_by_user_and_app(state));
+    let mut saved_apps: HashMap<&UserId, HashSet<ObjectId>> = HashMap::new();
+    for ((user, app), n) in saves.iter().flatten() {
+        if *n > 0 {
+            if let Some(u) = state.user(user) {
+                saved_apps.entry(&u.id).or_default().insert(app.clone());
+            }
+        }
+    }
     let mut facts: HashMap<&UserId, UserFacts<'_>> = HashMap::new();
     for u in &state.users {
         let grouped = index
@@ -353,6 +386,9 @@ pub fn population(state: &OrgState, options: &PopulationOptions<'_>) -> Populati
                 },
                 privileged,
                 grouped,
+                saved_apps: saves
+                    .as_ref()
+                    .map(|_| saved_apps.remove(&u.id).unwrap_or_default()),
             },
         );
     }
@@ -391,6 +427,7 @@ pub fn population(state: &OrgState, options: &PopulationOptions<'_>) -> Populati
             access: g.access.clone(),
             row_privilege,
             holds_access: !g.default,
+            edit_apps: &g.edit_apps,
         };
         let mut item = build_item(f, &row, workbook);
         item.key = ReviewItem::membership_key(m.group_id, &m.user_id);
@@ -424,6 +461,11 @@ pub fn population(state: &OrgState, options: &PopulationOptions<'_>) -> Populati
             access: String::new(),
             row_privilege,
             holds_access: true,
+            edit_apps: if g.object.object_type == ObjectType::App && g.level >= AccessLevel::Edit {
+                std::slice::from_ref(&g.object.id)
+            } else {
+                &[]
+            },
         };
         let workbook = match options.reviewer_by {
             ReviewerBy::Single => SINGLE_WORKBOOK.to_string(),
@@ -451,6 +493,7 @@ pub fn population(state: &OrgState, options: &PopulationOptions<'_>) -> Populati
             access: String::new(),
             row_privilege: Vec::new(),
             holds_access: false,
+            edit_apps: &[],
         };
         let workbook = match options.reviewer_by {
             ReviewerBy::Single => SINGLE_WORKBOOK.to_string(),
@@ -474,7 +517,7 @@ pub fn population(state: &OrgState, options: &PopulationOptions<'_>) -> Populati
 }
 
 /// What distinguishes one row of a user from another.
-struct Row {
+struct Row<'r> {
     kind: ItemKind,
     /// The group name, or the direct grant in words.
     label: String,
@@ -484,9 +527,12 @@ struct Row {
     /// The row gives access beyond the default group (a disabled user should
     /// not keep it).
     holds_access: bool,
+    /// The apps the row gives at edit or own (filled only when per-app usage
+    /// was collected).
+    edit_apps: &'r [ObjectId],
 }
 
-fn build_item(f: &UserFacts<'_>, row: &Row, workbook: String) -> ReviewItem {
+fn build_item(f: &UserFacts<'_>, row: &Row<'_>, workbook: String) -> ReviewItem {
     let u = f.user;
     let privileged: Vec<&str> = f
         .privileged
@@ -496,6 +542,7 @@ fn build_item(f: &UserFacts<'_>, row: &Row, workbook: String) -> ReviewItem {
         .collect();
     let mut flags = Vec::new();
     let mut revoke = Vec::new();
+    let mut modify = Vec::new();
     let mut review = Vec::new();
     if f.terminated {
         flags.push("terminated");
@@ -518,6 +565,15 @@ fn build_item(f: &UserFacts<'_>, row: &Row, workbook: String) -> ReviewItem {
             revoke.push("no app views in the usage window".to_string());
         }
     }
+    if let (true, Some(saved)) = (u.active && !row.edit_apps.is_empty(), &f.saved_apps) {
+        if !row.edit_apps.iter().any(|a| saved.contains(a)) {
+            flags.push("edit_unused");
+            modify.push(format!(
+                "edit/own on {} app(s) here, none saved in the usage window: use may be enough",
+                row.edit_apps.len()
+            ));
+        }
+    }
     if !u.active {
         flags.push("disabled");
         if row.holds_access {
@@ -530,12 +586,14 @@ fn build_item(f: &UserFacts<'_>, row: &Row, workbook: String) -> ReviewItem {
     }
     let suggested = if !revoke.is_empty() {
         Some(Suggestion::Revoke)
+    } else if !modify.is_empty() {
+        Some(Suggestion::Modify)
     } else if !review.is_empty() {
         Some(Suggestion::Review)
     } else {
         None
     };
-    let reasons: Vec<String> = revoke.into_iter().chain(review).collect();
+    let reasons: Vec<String> = revoke.into_iter().chain(modify).chain(review).collect();
     let context = [
         u.email.clone(),
         f.name.clone(),
@@ -783,6 +841,47 @@ mod tests {
         let bob = find(&p, "m:2:u-bob");
         assert_eq!(ctx(bob, "app_views"), "not collected");
         assert_eq!(bob.suggested, None);
+    }
+
+    /// With per-app usage, edit or own on apps the user saved none of is a
+    /// `modify` suggestion; a save on one of them, or no per-app usage, is not.
+    #[test]
+    fn edit_on_apps_never_saved_suggests_modify() {
+        let mut s = org();
+        s.not_collected.remove(&crate::model::EntityKind::AppUsage);
+        // Alice saved the Ops console (Eng gives edit on the Ops folder);
+        // Bob only viewed it.
+        for (user, email, saves) in [
+            ("u-alice", "alice@example.com", 2),
+            ("u-bob", "bob@example.com", 0),
+        ] {
+            s.app_usage.push(crate::model::AppUsage {
+                app_id: "a-ops".into(),
+                user_id: user.into(),
+                email: email.into(),
+                views: 9,
+                saves,
+            });
+        }
+        s.normalize();
+        let p = population(&s, &options(ReviewerBy::Single, None));
+        let bob = find(&p, "m:2:u-bob");
+        assert_eq!(ctx(bob, "flags"), "edit_unused");
+        assert_eq!(bob.suggested, Some(Suggestion::Modify));
+        assert!(
+            bob.suggested_reason
+                .as_deref()
+                .is_some_and(|r| r.contains("none saved in the usage window")),
+            "{:?}",
+            bob.suggested_reason
+        );
+        let alice = find(&p, "m:2:u-alice");
+        assert_eq!(alice.suggested, None);
+        // All Users gives use only: nothing to lower.
+        assert_eq!(find(&p, "m:1:u-bob").suggested, None);
+        // Without per-app usage nobody is judged by it.
+        let p = population(&org(), &options(ReviewerBy::Single, None));
+        assert_eq!(find(&p, "m:2:u-bob").suggested, None);
     }
 
     #[test]

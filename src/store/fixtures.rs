@@ -310,6 +310,33 @@ pub(crate) fn sample_state() -> OrgState {
             unique_apps: 3,
             last_active: Some(t(2, 0)),
         }],
+        environments: vec![Environment {
+            id: "env-prod".into(),
+            name: "production".into(),
+            description: None,
+            is_default: true,
+            created_at: Some(t(1, 0)),
+            updated_at: Some(t(1, 0)),
+        }],
+        resource_configurations: vec![ResourceConfiguration {
+            id: "conf-1".into(),
+            resource_id: "r1".into(),
+            resource_name: "Payments DB".into(),
+            resource_type: "postgresql".into(),
+            environment_id: "env-prod".into(),
+        }],
+        configuration_grants: vec![ConfigurationGrant {
+            group_id: GroupId(2),
+            configuration_id: "conf-1".into(),
+            access_level: AccessLevel::Use,
+        }],
+        app_usage: vec![AppUsage {
+            app_id: "a1".into(),
+            user_id: "u1".into(),
+            email: "ada@example.com".into(),
+            views: 12,
+            saves: 1,
+        }],
         not_collected: Default::default(),
     };
     s.not_collected.insert(

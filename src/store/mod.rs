@@ -114,6 +114,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0003_prune.sql"),
     include_str!("migrations/0004_roles_settings.sql"),
     include_str!("migrations/0005_usage.sql"),
+    include_str!("migrations/0006_environments_app_usage.sql"),
 ];
 
 /// The schema version this build writes and reads.

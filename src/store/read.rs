@@ -314,6 +314,10 @@ impl Store {
             access_requests: self.load(org, id)?,
             settings: self.load(org, id)?,
             usage: self.load(org, id)?,
+            environments: self.load(org, id)?,
+            resource_configurations: self.load(org, id)?,
+            configuration_grants: self.load(org, id)?,
+            app_usage: self.load(org, id)?,
             not_collected,
         };
         state.normalize();

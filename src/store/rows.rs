@@ -9,9 +9,10 @@ use sha2::{Digest, Sha256};
 
 use crate::model::fields::{Access, Fields};
 use crate::model::{
-    AccessLevel, AccessRequest, AccessToken, App, Folder, Grant, Group, GroupId, Membership,
-    ObjectId, ObjectRef, ObjectType, Resource, Role, RoleGrant, Setting, Subject, User, UserId,
-    UserInvite, UserUsage, Workflow,
+    AccessLevel, AccessRequest, AccessToken, App, AppUsage, ConfigurationGrant, Environment,
+    Folder, Grant, Group, GroupId, Membership, ObjectId, ObjectRef, ObjectType, Resource,
+    ResourceConfiguration, Role, RoleGrant, Setting, Subject, User, UserId, UserInvite, UserUsage,
+    Workflow,
 };
 
 /// A model record stored as versions in one table.
@@ -90,6 +91,25 @@ declared!(UserUsage, "usage", String, |u: &UserUsage| u
 declared!(Setting, "settings", (String, String), |s: &Setting| (
     s.source.clone(),
     s.name.clone()
+));
+declared!(Environment, "environments", String, |e: &Environment| e
+    .id
+    .clone());
+declared!(
+    ResourceConfiguration,
+    "resource_configurations",
+    String,
+    |c: &ResourceConfiguration| c.id.clone()
+);
+declared!(
+    ConfigurationGrant,
+    "configuration_grants",
+    (i64, String),
+    |g: &ConfigurationGrant| (g.group_id.0, g.configuration_id.clone())
+);
+declared!(AppUsage, "app_usage", (String, String), |u: &AppUsage| (
+    u.app_id.clone(),
+    u.user_id.clone()
 ));
 
 /// Binds every declared field of `record` to parameters `first..`.

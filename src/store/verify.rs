@@ -10,9 +10,9 @@ use super::error::SqlContext;
 use super::rows::{Versioned, fingerprint, time_text};
 use super::{Store, StoreError};
 use crate::model::{
-    AccessRequest, AccessToken, App, CollectionInfo, EntityKind, Folder, Grant, Group, Membership,
-    OrgState, Resource, Role, RoleGrant, Setting, SnapshotMeta, User, UserInvite, UserUsage,
-    Workflow,
+    AccessRequest, AccessToken, App, AppUsage, CollectionInfo, ConfigurationGrant, EntityKind,
+    Environment, Folder, Grant, Group, Membership, OrgState, Resource, ResourceConfiguration, Role,
+    RoleGrant, Setting, SnapshotMeta, User, UserInvite, UserUsage, Workflow,
 };
 
 /// SHA-256 (hex) over the previous snapshot's hash (or nothing), then the
@@ -70,12 +70,19 @@ pub(crate) fn hash_snapshot(
     // Kinds added after the first release are hashed only when present, so
     // the hash of a snapshot taken before them does not change (the model's
     // serialization skips them the same way).
-    let later: [(EntityKind, &dyn Records); 5] = [
+    let later: [(EntityKind, &dyn Records); 9] = [
         (EntityKind::Roles, &state.roles),
         (EntityKind::RoleGrants, &state.role_grants),
         (EntityKind::AccessRequests, &state.access_requests),
         (EntityKind::Settings, &state.settings),
         (EntityKind::Usage, &state.usage),
+        (EntityKind::Environments, &state.environments),
+        (
+            EntityKind::ResourceConfigurations,
+            &state.resource_configurations,
+        ),
+        (EntityKind::ConfigurationGrants, &state.configuration_grants),
+        (EntityKind::AppUsage, &state.app_usage),
     ];
     for (kind, items) in later {
         if items.len() > 0 {
@@ -198,7 +205,7 @@ fn count_differences(recorded: &crate::model::Counts, stored: &crate::model::Cou
         .join("; ")
 }
 
-const VERSIONED_TABLES: [EntityKind; 15] = EntityKind::ALL;
+const VERSIONED_TABLES: [EntityKind; 19] = EntityKind::ALL;
 
 /// A removed snapshot as `pruned_snapshots` records it.
 struct PrunedLink {
@@ -338,6 +345,10 @@ impl Store {
         self.check_row_hashes::<AccessRequest>(&mut report.problems)?;
         self.check_row_hashes::<Setting>(&mut report.problems)?;
         self.check_row_hashes::<UserUsage>(&mut report.problems)?;
+        self.check_row_hashes::<Environment>(&mut report.problems)?;
+        self.check_row_hashes::<ResourceConfiguration>(&mut report.problems)?;
+        self.check_row_hashes::<ConfigurationGrant>(&mut report.problems)?;
+        self.check_row_hashes::<AppUsage>(&mut report.problems)?;
         report.problems.extend(file_wide);
         Ok(report)
     }

@@ -225,6 +225,10 @@ fn is_normalized(s: &OrgState) -> bool {
         && s.access_requests.is_sorted_by(|a, b| a.id <= b.id)
         && s.settings.is_sorted()
         && s.usage.is_sorted_by(|a, b| a.user_id <= b.user_id)
+        && s.environments.is_sorted_by(|a, b| a.id <= b.id)
+        && s.resource_configurations.is_sorted_by(|a, b| a.id <= b.id)
+        && s.configuration_grants.is_sorted()
+        && s.app_usage.is_sorted()
 }
 
 /// In a normalized state records with equal keys are adjacent.
@@ -255,7 +259,11 @@ fn check_unique_keys(s: &OrgState) -> Result<(), StoreError> {
     check(&s.role_grants)?;
     check(&s.access_requests)?;
     check(&s.settings)?;
-    check(&s.usage)
+    check(&s.usage)?;
+    check(&s.environments)?;
+    check(&s.resource_configurations)?;
+    check(&s.configuration_grants)?;
+    check(&s.app_usage)
 }
 
 /// Syncs every table, in the order [`hash_snapshot`] fingerprints them.
@@ -284,6 +292,10 @@ fn sync_all(
         sync(tx, path, org, id, &s.access_requests, feed)?,
         sync(tx, path, org, id, &s.settings, feed)?,
         sync(tx, path, org, id, &s.usage, feed)?,
+        sync(tx, path, org, id, &s.environments, feed)?,
+        sync(tx, path, org, id, &s.resource_configurations, feed)?,
+        sync(tx, path, org, id, &s.configuration_grants, feed)?,
+        sync(tx, path, org, id, &s.app_usage, feed)?,
     ] {
         total.inserted += d.inserted;
         total.closed += d.closed;
@@ -612,13 +624,19 @@ mod tests {
         s.access_requests.clear();
         s.settings.clear();
         s.usage.clear();
+        s.environments.clear();
+        s.resource_configurations.clear();
+        s.configuration_grants.clear();
+        s.app_usage.clear();
         let meta = write(&mut store, "default", s.clone(), 3);
         // What the first release wrote: counts of its ten kinds only.
         raw_sql(
             &path,
             &format!(
                 "UPDATE snapshots SET counts_json = json_remove(counts_json, \
-                 '$.roles', '$.role_grants', '$.access_requests', '$.settings', '$.usage') \
+                 '$.roles', '$.role_grants', '$.access_requests', '$.settings', '$.usage', \
+                 '$.environments', '$.resource_configurations', '$.configuration_grants', \
+                 '$.app_usage') \
                  WHERE id = {}",
                 meta.id
             ),
@@ -923,6 +941,10 @@ mod tests {
         s1.access_requests.clear();
         s1.settings.clear();
         s1.usage.clear();
+        s1.environments.clear();
+        s1.resource_configurations.clear();
+        s1.configuration_grants.clear();
+        s1.app_usage.clear();
         let mut s2 = s1.clone();
         s2.users[0].email = "ada@new.example.com".into();
         s2.users.remove(1);

@@ -360,3 +360,65 @@ fn the_scope_table_is_the_endpoint_catalogue() {
         "docs/collection.md's scope table must list the catalogue (src/retool/endpoints.rs)"
     );
 }
+
+/// docs/reports.md's table of report tables lists every table the report
+/// writes (sample-reports/report.json, kept fresh by the samples test), each
+/// with its columns in order (`access_matrix`: the fixed ones before its one
+/// column per group).
+#[test]
+fn the_report_tables_reference_lists_every_table_and_column() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let text = fs::read_to_string(root.join("docs/reports.md")).expect("read docs/reports.md");
+    let documented: Vec<(String, Vec<String>)> = text
+        .lines()
+        .skip_while(|l| !l.starts_with("| table | columns |"))
+        .skip(2)
+        .take_while(|l| l.starts_with('|'))
+        .map(|l| {
+            let cells: Vec<&str> = l.trim_matches('|').split(" | ").collect();
+            let name = cells[0].trim().trim_matches('`').to_string();
+            let columns = cells[1]
+                .split(", then ")
+                .next()
+                .unwrap_or_default()
+                .split(", ")
+                .map(|c| c.trim().to_string())
+                .collect();
+            (name, columns)
+        })
+        .collect();
+    let report: serde_json::Value = serde_json::from_slice(
+        &fs::read(root.join("sample-reports/report.json")).expect("read the sample report"),
+    )
+    .expect("sample report JSON");
+    let written: Vec<(String, Vec<String>)> = report["tables"]
+        .as_array()
+        .expect("tables")
+        .iter()
+        .map(|t| {
+            let name = t["name"].as_str().unwrap_or_default().to_string();
+            let mut columns: Vec<String> = t["columns"]
+                .as_array()
+                .expect("columns")
+                .iter()
+                .map(|c| c.as_str().unwrap_or_default().to_string())
+                .collect();
+            if name == "access_matrix" {
+                columns.truncate(3);
+            }
+            (name, columns)
+        })
+        .collect();
+    let names = |v: &[(String, Vec<String>)]| -> BTreeSet<String> {
+        v.iter().map(|(n, _)| n.clone()).collect()
+    };
+    assert_eq!(
+        names(&documented),
+        names(&written),
+        "docs/reports.md must list exactly the tables a report writes"
+    );
+    for (name, columns) in &written {
+        let doc = documented.iter().find(|(n, _)| n == name).map(|(_, c)| c);
+        assert_eq!(doc, Some(columns), "docs/reports.md: columns of `{name}`");
+    }
+}

@@ -6,6 +6,7 @@ mod api_faults;
 mod browser;
 mod common;
 mod docs;
+mod environments;
 mod hostile;
 mod housekeeping;
 mod layering;

@@ -13,7 +13,7 @@ use crate::common::{Run, World, retool_audit, run};
 
 /// Every table whose rows belong to snapshots (see `0001_initial.sql` and
 /// the later migrations).
-const VERSIONED: [&str; 15] = [
+const VERSIONED: [&str; 19] = [
     "users",
     "groups",
     "memberships",
@@ -29,6 +29,10 @@ const VERSIONED: [&str; 15] = [
     "access_requests",
     "settings",
     "usage",
+    "environments",
+    "resource_configurations",
+    "configuration_grants",
+    "app_usage",
 ];
 
 /// Per table: a data column and an SQL expression that changes it, and the
@@ -105,6 +109,25 @@ fn edits(table: &str) -> (&'static str, &'static str, &'static str, &'static str
         ),
         "settings" => ("value", "value || 'x'", "name", "name || '-x'"),
         "usage" => ("app_views", "app_views + 1", "user_id", "user_id || '-x'"),
+        "environments" => (
+            "name",
+            "name || ' (edited)'",
+            "environment_id",
+            "environment_id || '-x'",
+        ),
+        "resource_configurations" => (
+            "environment_id",
+            "environment_id || '-x'",
+            "configuration_id",
+            "configuration_id || '-x'",
+        ),
+        "configuration_grants" => (
+            "access_level",
+            "CASE access_level WHEN 'own' THEN 'use' ELSE 'own' END",
+            "configuration_id",
+            "configuration_id || '-x'",
+        ),
+        "app_usage" => ("saves", "saves + 5", "user_id", "user_id || '-x'"),
         other => panic!("no edit for {other}"),
     }
 }
@@ -118,9 +141,9 @@ struct History {
 
 fn history() -> History {
     let w = World::demo();
-    w.snapshot(&[]).ok();
+    w.snapshot(&["--usage-details"]).ok();
     w.server().update_org(|o| o.apply_scripted_changes());
-    w.snapshot(&[]).ok();
+    w.snapshot(&["--usage-details"]).ok();
     w.server().update_org(|o| {
         o.folders[3].name = "Renamed folder".into();
         o.workflows[0].is_enabled = !o.workflows[0].is_enabled;
@@ -129,9 +152,9 @@ fn history() -> History {
         o.invites.pop();
         o.groups[3].name = "Renamed group".into();
     });
-    w.snapshot(&[]).ok();
+    w.snapshot(&["--usage-details"]).ok();
     w.server().update_org(|o| o.apply_scripted_changes());
-    w.snapshot(&[]).ok();
+    w.snapshot(&["--usage-details"]).ok();
     // Checkpoint so the file alone holds everything (tests copy it).
     let conn = Connection::open(&w.db).expect("open");
     conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")

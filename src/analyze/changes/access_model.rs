@@ -1,4 +1,5 @@
-//! Changes to roles, role grants, security settings and access requests.
+//! Changes to roles, role grants, security settings, access requests and
+//! per-environment resource access.
 //!
 //! Risk: a role grant that gives a custom role with a privileged organization
 //! scope, or edit/own on objects, is `high` (`medium` for any other role); a
@@ -259,5 +260,73 @@ pub(super) fn access_requests(d: &mut Diff, old: &OrgState, new: &OrgState) {
             ),
             _ => {}
         }
+    });
+}
+
+/// Groups' access to one environment's configuration of a resource. Gaining
+/// edit or own is `high`, gaining use `medium`; losing access `low`.
+pub(super) fn environment_access(d: &mut Diff, old: &OrgState, new: &OrgState) {
+    use crate::analyze::environments::{EnvironmentAccess, environment_access};
+    let (old_rows, new_rows) = (environment_access(old), environment_access(new));
+    fn map<'r, 'a>(
+        rows: &'r [EnvironmentAccess<'a>],
+    ) -> BTreeMap<String, &'r EnvironmentAccess<'a>> {
+        rows.iter()
+            .map(|r| (format!("{}:{}", r.group_id, r.configuration_id), r))
+            .collect()
+    }
+    let group = |id: crate::model::GroupId| {
+        new.group(id)
+            .or_else(|| old.group(id))
+            .map_or_else(|| format!("group {id}"), |g| g.name.clone())
+    };
+    let name = |r: &EnvironmentAccess<'_>| {
+        format!(
+            "{} → {} ({})",
+            group(r.group_id),
+            r.resource_name,
+            r.environment
+        )
+    };
+    let gain = |level: AccessLevel| {
+        if level >= AccessLevel::Edit {
+            Risk::High
+        } else {
+            Risk::Medium
+        }
+    };
+    walk(&map(&old_rows), &map(&new_rows), |id, o, n| match (o, n) {
+        (None, Some(n)) => d.push(
+            ChangeKind::Added,
+            id,
+            &name(n),
+            "access_level",
+            String::new(),
+            n.access_level.as_str().to_string(),
+            gain(n.access_level),
+        ),
+        (Some(o), None) => d.push(
+            ChangeKind::Removed,
+            id,
+            &name(o),
+            "access_level",
+            o.access_level.as_str().to_string(),
+            String::new(),
+            Risk::Low,
+        ),
+        (Some(o), Some(n)) if o.access_level != n.access_level => d.push(
+            ChangeKind::Modified,
+            id,
+            &name(n),
+            "access_level",
+            o.access_level.as_str().to_string(),
+            n.access_level.as_str().to_string(),
+            if n.access_level > o.access_level {
+                gain(n.access_level)
+            } else {
+                Risk::Low
+            },
+        ),
+        _ => {}
     });
 }

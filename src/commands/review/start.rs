@@ -194,9 +194,10 @@ fn summary(pop: &Population) -> String {
         .collect();
     let count = |s: Suggestion| pop.items.iter().filter(|i| i.suggested == Some(s)).count();
     format!(
-        "flagged rows: {}; suggestions: revoke {}, review {}",
+        "flagged rows: {}; suggestions: revoke {}, modify {}, review {}",
         flagged.join(", "),
         count(Suggestion::Revoke),
+        count(Suggestion::Modify),
         count(Suggestion::Review)
     )
 }

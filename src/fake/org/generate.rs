@@ -56,6 +56,10 @@ impl FakeOrg {
                 sso: None,
             },
             usage: Vec::new(),
+            environments: Vec::new(),
+            configurations: Vec::new(),
+            configuration_grants: Vec::new(),
+            app_usage: Vec::new(),
             access_list_skew: Vec::new(),
             seed: spec.seed,
             change_rounds: 0,
@@ -74,6 +78,7 @@ impl FakeOrg {
             spec,
             &mut SplitMix64::new(spec.seed ^ 0x0052_4241_4300_0000),
         );
+        org.gen_environments(&mut SplitMix64::new(spec.seed ^ 0x0045_4e56_0000_0000));
         org
     }
 

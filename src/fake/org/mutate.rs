@@ -388,6 +388,7 @@ impl FakeOrg {
             ch.resources_removed.push(ObjectId(r.id));
         }
         self.change_access_model(&mut ch);
+        self.change_environments(&mut ch);
         ch
     }
 

@@ -159,6 +159,7 @@ impl FakeOrg {
             })
             .collect();
         self.expected_rbac(&mut s);
+        self.expected_environments(&mut s);
         s.normalize();
         s
     }
@@ -406,9 +407,16 @@ impl FakeOrg {
             EntityKind::AccessRequests,
             EntityKind::Settings,
             EntityKind::Usage,
+            EntityKind::Environments,
+            EntityKind::ResourceConfigurations,
+            EntityKind::ConfigurationGrants,
         ] {
             s.not_collected.insert(k, NOT_IN_V1.to_string());
         }
+        s.not_collected.insert(
+            EntityKind::AppUsage,
+            crate::model::access_model::APP_USAGE_NOT_REQUESTED.to_string(),
+        );
         s.normalize();
         s
     }
@@ -435,6 +443,17 @@ impl FakeOrg {
         );
         c.insert(EntityKind::Settings, self.expected_state_settings() as u64);
         c.insert(EntityKind::Usage, self.usage.len() as u64);
+        c.insert(EntityKind::Environments, self.environments.len() as u64);
+        c.insert(
+            EntityKind::ResourceConfigurations,
+            self.configurations.len() as u64,
+        );
+        c.insert(
+            EntityKind::ConfigurationGrants,
+            self.configuration_grants.len() as u64,
+        );
+        // Read only with --usage-details.
+        c.insert(EntityKind::AppUsage, 0);
         c
     }
 

@@ -35,6 +35,9 @@ pub(in crate::fake) enum Route {
     V2Organization,
     V2SsoConfig,
     V2Usage,
+    V2AppDetails,
+    V2Environments,
+    V2ResourceConfigurations,
     V2ListObjects,
     V2AccessList(String, String),
     V2RemoveMember(String, String),
@@ -64,7 +67,9 @@ impl Route {
             Route::V2Roles | Route::V2RoleGrants => "permissions:read",
             Route::V2AccessRequests => "users:read",
             Route::V2Organization => "organization:read",
-            Route::V2Usage => "usage",
+            Route::V2Usage | Route::V2AppDetails => "usage",
+            Route::V2Environments => "environments:read",
+            Route::V2ResourceConfigurations => "resources:read",
             Route::V2ListObjects | Route::V2AccessList(..) => "permissions:read",
             Route::V2RemoveMember(..) | Route::V2AddMembers(_) => "groups:write",
             Route::V2Revoke => "permissions:write",
@@ -108,6 +113,9 @@ pub(super) fn route(method: &Method, path: &str) -> Option<(Dialect, Route)> {
             (Method::GET, ["organization"]) => Route::V2Organization,
             (Method::GET, ["sso", "config"]) => Route::V2SsoConfig,
             (Method::GET, ["usage", "user_summary"]) => Route::V2Usage,
+            (Method::GET, ["usage", "app_details"]) => Route::V2AppDetails,
+            (Method::GET, ["environments"]) => Route::V2Environments,
+            (Method::GET, ["resource_configurations"]) => Route::V2ResourceConfigurations,
             (Method::POST, ["permissions", "listObjects"]) => Route::V2ListObjects,
             (Method::GET, ["permissions", "accessList", t, id]) => {
                 Route::V2AccessList((*t).to_string(), (*id).to_string())
@@ -392,6 +400,30 @@ pub(super) fn answer_value(
                 org.usage.iter().map(FakeOrg::usage_v2).collect(),
             ))
         }
+        Route::V2AppDetails => {
+            let pairs = query_pairs(uri);
+            let Some(name) = param(&pairs, "app_name") else {
+                return Err(bad("app_name is required"));
+            };
+            if param(&pairs, "start_date").is_none() {
+                return Err(bad("start_date is required (YYYY-MM-DD)"));
+            }
+            Ok(json!({"success": true, "data": org.app_details_v2(name)}))
+        }
+        Route::V2Environments => Ok(everything(
+            org.environments
+                .iter()
+                .map(FakeOrg::environment_v2)
+                .collect(),
+        )),
+        Route::V2ResourceConfigurations => paginate_v2(
+            shared,
+            uri,
+            path,
+            &org.configurations,
+            |c| org.configuration_v2(c),
+            false,
+        ),
         Route::V2ListObjects => {
             let req: Value = serde_json::from_slice(body)
                 .map_err(|e| bad(format!("request body is not valid JSON: {e}")))?;
@@ -414,7 +446,19 @@ pub(super) fn answer_value(
                 Some("folder") => ObjectType::Folder,
                 Some("app") => ObjectType::App,
                 Some("resource") => ObjectType::Resource,
-                Some("resource_configuration") => return Ok(everything(Vec::new())),
+                Some("resource_configuration") => {
+                    return match subject {
+                        Subject::Group(g) if org.groups.iter().any(|x| x.id == g.0) => {
+                            Ok(everything(org.configuration_objects(g)))
+                        }
+                        Subject::Group(_) => {
+                            Err((StatusCode::NOT_FOUND, "Subject not found".to_string()))
+                        }
+                        Subject::User(_) => Err(bad(
+                            "resource_configuration access is listed for groups only",
+                        )),
+                    };
+                }
                 _ => return Err(bad("object_type must be folder, app or resource")),
             };
             let exists = match &subject {

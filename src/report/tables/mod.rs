@@ -20,6 +20,7 @@ use crate::model::{EntityKind, GroupId, OrgState, SnapshotMeta, User, UserId};
 
 mod access_matrix;
 mod access_requests;
+mod app_usage;
 mod changes;
 pub(crate) mod cross_check;
 mod disabled_accounts;
@@ -28,6 +29,7 @@ mod group_members;
 mod group_permissions;
 mod orphaned_accounts;
 mod privileged_access;
+mod resource_environment_access;
 mod role_grants;
 mod roles;
 mod security_settings;
@@ -39,7 +41,7 @@ pub(crate) type BuildTable = for<'b, 'c, 'a> fn(&'b Context<'c, 'a>) -> Table<Ro
 
 /// Every table of the report, in report order (the order of the CSV files'
 /// listing, the XLSX sheets, the HTML sections and the JSON `tables`).
-pub(crate) const ALL: [BuildTable; 15] = [
+pub(crate) const ALL: [BuildTable; 17] = [
     users::table,
     group_members::table,
     access_matrix::table,
@@ -50,9 +52,11 @@ pub(crate) const ALL: [BuildTable; 15] = [
     privileged_access::table,
     roles::table,
     role_grants::table,
+    resource_environment_access::table,
     security_settings::table,
     access_requests::table,
     usage::table,
+    app_usage::table,
     cross_check::table,
     changes::table,
 ];
@@ -233,6 +237,10 @@ pub(crate) fn kind_label(k: EntityKind) -> &'static str {
         EntityKind::AccessRequests => "Access requests",
         EntityKind::Settings => "Security settings",
         EntityKind::Usage => "Usage figures",
+        EntityKind::Environments => "Environments",
+        EntityKind::ResourceConfigurations => "Resource configurations",
+        EntityKind::ConfigurationGrants => "Per-environment resource grants",
+        EntityKind::AppUsage => "Per-app usage",
     }
 }
 

@@ -11,14 +11,16 @@ use url::Url;
 
 use super::{Call, Client, Listed, PAGE_CAP_WITHOUT_TOTAL, PAGE_SIZE, PAGE_SLACK, Priority};
 use crate::model::{
-    AccessRequest, AccessToken, App, Dialect, Folder, Grant, Group, Membership, ObjectRef,
-    ObjectType, Resource, Role, RoleGrant, Setting, Subject, User, UserInvite, Workflow,
+    AccessLevel, AccessRequest, AccessToken, App, AppUsage, ConfigurationGrant, Dialect,
+    Environment, Folder, Grant, Group, GroupId, Membership, ObjectId, ObjectRef, ObjectType,
+    Resource, ResourceConfiguration, Role, RoleGrant, Setting, Subject, User, UserInvite, Workflow,
 };
 use crate::retool::decode::{DecodeFailure, V1Envelope, V2Envelope, decode_body, truncate};
 use crate::retool::endpoints::{
-    ACCESS_REQUESTS, ACCESS_TOKENS, APPS, About, Decode, Endpoint, FOLDERS, GROUP_GRANTS, GROUPS,
-    ORGANIZATION, Paging, RESOURCES, ROLE_GRANTS, ROLES, SPACES, SSO_CONFIG, USAGE, USER_INVITES,
-    USERS, WORKFLOWS,
+    ACCESS_REQUESTS, ACCESS_TOKENS, APP_DETAILS, APPS, About, CONFIGURATION_GRANTS, Decode,
+    ENVIRONMENTS, Endpoint, FOLDERS, GROUP_GRANTS, GROUPS, ORGANIZATION, Paging,
+    RESOURCE_CONFIGURATIONS, RESOURCES, ROLE_GRANTS, ROLES, SPACES, SSO_CONFIG, USAGE,
+    USER_INVITES, USERS, WORKFLOWS,
 };
 use crate::retool::error::ApiError;
 use crate::retool::{Space, rbac, v2};
@@ -86,6 +88,47 @@ impl Client {
     /// Roles, default and custom (v2, API 2.9+).
     pub async fn roles(&self) -> Result<Listed<Role>, ApiError> {
         self.list(&ROLES).await
+    }
+
+    /// The organization's environments (v2, API 2.4+).
+    pub async fn environments(&self) -> Result<Listed<Environment>, ApiError> {
+        self.list(&ENVIRONMENTS).await
+    }
+
+    /// Every resource configuration: which resource and environment it joins,
+    /// never its options (v2, API 2.4+; paged).
+    pub async fn resource_configurations(&self) -> Result<Listed<ResourceConfiguration>, ApiError> {
+        self.list(&RESOURCE_CONFIGURATIONS).await
+    }
+
+    /// Who viewed and who saved the app named `app_name` over the days
+    /// `first..=last` (UTC), from `GET /usage/app_details` (v2): one request.
+    /// The rows carry `app_id`.
+    pub async fn app_details(
+        &self,
+        app_name: &str,
+        app_id: &str,
+        first: chrono::NaiveDate,
+        last: chrono::NaiveDate,
+    ) -> Result<Vec<AppUsage>, ApiError> {
+        let endpoint = APP_DETAILS.name;
+        self.v2_only(endpoint)?;
+        let mut url = self.url(APP_DETAILS.path);
+        url.query_pairs_mut()
+            .append_pair("app_name", app_name)
+            .append_pair("start_date", &first.format("%Y-%m-%d").to_string())
+            .append_pair("end_date", &last.format("%Y-%m-%d").to_string());
+        let bytes = self.get(endpoint, url, Priority::Bulk).await?;
+        let body: Value = decode_body(&bytes).map_err(|f| shape_error(endpoint, f))?;
+        let data = body.get("data").ok_or_else(|| ApiError::Decode {
+            endpoint: endpoint.to_string(),
+            path: "data".to_string(),
+            detail: "unrecognised response shape".to_string(),
+        })?;
+        let rows = crate::retool::environments::app_details(data, app_id)
+            .map_err(|f| shape_error(endpoint, f))?;
+        self.count_records(endpoint, rows.len());
+        Ok(rows)
     }
 
     /// Requests to join the organization (v2, API 2.3+; paged).
@@ -369,14 +412,52 @@ impl Client {
                 dialect: "v2 (listObjects has no workflow object type)".to_string(),
             });
         }
+        let listed = self
+            .list_objects(ENDPOINT, subject, object_type.as_str())
+            .await?;
+        Ok(listed.map(|(id, level)| Grant {
+            subject: subject.clone(),
+            object: ObjectRef { object_type, id },
+            level,
+        }))
+    }
+
+    /// The resource configurations (a resource in one environment) a group
+    /// holds a grant on: `listObjects` with `resource_configuration` (v2,
+    /// Retool 3.37+).
+    pub async fn configuration_grants(
+        &self,
+        group: GroupId,
+    ) -> Result<Listed<ConfigurationGrant>, ApiError> {
+        let endpoint = CONFIGURATION_GRANTS.name;
+        self.v2_only(endpoint)?;
+        let listed = self
+            .list_objects(endpoint, &Subject::Group(group), "resource_configuration")
+            .await?;
+        Ok(listed.map(|(id, access_level)| ConfigurationGrant {
+            group_id: group,
+            configuration_id: id.0,
+            access_level,
+        }))
+    }
+
+    /// One `listObjects` answer: the `(id, level)` of every item of
+    /// `wire_type` (other types, such as screens, are not modelled). Counted
+    /// under `endpoint`.
+    async fn list_objects(
+        &self,
+        endpoint: &'static str,
+        subject: &Subject,
+        wire_type: &str,
+    ) -> Result<Listed<(ObjectId, AccessLevel)>, ApiError> {
         let subject_json = match subject {
             Subject::Group(g) => json!({"type": "group", "id": g.0}),
             Subject::User(u) => json!({"type": "user", "id": u.0}),
         };
-        let body = json!({"subject": subject_json, "object_type": object_type.as_str()});
+        let body = json!({"subject": subject_json, "object_type": wire_type});
         let bytes = self
             .execute(Call {
-                endpoint: ENDPOINT,
+                endpoint,
                 method: Method::POST,
                 url: self.url(GROUP_GRANTS.path),
                 body: Some(&body),
@@ -384,38 +465,34 @@ impl Client {
                 auth: true,
             })
             .await?;
-        let env: V2Envelope = decode_body(&bytes).map_err(|f| decode_error(ENDPOINT, f))?;
+        let env: V2Envelope = decode_body(&bytes).map_err(|f| decode_error(endpoint, f))?;
         let mut seen = HashSet::new();
         let mut items = Vec::new();
         let mut received = 0u64;
         let mut duplicates = 0u64;
         for (i, value) in env.data.iter().enumerate() {
-            let wire_type = value.get("type").and_then(Value::as_str).unwrap_or("");
+            let item_type = value.get("type").and_then(Value::as_str).unwrap_or("");
             let wire_id = value.get("id").map(Value::to_string).unwrap_or_default();
             received += 1; // total_count counts every item in the response
-            if !seen.insert((wire_type.to_string(), wire_id)) {
+            if !seen.insert((item_type.to_string(), wire_id)) {
                 duplicates += 1;
                 continue;
             }
-            if wire_type != object_type.as_str() {
-                continue; // screens, resource configurations: not modelled
+            if item_type != wire_type {
+                continue; // screens and other types: not modelled
             }
-            let (_, id, level) = v2::grant_item(value, i).map_err(|f| decode_error(ENDPOINT, f))?;
-            items.push(Grant {
-                subject: subject.clone(),
-                object: ObjectRef { object_type, id },
-                level,
-            });
+            let (_, id, level) = v2::grant_item(value, i).map_err(|f| decode_error(endpoint, f))?;
+            items.push((id, level));
         }
         let records = items.len() as u64;
-        self.with_stats(ENDPOINT, |s| {
+        self.with_stats(endpoint, |s| {
             s.pages += 1;
             s.records += records;
             s.duplicates_dropped += duplicates;
         });
-        self.report_page(ENDPOINT, records, None);
+        self.report_page(endpoint, records, None);
         Ok(Listed {
-            endpoint: ENDPOINT.to_string(),
+            endpoint: endpoint.to_string(),
             items,
             reported_total: env.total_count,
             received,
