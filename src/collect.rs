@@ -419,12 +419,12 @@ pub async fn collect(client: &Client, options: &CollectOptions) -> Result<Collec
     let settings = settings(client);
     let usage = usage(client, window);
     let environments = async {
-        let environments = lenient_list(EntityKind::Environments, client.environments().await)?;
-        let configurations = lenient_list(
-            EntityKind::ResourceConfigurations,
-            client.resource_configurations().await,
-        )?;
-        Ok::<_, CollectError>((environments, configurations))
+        let (environments, configurations) =
+            tokio::join!(client.environments(), client.resource_configurations());
+        Ok::<_, CollectError>((
+            lenient_list(EntityKind::Environments, environments)?,
+            lenient_list(EntityKind::ResourceConfigurations, configurations)?,
+        ))
     };
 
     let (

@@ -270,6 +270,27 @@ fn main() -> Result<()> {
                     without.as_secs_f64(),
                     with.as_secs_f64() / without.as_secs_f64()
                 );
+                // And with per-app usage (--usage-details: one request per app).
+                let details = CollectOptions {
+                    usage_details: true,
+                    ..CollectOptions::default()
+                };
+                let (_, detailed) = stage_collect(
+                    &rt,
+                    size,
+                    org.clone(),
+                    c,
+                    args.page_size,
+                    args.prerendered,
+                    None,
+                    (&details, ", with --usage-details"),
+                )?;
+                println!(
+                    "      --usage-details on top of the defaults: {:.2} s vs {:.2} s ({:.2}×)",
+                    detailed.as_secs_f64(),
+                    with.as_secs_f64(),
+                    detailed.as_secs_f64() / with.as_secs_f64()
+                );
             }
         }
         if wants("write") {

@@ -64,8 +64,12 @@ pub(crate) fn stage_collect(
             .sum::<u64>()
     };
     // The longest chain of requests that wait for each other: the pages of a
-    // paged list, or `GET /groups` then one `listObjects` (2).
-    let chain = requests_of("/users").max(requests_of("/resources")).max(2);
+    // paged list (users, resources, resource configurations), or `GET
+    // /groups` then one `listObjects` (2).
+    let chain = requests_of("/users")
+        .max(requests_of("/resources"))
+        .max(requests_of("/resource_configurations"))
+        .max(2);
     let lat = LATENCY.as_secs_f64();
     let bound = (chain as f64).max(total as f64 / concurrency as f64) * lat;
     let wall = fig.wall.as_secs_f64();
