@@ -246,51 +246,45 @@ fn main() -> Result<()> {
                 last = Some((c, wall));
                 collected.get_or_insert(got);
             }
-            // The same collection without usage and the cross-check (issue
-            // 13): what those two cost, measured in this run.
+            // Against the defaults, measured in this run (issue 13): without
+            // usage and the cross-check, and with per-app usage on top.
             if let Some((c, with)) = last {
-                let bare = CollectOptions {
-                    usage_days: 0,
-                    cross_check: 0,
-                    ..CollectOptions::default()
-                };
-                let (_, without) = stage_collect(
-                    &rt,
-                    size,
-                    org.clone(),
-                    c,
-                    args.page_size,
-                    args.prerendered,
-                    None,
-                    (&bare, ", usage and cross-check off"),
-                )?;
-                println!(
-                    "      usage (90 days) + cross-check (20 objects) on: {:.2} s, off: {:.2} s ({:.2}×)",
-                    with.as_secs_f64(),
-                    without.as_secs_f64(),
-                    with.as_secs_f64() / without.as_secs_f64()
-                );
-                // And with per-app usage (--usage-details: one request per app).
-                let details = CollectOptions {
-                    usage_details: true,
-                    ..CollectOptions::default()
-                };
-                let (_, detailed) = stage_collect(
-                    &rt,
-                    size,
-                    org.clone(),
-                    c,
-                    args.page_size,
-                    args.prerendered,
-                    None,
-                    (&details, ", with --usage-details"),
-                )?;
-                println!(
-                    "      --usage-details on top of the defaults: {:.2} s vs {:.2} s ({:.2}×)",
-                    detailed.as_secs_f64(),
-                    with.as_secs_f64(),
-                    detailed.as_secs_f64() / with.as_secs_f64()
-                );
+                let variants = [
+                    (
+                        CollectOptions {
+                            usage_days: 0,
+                            cross_check: 0,
+                            ..CollectOptions::default()
+                        },
+                        ", usage and cross-check off",
+                    ),
+                    (
+                        CollectOptions {
+                            usage_details: true,
+                            ..CollectOptions::default()
+                        },
+                        ", with --usage-details",
+                    ),
+                ];
+                for (options, label) in &variants {
+                    let (_, wall) = stage_collect(
+                        &rt,
+                        size,
+                        org.clone(),
+                        c,
+                        args.page_size,
+                        args.prerendered,
+                        None,
+                        (options, label),
+                    )?;
+                    println!(
+                        "      {}: {:.2} s against the defaults' {:.2} s ({:.2}×)",
+                        label.trim_start_matches(", "),
+                        wall.as_secs_f64(),
+                        with.as_secs_f64(),
+                        wall.as_secs_f64() / with.as_secs_f64()
+                    );
+                }
             }
         }
         if wants("write") {

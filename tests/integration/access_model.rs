@@ -284,18 +284,6 @@ fn roles_grants_requests_and_settings_are_the_org_s_own() {
     assert_eq!(summary("Active users without 2FA"), without.to_string());
 }
 
-/// Every byte written anywhere: the history and its WAL, the report files.
-fn every_file(dir: &Path, out: &mut Vec<PathBuf>) {
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            every_file(&p, out);
-        } else {
-            out.push(p);
-        }
-    }
-}
-
 #[test]
 fn no_sso_secret_or_unlisted_setting_reaches_any_byte() {
     let w = World::demo();
@@ -307,8 +295,7 @@ fn no_sso_secret_or_unlisted_setting_reaches_any_byte() {
     let doctor = w.run(&["-v", "doctor", "--base-url", &w.base_url()]);
     printed += &doctor.stdout;
     printed += &doctor.stderr;
-    let mut files = Vec::new();
-    every_file(w.dir.path(), &mut files);
+    let files = crate::common::every_file(w.dir.path());
     assert!(files.iter().any(|f| f.ends_with("history.db")), "{files:?}");
     assert!(files.len() > 10, "{files:?}");
     let forbidden = [

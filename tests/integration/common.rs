@@ -436,3 +436,21 @@ pub fn duplicate_review_row(path: &Path, key: &str) {
         xml.replacen("</sheetData>", &format!("{copy}</sheetData>"), 1)
     });
 }
+
+/// Every file under `dir`, recursively: all bytes a run wrote (the history,
+/// its WAL, the report files).
+pub fn every_file(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for e in std::fs::read_dir(&d).expect("read a directory") {
+            let p = e.expect("a directory entry").path();
+            if p.is_dir() {
+                todo.push(p);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}

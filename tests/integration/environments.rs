@@ -6,8 +6,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use std::path::{Path, PathBuf};
-
 use retool_audit::fake::{FakeConfig, FakeOrg, OrgSpec, RESOURCE_HOST, RESOURCE_PASSWORD};
 use retool_audit::model::{AccessLevel, EntityKind, ObjectId, ObjectRef, ObjectType};
 
@@ -179,18 +177,6 @@ fn an_older_retool_without_environments_records_each_part_as_not_collected() {
     assert_eq!(state.grants, w.expected().grants);
 }
 
-/// Every byte written anywhere under `dir`.
-fn every_file(dir: &Path, out: &mut Vec<PathBuf>) {
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            every_file(&p, out);
-        } else {
-            out.push(p);
-        }
-    }
-}
-
 #[test]
 fn no_byte_of_a_configuration_s_options_reaches_the_history_logs_or_reports() {
     let w = World::demo();
@@ -211,8 +197,7 @@ fn no_byte_of_a_configuration_s_options_reaches_the_history_logs_or_reports() {
         .iter()
         .map(|r| r.stdout.clone() + &r.stderr)
         .collect::<String>();
-    let mut files = Vec::new();
-    every_file(w.dir.path(), &mut files);
+    let files = crate::common::every_file(w.dir.path());
     assert!(files.iter().any(|f| f.ends_with("history.db")), "{files:?}");
     // The fake's options: host, password, and the database user names
     // (`svc_<n>`).
