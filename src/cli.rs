@@ -439,8 +439,9 @@ pub struct ReportArgs {
     pub analysis: AnalysisArgs,
 
     /// Exit with code 3 when the report holds any of these findings (comma-separated:
-    /// high-risk-changes, orphans, disabled-with-access, security-settings, cross-check);
-    /// the report is still written.
+    /// high-risk-changes, orphans, disabled-with-access, security-settings, cross-check,
+    /// or an exceptions threshold: severity>=critical|high|medium|low); the report is
+    /// still written.
     #[arg(long, value_name = "LIST", value_parser = findings)]
     pub fail_on: Option<List<FailOn>>,
 

@@ -9,6 +9,7 @@ pub mod access;
 pub mod accounts;
 pub mod changes;
 pub mod environments;
+pub mod exceptions;
 pub mod roles;
 pub mod roster;
 pub mod settings;

@@ -13,6 +13,14 @@
 
 use crate::model::{OrgState, Setting};
 
+/// Every finding [`security_settings`] can make.
+pub const FINDINGS: [&str; 4] = [
+    "two_factor_not_required",
+    "password_login_allowed_with_sso",
+    "jit_without_restricted_domain",
+    "app_owners_manage_permissions",
+];
+
 /// One setting with its finding, if any.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SettingRow {

@@ -174,6 +174,7 @@ mod tests {
         assert_eq!(
             names,
             vec![
+                "exceptions",
                 "users",
                 "group_members",
                 "access_matrix",
@@ -193,7 +194,7 @@ mod tests {
                 "changes"
             ]
         );
-        let expect: [(&str, &[&str]); 16] = [
+        let expect: [(&str, &[&str]); 17] = [
             (
                 "users",
                 &[
@@ -327,6 +328,19 @@ mod tests {
             (
                 "security_settings",
                 &["setting", "value", "source", "finding"],
+            ),
+            (
+                "exceptions",
+                &[
+                    "severity",
+                    "finding",
+                    "user_id",
+                    "email",
+                    "subject",
+                    "detail",
+                    "evidence",
+                    "recommended_action",
+                ],
             ),
             (
                 "access_requests",

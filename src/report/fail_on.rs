@@ -6,6 +6,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use super::table::{Report, RowSource};
+use crate::analyze::exceptions::Severity;
 
 /// A kind of finding that `--fail-on` can alert on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -26,15 +27,21 @@ pub enum FailOn {
     /// Rows of `cross_check`: users on whose access Retool's own access list
     /// and the computed effective access disagree.
     CrossCheck,
+    /// Rows of `exceptions` at this severity or above (`severity>=high`).
+    Severity(crate::analyze::exceptions::Severity),
 }
 
 impl FailOn {
-    pub const ALL: [FailOn; 5] = [
+    pub const ALL: [FailOn; 9] = [
         FailOn::HighRiskChanges,
         FailOn::Orphans,
         FailOn::DisabledWithAccess,
         FailOn::SecuritySettings,
         FailOn::CrossCheck,
+        FailOn::Severity(Severity::Critical),
+        FailOn::Severity(Severity::High),
+        FailOn::Severity(Severity::Medium),
+        FailOn::Severity(Severity::Low),
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -44,6 +51,10 @@ impl FailOn {
             FailOn::DisabledWithAccess => "disabled-with-access",
             FailOn::SecuritySettings => "security-settings",
             FailOn::CrossCheck => "cross-check",
+            FailOn::Severity(Severity::Critical) => "severity>=critical",
+            FailOn::Severity(Severity::High) => "severity>=high",
+            FailOn::Severity(Severity::Medium) => "severity>=medium",
+            FailOn::Severity(Severity::Low) => "severity>=low",
         }
     }
 
@@ -58,6 +69,16 @@ impl FailOn {
             }
             FailOn::SecuritySettings => ("security_settings", Some("finding"), |v| !v.is_empty()),
             FailOn::CrossCheck => ("cross_check", None, |_| true),
+            FailOn::Severity(Severity::Critical) => {
+                ("exceptions", Some("severity"), |v| v == "critical")
+            }
+            FailOn::Severity(Severity::High) => ("exceptions", Some("severity"), |v| {
+                matches!(v, "critical" | "high")
+            }),
+            FailOn::Severity(Severity::Medium) => ("exceptions", Some("severity"), |v| {
+                matches!(v, "critical" | "high" | "medium")
+            }),
+            FailOn::Severity(Severity::Low) => ("exceptions", None, |_| true),
         };
         let missing = |column: Option<&str>| NotCountable {
             fail_on: self,
@@ -125,7 +146,9 @@ impl FromStr for FailOn {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let word = s.trim();
+        // `severity >= high` reads the same as `severity>=high`.
+        let word: String = s.split_whitespace().collect();
+        let word = word.as_str();
         FailOn::ALL
             .into_iter()
             .find(|f| f.as_str().eq_ignore_ascii_case(word))
@@ -270,8 +293,31 @@ mod tests {
             table("disabled_accounts", &["findings"], vec![vec![Cell::Empty]]),
             table("security_settings", &["finding"], vec![vec![Cell::Empty]]),
             table("cross_check", &["object_id"], Vec::new()),
+            table("exceptions", &["severity"], Vec::new()),
         ]);
         assert_eq!(triggered(&quiet, &FailOn::ALL), Ok(Vec::new()));
+    }
+
+    #[test]
+    fn a_severity_threshold_counts_that_severity_and_above() {
+        let r = report(vec![table(
+            "exceptions",
+            &["severity", "finding"],
+            ["critical", "high", "high", "medium", "low", "low"]
+                .iter()
+                .map(|s| vec![text(s), text("x")])
+                .collect(),
+        )]);
+        let count = |s: &str| {
+            s.parse::<FailOn>()
+                .and_then(|f| f.count(&r).map_err(|e| e.to_string()))
+        };
+        assert_eq!(count("severity>=critical"), Ok(1));
+        assert_eq!(count("severity>=high"), Ok(3));
+        assert_eq!(count(" severity >= medium"), Ok(4));
+        assert_eq!(count("SEVERITY>=LOW"), Ok(6));
+        let err = count("severity>=urgent").unwrap_err();
+        assert!(err.contains("severity>=high"), "{err}");
     }
 
     #[test]

@@ -52,6 +52,26 @@ pub(crate) fn summary(cx: &Context<'_, '_>, tables: &[Table<Rows<'_>>]) -> Vec<S
         add(Section::Headline, label, value);
     }
 
+    // The exceptions by severity, counted from the table a reader sees.
+    if let Some(table) = tables.iter().find(|t| t.name == "exceptions") {
+        let mut by_severity = std::collections::HashMap::new();
+        table
+            .rows
+            .for_each_row(0..table.rows.len(), &mut |row: &[Cell]| {
+                if let Some(cell) = row.first() {
+                    *by_severity.entry(cell.to_plain()).or_insert(0usize) += 1;
+                }
+                std::ops::ControlFlow::Continue(())
+            });
+        for severity in crate::analyze::exceptions::Severity::ALL {
+            let n = by_severity.get(severity.as_str()).copied().unwrap_or(0);
+            add(
+                Section::Findings,
+                &format!("Exceptions: {severity}"),
+                count(n),
+            );
+        }
+    }
     for reason in OrphanReason::ALL {
         if reason == OrphanReason::NotInRoster && cx.options.roster.is_none() {
             add(

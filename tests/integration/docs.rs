@@ -422,3 +422,39 @@ fn the_report_tables_reference_lists_every_table_and_column() {
         assert_eq!(doc, Some(columns), "docs/reports.md: columns of `{name}`");
     }
 }
+
+/// The README's catalogue of exceptions is the tool's: every finding once,
+/// with the severity the report gives it.
+#[test]
+fn the_readme_exception_catalogue_is_the_tool_s() {
+    use retool_audit::analyze::exceptions::Finding;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let text = fs::read_to_string(root.join("README.md")).expect("read README.md");
+    let section = text
+        .split("## What counts as an exception")
+        .nth(1)
+        .expect("a \"What counts as an exception\" section");
+    let mut documented: BTreeMap<String, String> = BTreeMap::new();
+    for line in section
+        .lines()
+        .skip_while(|l| !l.starts_with("| finding |"))
+        .skip(2)
+        .take_while(|l| l.starts_with('|'))
+    {
+        let cells: Vec<&str> = line.trim_matches('|').split(" | ").collect();
+        for name in cells[0].split(", ") {
+            let name = name.trim().trim_matches('`').to_string();
+            assert!(
+                documented
+                    .insert(name.clone(), cells[1].trim().to_string())
+                    .is_none(),
+                "{name} listed twice"
+            );
+        }
+    }
+    let tool: BTreeMap<String, String> = Finding::all()
+        .into_iter()
+        .map(|f| (f.as_str().to_string(), f.severity().as_str().to_string()))
+        .collect();
+    assert_eq!(documented, tool, "README.md's exception catalogue");
+}

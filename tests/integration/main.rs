@@ -7,6 +7,7 @@ mod browser;
 mod common;
 mod docs;
 mod environments;
+mod exceptions;
 mod hostile;
 mod housekeeping;
 mod layering;

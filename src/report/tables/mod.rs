@@ -25,6 +25,7 @@ mod changes;
 pub(crate) mod cross_check;
 mod disabled_accounts;
 mod effective_access;
+pub(crate) mod exceptions;
 mod group_members;
 mod group_permissions;
 mod orphaned_accounts;
@@ -41,7 +42,8 @@ pub(crate) type BuildTable = for<'b, 'c, 'a> fn(&'b Context<'c, 'a>) -> Table<Ro
 
 /// Every table of the report, in report order (the order of the CSV files'
 /// listing, the XLSX sheets, the HTML sections and the JSON `tables`).
-pub(crate) const ALL: [BuildTable; 17] = [
+pub(crate) const ALL: [BuildTable; 18] = [
+    exceptions::table,
     users::table,
     group_members::table,
     access_matrix::table,

@@ -1,0 +1,220 @@
+//! `exceptions` (issue 14, item 1): the rows of the demo org after its
+//! scripted day equal what the org, the day's changes and the roster imply,
+//! each with its severity; `--fail-on severity>=…` turns them into exit 3.
+
+use std::collections::BTreeSet;
+
+use retool_audit::model::UserId;
+
+use crate::common::{World, csv_maps};
+
+type Key = (String, String, String);
+
+#[test]
+fn the_demo_s_exceptions_are_what_the_org_its_changes_and_the_roster_imply() {
+    let w = World::demo();
+    w.snapshot(&[]).ok();
+    let changes = w.server().update_org(|o| o.apply_scripted_changes());
+    w.snapshot(&[]).ok();
+    let s = w.expected();
+
+    // The roster leaves out one group admin (not an org admin), one plain
+    // active user, and one of the users the day re-enabled.
+    let group_admins: BTreeSet<&UserId> = s
+        .memberships
+        .iter()
+        .filter(|m| m.is_group_admin)
+        .map(|m| &m.user_id)
+        .collect();
+    let active = |id: &UserId| s.user(id).is_some_and(|u| u.active);
+    let admin_off = *group_admins
+        .iter()
+        .find(|id| active(id) && s.user(id).is_some_and(|u| !u.is_admin))
+        .expect("an active group admin");
+    let plain_off = s
+        .users
+        .iter()
+        .find(|u| u.active && !u.is_admin && !group_admins.contains(&u.id))
+        .map(|u| &u.id)
+        .expect("a plain active user");
+    let reenabled = changes
+        .re_enabled_users
+        .first()
+        .expect("the day re-enables a user");
+    let off: BTreeSet<&UserId> = [admin_off, plain_off, reenabled].into_iter().collect();
+    let mut roster = String::from("email\n");
+    for u in s.users.iter().filter(|u| !off.contains(&u.id)) {
+        roster.push_str(&format!("{}\n", u.email));
+    }
+    std::fs::write(w.path("roster.csv"), roster).unwrap();
+    let out = w.path("out");
+    let roster_path = w.path("roster.csv");
+    let run = w.run(&[
+        "report",
+        "--out",
+        out.to_str().unwrap(),
+        "--format",
+        "csv",
+        "--roster",
+        roster_path.to_str().unwrap(),
+        "--fail-on",
+        "severity>=critical",
+    ]);
+    run.fails_with(3).stderr_has("severity>=critical");
+    let rows = csv_maps(&out, "exceptions");
+    let got = |findings: &[&str]| -> BTreeSet<Key> {
+        rows.iter()
+            .filter(|r| findings.contains(&r["finding"].as_str()))
+            .map(|r| {
+                (
+                    r["severity"].clone(),
+                    r["finding"].clone(),
+                    r["user_id"].clone(),
+                )
+            })
+            .collect()
+    };
+    let key = |sev: &str, finding: &str, id: &UserId| -> Key {
+        (sev.to_string(), finding.to_string(), id.0.clone())
+    };
+    let email_of = |id: &UserId| s.user(id).map(|u| u.email.clone()).unwrap_or_default();
+
+    // Off the roster: privileged (critical), re-enabled (critical), others (high).
+    let mut want = BTreeSet::new();
+    want.insert(key("critical", "privileged_not_on_roster", admin_off));
+    want.insert(key("critical", "reenabled_not_on_roster", reenabled));
+    for id in &off {
+        if active(id) {
+            want.insert(key("high", "not_on_roster", id));
+        }
+    }
+    for id in changes
+        .re_enabled_users
+        .iter()
+        .filter(|id| !off.contains(id))
+    {
+        want.insert(key("high", "reenabled_user", id));
+    }
+    assert_eq!(
+        got(&[
+            "privileged_not_on_roster",
+            "reenabled_not_on_roster",
+            "not_on_roster",
+            "reenabled_user"
+        ]),
+        want
+    );
+    // One privileged_not_on_roster row per group the left-out admin runs.
+    let admin_rows = rows
+        .iter()
+        .filter(|r| r["finding"] == "privileged_not_on_roster")
+        .count();
+    let runs = s
+        .memberships
+        .iter()
+        .filter(|m| m.is_group_admin && &m.user_id == admin_off)
+        .count();
+    assert_eq!(admin_rows, runs);
+
+    // Disabled accounts: still admin (high), still in each non-default group
+    // (medium, one row per group).
+    let mut want = BTreeSet::new();
+    let mut in_groups = 0;
+    for u in s.users.iter().filter(|u| !u.active) {
+        if u.is_admin {
+            want.insert(key("high", "disabled_still_admin", &u.id));
+        }
+        let groups = s
+            .memberships
+            .iter()
+            .filter(|m| m.user_id == u.id && m.group_id.0 != 1)
+            .count();
+        if groups > 0 {
+            want.insert(key("medium", "disabled_still_in_groups", &u.id));
+            in_groups += groups;
+        }
+    }
+    assert_eq!(
+        got(&["disabled_still_admin", "disabled_still_in_groups"]),
+        want
+    );
+    assert_eq!(
+        rows.iter()
+            .filter(|r| r["finding"] == "disabled_still_in_groups")
+            .count(),
+        in_groups
+    );
+
+    // Edit/own held by users who never signed in: only such users.
+    let never: Vec<_> = rows
+        .iter()
+        .filter(|r| r["finding"] == "never_active_with_edit")
+        .collect();
+    assert!(!never.is_empty());
+    for r in &never {
+        let u = s.user(&UserId(r["user_id"].clone())).unwrap();
+        assert!(u.active && u.last_active.is_none(), "{r:?}");
+        assert_eq!(r["severity"], "high");
+    }
+    // Privileged without a second factor: only users without one.
+    for r in rows
+        .iter()
+        .filter(|r| r["finding"] == "privileged_without_2fa")
+    {
+        let u = s.user(&UserId(r["user_id"].clone())).unwrap();
+        assert_eq!(u.two_factor_enabled, Some(false), "{r:?}");
+    }
+    // The organization's settings: 2FA not required is a high finding.
+    let two_fa = s
+        .settings
+        .iter()
+        .any(|x| x.name == "two_factor_auth_required" && x.value == "false");
+    assert_eq!(
+        rows.iter()
+            .any(|r| r["finding"] == "two_factor_not_required" && r["severity"] == "high"),
+        two_fa
+    );
+
+    // Every row: e-mail of its user, evidence naming the snapshot, an action;
+    // most severe first.
+    let order = ["critical", "high", "medium", "low"];
+    let ranks: Vec<usize> = rows
+        .iter()
+        .map(|r| order.iter().position(|s| *s == r["severity"]).unwrap())
+        .collect();
+    assert!(ranks.windows(2).all(|w| w[0] <= w[1]), "{ranks:?}");
+    for r in &rows {
+        if !r["user_id"].is_empty() {
+            let want = email_of(&UserId(r["user_id"].clone()));
+            if !want.is_empty() {
+                assert_eq!(
+                    r["email"].trim_start_matches('\''),
+                    want.trim_start_matches('\'')
+                );
+            }
+        }
+        assert!(r["evidence"].contains("snapshot"), "{r:?}");
+        assert!(!r["recommended_action"].is_empty(), "{r:?}");
+    }
+
+    // With everyone on the roster there is nothing critical left.
+    let mut full = String::from("email\n");
+    for u in &s.users {
+        full.push_str(&format!("{}\n", u.email));
+    }
+    std::fs::write(w.path("full.csv"), full).unwrap();
+    let full_path = w.path("full.csv");
+    let out2 = w.path("out2");
+    w.run(&[
+        "report",
+        "--out",
+        out2.to_str().unwrap(),
+        "--format",
+        "csv",
+        "--roster",
+        full_path.to_str().unwrap(),
+        "--fail-on",
+        "severity>=critical",
+    ])
+    .ok();
+}
