@@ -10,6 +10,7 @@ pub mod accounts;
 pub mod changes;
 pub mod environments;
 pub mod exceptions;
+pub mod inventory;
 pub mod roles;
 pub mod roster;
 pub mod settings;

@@ -176,9 +176,11 @@ mod tests {
             vec![
                 "exceptions",
                 "users",
+                "groups",
                 "group_members",
                 "access_matrix",
                 "group_permissions",
+                "user_grants",
                 "effective_access",
                 "orphaned_accounts",
                 "disabled_accounts",
@@ -191,10 +193,17 @@ mod tests {
                 "usage",
                 "app_usage",
                 "cross_check",
-                "changes"
+                "folders",
+                "apps",
+                "resources",
+                "workflows",
+                "resource_configurations",
+                "access_tokens",
+                "user_invites",
+                "changes",
             ]
         );
-        let expect: [(&str, &[&str]); 17] = [
+        let expect: [(&str, &[&str]); 26] = [
             (
                 "users",
                 &[
@@ -328,6 +337,125 @@ mod tests {
             (
                 "security_settings",
                 &["setting", "value", "source", "finding"],
+            ),
+            (
+                "groups",
+                &[
+                    "group_id",
+                    "name",
+                    "members",
+                    "group_admins",
+                    "universal_app_access",
+                    "universal_resource_access",
+                    "universal_workflow_access",
+                    "universal_query_library_access",
+                    "created_at",
+                    "updated_at",
+                ],
+            ),
+            (
+                "user_grants",
+                &[
+                    "user_id",
+                    "email",
+                    "object_type",
+                    "object_id",
+                    "object_name",
+                    "access_level",
+                ],
+            ),
+            (
+                "folders",
+                &[
+                    "folder_id",
+                    "name",
+                    "folder_type",
+                    "parent_id",
+                    "path",
+                    "is_system_folder",
+                    "items",
+                ],
+            ),
+            (
+                "apps",
+                &[
+                    "app_id",
+                    "name",
+                    "folder_id",
+                    "folder_path",
+                    "is_module",
+                    "protected",
+                    "created_at",
+                    "updated_at",
+                ],
+            ),
+            (
+                "resources",
+                &[
+                    "resource_id",
+                    "name",
+                    "resource_type",
+                    "folder_id",
+                    "folder_path",
+                    "protected",
+                    "created_at",
+                    "updated_at",
+                ],
+            ),
+            (
+                "workflows",
+                &[
+                    "workflow_id",
+                    "name",
+                    "folder_id",
+                    "folder_path",
+                    "is_enabled",
+                    "protected",
+                    "created_at",
+                    "updated_at",
+                ],
+            ),
+            (
+                "resource_configurations",
+                &[
+                    "configuration_id",
+                    "resource_id",
+                    "resource_name",
+                    "resource_type",
+                    "environment_id",
+                    "environment",
+                    "is_default_environment",
+                ],
+            ),
+            (
+                "access_tokens",
+                &[
+                    "token_id",
+                    "label",
+                    "last4",
+                    "owner_user_id",
+                    "owner_email",
+                    "owner_status",
+                    "scopes",
+                    "write_scopes",
+                    "created_at",
+                    "updated_at",
+                ],
+            ),
+            (
+                "user_invites",
+                &[
+                    "invite_id",
+                    "email",
+                    "status",
+                    "groups",
+                    "invited_by",
+                    "user_type",
+                    "created_at",
+                    "expires_at",
+                    "claimed_by",
+                    "claimed_at",
+                ],
             ),
             (
                 "exceptions",

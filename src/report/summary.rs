@@ -171,5 +171,6 @@ pub(crate) fn summary(cx: &Context<'_, '_>, tables: &[Table<Rows<'_>>]) -> Vec<S
     for table in tables {
         add(Section::RowsPerTable, &table.name, count(table.rows.len()));
     }
+    summary.extend(super::reconcile::reconciliation(cx, tables));
     summary
 }

@@ -98,6 +98,8 @@ pub enum Section {
     /// How many rows each table has.
     #[serde(rename = "Rows per table")]
     RowsPerTable,
+    /// Each collected count against the rows of the table that lists it.
+    Reconciliation,
 }
 
 impl Section {
@@ -107,6 +109,7 @@ impl Section {
             Section::Headline => "Headline",
             Section::Findings => "Findings",
             Section::RowsPerTable => "Rows per table",
+            Section::Reconciliation => "Reconciliation",
         }
     }
 }

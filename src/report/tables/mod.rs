@@ -16,38 +16,50 @@ use crate::analyze::accounts::{
     AccountOptions, DisabledAccount, OrphanedAccount, disabled_accounts, orphaned_accounts,
 };
 use crate::analyze::changes::{Change, changes};
-use crate::model::{EntityKind, GroupId, OrgState, SnapshotMeta, User, UserId};
+use crate::analyze::inventory::folder_paths;
+use crate::model::{EntityKind, GroupId, ObjectId, OrgState, SnapshotMeta, User, UserId};
 
 mod access_matrix;
 mod access_requests;
+mod access_tokens;
 mod app_usage;
+mod apps;
 mod changes;
 pub(crate) mod cross_check;
 mod disabled_accounts;
 mod effective_access;
 pub(crate) mod exceptions;
+mod folders;
 mod group_members;
 mod group_permissions;
+mod groups;
 mod orphaned_accounts;
 mod privileged_access;
+mod resource_configurations;
 mod resource_environment_access;
+mod resources;
 mod role_grants;
 mod roles;
 mod security_settings;
 mod usage;
+mod user_grants;
+mod user_invites;
 mod users;
+mod workflows;
 
 /// Builds one table from the context.
 pub(crate) type BuildTable = for<'b, 'c, 'a> fn(&'b Context<'c, 'a>) -> Table<Rows<'a>>;
 
 /// Every table of the report, in report order (the order of the CSV files'
 /// listing, the XLSX sheets, the HTML sections and the JSON `tables`).
-pub(crate) const ALL: [BuildTable; 18] = [
+pub(crate) const ALL: [BuildTable; 27] = [
     exceptions::table,
     users::table,
+    groups::table,
     group_members::table,
     access_matrix::table,
     group_permissions::table,
+    user_grants::table,
     effective_access::table,
     orphaned_accounts::table,
     disabled_accounts::table,
@@ -60,6 +72,13 @@ pub(crate) const ALL: [BuildTable; 18] = [
     usage::table,
     app_usage::table,
     cross_check::table,
+    folders::table,
+    apps::table,
+    resources::table,
+    workflows::table,
+    resource_configurations::table,
+    access_tokens::table,
+    user_invites::table,
     changes::table,
 ];
 
@@ -92,6 +111,8 @@ pub(crate) struct Context<'c, 'a> {
     pub changes: Option<(&'a SnapshotMeta, &'a OrgState, Vec<Change>)>,
     /// How many references point at records the snapshot does not hold.
     pub dangling_references: usize,
+    /// Every folder's path from the root (see [`folder_paths`]).
+    pub folder_paths: HashMap<&'a ObjectId, String>,
 }
 
 impl<'c, 'a> Context<'c, 'a> {
@@ -134,6 +155,7 @@ impl<'c, 'a> Context<'c, 'a> {
             disabled,
             changes,
             dangling_references: state.dangling_references().len(),
+            folder_paths: folder_paths(state),
         }
     }
 
@@ -143,6 +165,18 @@ impl<'c, 'a> Context<'c, 'a> {
             .get(&g)
             .cloned()
             .unwrap_or_else(|| format!("group {g}"))
+    }
+
+    /// The path of the folder `id`, empty for none.
+    pub fn folder_path(&self, id: Option<&ObjectId>) -> Cell {
+        match id {
+            None => Cell::Empty,
+            Some(id) => t(self
+                .folder_paths
+                .get(id)
+                .cloned()
+                .unwrap_or_else(|| format!("(folder {id})"))),
+        }
     }
 
     /// The notice of every table built from memberships.
