@@ -59,7 +59,7 @@ impl WriteError {
 }
 
 /// A leading character that makes a spreadsheet treat text as a formula.
-fn starts_like_formula(s: &str) -> bool {
+pub fn starts_like_formula(s: &str) -> bool {
     matches!(s.chars().next(), Some('=' | '+' | '-' | '@' | '\t' | '\r'))
 }
 

@@ -616,15 +616,18 @@ impl<'a> AccessIndex<'a> {
         for t in ACCESS_OBJECT_TYPES {
             let base = self.baseline(user, t);
             let base_level = base.first().map_or(AccessLevel::None, |v| v.0.0);
-            f(&AccessRow {
-                object_type: t,
-                object_id: None,
-                object_name: all_objects_name(t),
-                level: base_level,
-                via: &base,
-                labels: &self.labels,
-                sources: &self.sources,
-            });
+            // A baseline of `none` is no access: no row says so.
+            if base_level > AccessLevel::None {
+                f(&AccessRow {
+                    object_type: t,
+                    object_id: None,
+                    object_name: all_objects_name(t),
+                    level: base_level,
+                    via: &base,
+                    labels: &self.labels,
+                    sources: &self.sources,
+                });
+            }
             for chunk in self.of_type(&specific, t).chunk_by(|a, b| a.0 == b.0) {
                 // Sorted highest first: the first entry is the object's best grant.
                 let Some(&(object, (Reverse(best), _))) = chunk.first() else {
@@ -661,11 +664,12 @@ impl<'a> AccessIndex<'a> {
                 .baseline(user, t)
                 .first()
                 .map_or(AccessLevel::None, |v| v.0.0);
-            n += 1 + self
-                .of_type(&specific, t)
-                .chunk_by(|a, b| a.0 == b.0)
-                .filter(|chunk| chunk.first().is_some_and(|e| e.1.0.0 > base_level))
-                .count();
+            n += usize::from(base_level > AccessLevel::None)
+                + self
+                    .of_type(&specific, t)
+                    .chunk_by(|a, b| a.0 == b.0)
+                    .filter(|chunk| chunk.first().is_some_and(|e| e.1.0.0 > base_level))
+                    .count();
         }
         n
     }
@@ -694,6 +698,13 @@ impl AccessRow<'_> {
                 level,
             })
             .collect()
+    }
+
+    /// Appends the source that sets the level (the first of `via`) to `out`.
+    pub fn write_determining_source(&self, out: &mut String) {
+        if let Some((_, source)) = self.via.first() {
+            out.push_str(&self.labels[*source as usize]);
+        }
     }
 
     /// Appends the `via` spelling of [`join_via`] to `out`.
@@ -890,8 +901,6 @@ mod tests {
             vec![
                 (ObjectType::App, None, AccessLevel::Use),
                 (ObjectType::App, Some("a-ops"), AccessLevel::Edit),
-                (ObjectType::Resource, None, AccessLevel::None),
-                (ObjectType::Workflow, None, AccessLevel::None),
             ]
         );
         assert_eq!(alice[0].object_name, "(all apps)");
@@ -915,11 +924,11 @@ mod tests {
         let mut sorted = emails.clone();
         sorted.sort();
         assert_eq!(emails, sorted);
-        assert_eq!(
-            rows.len(),
-            4 * 3 + 2 + 1,
-            "4 active users x 3 types + a-ops x2 + r-db"
-        );
+        // Every user's `*` app row (All Users gives use), the admin's `*`
+        // resource and workflow rows, the Ops app for Eng's two active
+        // members, Carol's DB: no row says `none`.
+        assert_eq!(rows.len(), 4 + 2 + 2 + 1);
+        assert!(rows.iter().all(|r| r.level > AccessLevel::None));
     }
 
     #[test]

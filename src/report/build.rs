@@ -256,6 +256,7 @@ mod tests {
                     "object_id",
                     "object_name",
                     "access_level",
+                    "determining_source",
                     "via",
                 ],
             ),
@@ -593,8 +594,9 @@ mod tests {
             .map(|t| t.rows.clone())
             .unwrap_or_default();
         assert_eq!(eff[1][3], Cell::text("a-ops"));
+        assert_eq!(eff[1][6], Cell::text("folder:Ops via group:Eng"));
         assert_eq!(
-            eff[1][6],
+            eff[1][7],
             Cell::text("folder:Ops via group:Eng;universal:All Users")
         );
         assert!(

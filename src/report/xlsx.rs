@@ -6,7 +6,8 @@
 //! fitted to their content (capped at 60). Times are real Excel date-times in UTC
 //! (`yyyy-mm-dd hh:mm:ss`), booleans real booleans, integers numbers (integers
 //! beyond Excel's 15 significant digits are written as text so no digit is lost),
-//! text neutralized against formula injection.
+//! text kept exactly as sent, formula-like text held as text by the quote-prefix
+//! style (never evaluated, value unchanged).
 //!
 //! Excel's limits are handled rather than hit:
 //! - more than 1 048 576 rows: the table continues on `<name> (2)`, `<name> (3)`…
@@ -33,7 +34,7 @@ use rust_xlsxwriter::{
 };
 
 use super::{Cell, Report, RowSource, Table, format_time};
-use crate::output::neutralize_formula;
+use crate::output::starts_like_formula;
 
 /// Excel's rows per sheet, header included.
 pub const EXCEL_MAX_ROWS: u32 = 1_048_576;
@@ -204,10 +205,12 @@ fn plan_table<R: RowSource>(
     parts
 }
 
-/// Text as written to a cell: neutralized, then cut to `max` UTF-16 units with
-/// a marker naming the original length.
+/// Text as written to a cell: the value itself, cut to `max` UTF-16 units
+/// with a marker naming the original length. (Formula-like text is kept as
+/// it is and protected by the quote-prefix style instead: see
+/// [`write_text`].)
 fn fit_text(s: &str, max: usize) -> Cow<'_, str> {
-    let text = neutralize_formula(s);
+    let text = Cow::Borrowed(s);
     // A UTF-16 length never exceeds the UTF-8 length.
     if text.len() <= max || utf16_len(&text) <= max {
         return text;
@@ -218,8 +221,7 @@ fn fit_text(s: &str, max: usize) -> Cow<'_, str> {
 }
 
 fn is_truncated(s: &str, max: usize) -> bool {
-    let text = neutralize_formula(s);
-    text.len() > max && utf16_len(&text) > max
+    s.len() > max && utf16_len(s) > max
 }
 
 /// How many summary and evidence values will be cut (table cells are counted
@@ -256,7 +258,11 @@ fn col_num(i: usize) -> ColNum {
     ColNum::try_from(i).unwrap_or(ColNum::MAX)
 }
 
-/// Writes text, neutralized and fitted; true when it had to be cut.
+/// Writes text, fitted; true when it had to be cut. Text a spreadsheet would
+/// read as a formula (`=`, `+`, `-`, `@`, tab or CR first) gets the
+/// quote-prefix style: it stays text, also when a person edits the cell, and
+/// the value is exactly what Retool sent (no added `'`, so a lookup against
+/// the roster still matches).
 fn write_text(
     ws: &mut Worksheet,
     row: RowNum,
@@ -267,9 +273,15 @@ fn write_text(
 ) -> Result<bool, XlsxError> {
     let text = fit_text(s, limits.max_cell_len);
     let cut = matches!(text, Cow::Owned(_)) && is_truncated(s, limits.max_cell_len);
-    match format {
-        Some(f) => ws.write_string_with_format(row, col, text.as_ref(), f)?,
-        None => ws.write_string(row, col, text.as_ref())?,
+    match (format, starts_like_formula(s)) {
+        (Some(f), true) => {
+            ws.write_string_with_format(row, col, text.as_ref(), &f.clone().set_quote_prefix())?
+        }
+        (None, true) => {
+            ws.write_string_with_format(row, col, text.as_ref(), &Format::new().set_quote_prefix())?
+        }
+        (Some(f), false) => ws.write_string_with_format(row, col, text.as_ref(), f)?,
+        (None, false) => ws.write_string(row, col, text.as_ref())?,
     };
     Ok(cut)
 }
@@ -561,10 +573,52 @@ mod tests {
     use std::io::Cursor;
 
     fn read_back(report: &Report, limits: Limits) -> Xlsx<Cursor<Vec<u8>>> {
+        Xlsx::new(Cursor::new(workbook_bytes(report, limits))).unwrap()
+    }
+
+    fn workbook_bytes(report: &Report, limits: Limits) -> Vec<u8> {
         let dir = tempfile::tempdir().unwrap();
         let mut wb = build_workbook_with(report, Some(dir.path()), limits).unwrap();
-        let bytes = wb.save_to_buffer().unwrap();
-        Xlsx::new(Cursor::new(bytes)).unwrap()
+        wb.save_to_buffer().unwrap()
+    }
+
+    /// The cells (`B3`) of the `n`th sheet (1-based, workbook order) whose
+    /// style has `quotePrefix="1"`, read from the package's XML.
+    fn quote_prefixed(bytes: &[u8], n: usize) -> Vec<String> {
+        use std::io::Read;
+        let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).unwrap();
+        let mut read = |name: &str| {
+            let mut s = String::new();
+            zip.by_name(name).unwrap().read_to_string(&mut s).unwrap();
+            s
+        };
+        let styles = read("xl/styles.xml");
+        let sheet = read(&format!("xl/worksheets/sheet{n}.xml"));
+        let xfs = styles.split("<cellXfs").nth(1).unwrap();
+        let xfs = xfs.split("</cellXfs>").next().unwrap();
+        let quoted: Vec<bool> = xfs
+            .split("<xf ")
+            .skip(1)
+            .map(|xf| xf.split('>').next().unwrap().contains("quotePrefix=\"1\""))
+            .collect();
+        sheet
+            .split("<c ")
+            .skip(1)
+            .filter_map(|c| {
+                let head = c.split('>').next()?;
+                let attr = |name: &str| {
+                    head.split(&format!("{name}=\""))
+                        .nth(1)
+                        .and_then(|v| v.split('"').next())
+                };
+                let style: usize = attr("s")?.parse().ok()?;
+                quoted
+                    .get(style)
+                    .copied()
+                    .unwrap_or(false)
+                    .then(|| attr("r").unwrap().to_string())
+            })
+            .collect()
     }
 
     fn text(d: &Data) -> String {
@@ -599,7 +653,8 @@ mod tests {
                 assert!(utf16_len(&got) <= EXCEL_MAX_CELL_LEN);
                 assert!(got.starts_with("xxxx"));
             } else if original.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-                assert_eq!(got, format!("'{original}"));
+                // The value itself: the quote-prefix style keeps it text.
+                assert_eq!(got, *original);
             } else {
                 // calamine normalizes nothing: CR LF inside cells survive.
                 assert_eq!(got, *original);
@@ -622,8 +677,20 @@ mod tests {
         let groups = xlsx.worksheet_range("groups").unwrap();
         assert_eq!(
             groups.get_value((2, 1)),
-            Some(&Data::String("'@admins".into()))
+            Some(&Data::String("@admins".into()))
         );
+        // Exactly the formula-like cells carry the quote prefix: users is the
+        // 2nd sheet (column B holds the hostile texts), groups the 3rd.
+        let bytes = workbook_bytes(&report, Limits::EXCEL);
+        let want: Vec<String> = hostile
+            .iter()
+            .enumerate()
+            .filter(|(_, h)| h.starts_with(['=', '+', '-', '@', '\t', '\r']))
+            .map(|(i, _)| format!("B{}", i + 2))
+            .collect();
+        assert!(!want.is_empty());
+        assert_eq!(quote_prefixed(&bytes, 2), want);
+        assert_eq!(quote_prefixed(&bytes, 3), vec!["B3".to_string()]);
         let changes = xlsx.worksheet_range("changes").unwrap();
         assert_eq!(changes.height(), 1);
 
@@ -656,10 +723,11 @@ mod tests {
             groups[4],
             Data::String("grants not collected: <scope> missing".into())
         );
-        // A summary value that looks like a formula is neutralized.
+        // A summary value that looks like a formula keeps its value (held as
+        // text by its style).
         assert!(
             rows.iter()
-                .any(|r| r.get(2) == Some(&Data::String("'=1+1".into())))
+                .any(|r| r.get(2) == Some(&Data::String("=1+1".into())))
         );
     }
 

@@ -454,3 +454,49 @@ pub fn every_file(dir: &Path) -> Vec<PathBuf> {
     }
     out
 }
+
+/// The cells of a workbook's `n`th sheet (1-based, in workbook order) whose
+/// style sets `quotePrefix` (text kept as text even when edited), as 0-based
+/// (row, column), read from the package's XML.
+pub fn quote_prefixed_cells(path: &Path, n: usize) -> std::collections::BTreeSet<(u32, u32)> {
+    let styles = zip_text(path, "xl/styles.xml");
+    let sheet = zip_text(path, &format!("xl/worksheets/sheet{n}.xml"));
+    let xfs = styles
+        .split("<cellXfs")
+        .nth(1)
+        .and_then(|x| x.split("</cellXfs>").next())
+        .expect("cellXfs in styles.xml");
+    let quoted: Vec<bool> = xfs
+        .split("<xf ")
+        .skip(1)
+        .map(|xf| {
+            xf.split('>')
+                .next()
+                .unwrap_or_default()
+                .contains("quotePrefix=\"1\"")
+        })
+        .collect();
+    let mut out = std::collections::BTreeSet::new();
+    for c in sheet.split("<c ").skip(1) {
+        let head = c.split('>').next().unwrap_or_default();
+        let attr = |name: &str| {
+            head.split(&format!("{name}=\""))
+                .nth(1)
+                .and_then(|v| v.split('"').next())
+        };
+        let Some(style) = attr("s").and_then(|s| s.parse::<usize>().ok()) else {
+            continue;
+        };
+        if !quoted.get(style).copied().unwrap_or(false) {
+            continue;
+        }
+        let r = attr("r").expect("a cell reference");
+        let letters: String = r.chars().take_while(char::is_ascii_alphabetic).collect();
+        let row: u32 = r[letters.len()..].parse().expect("a row number");
+        let col = letters
+            .bytes()
+            .fold(0u32, |acc, b| acc * 26 + u32::from(b - b'A' + 1));
+        out.insert((row - 1, col - 1));
+    }
+    out
+}

@@ -120,7 +120,7 @@ fn json_tables(out: &Path) -> BTreeMap<String, (Vec<String>, Vec<Vec<Value>>)> {
     tables
 }
 
-/// Undoes formula neutralization: a `'` the writer put before text that
+/// Undoes CSV formula neutralization: a `'` the writer put before text that
 /// starts like a formula.
 fn unneutralize(s: &str) -> &str {
     match s.strip_prefix('\'') {
@@ -231,17 +231,12 @@ fn xlsx_path(out: &Path) -> PathBuf {
         .expect("an xlsx file")
 }
 
-/// What the workbook should hold for a JSON text value: neutralized, and cut
+/// What the workbook should hold for a JSON text value: the value itself
+/// (formula-like text is held as text by its style, checked separately), cut
 /// with a marker past Excel's cell limit.
 fn check_xlsx_text(got: &str, want: &str, context: &str) {
-    assert!(
-        !starts_like_formula(got),
-        "{context}: a formula reaches the spreadsheet: {:?}",
-        short(got)
-    );
-    let units = want.encode_utf16().count() + usize::from(starts_like_formula(want));
-    if units <= EXCEL_MAX_CELL {
-        assert_eq!(unneutralize(got), want, "{context}: {:?}", short(want));
+    if want.encode_utf16().count() <= EXCEL_MAX_CELL {
+        assert_eq!(got, want, "{context}: {:?}", short(want));
         return;
     }
     let marker = format!("… [truncated, {} chars]", want.chars().count());
@@ -250,7 +245,7 @@ fn check_xlsx_text(got: &str, want: &str, context: &str) {
         got.encode_utf16().count() <= EXCEL_MAX_CELL,
         "{context}: fits"
     );
-    let kept = unneutralize(got.strip_suffix(&marker).unwrap_or(got));
+    let kept = got.strip_suffix(&marker).unwrap_or(got);
     assert!(
         want.starts_with(kept) && !kept.is_empty(),
         "{context}: the cut text is the start of the value"
@@ -258,15 +253,39 @@ fn check_xlsx_text(got: &str, want: &str, context: &str) {
 }
 
 #[test]
-fn xlsx_reads_back_every_value_once_neutralization_is_removed() {
+fn xlsx_reads_back_every_value_unchanged_and_formula_like_text_quote_prefixed() {
     let h = hostile_history();
-    let mut wb: Xlsx<_> = open_workbook(xlsx_path(&h.out)).expect("open xlsx");
+    let path = xlsx_path(&h.out);
+    let mut wb: Xlsx<_> = open_workbook(&path).expect("open xlsx");
+    let sheet_names = wb.sheet_names();
     let mut cut = 0;
+    let mut quoted_checked = 0;
     for (table, (columns, rows)) in json_tables(&h.out) {
         let range = wb
             .worksheet_range(&table)
             .unwrap_or_else(|e| panic!("sheet {table}: {e}"));
         let sheet: Vec<&[Data]> = range.rows().collect();
+        // Formula-like text, and only that, carries the quote-prefix style.
+        let number = 1 + sheet_names
+            .iter()
+            .position(|s| s == &table)
+            .expect("the sheet");
+        let quoted = crate::common::quote_prefixed_cells(&path, number);
+        let mut want_quoted: std::collections::BTreeSet<(u32, u32)> = columns
+            .iter()
+            .enumerate()
+            .filter(|(_, name)| starts_like_formula(name))
+            .map(|(c, _)| (0, c as u32))
+            .collect();
+        for (r, json_row) in rows.iter().enumerate() {
+            for (c, value) in text_cells(json_row) {
+                if starts_like_formula(value) {
+                    want_quoted.insert((r as u32 + 1, c as u32));
+                }
+            }
+        }
+        assert_eq!(quoted, want_quoted, "{table}: quote-prefixed cells");
+        quoted_checked += want_quoted.len();
         assert_eq!(sheet.len(), rows.len() + 1, "{table}: header and rows");
         for (c, name) in columns.iter().enumerate() {
             let got = sheet[0].get(c).map(ToString::to_string).unwrap_or_default();
@@ -291,6 +310,10 @@ fn xlsx_reads_back_every_value_once_neutralization_is_removed() {
         }
     }
     assert!(cut > 0, "the 40 000-character value was cut, not refused");
+    assert!(
+        quoted_checked > 0,
+        "hostile formula-like names were checked"
+    );
     // The Summary counts the cut cells.
     let summary = wb.worksheet_range("Summary").expect("Summary sheet");
     let text: Vec<String> = summary

@@ -14,7 +14,7 @@ use crate::report::table::{Cell, RowSource, Rows, Table};
 /// rows (the cell is reused from row to row).
 type Fill = fn(&User, &AccessRow<'_>, &mut String);
 
-const COLUMNS: [(&str, Fill); 7] = [
+const COLUMNS: [(&str, Fill); 8] = [
     ("user_id", |u, _, c| c.push_str(&u.id.0)),
     ("email", |u, _, c| c.push_str(&u.email)),
     ("object_type", |_, r, c| c.push_str(r.object_type.as_str())),
@@ -23,6 +23,9 @@ const COLUMNS: [(&str, Fill); 7] = [
     }),
     ("object_name", |_, r, c| c.push_str(r.object_name)),
     ("access_level", |_, r, c| c.push_str(r.level.as_str())),
+    ("determining_source", |_, r, c| {
+        r.write_determining_source(c)
+    }),
     ("via", |_, r, c| r.write_via(c)),
 ];
 
@@ -30,13 +33,15 @@ pub(super) fn table<'a>(cx: &Context<'_, 'a>) -> Table<Rows<'a>> {
     Table {
         name: "effective_access".into(),
         title: "Effective access".into(),
-        description: "Active users only. For each user and object type (app, resource, workflow) \
-                      one row with object_id `*` states the level the user holds on ALL objects \
-                      of that type (from admin, universal group access and roles granted on no \
-                      object); further rows list only the single objects where group, folder, \
-                      direct or role grants give MORE than that baseline. A user's level on any object not listed is the `*` \
-                      row's level. `via` names every source that grants anything, highest level \
-                      first: admin, universal:<group>, group:<group>, folder:<folder> via \
+        description: "Active users only, access only (no row says `none`). For each user and \
+                      object type (app, resource, workflow) one row with object_id `*` states \
+                      the level the user holds on ALL objects of that type (from admin, universal \
+                      group access and roles granted on no object), when there is one; further \
+                      rows list only the single objects where group, folder, direct or role \
+                      grants give MORE than that. A user's level on an object not listed is the \
+                      `*` row's level, or none without one. `determining_source` is the source \
+                      that sets the level; `via` names every source that grants anything, \
+                      highest level first: admin, universal:<group>, group:<group>, folder:<folder> via \
                       group:<group> (a folder grant reaches items directly inside the folder, \
                       not its subfolders), direct, role:<role> or role:<role> via group:<group> \
                       (at the level the role's object scopes give; see the roles table)."
