@@ -285,6 +285,9 @@ pub struct PrivilegedEntry {
     /// The user's or invitee's email; empty for a token with an unknown owner.
     pub email: String,
     pub kind: PrivilegeKind,
+    /// The group the privilege comes through (group admin, universal access,
+    /// a role held through a group), when it comes through one.
+    pub group_id: Option<GroupId>,
     /// Human-readable: which group, object, token or invite.
     pub detail: String,
 }
@@ -294,10 +297,11 @@ pub struct PrivilegedEntry {
 /// `as_of` is the snapshot time: invites expired by then are not pending.
 pub fn privileged_access(state: &OrgState, as_of: DateTime<Utc>) -> Vec<PrivilegedEntry> {
     let mut out = Vec::new();
-    let entry = |u: &User, kind, detail: String| PrivilegedEntry {
+    let entry = |u: &User, kind, group_id: Option<GroupId>, detail: String| PrivilegedEntry {
         user_id: Some(u.id.clone()),
         email: u.email.clone(),
         kind,
+        group_id,
         detail,
     };
     let group_name = |g: GroupId| match state.group(g) {
@@ -315,6 +319,7 @@ pub fn privileged_access(state: &OrgState, as_of: DateTime<Utc>) -> Vec<Privileg
         out.push(entry(
             u,
             PrivilegeKind::Admin,
+            None,
             "org admin (own on everything)".into(),
         ));
     }
@@ -326,6 +331,7 @@ pub fn privileged_access(state: &OrgState, as_of: DateTime<Utc>) -> Vec<Privileg
             out.push(entry(
                 u,
                 PrivilegeKind::GroupAdmin,
+                Some(m.group_id),
                 format!("admin of group {}", group_name(m.group_id)),
             ));
         }
@@ -341,6 +347,7 @@ pub fn privileged_access(state: &OrgState, as_of: DateTime<Utc>) -> Vec<Privileg
                     out.push(entry(
                         u,
                         PrivilegeKind::UniversalAccess,
+                        Some(g.id),
                         format!("{level} on all {what} via group {}", g.name),
                     ));
                 }
@@ -407,6 +414,7 @@ pub fn privileged_access(state: &OrgState, as_of: DateTime<Utc>) -> Vec<Privileg
                 out.push(entry(
                     u,
                     PrivilegeKind::ResourceOwner,
+                    None,
                     format!(
                         "own on resource {} ({rid}) via {}",
                         index.object_name(ObjectType::Resource, rid),
@@ -444,6 +452,7 @@ pub fn privileged_access(state: &OrgState, as_of: DateTime<Utc>) -> Vec<Privileg
             user_id: owner.map(|u| u.id.clone()),
             email: owner.map(|u| u.email.clone()).unwrap_or_default(),
             kind: PrivilegeKind::WriteToken,
+            group_id: None,
             detail,
         });
     }
@@ -464,6 +473,7 @@ pub fn privileged_access(state: &OrgState, as_of: DateTime<Utc>) -> Vec<Privileg
             user_id: None,
             email: i.email.clone(),
             kind: PrivilegeKind::PendingInvite,
+            group_id: None,
             detail: format!(
                 "invite {} to groups {}; expires {expires}",
                 i.id,
@@ -489,6 +499,7 @@ pub fn privileged_access(state: &OrgState, as_of: DateTime<Utc>) -> Vec<Privileg
         out.push(entry(
             u,
             PrivilegeKind::Role,
+            h.via_group,
             format!("role {} ({}) {through}", h.role.name, scopes.join(", ")),
         ));
     }

@@ -531,7 +531,7 @@ mod tests {
         }
         assert_eq!(
             header(&r, "privileged_access"),
-            vec!["user_id", "email", "kind", "detail"]
+            vec!["user_id", "email", "kind", "group_id", "detail"]
         );
         for tb in &r.tables {
             for row in &tb.rows {
@@ -630,7 +630,7 @@ mod tests {
         let high = r
             .summary
             .iter()
-            .find(|i| i.label == "High-risk changes")
+            .find(|i| i.label == "High-risk change events")
             .map(|i| i.value.clone());
         assert_eq!(high, Some(Cell::text("n/a (one snapshot)")));
     }
@@ -667,10 +667,10 @@ mod tests {
                 .find(|i| i.label == label)
                 .map(|i| i.value.clone())
         };
-        assert_eq!(value("High-risk changes"), Some(Cell::Int(1)));
+        assert_eq!(value("High-risk change events"), Some(Cell::Int(1)));
         assert_eq!(value("Users"), Some(Cell::Int(5)));
         assert_eq!(value("Active users"), Some(Cell::Int(4)));
-        assert_eq!(value("Admins"), Some(Cell::Int(2)));
+        assert_eq!(value("Active admins"), Some(Cell::Int(2)));
         // bob, carol and the admin dave are not on the roster; erin is disabled.
         assert_eq!(
             value("Orphaned accounts: not_in_roster"),

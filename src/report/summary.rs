@@ -28,14 +28,22 @@ pub(crate) fn summary(cx: &Context<'_, '_>, tables: &[Table<Rows<'_>>]) -> Vec<S
         .iter()
         .filter(|u| u.active && u.is_admin)
         .count();
+    // Events, not rows: a promotion is one event even when it changes two
+    // fields of the user.
     let high_risk = match &cx.changes {
-        Some((_, _, list)) => count(list.iter().filter(|c| c.risk == Risk::High).count()),
+        Some((_, _, list)) => count(
+            list.iter()
+                .filter(|c| c.risk == Risk::High)
+                .map(|c| (c.entity_type, c.entity_id.as_str()))
+                .collect::<std::collections::HashSet<_>>()
+                .len(),
+        ),
         None => t("n/a (one snapshot)"),
     };
     for (label, value) in [
         ("Users", count(state.users.len())),
         ("Active users", count(active)),
-        ("Admins", count(admins)),
+        ("Active admins", count(admins)),
         ("Disabled users", count(state.users.len() - active)),
         ("Groups", count(state.groups.len())),
         ("Apps", kind_count(EntityKind::Apps, state.apps.len())),
@@ -47,7 +55,7 @@ pub(crate) fn summary(cx: &Context<'_, '_>, tables: &[Table<Rows<'_>>]) -> Vec<S
             "Workflows",
             kind_count(EntityKind::Workflows, state.workflows.len()),
         ),
-        ("High-risk changes", high_risk),
+        ("High-risk change events", high_risk),
     ] {
         add(Section::Headline, label, value);
     }
@@ -72,6 +80,11 @@ pub(crate) fn summary(cx: &Context<'_, '_>, tables: &[Table<Rows<'_>>]) -> Vec<S
             );
         }
     }
+    add(
+        Section::Findings,
+        "Orphaned accounts (distinct)",
+        count(cx.orphans.len()),
+    );
     for reason in OrphanReason::ALL {
         if reason == OrphanReason::NotInRoster && cx.options.roster.is_none() {
             add(

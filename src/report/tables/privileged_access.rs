@@ -12,6 +12,7 @@ const COLUMNS: &[Column<PrivilegedEntry>] = &[
     }),
     ("email", |_, p| t(p.email.clone())),
     ("kind", |_, p| t(p.kind.as_str())),
+    ("group_id", |_, p| Cell::opt(p.group_id, |g| Cell::Int(g.0))),
     ("detail", |_, p| t(p.detail.clone())),
 ];
 
@@ -26,7 +27,8 @@ pub(super) fn table<'a>(cx: &Context<'_, 'a>) -> Table<Rows<'a>> {
              `:write` scope (write_token; user_id is the owner when known), unclaimed, \
              unexpired invitations that carry group membership (pending_invite; no user_id yet) \
              and custom roles with an organization scope that changes something (role: e.g. \
-             users:manage, held directly or through a group)."
+             users:manage, held directly or through a group). `group_id` is the group the \
+             privilege comes through, when it comes through one."
                 .to_string(),
         ),
         COLUMNS,
