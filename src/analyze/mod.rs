@@ -11,6 +11,7 @@ pub mod changes;
 pub mod environments;
 pub mod exceptions;
 pub mod inventory;
+pub mod object_access;
 pub mod roles;
 pub mod roster;
 pub mod settings;

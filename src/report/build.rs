@@ -182,6 +182,7 @@ mod tests {
                 "group_permissions",
                 "user_grants",
                 "effective_access",
+                "object_access",
                 "orphaned_accounts",
                 "disabled_accounts",
                 "privileged_access",
@@ -203,7 +204,7 @@ mod tests {
                 "changes",
             ]
         );
-        let expect: [(&str, &[&str]); 26] = [
+        let expect: [(&str, &[&str]); 27] = [
             (
                 "users",
                 &[
@@ -456,6 +457,20 @@ mod tests {
                     "expires_at",
                     "claimed_by",
                     "claimed_at",
+                ],
+            ),
+            (
+                "object_access",
+                &[
+                    "object_type",
+                    "object_id",
+                    "object_name",
+                    "subject_type",
+                    "subject_id",
+                    "subject_name",
+                    "access_level",
+                    "through",
+                    "active_users_reached",
                 ],
             ),
             (

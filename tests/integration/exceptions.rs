@@ -1,6 +1,8 @@
-//! `exceptions` (issue 14, item 1): the rows of the demo org after its
+//! The auditor's tables (issue 14): `exceptions` — the rows of the demo org after its
 //! scripted day equal what the org, the day's changes and the roster imply,
-//! each with its severity; `--fail-on severity>=…` turns them into exit 3.
+//! each with its severity; `--fail-on severity>=…` turns them into exit 3;
+//! every collected count reconciles with a table; `object_access` lists every
+//! group that reaches an object.
 
 use std::collections::BTreeSet;
 
@@ -304,4 +306,93 @@ fn every_collected_count_reconciles_with_a_table() {
         items.last().map(|(_, v)| v.as_str()),
         Some("every collected count equals the rows of its table")
     );
+}
+
+/// `object_access` answers "who can reach X" from the org itself: every
+/// group grant on an object and every folder grant on the items directly in
+/// the folder, with the group's active members.
+#[test]
+fn object_access_lists_every_group_that_reaches_an_object() {
+    use retool_audit::model::{ObjectType, Subject};
+    let w = World::demo();
+    w.snapshot(&[]).ok();
+    let out = w.path("out");
+    w.run(&["report", "--out", out.to_str().unwrap(), "--format", "json"])
+        .ok();
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
+    let table = json["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "object_access")
+        .unwrap();
+    let got: BTreeSet<(String, String, String, String, u64)> = table["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r[3] == "group")
+        .map(|r| {
+            (
+                r[1].as_str().unwrap().to_string(),
+                r[4].as_str().unwrap().to_string(),
+                r[6].as_str().unwrap().to_string(),
+                r[7].as_str().unwrap().to_string(),
+                r[8].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let s = w.expected();
+    let active_members = |g: i64| {
+        s.memberships
+            .iter()
+            .filter(|m| m.group_id.0 == g && s.user(&m.user_id).is_some_and(|u| u.active))
+            .count() as u64
+    };
+    let mut want = BTreeSet::new();
+    for g in &s.grants {
+        let Subject::Group(gid) = g.subject else {
+            continue;
+        };
+        let reached = active_members(gid.0);
+        if g.object.object_type == ObjectType::Folder {
+            let folder = s.folders.iter().find(|f| f.id == g.object.id).unwrap();
+            let inside = s
+                .apps
+                .iter()
+                .filter(|a| a.folder_id.as_ref() == Some(&folder.id))
+                .map(|a| a.id.0.clone())
+                .chain(
+                    s.resources
+                        .iter()
+                        .filter(|r| r.folder_id.as_ref() == Some(&folder.id))
+                        .map(|r| r.id.0.clone()),
+                )
+                .chain(
+                    s.workflows
+                        .iter()
+                        .filter(|x| x.folder_id.as_ref() == Some(&folder.id))
+                        .map(|x| x.id.0.clone()),
+                );
+            for id in inside {
+                want.insert((
+                    id,
+                    gid.0.to_string(),
+                    g.level.as_str().to_string(),
+                    format!("folder:{}", folder.name),
+                    reached,
+                ));
+            }
+        } else {
+            want.insert((
+                g.object.id.0.clone(),
+                gid.0.to_string(),
+                g.level.as_str().to_string(),
+                String::new(),
+                reached,
+            ));
+        }
+    }
+    assert!(!want.is_empty());
+    assert_eq!(got, want);
 }

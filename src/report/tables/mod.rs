@@ -33,6 +33,7 @@ mod folders;
 mod group_members;
 mod group_permissions;
 mod groups;
+mod object_access;
 mod orphaned_accounts;
 mod privileged_access;
 mod resource_configurations;
@@ -52,7 +53,7 @@ pub(crate) type BuildTable = for<'b, 'c, 'a> fn(&'b Context<'c, 'a>) -> Table<Ro
 
 /// Every table of the report, in report order (the order of the CSV files'
 /// listing, the XLSX sheets, the HTML sections and the JSON `tables`).
-pub(crate) const ALL: [BuildTable; 27] = [
+pub(crate) const ALL: [BuildTable; 28] = [
     exceptions::table,
     users::table,
     groups::table,
@@ -61,6 +62,7 @@ pub(crate) const ALL: [BuildTable; 27] = [
     group_permissions::table,
     user_grants::table,
     effective_access::table,
+    object_access::table,
     orphaned_accounts::table,
     disabled_accounts::table,
     privileged_access::table,
