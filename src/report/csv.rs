@@ -45,6 +45,24 @@ pub fn write_table<R: RowSource, W: Write>(table: &Table<R>, out: W) -> Result<(
     Ok(())
 }
 
+/// Writes rows of text under `header`, the same way as a table (CRLF, text
+/// neutralized): the summary and the evidence, so a CSV set stands on its own.
+pub fn write_rows<'s, W: Write>(
+    header: &[&str],
+    rows: impl IntoIterator<Item = [&'s str; 3]>,
+    out: W,
+) -> Result<(), csv::Error> {
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(out);
+    w.write_record(header)?;
+    for row in rows {
+        w.write_record(row.iter().map(|s| neutralize_formula(s).into_owned()))?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
 /// The CSV bytes of `table` (see [`write_table`]).
 pub fn table_to_csv(table: &Table) -> Result<Vec<u8>, csv::Error> {
     let mut buf = Vec::new();

@@ -115,7 +115,8 @@ fn stage_format<R: RowSource + Serialize>(
         Format::Csv => {
             let csv_dir = out_dir.join("csv");
             create_private_dir(&csv_dir)?;
-            let mut names = HashSet::new();
+            let mut names: HashSet<String> =
+                ["summary.csv".to_string(), "evidence.csv".to_string()].into();
             for table in &report.tables {
                 let stem = safe_file_name(&table.name);
                 let mut name = format!("{stem}.csv");
@@ -128,6 +129,39 @@ fn stage_format<R: RowSource + Serialize>(
                     super::csv::write_table(table, w).map_err(csv_error_to_io)
                 })?);
             }
+            // The summary and the evidence travel with the tables.
+            let summary: Vec<(String, String, String)> = report
+                .summary
+                .iter()
+                .map(|i| {
+                    (
+                        i.section.as_str().to_string(),
+                        i.label.clone(),
+                        i.value.to_plain(),
+                    )
+                })
+                .collect();
+            staged.push(stage_buffered(csv_dir.join("summary.csv"), |w| {
+                super::csv::write_rows(
+                    &["section", "label", "value"],
+                    summary
+                        .iter()
+                        .map(|(s, l, v)| [s.as_str(), l.as_str(), v.as_str()]),
+                    w,
+                )
+                .map_err(csv_error_to_io)
+            })?);
+            staged.push(stage_buffered(csv_dir.join("evidence.csv"), |w| {
+                super::csv::write_rows(
+                    &["section", "key", "value"],
+                    report
+                        .evidence
+                        .iter()
+                        .map(|e| [e.section.as_str(), e.key.as_str(), e.value.as_str()]),
+                    w,
+                )
+                .map_err(csv_error_to_io)
+            })?);
         }
         Format::Xlsx => {
             let dest = out_dir.join(format!("{}.xlsx", file_stem(report)));
@@ -400,6 +434,8 @@ pub(crate) mod tests {
             out.join("csv/users.csv"),
             out.join("csv/groups.csv"),
             out.join("csv/changes.csv"),
+            out.join("csv/summary.csv"),
+            out.join("csv/evidence.csv"),
             out.join(format!("{stem}.xlsx")),
             out.join(format!("{stem}.html")),
             out.join("report.json"),
@@ -436,7 +472,7 @@ pub(crate) mod tests {
         let b = tempfile::tempdir().unwrap();
         let pa = write_report(&report, a.path(), &[Format::Csv, Format::Json]).unwrap();
         let pb = write_report(&report, b.path(), &[Format::Csv, Format::Json]).unwrap();
-        assert_eq!(pa.len(), 4);
+        assert_eq!(pa.len(), 6);
         for (x, y) in pa.iter().zip(&pb) {
             assert_eq!(
                 fs::read(x).unwrap(),
@@ -480,6 +516,42 @@ pub(crate) mod tests {
         assert_eq!(names, vec!["csv".to_string()]);
     }
 
+    /// The CSV set stands on its own: the summary and the evidence are files
+    /// beside the tables, formula-like values neutralized like every cell.
+    #[test]
+    fn the_csv_set_carries_the_summary_and_the_evidence() {
+        let report = sample_report();
+        let dir = tempfile::tempdir().unwrap();
+        write_report(&report, dir.path(), &[Format::Csv]).unwrap();
+        let read = |name: &str| {
+            let mut r = ::csv::Reader::from_path(dir.path().join("csv").join(name)).unwrap();
+            let header: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
+            let rows: Vec<Vec<String>> = r
+                .records()
+                .map(|x| x.unwrap().iter().map(String::from).collect())
+                .collect();
+            (header, rows)
+        };
+        let (header, rows) = read("evidence.csv");
+        assert_eq!(header, ["section", "key", "value"]);
+        let want: Vec<Vec<String>> = report
+            .evidence
+            .iter()
+            .map(|e| {
+                vec![
+                    e.section.clone(),
+                    e.key.clone(),
+                    neutralize_formula(&e.value).into_owned(),
+                ]
+            })
+            .collect();
+        assert_eq!(rows, want);
+        let (header, rows) = read("summary.csv");
+        assert_eq!(header, ["section", "label", "value"]);
+        assert_eq!(rows.len(), report.summary.len());
+        assert!(rows.iter().any(|r| r[2] == "'=1+1"), "{rows:?}");
+    }
+
     #[test]
     fn table_names_become_safe_unique_file_names() {
         assert_eq!(safe_file_name("../etc/passwd"), "_._etc_passwd");
@@ -499,6 +571,8 @@ pub(crate) mod tests {
                 PathBuf::from("csv/users.csv"),
                 PathBuf::from("csv/users_2.csv"),
                 PathBuf::from("csv/_._x.csv"),
+                PathBuf::from("csv/summary.csv"),
+                PathBuf::from("csv/evidence.csv"),
             ]
         );
     }
