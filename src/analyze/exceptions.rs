@@ -14,8 +14,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::access::AccessIndex;
 use super::accounts::{
-    DisabledAccount, DisabledFinding, OrphanReason, OrphanedAccount, PrivilegeKind,
-    privileged_access,
+    DisabledAccount, DisabledFinding, OrphanReason, OrphanedAccount, PrivilegeKind, PrivilegedEntry,
 };
 use super::changes::{Change, ChangeEntity};
 use super::roster::Roster;
@@ -162,7 +161,7 @@ impl Finding {
             Finding::ReenabledNotOnRoster => {
                 "Disable the account again unless HR confirms the person is employed; find out who re-enabled it."
             }
-            Finding::NotOnRoster => {
+            Finding::NotOnRoster | Finding::Orphan(OrphanReason::NotInRoster) => {
                 "Ask HR whether the person has left; disable the account if so, or add them to the roster."
             }
             Finding::DisabledStillAdmin => {
@@ -202,9 +201,6 @@ impl Finding {
             Finding::StalePendingInvite => "Revoke the invite, or confirm it is still wanted.",
             Finding::Orphan(OrphanReason::NoGroups) => {
                 "Confirm the account is needed with default access only; disable it otherwise."
-            }
-            Finding::Orphan(OrphanReason::NotInRoster) => {
-                "Ask HR whether the person has left; disable the account if so."
             }
             Finding::Orphan(OrphanReason::Inactive) => {
                 "Confirm the account is still needed; disable it otherwise."
@@ -255,6 +251,8 @@ pub struct ExceptionInput<'a> {
     pub changes: Option<(i64, &'a [Change])>,
     pub orphans: &'a [OrphanedAccount],
     pub disabled: &'a [DisabledAccount],
+    /// [`privileged_access`](super::accounts::privileged_access) of the state.
+    pub privileged: &'a [PrivilegedEntry],
     pub roster: Option<&'a Roster>,
     pub cross_check: Option<&'a CrossCheck>,
     pub index: &'a AccessIndex<'a>,
@@ -286,9 +284,16 @@ pub fn exceptions(input: &ExceptionInput<'_>) -> Vec<Exception> {
     };
 
     // Privileged users: off the roster, without 2FA.
-    let privileged = privileged_access(state, input.as_of);
+    let privileged = input.privileged;
+    // How many entries of one kind a user has: one row says how many.
+    let mut per_kind: HashMap<(&UserId, PrivilegeKind), usize> = HashMap::new();
+    for p in privileged {
+        if let Some(id) = &p.user_id {
+            *per_kind.entry((id, p.kind)).or_default() += 1;
+        }
+    }
     let mut seen_kinds: HashSet<(&UserId, PrivilegeKind)> = HashSet::new();
-    for p in &privileged {
+    for p in privileged {
         let Some(user) = p.user_id.as_ref().and_then(|id| state.user(id)) else {
             continue;
         };
@@ -314,10 +319,7 @@ pub fn exceptions(input: &ExceptionInput<'_>) -> Vec<Exception> {
             && user.two_factor_enabled == Some(false)
             && seen_kinds.insert((&user.id, p.kind))
         {
-            let same = privileged
-                .iter()
-                .filter(|q| q.kind == p.kind && q.user_id.as_ref() == Some(&user.id))
-                .count();
+            let same = per_kind.get(&(&user.id, p.kind)).copied().unwrap_or(1);
             let detail = if same > 1 {
                 format!(
                     "{} (and {} more of this kind); no second factor",
@@ -661,6 +663,7 @@ mod tests {
         let options = AccountOptions::default();
         let orphans = orphaned_accounts(s, roster, &options, as_of);
         let disabled = disabled_accounts(s, &BTreeMap::new(), &options);
+        let privileged = crate::analyze::accounts::privileged_access(s, as_of);
         let index = AccessIndex::new(s);
         exceptions(&ExceptionInput {
             state: s,
@@ -668,6 +671,7 @@ mod tests {
             changes: Some((1, changes)),
             orphans: &orphans,
             disabled: &disabled,
+            privileged: &privileged,
             roster,
             cross_check: None,
             index: &index,

@@ -35,6 +35,7 @@ pub(crate) fn rows(cx: &Context<'_, '_>) -> Vec<Exception> {
         changes,
         orphans: &cx.orphans,
         disabled: &cx.disabled,
+        privileged: &cx.privileged,
         roster: cx.options.roster.as_ref(),
         cross_check,
         index: &cx.index,

@@ -13,7 +13,8 @@ use super::build::{ReportInput, ReportOptions};
 use super::table::{Cell, Rows, Table};
 use crate::analyze::access::AccessIndex;
 use crate::analyze::accounts::{
-    AccountOptions, DisabledAccount, OrphanedAccount, disabled_accounts, orphaned_accounts,
+    AccountOptions, DisabledAccount, OrphanedAccount, PrivilegedEntry, disabled_accounts,
+    orphaned_accounts, privileged_access,
 };
 use crate::analyze::changes::{Change, changes};
 use crate::analyze::inventory::folder_paths;
@@ -109,6 +110,8 @@ pub(crate) struct Context<'c, 'a> {
     pub index: Arc<AccessIndex<'a>>,
     pub orphans: Vec<OrphanedAccount>,
     pub disabled: Vec<DisabledAccount>,
+    /// Privileged access of the snapshot (the table, and the exceptions).
+    pub privileged: Vec<PrivilegedEntry>,
     /// The changes from the previous snapshot, when there is one.
     pub changes: Option<(&'a SnapshotMeta, &'a OrgState, Vec<Change>)>,
     /// How many references point at records the snapshot does not hold.
@@ -155,6 +158,7 @@ impl<'c, 'a> Context<'c, 'a> {
             index: Arc::new(AccessIndex::new(state)),
             orphans,
             disabled,
+            privileged: privileged_access(state, as_of),
             changes,
             dangling_references: state.dangling_references().len(),
             folder_paths: folder_paths(state),

@@ -2,7 +2,7 @@
 //! owners, write tokens and pending invitations.
 
 use super::{Column, Context, held, t};
-use crate::analyze::accounts::{PrivilegedEntry, privileged_access};
+use crate::analyze::accounts::PrivilegedEntry;
 use crate::model::EntityKind;
 use crate::report::table::{Cell, Rows, Table};
 
@@ -32,7 +32,7 @@ pub(super) fn table<'a>(cx: &Context<'_, 'a>) -> Table<Rows<'a>> {
                 .to_string(),
         ),
         COLUMNS,
-        &privileged_access(cx.state, cx.as_of),
+        &cx.privileged,
         cx.not_collected_notice(&[
             (EntityKind::Grants, "resource owners are not listed below"),
             (EntityKind::AccessTokens, "API tokens are not listed below"),
