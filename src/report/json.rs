@@ -32,6 +32,18 @@ mod tests {
     use crate::report::write::tests::{LONG_LEN, sample_report};
 
     #[test]
+    fn times_are_spelled_to_the_second_like_every_other_format() {
+        use chrono::TimeZone;
+        let t = chrono::Utc
+            .timestamp_opt(1_780_000_000, 413_599_943)
+            .single()
+            .unwrap_or_default();
+        let cell = serde_json::to_value(crate::report::Cell::Time(t)).unwrap_or_default();
+        assert_eq!(cell, serde_json::json!(crate::report::format_time(&t)));
+        assert!(!cell.as_str().unwrap_or_default().contains('.'));
+    }
+
+    #[test]
     fn round_trips_as_json_with_typed_cells() {
         let report = sample_report();
         let bytes = render_json(&report).unwrap();

@@ -18,7 +18,14 @@ pub enum Cell {
     Text(String),
     Int(i64),
     Bool(bool),
+    /// Serialized as [`format_time`] (seconds): every format spells a time
+    /// the same way.
+    #[serde(serialize_with = "serialize_time")]
     Time(DateTime<Utc>),
+}
+
+fn serialize_time<S: Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&format_time(t))
 }
 
 impl Cell {
@@ -170,6 +177,7 @@ pub struct Report<R = HeldRows> {
     pub title: String,
     /// The snapshot's date, for file names (`2026-11-23`).
     pub snapshot_date: String,
+    #[serde(serialize_with = "serialize_time")]
     pub generated_at: DateTime<Utc>,
     pub summary: Vec<SummaryItem>,
     pub evidence: Vec<EvidenceItem>,
