@@ -312,6 +312,19 @@ pub struct UserInvite {
     pub raw: String,
 }
 
+impl UserInvite {
+    /// `pending` (unclaimed and unexpired at `as_of`), `claimed` or `expired`.
+    pub fn status(&self, as_of: DateTime<Utc>) -> &'static str {
+        if self.claimed_at.is_some() || self.claimed_by.is_some() {
+            "claimed"
+        } else if self.expires_at.is_some_and(|e| e <= as_of) {
+            "expired"
+        } else {
+            "pending"
+        }
+    }
+}
+
 /// An API access token's metadata: label, scopes, owner, last 4 characters.
 /// Nothing secret is ever part of it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -325,6 +338,20 @@ pub struct AccessToken {
     pub created_at: Option<DateTime<Utc>>,
     pub updated_at: Option<DateTime<Utc>>,
     pub raw: String,
+}
+
+impl AccessToken {
+    /// Its scopes that allow writing (`…:write`), sorted.
+    pub fn write_scopes(&self) -> Vec<&str> {
+        let mut write: Vec<&str> = self
+            .scopes
+            .iter()
+            .map(String::as_str)
+            .filter(|s| s.ends_with(":write"))
+            .collect();
+        write.sort_unstable();
+        write
+    }
 }
 
 /// The kinds of record a snapshot holds; keys for coverage and counts.
@@ -475,6 +502,14 @@ pub struct OrgState {
 }
 
 impl OrgState {
+    /// Users by their legacy (v1) id: how API tokens name their owner.
+    pub fn users_by_legacy_id(&self) -> std::collections::HashMap<i64, &User> {
+        self.users
+            .iter()
+            .filter_map(|u| u.legacy_id.map(|l| (l, u)))
+            .collect()
+    }
+
     /// Sorts every list by its key (users, folders, apps, resources, workflows,
     /// access tokens by id; groups by id; memberships by (group, user); grants by
     /// (subject, object, level); invites by id). Call after building a state.

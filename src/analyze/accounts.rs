@@ -295,7 +295,12 @@ pub struct PrivilegedEntry {
 /// Privileged access of ACTIVE users, tokens and pending invites, sorted by
 /// kind, email, detail. Disabled users are reported by [`disabled_accounts`].
 /// `as_of` is the snapshot time: invites expired by then are not pending.
-pub fn privileged_access(state: &OrgState, as_of: DateTime<Utc>) -> Vec<PrivilegedEntry> {
+/// `index` is the state's [`AccessIndex`] (it confirms resource owners).
+pub fn privileged_access(
+    state: &OrgState,
+    index: &AccessIndex<'_>,
+    as_of: DateTime<Utc>,
+) -> Vec<PrivilegedEntry> {
     let mut out = Vec::new();
     let entry = |u: &User, kind, group_id: Option<GroupId>, detail: String| PrivilegedEntry {
         user_id: Some(u.id.clone()),
@@ -357,7 +362,6 @@ pub fn privileged_access(state: &OrgState, as_of: DateTime<Utc>) -> Vec<Privileg
 
     // Resource owners: every (user, resource) reached at own by a group grant,
     // a folder grant or a direct grant. Universal own is listed above.
-    let index = AccessIndex::new(state);
     let mut folder_resources: HashMap<&ObjectId, Vec<&ObjectId>> = HashMap::new();
     for r in &state.resources {
         if let Some(f) = &r.folder_id {
@@ -425,22 +429,12 @@ pub fn privileged_access(state: &OrgState, as_of: DateTime<Utc>) -> Vec<Privileg
         }
     }
 
-    let by_legacy: HashMap<i64, &User> = state
-        .users
-        .iter()
-        .filter_map(|u| u.legacy_id.map(|l| (l, u)))
-        .collect();
+    let by_legacy = state.users_by_legacy_id();
     for t in &state.access_tokens {
-        let mut write: Vec<&str> = t
-            .scopes
-            .iter()
-            .map(String::as_str)
-            .filter(|s| s.ends_with(":write"))
-            .collect();
+        let write = t.write_scopes();
         if write.is_empty() {
             continue;
         }
-        write.sort();
         let owner = t.owner_legacy_id.and_then(|l| by_legacy.get(&l));
         let detail = format!(
             "token {} (…{}) write scopes: {}",
@@ -458,9 +452,7 @@ pub fn privileged_access(state: &OrgState, as_of: DateTime<Utc>) -> Vec<Privileg
     }
 
     for i in &state.user_invites {
-        let claimed = i.claimed_at.is_some() || i.claimed_by.is_some();
-        let expired = i.expires_at.is_some_and(|e| e <= as_of);
-        if claimed || expired || i.group_ids.is_empty() {
+        if i.status(as_of) != "pending" || i.group_ids.is_empty() {
             continue;
         }
         let mut groups: Vec<String> = i.group_ids.iter().map(|g| group_name(*g)).collect();
@@ -635,7 +627,7 @@ mod tests {
             invite(2, t(2026, 11, 1), false),
             invite(3, t(2026, 12, 1), true),
         ];
-        let rows = privileged_access(&s, as_of);
+        let rows = privileged_access(&s, &AccessIndex::new(&s), as_of);
         let got: Vec<(&str, &str, &str)> = rows
             .iter()
             .map(|r| (r.kind.as_str(), r.email.as_str(), r.detail.as_str()))

@@ -343,13 +343,9 @@ pub fn exceptions(input: &ExceptionInput<'_>) -> Vec<Exception> {
     }
 
     // Tokens with write scopes whose owner is gone.
-    let by_legacy: HashMap<i64, &User> = state
-        .users
-        .iter()
-        .filter_map(|u| u.legacy_id.map(|l| (l, u)))
-        .collect();
+    let by_legacy = state.users_by_legacy_id();
     for t in &state.access_tokens {
-        if !t.scopes.iter().any(|s| s.ends_with(":write")) {
+        if t.write_scopes().is_empty() {
             continue;
         }
         let owner = t.owner_legacy_id.and_then(|l| by_legacy.get(&l).copied());
@@ -489,10 +485,10 @@ pub fn exceptions(input: &ExceptionInput<'_>) -> Vec<Exception> {
     // Pending invites that carry groups and have waited too long.
     let stale = input.as_of - Duration::days(STALE_INVITE_DAYS);
     for i in &state.user_invites {
-        let pending = i.claimed_at.is_none()
-            && i.claimed_by.is_none()
-            && i.expires_at.is_none_or(|e| e > input.as_of);
-        if !pending || i.group_ids.is_empty() || i.created_at.is_none_or(|c| c >= stale) {
+        if i.status(input.as_of) != "pending"
+            || i.group_ids.is_empty()
+            || i.created_at.is_none_or(|c| c >= stale)
+        {
             continue;
         }
         let mut groups: Vec<String> = i
@@ -663,8 +659,8 @@ mod tests {
         let options = AccountOptions::default();
         let orphans = orphaned_accounts(s, roster, &options, as_of);
         let disabled = disabled_accounts(s, &BTreeMap::new(), &options);
-        let privileged = crate::analyze::accounts::privileged_access(s, as_of);
         let index = AccessIndex::new(s);
+        let privileged = crate::analyze::accounts::privileged_access(s, &index, as_of);
         exceptions(&ExceptionInput {
             state: s,
             snapshot_id: 2,

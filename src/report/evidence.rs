@@ -51,12 +51,7 @@ pub(crate) fn evidence(cx: &Context<'_, '_>) -> Vec<EvidenceItem> {
             .clone()
             .unwrap_or_else(|| "none (first snapshot in the chain)".into()),
     );
-    let counts = if cur.counts.is_empty() {
-        input.current_state.counts()
-    } else {
-        cur.counts.clone()
-    };
-    for (k, n) in &counts {
+    for (k, n) in &cx.recorded_counts() {
         let value = match (nc.get(k), info.expected_totals.get(k)) {
             (Some(_), _) => format!("{n} (not collected)"),
             (None, Some(expected)) => format!("{n} (API reported {expected})"),

@@ -61,11 +61,7 @@ fn rows_of(tables: &[Table<Rows<'_>>], table: &str, filter: Option<(&str, &str)>
 /// One summary line per kind (`61 collected = 61 rows in users`), then the
 /// verdict.
 pub(crate) fn reconciliation(cx: &Context<'_, '_>, tables: &[Table<Rows<'_>>]) -> Vec<SummaryItem> {
-    let counts = if cx.input.current.counts.is_empty() {
-        cx.state.counts()
-    } else {
-        cx.input.current.counts.clone()
-    };
+    let counts = cx.recorded_counts();
     let mut items = Vec::new();
     let mut mismatches = 0;
     for (kind, n) in &counts {

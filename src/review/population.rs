@@ -316,7 +316,7 @@ pub fn group_workbook(group: GroupId, name: &str) -> String {
 pub fn population(state: &OrgState, options: &PopulationOptions<'_>) -> Population {
     let index = AccessIndex::new(state);
     let cutoff = options.as_of - Duration::days(i64::from(options.inactive_days));
-    let privileged = privileged_access(state, options.as_of);
+    let privileged = privileged_access(state, &index, options.as_of);
 
     let groups = group_facts(state, &index, options);
     let unknown_group = |id: GroupId| GroupFacts {

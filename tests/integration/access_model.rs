@@ -305,19 +305,7 @@ fn no_sso_secret_or_unlisted_setting_reaches_any_byte() {
         "retool-admins -> admin",
         "window.fakeAnalytics",
     ];
-    for f in &files {
-        let bytes = std::fs::read(f).unwrap();
-        for needle in forbidden {
-            assert!(
-                !bytes.windows(needle.len()).any(|w| w == needle.as_bytes()),
-                "{needle} found in {}",
-                f.display()
-            );
-        }
-    }
-    for needle in forbidden {
-        assert!(!printed.contains(needle), "{needle} printed");
-    }
+    crate::common::assert_nowhere(&forbidden, &files, &printed);
     // The settings that are read did arrive.
     assert!(!csv_maps(&out, "security_settings").is_empty());
 }

@@ -500,3 +500,21 @@ pub fn quote_prefixed_cells(path: &Path, n: usize) -> std::collections::BTreeSet
     }
     out
 }
+
+/// None of `needles` is in any byte of `files` or in `printed`.
+#[track_caller]
+pub fn assert_nowhere(needles: &[&str], files: &[PathBuf], printed: &str) {
+    for f in files {
+        let bytes = std::fs::read(f).expect("read a written file");
+        for needle in needles {
+            assert!(
+                !bytes.windows(needle.len()).any(|w| w == needle.as_bytes()),
+                "{needle} found in {}",
+                f.display()
+            );
+        }
+    }
+    for needle in needles {
+        assert!(!printed.contains(needle), "{needle} printed");
+    }
+}

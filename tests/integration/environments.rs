@@ -208,19 +208,7 @@ fn no_byte_of_a_configuration_s_options_reaches_the_history_logs_or_reports() {
             .iter()
             .all(|c| c.options.to_string().contains("svc_"))
     );
-    for f in &files {
-        let bytes = std::fs::read(f).unwrap();
-        for needle in forbidden {
-            assert!(
-                !bytes.windows(needle.len()).any(|w| w == needle.as_bytes()),
-                "{needle} found in {}",
-                f.display()
-            );
-        }
-    }
-    for needle in forbidden {
-        assert!(!printed.contains(needle), "{needle} printed");
-    }
+    crate::common::assert_nowhere(&forbidden, &files, &printed);
     // The configurations did arrive.
     let state = w.store().state_at(1).unwrap();
     assert_eq!(

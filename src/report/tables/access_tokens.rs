@@ -1,8 +1,6 @@
 //! `access_tokens`: the API token inventory — labels, scopes and owners,
 //! never a token.
 
-use std::collections::HashMap;
-
 use super::{Column, Context, held, list, t, time};
 use crate::model::{AccessToken, EntityKind, User};
 use crate::report::table::{Cell, Rows, Table};
@@ -28,7 +26,7 @@ fn columns<'r>() -> [Column<Row<'r>>; 10] {
         }),
         ("scopes", |_, (tk, _)| list(&tk.scopes)),
         ("write_scopes", |_, (tk, _)| {
-            Cell::Bool(tk.scopes.iter().any(|s| s.ends_with(":write")))
+            Cell::Bool(!tk.write_scopes().is_empty())
         }),
         ("created_at", |_, (tk, _)| time(tk.created_at)),
         ("updated_at", |_, (tk, _)| time(tk.updated_at)),
@@ -36,12 +34,7 @@ fn columns<'r>() -> [Column<Row<'r>>; 10] {
 }
 
 pub(super) fn table<'a>(cx: &Context<'_, 'a>) -> Table<Rows<'a>> {
-    let by_legacy: HashMap<i64, &User> = cx
-        .state
-        .users
-        .iter()
-        .filter_map(|u| u.legacy_id.map(|l| (l, u)))
-        .collect();
+    let by_legacy = cx.state.users_by_legacy_id();
     let rows: Vec<Row<'_>> = cx
         .state
         .access_tokens

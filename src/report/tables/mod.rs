@@ -146,6 +146,7 @@ impl<'c, 'a> Context<'c, 'a> {
         let changes = input
             .previous
             .map(|(meta, previous)| (meta, previous, changes(previous, state)));
+        let index = Arc::new(AccessIndex::new(state));
         Context {
             input,
             state,
@@ -155,10 +156,10 @@ impl<'c, 'a> Context<'c, 'a> {
             labels: group_labels(state),
             user_groups,
             users_sorted,
-            index: Arc::new(AccessIndex::new(state)),
+            privileged: privileged_access(state, &index, as_of),
+            index,
             orphans,
             disabled,
-            privileged: privileged_access(state, as_of),
             changes,
             dangling_references: state.dangling_references().len(),
             folder_paths: folder_paths(state),
@@ -171,6 +172,17 @@ impl<'c, 'a> Context<'c, 'a> {
             .get(&g)
             .cloned()
             .unwrap_or_else(|| format!("group {g}"))
+    }
+
+    /// The record counts the snapshot recorded (those of its state for a
+    /// snapshot that recorded none): what the Evidence lists.
+    pub fn recorded_counts(&self) -> crate::model::Counts {
+        let cur = self.input.current;
+        if cur.counts.is_empty() {
+            self.state.counts()
+        } else {
+            cur.counts.clone()
+        }
     }
 
     /// The path of the folder `id`, empty for none.

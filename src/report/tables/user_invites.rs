@@ -5,20 +5,10 @@ use super::{Column, Context, held, list, t, time};
 use crate::model::{EntityKind, UserInvite};
 use crate::report::table::{Cell, Rows, Table};
 
-fn status(cx: &Context<'_, '_>, i: &UserInvite) -> Cell {
-    if i.claimed_at.is_some() || i.claimed_by.is_some() {
-        t("claimed")
-    } else if i.expires_at.is_some_and(|e| e <= cx.as_of) {
-        t("expired")
-    } else {
-        t("pending")
-    }
-}
-
 const COLUMNS: &[Column<UserInvite>] = &[
     ("invite_id", |_, i| Cell::Int(i.id)),
     ("email", |_, i| t(i.email.clone())),
-    ("status", status),
+    ("status", |cx, i| t(i.status(cx.as_of))),
     ("groups", |cx, i| {
         list(i.group_ids.iter().map(|g| cx.label(*g)))
     }),
