@@ -3,6 +3,8 @@
 //! differ from that commit. A build outside a git checkout of this crate (a
 //! crates.io or release tarball, or no `git` installed) gets the plain version.
 //! Packagers without git can set `RETOOL_AUDIT_GIT_REV` themselves.
+//! `RETOOL_AUDIT_GIT_REVISION` is the revision alone (empty without one), for
+//! report manifests.
 
 use std::path::Path;
 use std::process::Command;
@@ -17,11 +19,16 @@ fn main() {
         .ok()
         .filter(|r| !r.trim().is_empty())
         .or_else(git_revision);
-    let long = match rev {
-        Some(rev) => format!("{version} (git {})", rev.trim()),
+    let rev = rev.map(|r| r.trim().to_string());
+    let long = match &rev {
+        Some(rev) => format!("{version} (git {rev})"),
         None => version,
     };
     println!("cargo::rustc-env=RETOOL_AUDIT_LONG_VERSION={long}");
+    println!(
+        "cargo::rustc-env=RETOOL_AUDIT_GIT_REVISION={}",
+        rev.unwrap_or_default()
+    );
 }
 
 /// `git` output, trimmed, when it ran and succeeded.

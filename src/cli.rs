@@ -130,8 +130,23 @@ Examples:
   retool-audit report --out reports/
   retool-audit report --out q4/ --snapshot 42 --since 2026-09-30 --roster hr-export.csv
   retool-audit report --out nightly/ --format csv,json --inactive-days 60
-  retool-audit report --out weekly/ --fail-on high-risk-changes,disabled-with-access || page-oncall")]
+  retool-audit report --out weekly/ --fail-on high-risk-changes,disabled-with-access || page-oncall
+  retool-audit report --out q4/ --sign-key /etc/retool-audit/audit.key   # SHA256SUMS.minisig beside SHA256SUMS")]
     Report(ReportArgs),
+
+    /// Check a report directory against its manifest, SHA256SUMS, signature and history.
+    #[command(after_help = "\
+Every file the manifest lists must be present with the same size and SHA-256, and
+SHA256SUMS must agree with the manifest. With --pubkey the minisign signature must
+verify; with --db (or RETOOL_AUDIT_DB) the snapshots the report was computed from must be in that history
+with the same SHA-256, and the history's hash chain must verify. Exit 0 when all
+holds, 1 naming the first file or snapshot that differs, 2 for usage errors.
+
+Examples:
+  retool-audit verify-report q4/
+  retool-audit verify-report q4/ --pubkey audit.pub --db /var/lib/retool-audit/history.db
+  (cd q4 && sha256sum -c SHA256SUMS && minisign -Vm SHA256SUMS -p ../audit.pub)")]
+    VerifyReport(VerifyReportArgs),
 
     /// The quarterly access review: freeze a population, collect decisions, prove the revocations.
     #[command(after_help = "\
@@ -445,6 +460,9 @@ pub struct ReportArgs {
     #[arg(long, value_name = "LIST", value_parser = findings)]
     pub fail_on: Option<List<FailOn>>,
 
+    #[command(flatten)]
+    pub sign: SignArgs,
+
     /// Print a machine-readable JSON summary on stdout (files written, rows per
     /// table, snapshot ids) instead of the human lines.
     #[arg(long)]
@@ -647,6 +665,38 @@ pub struct ReviewStatusArgs {
     /// Formats of the evidence report, comma-separated: csv, xlsx, html, json.
     #[arg(long, default_value = "csv,xlsx,html", value_parser = formats)]
     pub format: List<Format>,
+
+    #[command(flatten)]
+    pub sign: SignArgs,
+}
+
+/// Signing a report directory's `SHA256SUMS` with a minisign key.
+#[derive(Debug, Args)]
+pub struct SignArgs {
+    /// Sign SHA256SUMS with this minisign secret key (SHA256SUMS.minisig, verified by
+    /// `minisign -Vm SHA256SUMS -p KEY.pub` or `retool-audit verify-report --pubkey`).
+    #[arg(long, value_name = "FILE")]
+    pub sign_key: Option<PathBuf>,
+
+    /// The file holding the signing key's password (its first line); the environment
+    /// variable RETOOL_AUDIT_SIGN_PASSWORD also works. Keys made with `minisign -G -W`
+    /// have none.
+    #[arg(long, value_name = "FILE", requires = "sign_key")]
+    pub sign_password_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyReportArgs {
+    /// The report directory (the one holding manifest.json).
+    pub dir: PathBuf,
+
+    /// Also check the signature SHA256SUMS.minisig with this minisign public key.
+    #[arg(long, value_name = "FILE")]
+    pub pubkey: Option<PathBuf>,
+
+    /// Print the outcome as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// How `review plan` prints the calls.

@@ -20,6 +20,7 @@ mod snapshot;
 mod snapshots;
 mod targets;
 mod verify;
+mod verify_report;
 
 use std::fmt::Display;
 use std::io::IsTerminal;
@@ -142,6 +143,7 @@ pub fn run(cli: Cli) -> CmdResult {
         Command::Snapshots(args) => snapshots::run(&setup()?.1, args, out),
         Command::Verify => verify::run(&setup()?.1, out),
         Command::Report(args) => report::run(&setup()?.1, args, out),
+        Command::VerifyReport(args) => verify_report::run(cli.db.as_deref(), args, out),
         Command::Demo(args) => runtime.block_on(demo::run(args, out)),
         Command::FakeServer(args) => runtime.block_on(fake_server::run(args, out)),
         Command::Review(args) => review::run(&setup()?.1, &args.command, out),

@@ -70,3 +70,10 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// files differed from that commit). A build without git prints the version only.
 /// Set by `build.rs`.
 pub const LONG_VERSION: &str = env!("RETOOL_AUDIT_LONG_VERSION");
+
+/// The git revision the tool was built from (`1a2b3c4`, `1a2b3c4-dirty`), when
+/// it was built from a git checkout; recorded in report manifests.
+pub const GIT_REVISION: Option<&str> = match env!("RETOOL_AUDIT_GIT_REVISION").as_bytes() {
+    [] => None,
+    _ => Some(env!("RETOOL_AUDIT_GIT_REVISION")),
+};

@@ -124,10 +124,49 @@ pub fn create_private_file(path: &Path) -> Result<File, WriteError> {
     options.open(path).map_err(|e| WriteError::io(path, e))
 }
 
-/// A fully written temporary file waiting to be renamed onto `dest`.
+/// A fully written temporary file waiting to be renamed onto `dest`, with the
+/// size and SHA-256 of what it holds (for a manifest).
 pub(crate) struct Staged {
     tmp: NamedTempFile,
     dest: PathBuf,
+    size: u64,
+    sha256: String,
+}
+
+impl Staged {
+    /// Where the file goes.
+    pub(crate) fn dest(&self) -> &Path {
+        &self.dest
+    }
+
+    /// Its size in bytes.
+    pub(crate) fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// The SHA-256 of its bytes, lowercase hex.
+    pub(crate) fn sha256(&self) -> &str {
+        &self.sha256
+    }
+}
+
+/// The size and SHA-256 (lowercase hex) of everything `reader` yields.
+pub fn hash_reader(mut reader: impl io::Read) -> io::Result<(u64, String)> {
+    use sha2::Digest;
+    let mut hasher = sha2::Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut size = 0u64;
+    loop {
+        let n = match reader.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        hasher.update(&buf[..n]);
+        size += n as u64;
+    }
+    Ok((size, hex::encode(hasher.finalize())))
 }
 
 /// Creates a temporary file in `dest`'s directory (`0600` on unix) and lets
@@ -145,10 +184,18 @@ pub(crate) fn stage(
             .map_err(|e| WriteError::io(&dest, e))?;
     }
     fill(tmp.as_file_mut())?;
-    tmp.as_file_mut()
+    let file = tmp.as_file_mut();
+    let (size, sha256) = file
         .sync_all()
+        .and_then(|()| io::Seek::rewind(file))
+        .and_then(|()| hash_reader(&mut *file))
         .map_err(|e| WriteError::io(&dest, e))?;
-    Ok(Staged { tmp, dest })
+    Ok(Staged {
+        tmp,
+        dest,
+        size,
+        sha256,
+    })
 }
 
 /// Stages a file written through a buffered writer.
@@ -168,7 +215,7 @@ pub(crate) fn stage_buffered(
 /// Renames every staged file onto its destination, in order; returns the paths.
 pub(crate) fn persist_all(staged: Vec<Staged>) -> Result<Vec<PathBuf>, WriteError> {
     let mut written = Vec::with_capacity(staged.len());
-    for Staged { tmp, dest } in staged {
+    for Staged { tmp, dest, .. } in staged {
         tmp.persist(&dest)
             .map_err(|e| WriteError::io(&dest, e.error))?;
         written.push(dest);

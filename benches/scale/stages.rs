@@ -607,7 +607,7 @@ pub(crate) fn stage_report(size: Size, org: &FakeOrg, dir: &Path) -> Result<()> 
     for format in Format::ALL {
         let out = dir.join(format!("report-{}-{}", size.name(), format.as_str()));
         let m = Measure::start();
-        write_report(&report, &out, &[format])?;
+        write_report(&report, &out, &[format], None)?;
         let fig = m.stop();
         peak = peak.max(fig.peak_mib);
         if format == Format::Csv {
@@ -645,7 +645,7 @@ pub(crate) fn stage_report(size: Size, org: &FakeOrg, dir: &Path) -> Result<()> 
     };
     let report = build_streamed(&input, &options);
     let out = dir.join(format!("report-{}-all", size.name()));
-    write_report(&report, &out, &Format::ALL)?;
+    write_report(&report, &out, &Format::ALL, None)?;
     let fig = m.stop();
     line(
         size.name(),

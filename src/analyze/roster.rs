@@ -40,6 +40,19 @@ impl crate::exit::Classify for RosterError {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Roster {
     emails: HashSet<String>,
+    /// Rows that carried an email (duplicates included).
+    rows: usize,
+    /// The file it was read from, when it came from one.
+    pub source: Option<RosterSource>,
+}
+
+/// Where a roster came from, for the evidence and the manifest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RosterSource {
+    /// The file's name (without its directory).
+    pub file: String,
+    /// SHA-256 of the very bytes that were parsed, lowercase hex.
+    pub sha256: String,
 }
 
 fn normalize(email: &str) -> String {
@@ -72,6 +85,7 @@ impl Roster {
             .from_reader(bytes);
         let mut email_col: Option<usize> = None;
         let mut emails = HashSet::new();
+        let mut rows = 0;
         let mut record = csv::ByteRecord::new();
         loop {
             let more = reader.read_byte_record(&mut record).map_err(|e| {
@@ -107,6 +121,7 @@ impl Roster {
             };
             match fields.get(col).map(|f| f.trim()) {
                 Some(e) if !e.is_empty() => {
+                    rows += 1;
                     emails.insert(normalize(e));
                 }
                 _ => {
@@ -127,7 +142,16 @@ impl Roster {
             // An empty roster would flag every active account as not_in_roster.
             return Err(RosterError::NoEmails);
         }
-        Ok(Roster { emails })
+        Ok(Roster {
+            emails,
+            rows,
+            source: None,
+        })
+    }
+
+    /// Rows that carried an email, duplicates included.
+    pub fn rows(&self) -> usize {
+        self.rows
     }
 
     /// Whether the email is on the roster (trimmed, case-insensitive).

@@ -10,8 +10,10 @@ use std::path::Path;
 use anyhow::anyhow;
 
 use super::{CmdResult, CommandError};
-use crate::analyze::Roster;
+use crate::analyze::roster::{Roster, RosterSource};
+use crate::cli::SignArgs;
 use crate::model::{EntityKind, SnapshotMeta};
+use crate::report::manifest::Signer;
 use crate::report::{Cell, Report, Section};
 use crate::store::Store;
 
@@ -53,22 +55,23 @@ pub(super) fn org_label(org: &str, source_url: &str) -> String {
 }
 
 pub(super) fn read_roster(path: &Path) -> CmdResult<Roster> {
-    read_roster_hashed(path).map(|(roster, _)| roster)
-}
-
-/// The roster and the SHA-256 of the very bytes it was parsed from (evidence).
-pub(super) fn read_roster_hashed(path: &Path) -> CmdResult<(Roster, String)> {
     let bytes = std::fs::read(path).map_err(|e| {
         CommandError::usage(anyhow!("cannot read the roster {}: {e}", path.display()))
     })?;
-    let roster = Roster::parse(&bytes).map_err(|e| {
+    let mut roster = Roster::parse(&bytes).map_err(|e| {
         CommandError::from(e).context(format!(
             "the roster {} is not usable; nothing was written",
             path.display()
         ))
     })?;
-    let sha256 = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes));
-    Ok((roster, sha256))
+    roster.source = Some(RosterSource {
+        file: path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        sha256: hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes)),
+    });
+    Ok(roster)
 }
 
 /// The command line for the evidence sheet, as `retool-audit <arguments>`.
@@ -150,4 +153,29 @@ pub(super) fn write_stdout(bytes: &[u8]) -> CmdResult {
         .write_all(bytes)
         .and_then(|()| stdout.flush())
         .map_err(|e| CommandError::failed(anyhow!("could not write to stdout: {e}")))
+}
+
+/// The minisign key `--sign-key` names, unlocked with the password from
+/// `--sign-password-file` or `RETOOL_AUDIT_SIGN_PASSWORD`; `None` without the
+/// flag. Called before anything is written: a key that cannot be used is a
+/// usage error (exit 2).
+pub(super) fn load_signer(args: &SignArgs) -> CmdResult<Option<Signer>> {
+    let Some(path) = &args.sign_key else {
+        return Ok(None);
+    };
+    let password = match &args.sign_password_file {
+        Some(file) => {
+            let text = std::fs::read_to_string(file).map_err(|e| {
+                CommandError::usage(anyhow!(
+                    "cannot read the signing key's password file {}: {e}",
+                    file.display()
+                ))
+            })?;
+            Some(text.lines().next().unwrap_or_default().to_string())
+        }
+        None => std::env::var("RETOOL_AUDIT_SIGN_PASSWORD").ok(),
+    };
+    let signer = Signer::load(path, password)
+        .map_err(|e| CommandError::usage(anyhow!("{e}; no report file was written")))?;
+    Ok(Some(signer))
 }

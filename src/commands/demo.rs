@@ -119,6 +119,7 @@ pub(super) async fn run(args: &DemoArgs, out: Output) -> CmdResult {
         inactive_days: 90,
         default_group: "All Users".to_string(),
         label: Some("demo".to_string()),
+        signer: None,
     };
     let Rendered { report, files, .. } = render_report(&store, request)?;
     out.line(format!(

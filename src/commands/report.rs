@@ -8,13 +8,14 @@ use std::path::{Path, PathBuf};
 use anyhow::anyhow;
 use chrono::Utc;
 
-use super::common::{command_line, headline, org_label, pick_org, read_roster};
+use super::common::{command_line, headline, load_signer, org_label, pick_org, read_roster};
 use super::{CmdResult, CommandError, Output};
 use crate::analyze::Roster;
 use crate::cli::ReportArgs;
 use crate::model::SnapshotMeta;
 use crate::report::build::{ReportInput, ReportOptions, build_streamed};
 use crate::report::fail_on::{FailOn, triggered};
+use crate::report::manifest::Signer;
 use crate::report::write::{Format, write_report};
 use crate::report::{Cell, Report, RowSource, Section};
 use crate::store::{SnapshotSelector, Store};
@@ -31,11 +32,14 @@ pub(super) struct ReportRequest {
     pub(super) default_group: String,
     /// The org label shown in reports and file names (None: derived).
     pub(super) label: Option<String>,
+    /// Signs SHA256SUMS when given.
+    pub(super) signer: Option<Signer>,
 }
 
 fn report_request(args: &ReportArgs) -> CmdResult<ReportRequest> {
     let analysis = &args.analysis;
     let roster = analysis.roster.as_deref().map(read_roster).transpose()?;
+    let signer = load_signer(&args.sign)?;
     Ok(ReportRequest {
         out: args.out.clone(),
         formats: args.format.0.clone(),
@@ -46,6 +50,7 @@ fn report_request(args: &ReportArgs) -> CmdResult<ReportRequest> {
         inactive_days: analysis.inactive_days,
         default_group: analysis.default_group.clone(),
         label: None,
+        signer,
     })
 }
 
@@ -182,12 +187,13 @@ pub(super) fn render_report(store: &Store, req: ReportRequest) -> CmdResult<Rend
     options.default_group = req.default_group.clone();
     options.roster = req.roster;
     let report = build_streamed(&input, &options);
-    let files = write_report(&report, &req.out, &req.formats).map_err(|e| {
-        CommandError::from(e).context(format!(
-            "could not write the reports to {}; nothing was left half-written",
-            req.out.display()
-        ))
-    })?;
+    let files =
+        write_report(&report, &req.out, &req.formats, req.signer.as_ref()).map_err(|e| {
+            CommandError::from(e).context(format!(
+                "could not write the reports to {}; nothing was left half-written",
+                req.out.display()
+            ))
+        })?;
     let rows = report
         .tables
         .iter()

@@ -74,15 +74,17 @@ pub fn build(input: &ReportInput, options: &ReportOptions) -> Report {
 pub fn build_streamed<'a>(input: &ReportInput<'a>, options: &ReportOptions) -> StreamedReport<'a> {
     let cx = Context::new(input, options);
     let tables: Vec<_> = tables::ALL.iter().map(|table| table(&cx)).collect();
+    let provenance = evidence::provenance(&cx);
     Report {
         org: input.org.to_string(),
         title: format!("Retool access review — {}", input.org),
         snapshot_date: cx.as_of.format("%Y-%m-%d").to_string(),
         generated_at: options.generated_at,
         summary: summary::summary(&cx, &tables),
-        evidence: evidence::evidence(&cx),
+        evidence: evidence::evidence(&cx, &provenance),
         charts: charts::charts(&cx),
         tables,
+        provenance,
     }
 }
 

@@ -4,6 +4,9 @@
 
 use chrono::{DateTime, Utc};
 
+use serde_json::json;
+
+use super::manifest::{Provenance, SourceSnapshot};
 use super::table::{EvidenceItem, format_time};
 use super::tables::Context;
 use crate::model::RunRecord;
@@ -18,13 +21,86 @@ pub fn report_provenance(generated_at: DateTime<Utc>, command_line: &str) -> Vec
     ]
 }
 
-/// The evidence of a report built from `cx`.
-pub(crate) fn evidence(cx: &Context<'_, '_>) -> Vec<EvidenceItem> {
+/// What a report built from `cx` is evidence of: the organization, the
+/// snapshots read and every parameter that changes what it says (for
+/// `manifest.json` and the Evidence's `Parameters` section).
+pub(crate) fn provenance(cx: &Context<'_, '_>) -> Provenance {
+    let (input, options) = (cx.input, cx.options);
+    let mut snapshots = vec![SourceSnapshot::new("reported", input.current)];
+    if let Some((prev, _)) = input.previous {
+        snapshots.push(SourceSnapshot::new("since", prev));
+    }
+    let roster = options.roster.as_ref().map(|r| {
+        let source = r.source.as_ref();
+        json!({
+            "file": source.map(|s| s.file.as_str()),
+            "sha256": source.map(|s| s.sha256.as_str()),
+            "rows": r.rows(),
+            "emails": r.len(),
+        })
+    });
+    let info = &input.current.info;
+    let usage_window = info.usage_window.map(
+        |(first, last)| json!({ "first_day": first.to_string(), "last_day": last.to_string() }),
+    );
+    let parameters = [
+        ("inactive_days", json!(options.inactive_days)),
+        ("default_group", json!(options.default_group)),
+        ("roster", json!(roster)),
+        ("usage_window", json!(usage_window)),
+        (
+            "cross_check",
+            json!(super::tables::cross_check::outcome(cx)),
+        ),
+        ("matrix_max_groups", json!(options.matrix_max_groups)),
+    ];
+    Provenance {
+        kind: "report".to_string(),
+        command_line: options.command_line.clone(),
+        org: input.org.to_string(),
+        source_url: info.source_url.clone(),
+        snapshots,
+        parameters: parameters
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect(),
+    }
+}
+
+/// A parameter's value as the Evidence shows it: `none` for null, an object
+/// as `key: value` pairs.
+fn parameter_text(value: &serde_json::Value) -> String {
+    use serde_json::Value;
+    match value {
+        Value::Null => "none".to_string(),
+        Value::String(s) => s.clone(),
+        Value::Object(map) => map
+            .iter()
+            .map(|(k, v)| format!("{k}: {}", parameter_text(v)))
+            .collect::<Vec<_>>()
+            .join(", "),
+        other => other.to_string(),
+    }
+}
+
+/// The Evidence rows of section `Parameters`, one per parameter.
+pub fn parameter_items(provenance: &Provenance) -> Vec<EvidenceItem> {
+    provenance
+        .parameters
+        .iter()
+        .map(|(k, v)| EvidenceItem::new("Parameters", k, parameter_text(v)))
+        .collect()
+}
+
+/// The evidence of a report built from `cx` (`provenance` is its
+/// [`provenance`]).
+pub(crate) fn evidence(cx: &Context<'_, '_>, provenance: &Provenance) -> Vec<EvidenceItem> {
     let (input, options, nc) = (cx.input, cx.options, &cx.not_collected);
     let mut ev = report_provenance(options.generated_at, &options.command_line);
+    ev.push(EvidenceItem::new("Report", "Organization", input.org));
+    ev.extend(parameter_items(provenance));
     let mut add =
         |section: &str, key: &str, value: String| ev.push(EvidenceItem::new(section, key, value));
-    add("Report", "Organization", input.org.to_string());
 
     let cur = input.current;
     let info = &cur.info;

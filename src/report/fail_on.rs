@@ -222,6 +222,7 @@ mod tests {
             evidence: Vec::new(),
             charts: Vec::new(),
             tables,
+            provenance: Default::default(),
         }
     }
 

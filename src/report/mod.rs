@@ -11,6 +11,7 @@ pub mod evidence;
 pub mod fail_on;
 pub mod html;
 pub mod json;
+pub mod manifest;
 mod reconcile;
 mod summary;
 pub mod table;

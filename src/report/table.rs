@@ -183,6 +183,10 @@ pub struct Report<R = HeldRows> {
     pub evidence: Vec<EvidenceItem>,
     pub charts: Vec<Chart>,
     pub tables: Vec<Table<R>>,
+    /// What the files are evidence of, for `manifest.json` (not part of
+    /// `report.json`).
+    #[serde(skip)]
+    pub provenance: super::manifest::Provenance,
 }
 
 impl<R> Report<R> {
@@ -200,6 +204,7 @@ impl<R> Report<R> {
             summary: self.summary,
             evidence: self.evidence,
             charts: self.charts,
+            provenance: self.provenance,
             tables: self
                 .tables
                 .into_iter()

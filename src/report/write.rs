@@ -21,6 +21,7 @@ use std::str::FromStr;
 
 use serde::Serialize;
 
+use super::manifest::{SIGNATURE, Signer, seal};
 use super::{Report, RowSource};
 use crate::output::{
     Staged, create_private_dir, persist_all, safe_file_name, stage, stage_buffered,
@@ -212,6 +213,7 @@ pub fn write_report<R: RowSource + Serialize>(
     report: &Report<R>,
     out_dir: &Path,
     formats: &[Format],
+    signer: Option<&Signer>,
 ) -> Result<Vec<PathBuf>, WriteError> {
     create_private_dir(out_dir)?;
     let mut wanted: Vec<Format> = Vec::new();
@@ -249,7 +251,25 @@ pub fn write_report<R: RowSource + Serialize>(
     for (_, result) in results {
         staged.extend(result?);
     }
-    persist_all(staged)
+    let sealed = seal(
+        out_dir,
+        &staged,
+        &report.provenance,
+        report.generated_at,
+        signer,
+    )?;
+    staged.extend(sealed);
+    let written = persist_all(staged)?;
+    if signer.is_none() {
+        // A signature left by an earlier signed run no longer matches.
+        let stale = out_dir.join(SIGNATURE);
+        match std::fs::remove_file(&stale) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(WriteError::io(&stale, e)),
+        }
+    }
+    Ok(written)
 }
 
 #[cfg(test)]
@@ -329,6 +349,7 @@ pub(crate) mod tests {
                 key: "source".into(),
                 value: "https://retool.example.com/api/v2".into(),
             }],
+            provenance: Default::default(),
             charts: vec![
                 Chart {
                     title: "Users <over> time".into(),
@@ -427,7 +448,7 @@ pub(crate) mod tests {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("new").join("reports");
         let report = sample_report();
-        let paths = write_report(&report, &out, &Format::ALL).unwrap();
+        let paths = write_report(&report, &out, &Format::ALL, None).unwrap();
         let stem = file_stem(&report);
         assert_eq!(stem, "retool-audit_acme__corp__2026-11-23");
         let expected: Vec<PathBuf> = vec![
@@ -439,6 +460,8 @@ pub(crate) mod tests {
             out.join(format!("{stem}.xlsx")),
             out.join(format!("{stem}.html")),
             out.join("report.json"),
+            out.join("manifest.json"),
+            out.join("SHA256SUMS"),
         ];
         assert_eq!(paths, expected);
         for p in &paths {
@@ -470,9 +493,11 @@ pub(crate) mod tests {
         let report = sample_report();
         let a = tempfile::tempdir().unwrap();
         let b = tempfile::tempdir().unwrap();
-        let pa = write_report(&report, a.path(), &[Format::Csv, Format::Json]).unwrap();
-        let pb = write_report(&report, b.path(), &[Format::Csv, Format::Json]).unwrap();
-        assert_eq!(pa.len(), 6);
+        let pa = write_report(&report, a.path(), &[Format::Csv, Format::Json], None).unwrap();
+        let pb = write_report(&report, b.path(), &[Format::Csv, Format::Json], None).unwrap();
+        // The manifest too: it records the report's generation time, not the
+        // time it was written.
+        assert_eq!(pa.len(), 8);
         for (x, y) in pa.iter().zip(&pb) {
             assert_eq!(
                 fs::read(x).unwrap(),
@@ -489,7 +514,7 @@ pub(crate) mod tests {
         let blocker = dir.path().join("a-file");
         fs::write(&blocker, b"not a directory").unwrap();
         let out = blocker.join("reports");
-        let err = write_report(&sample_report(), &out, &Format::ALL).unwrap_err();
+        let err = write_report(&sample_report(), &out, &Format::ALL, None).unwrap_err();
         assert!(matches!(err, WriteError::Io { .. }), "{err:?}");
         let msg = err.to_string();
         assert!(msg.contains(&out.display().to_string()), "{msg}");
@@ -507,7 +532,8 @@ pub(crate) mod tests {
         // `csv` is a file, so the CSV directory cannot be created; JSON comes first
         // in the list and must not appear either.
         fs::write(out.join("csv"), b"x").unwrap();
-        let err = write_report(&sample_report(), &out, &[Format::Json, Format::Csv]).unwrap_err();
+        let err =
+            write_report(&sample_report(), &out, &[Format::Json, Format::Csv], None).unwrap_err();
         assert!(err.to_string().contains("csv"), "{err}");
         let names: Vec<_> = fs::read_dir(&out)
             .unwrap()
@@ -522,7 +548,7 @@ pub(crate) mod tests {
     fn the_csv_set_carries_the_summary_and_the_evidence() {
         let report = sample_report();
         let dir = tempfile::tempdir().unwrap();
-        write_report(&report, dir.path(), &[Format::Csv]).unwrap();
+        write_report(&report, dir.path(), &[Format::Csv], None).unwrap();
         let read = |name: &str| {
             let mut r = ::csv::Reader::from_path(dir.path().join("csv").join(name)).unwrap();
             let header: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
@@ -560,7 +586,7 @@ pub(crate) mod tests {
         report.tables[1].name = "users".into();
         report.tables[2].name = "../x".into();
         let dir = tempfile::tempdir().unwrap();
-        let paths = write_report(&report, dir.path(), &[Format::Csv]).unwrap();
+        let paths = write_report(&report, dir.path(), &[Format::Csv], None).unwrap();
         let names: Vec<_> = paths
             .iter()
             .map(|p| p.strip_prefix(dir.path()).unwrap().to_path_buf())
@@ -573,6 +599,8 @@ pub(crate) mod tests {
                 PathBuf::from("csv/_._x.csv"),
                 PathBuf::from("csv/summary.csv"),
                 PathBuf::from("csv/evidence.csv"),
+                PathBuf::from("manifest.json"),
+                PathBuf::from("SHA256SUMS"),
             ]
         );
     }

@@ -189,5 +189,6 @@ pub fn companion_report(files: &CampaignFiles<'_>) -> Report {
         evidence: ev,
         charts: Vec::new(),
         tables: vec![workbooks, population, privileged],
+        provenance: Default::default(),
     }
 }

@@ -7,10 +7,12 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
+use serde_json::json;
 
 use super::status::{Remediation, StatusCounts, StatusData};
 use super::{Decision, StoredDecision};
 use crate::report::evidence::report_provenance;
+use crate::report::manifest::{Provenance, SourceSnapshot};
 use crate::report::{Cell, EvidenceItem, Report, Section, SummaryItem, Table, format_time};
 
 /// The evidence tables, in order.
@@ -249,6 +251,33 @@ pub fn build_report(
         evidence: evidence(data, remediation, generated_at, command_line),
         charts: Vec::new(),
         tables: vec![population, decisions, rem, comp],
+        provenance: provenance(data, command_line),
+    }
+}
+
+/// What the evidence report is evidence of: the campaign, the snapshot its
+/// population was frozen from and every later snapshot its remediation was
+/// judged on.
+fn provenance(data: &StatusData, command_line: &str) -> Provenance {
+    let c = &data.campaign;
+    let mut snapshots = vec![SourceSnapshot::new("campaign", &data.campaign_snapshot)];
+    snapshots.extend(data.later.iter().map(|m| SourceSnapshot::new("later", m)));
+    let parameters = [
+        ("campaign", json!(c.name)),
+        ("campaign_id", json!(c.id)),
+        ("population_sha256", json!(c.population_sha256)),
+        ("settings", c.settings.clone()),
+    ];
+    Provenance {
+        kind: "review evidence".to_string(),
+        command_line: command_line.to_string(),
+        org: c.org.clone(),
+        source_url: data.campaign_snapshot.info.source_url.clone(),
+        snapshots,
+        parameters: parameters
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect(),
     }
 }
 

@@ -11,6 +11,7 @@ mod exceptions;
 mod hostile;
 mod housekeeping;
 mod layering;
+mod manifest;
 mod ops;
 mod reliability;
 mod report;

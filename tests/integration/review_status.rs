@@ -679,6 +679,29 @@ fn the_evidence_report_in_every_format_carries_decisions_proof_and_completeness(
             "review_completeness"
         ]
     );
+
+    // The evidence travels like a report's: a manifest naming the campaign's
+    // snapshot and the later ones it was judged on, which verify-report checks
+    // against the history.
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["kind"], "review evidence");
+    assert_eq!(manifest["parameters"]["campaign"], c.name.as_str());
+    let snapshots = manifest["snapshots"].as_array().unwrap();
+    assert_eq!(snapshots[0]["role"], "campaign");
+    assert_eq!(snapshots[0]["id"], c.snapshot_id);
+    let last = snapshots.last().unwrap();
+    assert_eq!(
+        (last["id"].as_i64(), last["sha256"].as_str()),
+        (Some(latest.id), Some(latest.sha256.as_str()))
+    );
+    let verified = w.run(&["verify-report", out.to_str().unwrap()]);
+    verified.ok();
+    assert!(
+        verified.stdout.contains("the hash chain verifies"),
+        "{}",
+        verified.stdout
+    );
 }
 
 #[test]

@@ -21,6 +21,13 @@ fn normalize(text: &str, out: &Path) -> String {
         (r"\d{4}(-[0-9-]*)?…", "<DATE>…"),
         (r"[0-9a-f]{64}", "<SHA256>"),
         (r"127\.0\.0\.1:\d+", "127.0.0.1:<PORT>"),
+        // manifest.json: the build's revision, and file sizes (an XLSX's
+        // compressed size moves with the times inside it).
+        (
+            r#""git_revision": (null|"[^"]*")"#,
+            r#""git_revision": <REV>"#,
+        ),
+        (r#""size": \d+"#, r#""size": <N>"#),
         (r"\b\d+(\.\d+)? ?(ms|s)\b", "<DURATION>"),
         (
             r"(duration_ms|elapsed|seconds)([^0-9]{1,12})\d+(\.\d+)?",
@@ -167,4 +174,21 @@ fn the_readme_tour_shows_lines_the_demo_writes() {
         checked += 1;
     }
     assert!(checked >= 20, "only {checked} README lines checked");
+
+    // The files the tour says the demo wrote are the sample's files.
+    let date = Regex::new(r"\d{4}-\d{2}-\d{2}").unwrap();
+    let shown: std::collections::BTreeSet<String> = readme
+        .lines()
+        .filter_map(|l| l.strip_prefix("  demo-reports/"))
+        .map(|l| date.replace_all(l, "<DATE>").into_owned())
+        .collect();
+    let sample: std::collections::BTreeSet<String> = files(&root.join("sample-reports"))
+        .iter()
+        .map(|p| {
+            date.replace_all(&p.display().to_string(), "<DATE>")
+                .into_owned()
+        })
+        .filter(|p| p != "demo-roster.csv")
+        .collect();
+    assert_eq!(shown, sample, "the files README's tour lists");
 }

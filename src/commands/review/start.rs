@@ -14,7 +14,7 @@ use anyhow::anyhow;
 use chrono::{Datelike, Utc};
 
 use crate::cli::{ReviewStartArgs, ReviewerByArg};
-use crate::commands::common::{org_label, pick_org, read_roster_hashed};
+use crate::commands::common::{org_label, pick_org, read_roster};
 use crate::commands::{CmdResult, CommandError, Output};
 use crate::output::{WriteError, create_private_dir};
 use crate::report::format_time;
@@ -55,11 +55,7 @@ pub(super) fn run(db: &Path, args: &ReviewStartArgs, out: Output) -> CmdResult {
         check_name(name)?;
     }
     let analysis = &args.analysis;
-    let roster = analysis
-        .roster
-        .as_deref()
-        .map(read_roster_hashed)
-        .transpose()?;
+    let roster = analysis.roster.as_deref().map(read_roster).transpose()?;
     let mut store = Store::open_existing(db)?;
     let org = pick_org(&store, args.pick.org.as_deref())?;
     let snapshot = store.resolve(Some(&org), &args.pick.snapshot)?;
@@ -80,24 +76,19 @@ pub(super) fn run(db: &Path, args: &ReviewStartArgs, out: Output) -> CmdResult {
             inactive_days: analysis.inactive_days,
             default_group: analysis.default_group.clone(),
             reviewer_by,
-            roster: roster.as_ref().map(|(r, _)| r),
+            roster: roster.as_ref(),
         },
     );
     let settings = CampaignSettings {
         inactive_days: analysis.inactive_days,
         default_group: analysis.default_group.clone(),
-        roster: analysis
-            .roster
-            .as_deref()
-            .zip(roster.as_ref())
-            .map(|(path, (r, sha))| RosterInfo {
-                file: path
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default(),
-                sha256: sha.clone(),
+        roster: roster.as_ref().and_then(|r| {
+            r.source.as_ref().map(|s| RosterInfo {
+                file: s.file.clone(),
+                sha256: s.sha256.clone(),
                 emails: r.len(),
-            }),
+            })
+        }),
         tool_version: crate::VERSION.to_string(),
         workbooks: pop.workbooks.clone(),
     };

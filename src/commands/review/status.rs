@@ -9,7 +9,7 @@ use anyhow::anyhow;
 use chrono::Utc;
 
 use crate::cli::ReviewStatusArgs;
-use crate::commands::common::command_line;
+use crate::commands::common::{command_line, load_signer};
 use crate::commands::{CmdResult, CommandError, Output};
 use crate::report::format_time;
 use crate::report::write::write_report;
@@ -23,6 +23,7 @@ use crate::store::Store;
 const MAX_LISTED: usize = 20;
 
 pub(super) fn run(db: &Path, args: &ReviewStatusArgs, out: Output) -> CmdResult {
+    let signer = load_signer(&args.sign)?;
     let store = Store::open_existing(db)?;
     let campaign = pick_campaign(
         &store,
@@ -63,7 +64,7 @@ pub(super) fn run(db: &Path, args: &ReviewStatusArgs, out: Output) -> CmdResult 
     ));
     if let Some(dir) = &args.out {
         let report = build_report(&data, &rows, Utc::now(), &command_line());
-        let files = write_report(&report, dir, &args.format.0).map_err(|e| {
+        let files = write_report(&report, dir, &args.format.0, signer.as_ref()).map_err(|e| {
             CommandError::from(e).context(format!(
                 "could not write the evidence report to {}; nothing was left half-written",
                 dir.display()
