@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 
 use super::table::{Report, StreamedReport};
 use super::tables::{self, Context};
-use super::{charts, evidence, summary};
+use super::{charts, drilldown, evidence, summary};
 use crate::analyze::roster::Roster;
 use crate::model::{OrgState, RunRecord, SnapshotMeta, SnapshotRef, UserId};
 
@@ -75,9 +75,10 @@ pub fn build_streamed<'a>(input: &ReportInput<'a>, options: &ReportOptions) -> S
     let cx = Context::new(input, options);
     let tables: Vec<_> = tables::ALL.iter().map(|table| table(&cx)).collect();
     let provenance = evidence::provenance(&cx);
+    let drilldown = drilldown::drilldown(&cx, &super::tables::exceptions::rows(&cx));
     Report {
         org: input.org.to_string(),
-        title: format!("Retool access review — {}", input.org),
+        title: "Retool access review".to_string(),
         snapshot_date: cx.as_of.format("%Y-%m-%d").to_string(),
         generated_at: options.generated_at,
         summary: summary::summary(&cx, &tables),
@@ -85,14 +86,15 @@ pub fn build_streamed<'a>(input: &ReportInput<'a>, options: &ReportOptions) -> S
         charts: charts::charts(&cx),
         tables,
         provenance,
+        drilldown,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analyze::fixtures::{group_grant, org, t};
-    use crate::model::{AccessLevel, CollectionInfo, EntityKind, ObjectType};
+    use crate::analyze::fixtures::{group_grant, member, org, t};
+    use crate::model::{AccessLevel, CollectionInfo, EntityKind, Membership, ObjectType};
     use crate::report::Cell;
 
     fn meta(id: i64, state: &OrgState, day: u32) -> SnapshotMeta {
@@ -166,6 +168,75 @@ mod tests {
             item.as_deref(),
             Some("workflows, grants (partial), app_usage (not requested)")
         );
+    }
+
+    #[test]
+    fn every_user_gets_a_card_most_urgent_first_with_what_the_tables_say() {
+        let mut s = org();
+        s.memberships.push(Membership {
+            is_group_admin: true,
+            ..member(3, "u-bob")
+        });
+        let r = run(&s, None, &options());
+        let cards = &r.drilldown.cards;
+        assert_eq!(r.drilldown.users, s.users.len());
+        assert_eq!(cards.len(), s.users.len(), "a small org: everyone");
+        // The first card is a user with the most severe exception of the table.
+        let exceptions = r.table("exceptions").unwrap();
+        let (sev, uid) = (
+            exceptions
+                .columns
+                .iter()
+                .position(|c| c == "severity")
+                .unwrap(),
+            exceptions
+                .columns
+                .iter()
+                .position(|c| c == "user_id")
+                .unwrap(),
+        );
+        let worst = exceptions.rows[0][sev].to_plain();
+        let worst_users: Vec<String> = exceptions
+            .rows
+            .iter()
+            .filter(|row| row[sev].to_plain() == worst)
+            .map(|row| row[uid].to_plain())
+            .collect();
+        assert!(
+            worst_users.contains(&cards[0].user_id),
+            "{worst_users:?} {}",
+            cards[0].user_id
+        );
+        assert_eq!(cards[0].findings[0].0.as_str(), worst);
+        let card = |id: &str| cards.iter().find(|c| c.user_id == id).unwrap();
+        let dave = card("u-dave");
+        assert!(
+            dave.access
+                .iter()
+                .any(|a| a.starts_with("own app") && a.contains("admin")),
+            "{:?}",
+            dave.access
+        );
+        assert!(
+            dave.account
+                .contains(&("admin".to_string(), "true".to_string()))
+        );
+        let bob = card("u-bob");
+        assert!(
+            bob.groups.contains(&"DBA (group admin)".to_string()),
+            "{:?}",
+            bob.groups
+        );
+        let erin = card("u-erin");
+        assert!(
+            erin.account
+                .contains(&("status".to_string(), "disabled".to_string()))
+        );
+        assert!(
+            erin.access.is_empty(),
+            "a disabled user holds no effective access"
+        );
+        assert!(erin.groups.iter().any(|g| g == "Eng"), "{:?}", erin.groups);
     }
 
     #[test]
@@ -555,7 +626,8 @@ mod tests {
                 assert_eq!(row.len(), tb.columns.len(), "{}", tb.name);
             }
         }
-        assert_eq!(r.title, "Retool access review — acme");
+        assert_eq!(r.title, "Retool access review");
+        assert_eq!(r.org, "acme");
         assert_eq!(r.snapshot_date, "2026-11-23");
     }
 

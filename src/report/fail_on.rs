@@ -223,6 +223,7 @@ mod tests {
             charts: Vec::new(),
             tables,
             provenance: Default::default(),
+            drilldown: Default::default(),
         }
     }
 

@@ -1,25 +1,35 @@
 //! The HTML writer: one self-contained page (`templates/report.html`, askama)
-//! with inline CSS, inline SVG charts and one small inline script; it fetches
-//! nothing (a Content-Security-Policy forbids any network request).
+//! with inline CSS, inline SVG charts and one inline script
+//! (`templates/report.js`); it fetches nothing, and its Content-Security-Policy
+//! lets run only that script, by its SHA-256.
 //!
-//! Layout: header (title, organization, snapshot, generation time), table of
-//! contents, summary cards (section `Headline`), table notices, findings (section
-//! `Findings`), other summary items, charts, one `<section>` per table, Evidence.
-//! Tables sort on a header click and filter through a text box when scripts run,
-//! and read as plain tables without scripts and when printed.
+//! Layout: header (title, organization, the snapshots with their hashes,
+//! generation time, tool), "what needs action" (the exceptions by severity and
+//! by finding, linking to their first rows), contents, summary cards (section
+//! `Headline`), table notices, findings (section `Findings`), other summary
+//! items, charts, one `<section>` per table, the per-user cards
+//! ([`super::drilldown`], opened by CSS `:target` from any e-mail), Evidence.
+//! Tables sort on a header click and filter through a text box when scripts
+//! run, and read as plain tables without scripts; printed, the page is compact
+//! (landscape, the first rows of each table; see the print CSS).
 //!
 //! Every text from the report is escaped by askama (`<>&"'`), in text and in
-//! attributes; nothing is marked safe. The charts are SVG elements of the
-//! template whose coordinates are numbers computed here, their labels escaped
-//! like any text. The script contains no data: it reads the DOM.
+//! attributes; only the script, a constant, is marked safe. Invisible and
+//! reordering characters are spelled out (`visible`). The charts are SVG
+//! elements of the template whose coordinates are numbers computed here, their
+//! labels escaped like any text. The script contains no data: it reads the DOM.
 //!
 //! Big tables would make an unusable page, so each table shows at most
 //! [`MAX_ROWS`] rows and [`MAX_COLUMNS`] columns, with a notice saying so; the
 //! CSV and XLSX files have everything.
 
+use std::collections::{HashMap, HashSet};
+
 use askama::Template;
 
+use super::drilldown::UserCard;
 use super::{Cell, Chart, ChartKind, EvidenceItem, Report, RowSource, Section, Table, format_time};
+use crate::analyze::exceptions::Severity;
 
 /// Rows shown per table.
 pub const MAX_ROWS: usize = 5_000;
@@ -67,21 +77,89 @@ struct NoticeView {
 struct CellView {
     text: String,
     /// `n` number, `b` boolean, `t` time, `s` text, `e` empty: the script sorts
-    /// `n` cells numerically.
-    class: &'static str,
+    /// `n` cells numerically; `lvl-own`, `lvl-edit`, `lvl-use` colour access levels.
+    class: String,
+    /// The drill-down card this cell's e-mail opens.
+    href: Option<String>,
+    /// An anchor the "what needs action" list links to.
+    id: Option<String>,
+    /// Longer than [`LONG_CELL`] characters: shown in a scrolling box (clipped
+    /// when printed).
+    long: bool,
+}
+
+/// Cells longer than this many characters scroll instead of growing the row.
+const LONG_CELL: usize = 300;
+
+struct RowView {
+    id: Option<String>,
+    cells: Vec<CellView>,
+}
+
+/// A piece of a table's description: text, or `code` written between backticks.
+struct DescPart {
+    code: bool,
+    text: String,
 }
 
 struct TableView {
     id: String,
     name: String,
     title: String,
-    description: String,
+    description: Vec<DescPart>,
     notice: Option<String>,
     caps: Vec<String>,
     /// The table's row count, grouped by thousands.
     total_rows: String,
     columns: Vec<String>,
-    rows: Vec<Vec<CellView>>,
+    rows: Vec<RowView>,
+}
+
+/// One line of the header: a snapshot the report was computed from.
+struct MetaView {
+    label: String,
+    text: String,
+}
+
+struct SeverityView {
+    name: &'static str,
+    count: usize,
+    /// The first exceptions row of that severity.
+    anchor: Option<String>,
+}
+
+struct FindingView {
+    severity: &'static str,
+    finding: String,
+    count: usize,
+    action: String,
+    anchor: String,
+}
+
+/// "What needs action": the exceptions by severity and by finding, each
+/// linking to its first row. `present` when the report has an exceptions table.
+#[derive(Default)]
+struct ActionView {
+    present: bool,
+    severities: Vec<SeverityView>,
+    findings: Vec<FindingView>,
+}
+
+struct CardPart {
+    title: &'static str,
+    empty: &'static str,
+    lines: Vec<String>,
+    more: Option<String>,
+}
+
+struct CardView {
+    id: String,
+    user_id: String,
+    email: String,
+    name: String,
+    account: Vec<(String, String)>,
+    findings: Vec<(&'static str, String)>,
+    parts: Vec<CardPart>,
 }
 
 struct TextView {
@@ -148,18 +226,80 @@ struct ChartView {
 #[derive(Template)]
 #[template(path = "report.html")]
 struct ReportPage<'a> {
-    title: &'a str,
-    org: &'a str,
+    title: String,
+    org: String,
     snapshot_date: &'a str,
+    snapshots: Vec<MetaView>,
     generated_at: String,
-    version: &'static str,
-    cards: Vec<SummaryView>,
+    tool: String,
+    action: ActionView,
+    headline: Vec<SummaryView>,
     findings: Vec<SummaryView>,
     other_summary: Vec<SummaryView>,
     notices: Vec<NoticeView>,
     charts: Vec<ChartView>,
     tables: Vec<TableView>,
-    evidence: &'a [EvidenceItem],
+    cards: Vec<CardView>,
+    cards_note: Option<String>,
+    evidence: Vec<EvidenceItem>,
+    script: &'static str,
+    script_hash: String,
+}
+
+/// The page's one script; the CSP allows exactly this text (by its SHA-256).
+const SCRIPT: &str = include_str!("../../templates/report.js");
+
+/// The CSP source of [`SCRIPT`]: `sha256-<base64 of its SHA-256>`.
+fn script_hash() -> String {
+    use base64::Engine;
+    use sha2::Digest;
+    format!(
+        "sha256-{}",
+        base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(SCRIPT.as_bytes()))
+    )
+}
+
+/// Whether `c` is invisible or reorders text when rendered: control
+/// characters other than tab and line breaks, zero-width characters, and the
+/// bidirectional marks, embeddings, overrides and isolates. The zero-width
+/// (non-)joiners stay: emoji and several scripts need them, and they reorder
+/// nothing.
+fn is_invisible(c: char) -> bool {
+    (c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+        || matches!(c,
+            '\u{00AD}' | '\u{061C}' | '\u{180E}' | '\u{200B}' | '\u{200E}' | '\u{200F}'
+            | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{206F}' | '\u{FEFF}')
+}
+
+/// `s` with every invisible or reordering character (see [`is_invisible`])
+/// written out as `⟦U+200F⟧`, so `Mallory\u{200F}gpj.exe` cannot pass for
+/// `Malloryexe.jpg`.
+pub(crate) fn visible(s: &str) -> String {
+    if !s.chars().any(is_invisible) {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len() + 16);
+    for c in s.chars() {
+        if is_invisible(c) {
+            out.push_str(&format!("⟦U+{:04X}⟧", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A description with `code` spans: text between backticks becomes code.
+fn description(text: &str) -> Vec<DescPart> {
+    text.split('`')
+        .enumerate()
+        .filter(|(_, t)| !t.is_empty())
+        .map(|(i, t)| DescPart {
+            code: i % 2 == 1,
+            text: visible(t),
+        })
+        .collect()
 }
 
 /// `12345` → `12 345`.
@@ -176,7 +316,7 @@ fn group_thousands(n: usize) -> String {
 }
 
 /// An HTML id from untrusted text: `[A-Za-z0-9_-]` only, unique in `used`.
-fn unique_id(prefix: &str, name: &str, used: &mut Vec<String>) -> String {
+fn unique_id(prefix: &str, name: &str, used: &mut HashSet<String>) -> String {
     let clean: String = name
         .chars()
         .map(|c| {
@@ -194,7 +334,7 @@ fn unique_id(prefix: &str, name: &str, used: &mut Vec<String>) -> String {
         id = format!("{base}-{n}");
         n += 1;
     }
-    used.push(id.clone());
+    used.insert(id.clone());
     id
 }
 
@@ -206,21 +346,37 @@ fn cell_view(cell: &Cell) -> CellView {
         Cell::Bool(_) => "b",
         Cell::Time(_) => "t",
     };
+    let text = visible(&cell.to_plain());
     CellView {
-        text: cell.to_plain(),
-        class,
+        long: text.len() > LONG_CELL && text.chars().nth(LONG_CELL).is_some(),
+        text,
+        class: class.to_string(),
+        href: None,
+        id: None,
     }
 }
 
 fn summary_view(item: &super::SummaryItem) -> SummaryView {
     SummaryView {
         section: item.section.as_str().to_string(),
-        label: item.label.clone(),
-        value: item.value.to_plain(),
+        label: visible(&item.label),
+        value: visible(&item.value.to_plain()),
     }
 }
 
-fn table_view<R: RowSource>(table: &Table<R>, id: String, limits: HtmlLimits) -> TableView {
+/// What the page links: the drill-down card of each e-mail, and for the
+/// exceptions table the anchors of the first row of each severity and finding.
+#[derive(Default)]
+struct Links {
+    cards: HashMap<String, String>,
+}
+
+fn table_view<R: RowSource>(
+    table: &Table<R>,
+    id: String,
+    limits: HtmlLimits,
+    links: &Links,
+) -> TableView {
     let width = table.width();
     let total = table.rows.len();
     let shown_cols = width.min(limits.max_columns);
@@ -240,34 +396,205 @@ fn table_view<R: RowSource>(table: &Table<R>, id: String, limits: HtmlLimits) ->
             group_thousands(width)
         ));
     }
-    let columns = (0..shown_cols)
+    let columns: Vec<String> = (0..shown_cols)
         .map(|c| table.columns.get(c).cloned().unwrap_or_default())
         .collect();
+    let level_cols: Vec<bool> = columns
+        .iter()
+        .map(|c| {
+            matches!(
+                c.as_str(),
+                "access_level" | "level" | "old_level" | "new_level"
+            )
+        })
+        .collect();
+    let exceptions = table.name == "exceptions";
+    let col = |name: &str| columns.iter().position(|c| c == name);
+    let (severity_col, finding_col) = (col("severity"), col("finding"));
+    let mut anchored: HashSet<String> = HashSet::new();
     let mut shown = Vec::with_capacity(shown_rows);
     let all_shown: Result<(), std::convert::Infallible> =
         table.try_for_each(0..shown_rows, |row| {
-            shown.push(
-                (0..shown_cols)
-                    .map(|c| {
-                        row.get(c)
-                            .map(cell_view)
-                            .unwrap_or_else(|| cell_view(&Cell::Empty))
-                    })
-                    .collect(),
-            );
+            let mut cells: Vec<CellView> = (0..shown_cols)
+                .map(|c| {
+                    let mut view = row
+                        .get(c)
+                        .map(cell_view)
+                        .unwrap_or_else(|| cell_view(&Cell::Empty));
+                    if let Some(card) = links.cards.get(&view.text) {
+                        view.href = Some(card.clone());
+                    }
+                    if level_cols[c] && matches!(view.text.as_str(), "own" | "edit" | "use") {
+                        view.class = format!("{} lvl-{}", view.class, view.text);
+                    }
+                    view
+                })
+                .collect();
+            let mut row_id = None;
+            if exceptions {
+                let text = |i: Option<usize>| i.and_then(|i| cells.get(i)).map(|c| c.text.clone());
+                if let Some(sev) = text(severity_col) {
+                    if anchored.insert(format!("s:{sev}")) {
+                        row_id = Some(format!("exc-{}", anchor_part(&sev)));
+                    }
+                }
+                if let (Some(f), Some(i)) = (text(finding_col), finding_col) {
+                    if anchored.insert(format!("f:{f}")) {
+                        cells[i].id = Some(format!("exc-f-{}", anchor_part(&f)));
+                    }
+                }
+            }
+            shown.push(RowView { id: row_id, cells });
             Ok(())
         });
     let Ok(()) = all_shown;
     TableView {
         id,
         name: table.name.clone(),
-        title: table.title.clone(),
-        description: table.description.clone(),
-        notice: table.notice.clone(),
+        title: visible(&table.title),
+        description: description(&table.description),
+        notice: table.notice.as_deref().map(visible),
         caps,
         total_rows: group_thousands(total),
         columns,
         rows: shown,
+    }
+}
+
+/// `[A-Za-z0-9_-]` only.
+fn anchor_part(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '_' | '-') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// "What needs action" from the exceptions table: counts by severity and by
+/// finding (in the table's order, most severe first), with the action.
+fn action_view<R: RowSource>(report: &Report<R>) -> ActionView {
+    let Some(table) = report.table("exceptions") else {
+        return ActionView::default();
+    };
+    let col = |name: &str| table.columns.iter().position(|c| c == name);
+    let (Some(sev), Some(finding), Some(action)) =
+        (col("severity"), col("finding"), col("recommended_action"))
+    else {
+        return ActionView::default();
+    };
+    let mut findings: Vec<FindingView> = Vec::new();
+    let mut by_severity: HashMap<String, usize> = HashMap::new();
+    let _: Result<(), std::convert::Infallible> = table.try_for_each(0..table.rows.len(), |row| {
+        let text = |i: usize| row.get(i).map(|c| c.to_plain()).unwrap_or_default();
+        let (s, f) = (text(sev), text(finding));
+        *by_severity.entry(s.clone()).or_default() += 1;
+        match findings.iter_mut().find(|v| v.finding == f) {
+            Some(v) => v.count += 1,
+            None => findings.push(FindingView {
+                severity: Severity::parse(&s).map_or("low", Severity::as_str),
+                anchor: format!("exc-f-{}", anchor_part(&f)),
+                finding: visible(&f),
+                count: 1,
+                action: visible(&text(action)),
+            }),
+        }
+        Ok(())
+    });
+    let severities = Severity::ALL
+        .iter()
+        .map(|s| {
+            let count = by_severity.get(s.as_str()).copied().unwrap_or(0);
+            SeverityView {
+                name: s.as_str(),
+                count,
+                anchor: (count > 0).then(|| format!("exc-{}", s.as_str())),
+            }
+        })
+        .collect();
+    ActionView {
+        present: true,
+        severities,
+        findings,
+    }
+}
+
+/// The header's snapshot lines: id, time and short SHA-256 of each snapshot
+/// the report was computed from.
+fn snapshot_lines(provenance: &super::manifest::Provenance) -> Vec<MetaView> {
+    provenance
+        .snapshots
+        .iter()
+        .filter(|s| s.role != "later")
+        .map(|s| MetaView {
+            label: match s.role.as_str() {
+                "reported" => "Snapshot".to_string(),
+                "since" => "Compared with".to_string(),
+                "campaign" => "Campaign snapshot".to_string(),
+                other => other.to_string(),
+            },
+            text: format!(
+                "#{} · {} · SHA-256 {}…",
+                s.id,
+                s.taken_at,
+                s.sha256.get(..12).unwrap_or(&s.sha256)
+            ),
+        })
+        .collect()
+}
+
+fn card_view(c: &UserCard, id: String) -> CardView {
+    let more = |part: &str| {
+        c.truncated
+            .iter()
+            .find(|(p, _)| p == part)
+            .map(|(_, n)| format!("{n} in all; the tables list every one."))
+    };
+    let lines = |v: &[String]| v.iter().map(|l| visible(l)).collect::<Vec<_>>();
+    CardView {
+        id,
+        user_id: visible(&c.user_id),
+        email: visible(&c.email),
+        name: visible(&c.name),
+        account: c
+            .account
+            .iter()
+            .map(|(k, v)| (k.clone(), visible(v)))
+            .collect(),
+        findings: c
+            .findings
+            .iter()
+            .map(|(s, f)| (s.as_str(), visible(f)))
+            .collect(),
+        parts: vec![
+            CardPart {
+                title: "Groups",
+                empty: "In no group.",
+                lines: lines(&c.groups),
+                more: more("groups"),
+            },
+            CardPart {
+                title: "Roles",
+                empty: "No role held directly or through a group.",
+                lines: lines(&c.roles),
+                more: more("roles"),
+            },
+            CardPart {
+                title: "Edit and own access",
+                empty: "None (an inactive user holds no effective access).",
+                lines: lines(&c.access),
+                more: more("edit and own access"),
+            },
+            CardPart {
+                title: "Changes since the previous snapshot",
+                empty: "None.",
+                lines: lines(&c.changes),
+                more: more("changes"),
+            },
+        ],
     }
 }
 
@@ -335,7 +662,7 @@ fn shorten(s: &str, max: usize) -> (String, Option<String>) {
 }
 
 fn text(x: f64, y: f64, anchor: &'static str, label: &str, max_chars: usize) -> TextView {
-    let (label, full) = shorten(label, max_chars);
+    let (label, full) = shorten(&visible(label), max_chars);
     TextView {
         x: num(x),
         y: num(y),
@@ -358,7 +685,7 @@ fn legend(chart: &Chart, left: f64, top: f64) -> Vec<LegendView> {
                 text_x: num(left + 16.0),
                 text_y: num(y + 10.0),
                 color: PALETTE[i % PALETTE.len()],
-                name: shorten(&s.name, 60).0,
+                name: shorten(&visible(&s.name), 60).0,
             }
         })
         .collect()
@@ -598,17 +925,34 @@ pub(crate) fn render_html_with<R: RowSource>(
     report: &Report<R>,
     limits: HtmlLimits,
 ) -> Result<String, askama::Error> {
-    let mut ids = vec![
-        "summary".to_string(),
-        "charts".to_string(),
-        "evidence".to_string(),
-    ];
+    let mut ids: HashSet<String> = ["action", "summary", "charts", "users", "evidence"]
+        .into_iter()
+        .map(String::from)
+        .collect();
+    let mut links = Links::default();
+    let cards: Vec<CardView> = report
+        .drilldown
+        .cards
+        .iter()
+        .map(|c| {
+            let id = unique_id("u-", &c.user_id, &mut ids);
+            links.cards.insert(visible(&c.email), id.clone());
+            card_view(c, id)
+        })
+        .collect();
+    let cards_note = (report.drilldown.users > cards.len()).then(|| {
+        format!(
+            "{} of the {} users have a card here: those with exceptions, privileges or changes first; the users table lists everyone.",
+            group_thousands(cards.len()),
+            group_thousands(report.drilldown.users)
+        )
+    });
     let tables: Vec<TableView> = report
         .tables
         .iter()
         .map(|t| {
             let id = unique_id("t-", &t.name, &mut ids);
-            table_view(t, id, limits)
+            table_view(t, id, limits, &links)
         })
         .collect();
     let notices = tables
@@ -642,12 +986,14 @@ pub(crate) fn render_html_with<R: RowSource>(
             .collect()
     };
     let page = ReportPage {
-        title: &report.title,
-        org: &report.org,
+        title: visible(&report.title),
+        org: visible(&report.org),
         snapshot_date: &report.snapshot_date,
+        snapshots: snapshot_lines(&report.provenance),
         generated_at: format_time(&report.generated_at),
-        version: crate::VERSION,
-        cards: by_section(Section::Headline),
+        tool: crate::LONG_VERSION.to_string(),
+        action: action_view(report),
+        headline: by_section(Section::Headline),
         findings: by_section(Section::Findings),
         other_summary: report
             .summary
@@ -658,7 +1004,15 @@ pub(crate) fn render_html_with<R: RowSource>(
         notices,
         charts,
         tables,
-        evidence: &report.evidence,
+        cards,
+        cards_note,
+        evidence: report
+            .evidence
+            .iter()
+            .map(|e| EvidenceItem::new(visible(&e.section), visible(&e.key), visible(&e.value)))
+            .collect(),
+        script: SCRIPT,
+        script_hash: script_hash(),
     };
     page.render()
 }
@@ -700,8 +1054,13 @@ mod tests {
         let expected = hostile_texts();
         assert_eq!(cells.len(), expected.len());
         for (got, want) in cells.iter().zip(&expected) {
-            // HTML parsing turns CR LF and lone CR into LF, as browsers do.
-            assert_eq!(*got, want.replace("\r\n", "\n").replace('\r', "\n"));
+            // HTML parsing turns CR LF and lone CR into LF, as browsers do; an
+            // invisible or reordering character is spelled out.
+            let want = want
+                .replace("\r\n", "\n")
+                .replace('\r', "\n")
+                .replace('\u{200F}', "⟦U+200F⟧");
+            assert_eq!(*got, want);
         }
         let h1: String = doc.select(&sel("h1")).next().unwrap().text().collect();
         assert_eq!(h1, "Access review <b>Q4</b>");
@@ -709,6 +1068,70 @@ mod tests {
         assert!(!html.contains("<script>alert"));
         assert!(!html.contains("<img"));
         assert!(!html.contains("<b>Q4"));
+    }
+
+    #[test]
+    fn the_csp_allows_exactly_the_one_script_by_its_hash() {
+        use base64::Engine;
+        use sha2::Digest;
+        let doc = render(&sample_report());
+        let csp = doc
+            .select(&sel("meta[http-equiv=Content-Security-Policy]"))
+            .next()
+            .and_then(|m| m.value().attr("content"))
+            .unwrap_or_default()
+            .to_string();
+        let script_src = csp
+            .split(';')
+            .map(str::trim)
+            .find(|d| d.starts_with("script-src"))
+            .unwrap_or_default();
+        assert!(!script_src.contains("unsafe-inline"), "{csp}");
+        let script: String = doc.select(&sel("script")).next().unwrap().text().collect();
+        let hash = base64::engine::general_purpose::STANDARD
+            .encode(sha2::Sha256::digest(script.as_bytes()));
+        assert!(
+            csp.contains(&format!("script-src 'sha256-{hash}'")),
+            "{csp}"
+        );
+    }
+
+    #[test]
+    fn invisible_and_reordering_characters_are_spelled_out() {
+        assert_eq!(visible("Mallory\u{200F}gpj.exe"), "Mallory⟦U+200F⟧gpj.exe");
+        assert_eq!(
+            visible("a\u{202E}b\u{2066}c\u{200B}d\u{FEFF}"),
+            "a⟦U+202E⟧b⟦U+2066⟧c⟦U+200B⟧d⟦U+FEFF⟧"
+        );
+        assert_eq!(visible("bell\u{7}"), "bell⟦U+0007⟧");
+        for kept in ["tab\there", "two\nlines", "日本語 🔐👩‍💻", "plain"] {
+            assert_eq!(visible(kept), kept);
+        }
+        let mut report = sample_report();
+        report.org = "evil\u{202E}gro".into();
+        report.tables[0].rows[0][1] = Cell::text("Mallory\u{200F}gpj.exe");
+        let html = render_html(&report).unwrap();
+        assert!(!html.contains('\u{200F}') && !html.contains('\u{202E}'));
+        assert!(html.contains("Mallory⟦U+200F⟧gpj.exe"));
+    }
+
+    #[test]
+    fn descriptions_render_backticks_as_code_and_the_title_names_the_org_once() {
+        let mut report = sample_report();
+        report.title = "Retool access review".into();
+        report.org = "demo".into();
+        report.tables[0].description = "Level `none` means no access; `via` lists sources.".into();
+        let doc = render(&report);
+        let desc = doc.select(&sel("section#t-users p.desc")).next().unwrap();
+        let text: String = desc.text().collect();
+        assert!(!text.contains('`'), "{text}");
+        let code: Vec<String> = desc
+            .select(&sel("code"))
+            .map(|c| c.text().collect())
+            .collect();
+        assert_eq!(code, ["none", "via"]);
+        let title: String = doc.select(&sel("title")).next().unwrap().text().collect();
+        assert_eq!(title.matches("demo").count(), 1, "{title}");
     }
 
     #[test]
@@ -833,7 +1256,7 @@ mod tests {
         assert_eq!(value_label(2.5), "2.5");
         assert_eq!(value_label(3.0), "3");
         assert_eq!(ticks(0.0, 12.0), vec![0.0, 5.0, 10.0, 15.0]);
-        let mut used = vec!["summary".to_string()];
+        let mut used: HashSet<String> = ["summary".to_string()].into();
         assert_eq!(unique_id("t-", "a b<c>", &mut used), "t-a_b_c_");
         assert_eq!(unique_id("t-", "a b<c>", &mut used), "t-a_b_c_-2");
     }

@@ -7,6 +7,7 @@
 pub mod build;
 mod charts;
 pub mod csv;
+pub mod drilldown;
 pub mod evidence;
 pub mod fail_on;
 pub mod html;

@@ -187,6 +187,9 @@ pub struct Report<R = HeldRows> {
     /// `report.json`).
     #[serde(skip)]
     pub provenance: super::manifest::Provenance,
+    /// The per-user cards of the HTML report (not part of `report.json`).
+    #[serde(skip)]
+    pub drilldown: super::drilldown::Drilldown,
 }
 
 impl<R> Report<R> {
@@ -205,6 +208,7 @@ impl<R> Report<R> {
             evidence: self.evidence,
             charts: self.charts,
             provenance: self.provenance,
+            drilldown: self.drilldown,
             tables: self
                 .tables
                 .into_iter()

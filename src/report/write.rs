@@ -350,6 +350,7 @@ pub(crate) mod tests {
                 value: "https://retool.example.com/api/v2".into(),
             }],
             provenance: Default::default(),
+            drilldown: Default::default(),
             charts: vec![
                 Chart {
                     title: "Users <over> time".into(),

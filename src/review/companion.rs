@@ -190,5 +190,6 @@ pub fn companion_report(files: &CampaignFiles<'_>) -> Report {
         charts: Vec::new(),
         tables: vec![workbooks, population, privileged],
         provenance: Default::default(),
+        drilldown: Default::default(),
     }
 }

@@ -252,6 +252,7 @@ pub fn build_report(
         charts: Vec::new(),
         tables: vec![population, decisions, rem, comp],
         provenance: provenance(data, command_line),
+        drilldown: Default::default(),
     }
 }
 

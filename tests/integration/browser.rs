@@ -142,6 +142,11 @@ impl Session {
     }
 
     /// Browser console entries since the last call (chromedriver's log endpoint).
+    async fn get_script(&self, script: &str) -> Value {
+        self.post("/execute/sync", json!({"script": script, "args": []}))
+            .await
+    }
+
     async fn console(&self) -> Vec<Value> {
         self.post("/se/log", json!({"type": "browser"}))
             .await
@@ -151,7 +156,12 @@ impl Session {
     }
 }
 
-async fn open_session(driver: &Driver, chrome: &Path, profile: &Path) -> Session {
+async fn open_session(
+    driver: &Driver,
+    chrome: &Path,
+    profile: &Path,
+    extra_args: &[&str],
+) -> Session {
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(120))
         .build()
@@ -167,17 +177,28 @@ async fn open_session(driver: &Driver, chrome: &Path, profile: &Path) -> Session
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     assert!(ready, "chromedriver did not start on {}", driver.url);
+    let mut args: Vec<String> = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        "--window-size=1280,1600",
+    ]
+    .iter()
+    .chain(extra_args)
+    .map(|a| a.to_string())
+    .collect();
+    args.push(format!("--user-data-dir={}", profile.display()));
     let caps = json!({"capabilities": {"alwaysMatch": {
         "browserName": "chrome",
         "goog:chromeOptions": {
             "binary": chrome.to_string_lossy(),
-            "args": [
-                "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                "--no-first-run", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync",
-                "--disable-dev-shm-usage", "--window-size=1280,1600",
-                format!("--user-data-dir={}", profile.display()),
-            ],
+            "args": args,
         },
         "goog:loggingPrefs": {"browser": "ALL"},
     }}});
@@ -241,7 +262,7 @@ fn the_html_report_works_in_headless_chromium() {
     let profile = w.path("chromium-profile");
     std::fs::create_dir_all(&profile).expect("profile dir");
     let rt = &w.rt;
-    let s = rt.block_on(open_session(&driver, &chrome, &profile));
+    let s = rt.block_on(open_session(&driver, &chrome, &profile, &[]));
     let checks = rt.block_on(async {
         s.post("/url", json!({"url": format!("file://{}", page.display())}))
             .await;
@@ -258,6 +279,33 @@ fn the_html_report_works_in_headless_chromium() {
             load_errors.is_empty(),
             "console errors while loading the report: {load_errors:#?}"
         );
+
+        // The first screen is what needs action; an e-mail opens that user's
+        // drill-down (hidden until then) with no console error.
+        let first = s
+            .get_script("return document.querySelector('main > section').id")
+            .await;
+        assert_eq!(first, json!("action"));
+        let link = s.find_all("#t-users tbody a[href^='#u-']").await[0].clone();
+        let href = s.get(&format!("/element/{link}/attribute/href")).await;
+        let email = s.text(&link).await;
+        let card_id = href.as_str().unwrap_or_default().trim_start_matches('#').to_string();
+        let card = s.find(&format!("article#{card_id}")).await;
+        assert_eq!(s.get(&format!("/element/{card}/displayed")).await, json!(false));
+        s.post(&format!("/element/{link}/click"), json!({})).await;
+        assert_eq!(
+            s.get(&format!("/element/{card}/displayed")).await,
+            json!(true),
+            "clicking {email} did not open its drill-down"
+        );
+        let card_text = s.text(&card).await;
+        for part in [email.as_str(), "Groups", "Edit and own access", "status"] {
+            assert!(card_text.contains(part), "{part} missing from the card: {card_text}");
+        }
+        let drill_errors = errors(&s.console().await);
+        assert!(drill_errors.is_empty(), "console errors: {drill_errors:#?}");
+        s.post("/url", json!({"url": format!("file://{}", page.display())}))
+            .await;
 
         // The script ran: it reveals the filter boxes it drives.
         let filter = s.find("#t-users input.filter").await;
@@ -335,6 +383,49 @@ fn the_html_report_works_in_headless_chromium() {
         let _ = s.call(reqwest::Method::DELETE, "", None).await;
         (bytes, probe)
     });
+    // With scripts off, the drill-down still opens from its link (CSS :target).
+    let no_script_profile = w.path("chromium-profile-noscript");
+    std::fs::create_dir_all(&no_script_profile).expect("profile dir");
+    let quiet = rt.block_on(open_session(
+        &driver,
+        &chrome,
+        &no_script_profile,
+        &["--blink-settings=scriptEnabled=false"],
+    ));
+    rt.block_on(async {
+        quiet
+            .post("/url", json!({"url": format!("file://{}", page.display())}))
+            .await;
+        let filter = quiet.find("#t-users input.filter").await;
+        assert_eq!(
+            quiet.get(&format!("/element/{filter}/displayed")).await,
+            json!(false),
+            "scripts were meant to be off"
+        );
+        let links = quiet.find_all("#t-users tbody a[href^='#u-']").await;
+        assert!(links.len() > 10, "{} e-mail links", links.len());
+        let link = links[links.len() / 2].clone();
+        let href = quiet.get(&format!("/element/{link}/attribute/href")).await;
+        let card_id = href
+            .as_str()
+            .unwrap_or_default()
+            .trim_start_matches('#')
+            .to_string();
+        let card = quiet.find(&format!("article#{card_id}")).await;
+        assert_eq!(
+            quiet.get(&format!("/element/{card}/displayed")).await,
+            json!(false)
+        );
+        quiet
+            .post(&format!("/element/{link}/click"), json!({}))
+            .await;
+        assert_eq!(
+            quiet.get(&format!("/element/{card}/displayed")).await,
+            json!(true),
+            "without scripts the drill-down did not open"
+        );
+        let _ = quiet.call(reqwest::Method::DELETE, "", None).await;
+    });
     let (png, probe) = checks;
     assert!(
         probe
@@ -357,5 +448,127 @@ fn the_html_report_works_in_headless_chromium() {
         png.len() > 10_000,
         "a blank screenshot? {} bytes",
         png.len()
+    );
+}
+
+/// Chromium's own print to PDF of the demo's report: at most 20 pages, and the
+/// first page opens with what needs action (read back with pdftotext).
+#[test]
+fn the_printed_demo_report_fits_twenty_pages_and_opens_with_the_exceptions() {
+    let test = "the_printed_demo_report_fits_twenty_pages_and_opens_with_the_exceptions";
+    let Some(chrome) = chromium() else {
+        crate::common::skip_or_fail(
+            test,
+            "Chromium is not installed",
+            "apt-get install chromium (.ci/run does this as root)",
+        );
+        return;
+    };
+    if find_program(&["pdfinfo"]).is_none() || find_program(&["pdftotext"]).is_none() {
+        crate::common::skip_or_fail(
+            test,
+            "pdfinfo/pdftotext are not installed",
+            "apt-get install poppler-utils",
+        );
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = dir.path().join("demo");
+    run(
+        std::process::Command::new(env!("CARGO_BIN_EXE_retool-audit"))
+            .args(["--quiet", "demo", "--out"])
+            .arg(&out),
+    )
+    .ok();
+    let page = html_report(&out);
+    let pdf = dir.path().join("report.pdf");
+    let status = std::process::Command::new(&chrome)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-dev-shm-usage",
+            "--no-pdf-header-footer",
+        ])
+        .arg(format!(
+            "--user-data-dir={}",
+            dir.path().join("profile").display()
+        ))
+        .arg(format!("--print-to-pdf={}", pdf.display()))
+        .arg(format!("file://{}", page.display()))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .expect("run chromium");
+    assert!(
+        status.success() && pdf.exists(),
+        "chromium did not print: {status}"
+    );
+    let info = std::process::Command::new("pdfinfo")
+        .arg(&pdf)
+        .output()
+        .expect("pdfinfo");
+    let info = String::from_utf8_lossy(&info.stdout).into_owned();
+    let pages: usize = info
+        .lines()
+        .find_map(|l| l.strip_prefix("Pages:"))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no page count in pdfinfo's output: {info}"));
+    eprintln!("browser: the demo report prints on {pages} pages");
+    assert!((1..=20).contains(&pages), "{pages} pages");
+    // Landscape: wider than high.
+    let size = info
+        .lines()
+        .find(|l| l.starts_with("Page size:"))
+        .unwrap_or_default();
+    let dims: Vec<f64> = size
+        .split_whitespace()
+        .filter_map(|w| w.parse().ok())
+        .collect();
+    assert!(
+        dims.len() >= 2 && dims[0] > dims[1],
+        "not landscape: {size}"
+    );
+    let first = std::process::Command::new("pdftotext")
+        .args(["-f", "1", "-l", "1", "-layout"])
+        .arg(&pdf)
+        .arg("-")
+        .output()
+        .expect("pdftotext");
+    let text = String::from_utf8_lossy(&first.stdout);
+    assert!(text.contains("What needs action"), "{text}");
+    for word in [
+        "critical",
+        "high",
+        "medium",
+        "low",
+        "privileged_not_on_roster",
+        "Recommended action",
+    ] {
+        assert!(text.contains(word), "page 1 lacks {word}: {text}");
+    }
+    assert!(
+        text.contains("the full tables are in the XLSX and CSV")
+            || text.contains("The full tables are in the XLSX and CSV"),
+        "{text}"
+    );
+    // E-mail addresses are not broken one character per line: every address of
+    // the users table's first rows appears whole somewhere in the printout.
+    let all = std::process::Command::new("pdftotext")
+        .arg(&pdf)
+        .arg("-")
+        .output()
+        .expect("pdftotext");
+    let all = String::from_utf8_lossy(&all.stdout);
+    let users = crate::common::csv_maps(&out, "users");
+    let whole = users
+        .iter()
+        .take(10)
+        .filter(|u| all.contains(u["email"].trim_start_matches('\'')))
+        .count();
+    assert!(
+        whole >= 8,
+        "only {whole} of the first 10 e-mails print whole"
     );
 }

@@ -328,10 +328,29 @@ fn xlsx_reads_back_every_value_unchanged_and_formula_like_text_quote_prefixed() 
 
 /// What an HTML parser gives back for a text: line breaks normalized to `\n`
 /// and NUL dropped, as the HTML standard prescribes.
+/// How a value reads in the parsed HTML: line breaks as the HTML parser
+/// normalizes them, and every invisible or reordering character (control
+/// characters but tab and line breaks; bidirectional marks, embeddings,
+/// overrides and isolates; zero-width space, word joiner, BOM, soft hyphen)
+/// written out as `⟦U+XXXX⟧` so a name cannot pose as another.
 fn as_parsed(s: &str) -> String {
-    s.replace("\r\n", "\n")
+    let hidden = |c: char| {
+        (c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+            || matches!(c as u32,
+                0x00AD | 0x061C | 0x180E | 0x200B | 0x200E | 0x200F
+                | 0x202A..=0x202E | 0x2060..=0x2064 | 0x2066..=0x206F | 0xFEFF)
+    };
+    s.chars()
+        .map(|c| {
+            if hidden(c) {
+                format!("⟦U+{:04X}⟧", c as u32)
+            } else {
+                c.to_string()
+            }
+        })
+        .collect::<String>()
+        .replace("\r\n", "\n")
         .replace('\r', "\n")
-        .replace('\0', "")
 }
 
 #[test]

@@ -20,6 +20,7 @@ fn normalize(text: &str, out: &Path) -> String {
         // A date cut short by a chart label ("#1 2026-11-…") is still a date.
         (r"\d{4}(-[0-9-]*)?…", "<DATE>…"),
         (r"[0-9a-f]{64}", "<SHA256>"),
+        (r"SHA-256 [0-9a-f]{12}…", "SHA-256 <SHORT>…"),
         (r"127\.0\.0\.1:\d+", "127.0.0.1:<PORT>"),
         // manifest.json: the build's revision, and file sizes (an XLSX's
         // compressed size moves with the times inside it).
@@ -28,6 +29,7 @@ fn normalize(text: &str, out: &Path) -> String {
             r#""git_revision": <REV>"#,
         ),
         (r#""size": \d+"#, r#""size": <N>"#),
+        (r"\(git [0-9a-f]+(-dirty)?\)", "(git <REV>)"),
         (r"\b\d+(\.\d+)? ?(ms|s)\b", "<DURATION>"),
         (
             r"(duration_ms|elapsed|seconds)([^0-9]{1,12})\d+(\.\d+)?",

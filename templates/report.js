@@ -1,4 +1,3 @@
-<script>
 (function () {
   'use strict';
   var collator = new Intl.Collator(undefined, { numeric: true, sensitivity: 'base' });
@@ -54,4 +53,3 @@
     });
   });
 }());
-</script>
