@@ -460,6 +460,13 @@ pub struct ReportArgs {
     #[arg(long, value_name = "LIST", value_parser = findings)]
     pub fail_on: Option<List<FailOn>>,
 
+    /// Write the per-user expansion (effective_access, access_matrix) whatever the
+    /// organization's size: as CSV and JSON Lines (jsonl/), streamed. Without it an
+    /// organization of more than 5 000 active users gets object_access, exceptions,
+    /// privileged_access and per-user cards instead, and the Evidence says so.
+    #[arg(long)]
+    pub full_effective_access: bool,
+
     #[command(flatten)]
     pub sign: SignArgs,
 

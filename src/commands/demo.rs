@@ -120,6 +120,7 @@ pub(super) async fn run(args: &DemoArgs, out: Output) -> CmdResult {
         default_group: "All Users".to_string(),
         label: Some("demo".to_string()),
         signer: None,
+        full_effective_access: false,
     };
     let Rendered { report, files, .. } = render_report(&store, request)?;
     out.line(format!(

@@ -34,6 +34,8 @@ pub(super) struct ReportRequest {
     pub(super) label: Option<String>,
     /// Signs SHA256SUMS when given.
     pub(super) signer: Option<Signer>,
+    /// `--full-effective-access`.
+    pub(super) full_effective_access: bool,
 }
 
 fn report_request(args: &ReportArgs) -> CmdResult<ReportRequest> {
@@ -51,6 +53,7 @@ fn report_request(args: &ReportArgs) -> CmdResult<ReportRequest> {
         default_group: analysis.default_group.clone(),
         label: None,
         signer,
+        full_effective_access: args.full_effective_access,
     })
 }
 
@@ -186,6 +189,7 @@ pub(super) fn render_report(store: &Store, req: ReportRequest) -> CmdResult<Rend
     options.inactive_days = req.inactive_days;
     options.default_group = req.default_group.clone();
     options.roster = req.roster;
+    options.full_effective_access = req.full_effective_access;
     let report = build_streamed(&input, &options);
     let files =
         write_report(&report, &req.out, &req.formats, req.signer.as_ref()).map_err(|e| {

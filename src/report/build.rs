@@ -6,9 +6,10 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 
-use super::table::{Report, StreamedReport};
+use super::table::{Expansion, Report, StreamedReport};
 use super::tables::{self, Context};
 use super::{charts, drilldown, evidence, summary};
+use crate::analyze::access::effective_access_users;
 use crate::analyze::roster::Roster;
 use crate::model::{OrgState, RunRecord, SnapshotMeta, SnapshotRef, UserId};
 
@@ -29,6 +30,9 @@ pub struct ReportOptions {
     /// At most this many group columns in `access_matrix` (the groups with the
     /// most members); all memberships are always in `group_members`.
     pub matrix_max_groups: usize,
+    /// `--full-effective-access`: write the per-user expansion whatever the
+    /// organization's size (see [`Expansion`]).
+    pub full_effective_access: bool,
 }
 
 impl ReportOptions {
@@ -41,6 +45,7 @@ impl ReportOptions {
             generated_at,
             command_line: command_line.into(),
             matrix_max_groups: 200,
+            full_effective_access: false,
         }
     }
 }
@@ -73,7 +78,14 @@ pub fn build(input: &ReportInput, options: &ReportOptions) -> Report {
 /// flat however many users × objects there are. Pure, like [`build`].
 pub fn build_streamed<'a>(input: &ReportInput<'a>, options: &ReportOptions) -> StreamedReport<'a> {
     let cx = Context::new(input, options);
-    let tables: Vec<_> = tables::ALL.iter().map(|table| table(&cx)).collect();
+    let expansion = Expansion::plan(
+        effective_access_users(cx.state).len(),
+        options.full_effective_access,
+    );
+    let mut tables: Vec<_> = tables::ALL.iter().map(|table| table(&cx)).collect();
+    if let Expansion::Omitted { .. } = expansion {
+        tables.retain(|t| !Expansion::TABLES.contains(&t.name.as_str()));
+    }
     let provenance = evidence::provenance(&cx);
     let drilldown = drilldown::drilldown(&cx, &super::tables::exceptions::rows(&cx));
     Report {
@@ -81,12 +93,13 @@ pub fn build_streamed<'a>(input: &ReportInput<'a>, options: &ReportOptions) -> S
         title: "Retool access review".to_string(),
         snapshot_date: cx.as_of.format("%Y-%m-%d").to_string(),
         generated_at: options.generated_at,
-        summary: summary::summary(&cx, &tables),
-        evidence: evidence::evidence(&cx, &provenance),
+        summary: summary::summary(&cx, &tables, expansion),
+        evidence: evidence::evidence(&cx, &provenance, expansion),
         charts: charts::charts(&cx),
         tables,
         provenance,
         drilldown,
+        expansion,
     }
 }
 
@@ -167,6 +180,129 @@ mod tests {
         assert_eq!(
             item.as_deref(),
             Some("workflows, grants (partial), app_usage (not requested)")
+        );
+    }
+
+    #[test]
+    fn a_large_organization_gets_the_per_user_expansion_only_on_request() {
+        use crate::analyze::fixtures::user;
+        use crate::report::write::{Format, write_report};
+        let mut s = org();
+        for i in 0..Expansion::INLINE_MAX_USERS {
+            let id = format!("u-{i:05}");
+            s.users.push(user(&id, &format!("p{i:05}@example.com")));
+            s.memberships.push(member(1, &id));
+        }
+        let active = s.users.iter().filter(|u| u.active).count();
+        assert!(active > Expansion::INLINE_MAX_USERS);
+        let current = meta(2, &s, 23);
+        let since = BTreeMap::new();
+        let history = vec![current.clone()];
+        let input = ReportInput {
+            org: "acme",
+            current: &current,
+            current_state: &s,
+            previous: None,
+            history: &history,
+            failed_runs: &[],
+            disabled_since: &since,
+        };
+        let formats = [Format::Csv, Format::Json, Format::Html];
+        let read_json = |dir: &std::path::Path| -> serde_json::Value {
+            serde_json::from_slice(&std::fs::read(dir.join("report.json")).unwrap()).unwrap()
+        };
+        let json_tables = |v: &serde_json::Value| -> Vec<String> {
+            v["tables"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| t["name"].as_str().unwrap().to_string())
+                .collect()
+        };
+
+        // By default: not written, and said so.
+        let report = build_streamed(&input, &options());
+        assert_eq!(
+            report.expansion,
+            Expansion::Omitted {
+                active_users: active
+            }
+        );
+        let dir = tempfile::tempdir().unwrap();
+        write_report(&report, dir.path(), &formats, None).unwrap();
+        for name in Expansion::TABLES {
+            assert!(
+                !dir.path().join(format!("csv/{name}.csv")).exists(),
+                "{name}"
+            );
+            assert!(
+                report
+                    .summary
+                    .iter()
+                    .any(|i| i.label == name && i.value.to_plain().starts_with("not written"))
+            );
+        }
+        assert!(!dir.path().join("jsonl").exists());
+        let json = read_json(dir.path());
+        assert!(!json_tables(&json).contains(&"effective_access".to_string()));
+        assert!(json_tables(&json).contains(&"object_access".to_string()));
+        let said = report
+            .evidence
+            .iter()
+            .find(|e| e.key.starts_with("Effective access"))
+            .map(|e| e.value.clone())
+            .unwrap_or_default();
+        assert!(
+            said.starts_with("not written") && said.contains("--full-effective-access"),
+            "{said}"
+        );
+
+        // On request: CSV and JSON Lines, still not in report.json or the HTML.
+        let mut full = options();
+        full.full_effective_access = true;
+        let report = build_streamed(&input, &full);
+        assert_eq!(report.expansion, Expansion::Full { everywhere: false });
+        let dir = tempfile::tempdir().unwrap();
+        write_report(&report, dir.path(), &formats, None).unwrap();
+        let csv = std::fs::read_to_string(dir.path().join("csv/effective_access.csv")).unwrap();
+        let jsonl =
+            std::fs::read_to_string(dir.path().join("jsonl/effective_access.jsonl")).unwrap();
+        let csv_rows = csv.lines().count() - 1;
+        assert!(csv_rows > active, "{csv_rows}");
+        assert_eq!(jsonl.lines().count(), csv_rows);
+        let first: serde_json::Value = serde_json::from_str(jsonl.lines().next().unwrap()).unwrap();
+        let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+        let keys: Vec<&str> = first
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        let mut sorted_header = header.clone();
+        sorted_header.sort_unstable();
+        assert_eq!(keys, sorted_header, "every column, by name");
+        assert!(dir.path().join("jsonl/access_matrix.jsonl").exists());
+        assert!(!json_tables(&read_json(dir.path())).contains(&"effective_access".to_string()));
+        let html = std::fs::read_to_string(
+            std::fs::read_dir(dir.path())
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .find(|p| p.extension().is_some_and(|x| x == "html"))
+                .unwrap(),
+        )
+        .unwrap();
+        assert!(!html.contains("id=\"t-effective_access\""));
+        let manifest = std::fs::read_to_string(dir.path().join("manifest.json")).unwrap();
+        assert!(manifest.contains("\"jsonl/effective_access.jsonl\""));
+
+        // A small organization keeps it in every format, as before.
+        assert_eq!(
+            Expansion::plan(Expansion::INLINE_MAX_USERS, false),
+            Expansion::Inline
+        );
+        assert_eq!(
+            Expansion::plan(Expansion::INLINE_MAX_USERS, true),
+            Expansion::Full { everywhere: true }
         );
     }
 

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use super::manifest::{Provenance, SourceSnapshot};
-use super::table::{EvidenceItem, format_time};
+use super::table::{EvidenceItem, Expansion, format_time};
 use super::tables::Context;
 use crate::model::RunRecord;
 
@@ -53,6 +53,10 @@ pub(crate) fn provenance(cx: &Context<'_, '_>) -> Provenance {
             json!(super::tables::cross_check::outcome(cx)),
         ),
         ("matrix_max_groups", json!(options.matrix_max_groups)),
+        (
+            "full_effective_access",
+            json!(options.full_effective_access),
+        ),
     ];
     Provenance {
         kind: "report".to_string(),
@@ -94,10 +98,19 @@ pub fn parameter_items(provenance: &Provenance) -> Vec<EvidenceItem> {
 
 /// The evidence of a report built from `cx` (`provenance` is its
 /// [`provenance`]).
-pub(crate) fn evidence(cx: &Context<'_, '_>, provenance: &Provenance) -> Vec<EvidenceItem> {
+pub(crate) fn evidence(
+    cx: &Context<'_, '_>,
+    provenance: &Provenance,
+    expansion: Expansion,
+) -> Vec<EvidenceItem> {
     let (input, options, nc) = (cx.input, cx.options, &cx.not_collected);
     let mut ev = report_provenance(options.generated_at, &options.command_line);
     ev.push(EvidenceItem::new("Report", "Organization", input.org));
+    ev.push(EvidenceItem::new(
+        "Report",
+        "Effective access and access matrix (per-user expansion)",
+        expansion.describe(),
+    ));
     ev.extend(parameter_items(provenance));
     let mut add =
         |section: &str, key: &str, value: String| ev.push(EvidenceItem::new(section, key, value));

@@ -224,6 +224,7 @@ mod tests {
             tables,
             provenance: Default::default(),
             drilldown: Default::default(),
+            expansion: Default::default(),
         }
     }
 

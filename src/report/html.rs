@@ -948,8 +948,7 @@ pub(crate) fn render_html_with<R: RowSource>(
         )
     });
     let tables: Vec<TableView> = report
-        .tables
-        .iter()
+        .tables_beyond_csv()
         .map(|t| {
             let id = unique_id("t-", &t.name, &mut ids);
             table_view(t, id, limits, &links)

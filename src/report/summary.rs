@@ -1,13 +1,17 @@
 //! The report's summary: headline numbers, finding totals and rows per table.
 
-use super::table::{Cell, RowSource, Rows, Section, SummaryItem, Table};
+use super::table::{Cell, Expansion, RowSource, Rows, Section, SummaryItem, Table};
 use super::tables::{Context, count, t};
 use crate::analyze::accounts::{DisabledFinding, OrphanReason};
 use crate::analyze::changes::Risk;
 use crate::model::EntityKind;
 
 /// The summary of a report built from `cx` with `tables`.
-pub(crate) fn summary(cx: &Context<'_, '_>, tables: &[Table<Rows<'_>>]) -> Vec<SummaryItem> {
+pub(crate) fn summary(
+    cx: &Context<'_, '_>,
+    tables: &[Table<Rows<'_>>],
+    expansion: Expansion,
+) -> Vec<SummaryItem> {
     let state = cx.state;
     let nc = &cx.not_collected;
     let mut summary = Vec::new();
@@ -183,6 +187,15 @@ pub(crate) fn summary(cx: &Context<'_, '_>, tables: &[Table<Rows<'_>>]) -> Vec<S
     );
     for table in tables {
         add(Section::RowsPerTable, &table.name, count(table.rows.len()));
+    }
+    if let Expansion::Omitted { .. } = expansion {
+        for name in Expansion::TABLES {
+            add(
+                Section::RowsPerTable,
+                name,
+                Cell::text("not written (large organization; --full-effective-access writes it)"),
+            );
+        }
     }
     summary.extend(super::reconcile::reconciliation(cx, tables));
     summary

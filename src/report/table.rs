@@ -190,11 +190,96 @@ pub struct Report<R = HeldRows> {
     /// The per-user cards of the HTML report (not part of `report.json`).
     #[serde(skip)]
     pub drilldown: super::drilldown::Drilldown,
+    /// Where the per-user expansion tables go ([`Expansion`]).
+    #[serde(skip)]
+    pub expansion: Expansion,
+}
+
+/// The per-user expansion: `effective_access` (every active user × every
+/// object type, and the objects where more is held) and `access_matrix`
+/// (every user × every group). Millions of rows at scale, so a small
+/// organization gets them in every format, a large one only on request.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Expansion {
+    /// At most [`Expansion::INLINE_MAX_USERS`] active users: ordinary tables
+    /// in every format.
+    #[default]
+    Inline,
+    /// More active users and no `--full-effective-access`: not written; the
+    /// Summary and the Evidence say so.
+    Omitted { active_users: usize },
+    /// `--full-effective-access`: as CSV and as JSON Lines
+    /// (`jsonl/<table>.jsonl`), streamed; in XLSX, HTML and `report.json` too
+    /// when the organization is small enough for [`Expansion::Inline`].
+    Full { everywhere: bool },
+}
+
+impl Expansion {
+    /// The expansion tables.
+    pub const TABLES: [&'static str; 2] = ["access_matrix", "effective_access"];
+    /// Active users up to which the expansion is in every format by default.
+    pub const INLINE_MAX_USERS: usize = 5_000;
+
+    /// The plan for an organization with `active_users`.
+    pub fn plan(active_users: usize, full: bool) -> Expansion {
+        let small = active_users <= Self::INLINE_MAX_USERS;
+        match (full, small) {
+            (true, everywhere) => Expansion::Full { everywhere },
+            (false, true) => Expansion::Inline,
+            (false, false) => Expansion::Omitted { active_users },
+        }
+    }
+
+    /// Whether the expansion tables are in the XLSX, HTML and JSON files.
+    pub fn in_every_format(self) -> bool {
+        matches!(
+            self,
+            Expansion::Inline | Expansion::Full { everywhere: true }
+        )
+    }
+
+    /// Whether `table` goes to the XLSX, HTML and JSON files.
+    pub fn beyond_csv(self, table: &str) -> bool {
+        self.in_every_format() || !Self::TABLES.contains(&table)
+    }
+
+    /// What the Evidence says about it.
+    pub fn describe(self) -> String {
+        match self {
+            Expansion::Inline => format!(
+                "in every format (at most {} active users)",
+                Self::INLINE_MAX_USERS
+            ),
+            Expansion::Omitted { active_users } => format!(
+                "not written: {active_users} active users (more than {}); object_access, \
+                 privileged_access, exceptions and the HTML's per-user cards answer who can \
+                 reach what; `report --full-effective-access` writes effective_access and \
+                 access_matrix as CSV and JSON Lines",
+                Self::INLINE_MAX_USERS
+            ),
+            Expansion::Full { everywhere: true } => {
+                "in every format, and as JSON Lines in jsonl/ (--full-effective-access)".to_string()
+            }
+            Expansion::Full { everywhere: false } => {
+                "csv/ and jsonl/ only (--full-effective-access; too large for XLSX, HTML and \
+                 report.json)"
+                    .to_string()
+            }
+        }
+    }
 }
 
 impl<R> Report<R> {
     pub fn table(&self, name: &str) -> Option<&Table<R>> {
         self.tables.iter().find(|t| t.name == name)
+    }
+
+    /// The tables the XLSX, HTML and JSON files hold: all but the expansion
+    /// when [`Expansion`] keeps it to CSV and JSON Lines.
+    pub fn tables_beyond_csv(&self) -> impl Iterator<Item = &Table<R>> {
+        self.tables
+            .iter()
+            .filter(|t| self.expansion.beyond_csv(&t.name))
     }
 
     /// The same report with each table's rows mapped by `f`.
@@ -209,6 +294,7 @@ impl<R> Report<R> {
             charts: self.charts,
             provenance: self.provenance,
             drilldown: self.drilldown,
+            expansion: self.expansion,
             tables: self
                 .tables
                 .into_iter()

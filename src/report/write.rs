@@ -8,7 +8,11 @@
 //! - CSV: `DIR/csv/<table>.csv`, one file a table;
 //! - XLSX: `DIR/<file_stem>.xlsx`;
 //! - HTML: `DIR/<file_stem>.html`;
-//! - JSON: `DIR/report.json`.
+//! - JSON: `DIR/report.json`;
+//! - with `--full-effective-access`: `DIR/jsonl/<table>.jsonl` for the per-user
+//!   expansion ([`Expansion`]);
+//! - always: `DIR/manifest.json` and `DIR/SHA256SUMS` (and the signature), see
+//!   [`super::manifest`].
 //!
 //! Directories this creates are `0700` and files `0600` on unix: reports list who
 //! can reach what, which is sensitive.
@@ -22,7 +26,7 @@ use std::str::FromStr;
 use serde::Serialize;
 
 use super::manifest::{SIGNATURE, Signer, seal};
-use super::{Report, RowSource};
+use super::{Expansion, Report, RowSource};
 use crate::output::{
     Staged, create_private_dir, persist_all, safe_file_name, stage, stage_buffered,
 };
@@ -251,6 +255,20 @@ pub fn write_report<R: RowSource + Serialize>(
     for (_, result) in results {
         staged.extend(result?);
     }
+    if let Expansion::Full { .. } = report.expansion {
+        let dir = out_dir.join("jsonl");
+        create_private_dir(&dir)?;
+        for table in report
+            .tables
+            .iter()
+            .filter(|t| Expansion::TABLES.contains(&t.name.as_str()))
+        {
+            let dest = dir.join(format!("{}.jsonl", safe_file_name(&table.name)));
+            staged.push(stage_buffered(dest, |w| {
+                super::json::write_jsonl(table, w)
+            })?);
+        }
+    }
     let sealed = seal(
         out_dir,
         &staged,
@@ -351,6 +369,7 @@ pub(crate) mod tests {
             }],
             provenance: Default::default(),
             drilldown: Default::default(),
+            expansion: Default::default(),
             charts: vec![
                 Chart {
                     title: "Users <over> time".into(),

@@ -517,8 +517,7 @@ pub(crate) fn build_workbook_with<R: RowSource>(
     names.try_claim("Summary");
     names.try_claim("Evidence");
     let plans: Vec<(&Table<R>, Vec<SheetPart>)> = report
-        .tables
-        .iter()
+        .tables_beyond_csv()
         .map(|t| (t, plan_table(t, limits, &mut names)))
         .collect();
     let mut truncated = count_truncations(report, limits.max_cell_len);

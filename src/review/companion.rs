@@ -191,5 +191,6 @@ pub fn companion_report(files: &CampaignFiles<'_>) -> Report {
         tables: vec![workbooks, population, privileged],
         provenance: Default::default(),
         drilldown: Default::default(),
+        expansion: Default::default(),
     }
 }

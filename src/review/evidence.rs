@@ -253,6 +253,7 @@ pub fn build_report(
         tables: vec![population, decisions, rem, comp],
         provenance: provenance(data, command_line),
         drilldown: Default::default(),
+        expansion: Default::default(),
     }
 }
 

@@ -674,3 +674,62 @@ fn csv_value(s: &str) -> &str {
         _ => s,
     }
 }
+
+/// `--full-effective-access` on a small organization: the expansion stays in
+/// every format and is also written as JSON Lines, row for row the CSV, each
+/// line a JSON object with the CSV's columns; the manifest vouches for it.
+#[test]
+fn full_effective_access_adds_json_lines_equal_to_the_csv() {
+    let w = World::new(30);
+    w.snapshot(&[]).ok();
+    let out = w.path("full");
+    w.run(&[
+        "report",
+        "--out",
+        out.to_str().unwrap(),
+        "--format",
+        "csv,json",
+        "--full-effective-access",
+    ])
+    .ok();
+    for table in ["effective_access", "access_matrix"] {
+        let csv = csv_maps(&out, table);
+        let jsonl = std::fs::read_to_string(out.join(format!("jsonl/{table}.jsonl"))).unwrap();
+        let lines: Vec<serde_json::Value> = jsonl
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(lines.len(), csv.len(), "{table}");
+        for (row, line) in csv.iter().zip(&lines) {
+            for (column, value) in row {
+                let got = match &line[column] {
+                    serde_json::Value::String(s) => s.clone(),
+                    serde_json::Value::Null => String::new(),
+                    other => other.to_string(),
+                };
+                // The CSV neutralizes formula-like text with a leading '.
+                assert_eq!(
+                    value.strip_prefix('\'').unwrap_or(value),
+                    got.as_str(),
+                    "{table}.{column}"
+                );
+            }
+        }
+    }
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
+    assert!(
+        json["tables"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["name"] == "effective_access")
+    );
+    let evidence = csv_maps(&out, "evidence");
+    assert!(
+        evidence
+            .iter()
+            .any(|e| e["value"].contains("JSON Lines in jsonl/"))
+    );
+    w.run(&["verify-report", out.to_str().unwrap()]).ok();
+}

@@ -12,6 +12,8 @@ use regex::Regex;
 fn normalize(text: &str, out: &Path) -> String {
     let text = text.replace(&out.display().to_string(), "<OUT>");
     let rules = [
+        // A short hash first: it can end in four digits, like a cut date.
+        (r"SHA-256 [0-9a-f]{12}…", "SHA-256 <SHORT>…"),
         (
             r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?",
             "<TIME>",
@@ -20,7 +22,6 @@ fn normalize(text: &str, out: &Path) -> String {
         // A date cut short by a chart label ("#1 2026-11-…") is still a date.
         (r"\d{4}(-[0-9-]*)?…", "<DATE>…"),
         (r"[0-9a-f]{64}", "<SHA256>"),
-        (r"SHA-256 [0-9a-f]{12}…", "SHA-256 <SHORT>…"),
         (r"127\.0\.0\.1:\d+", "127.0.0.1:<PORT>"),
         // manifest.json: the build's revision, and file sizes (an XLSX's
         // compressed size moves with the times inside it).
