@@ -658,6 +658,29 @@ pub(crate) fn stage_report(size: Size, org: &FakeOrg, dir: &Path) -> Result<()> 
         ),
     );
 
+    // The full per-user expansion on request (`--full-effective-access`): CSV,
+    // and the JSON Lines that come with it.
+    let m = Measure::start();
+    let mut full_options = ReportOptions::new(Utc::now(), "retool-audit report (bench, full)");
+    full_options.full_effective_access = true;
+    let full = build_streamed(&input, &full_options);
+    let full_out = dir.join(format!("report-{}-full", size.name()));
+    write_report(&full, &full_out, &[Format::Csv], None)?;
+    let fig = m.stop();
+    line(
+        size.name(),
+        "report",
+        "build+csv --full-effective-access",
+        &fig,
+        &format!(
+            "with jsonl/; output {:.1} MiB ({:.1} MiB of it jsonl/)",
+            mib(dir_bytes(&full_out)),
+            mib(dir_bytes(&full_out.join("jsonl")))
+        ),
+    );
+    drop(full);
+    std::fs::remove_dir_all(&full_out)?;
+
     // The reference needs every row in memory: materialize them first, outside
     // the measurement.
     let held = report.into_report();

@@ -22,7 +22,9 @@ use crate::retool::{ClientConfig, Secret, resolve_api_root};
 use crate::store::{SnapshotSelector, Store};
 
 /// The simulated organization of `demo` and `fake-server`: the small demo org, or
-/// one of `users` users; times are relative to now.
+/// one of `users` users; times are relative to now. Plain names: the hostile
+/// ones (formula prefixes, markup, a 10 000-character app name) are test
+/// fixtures (`OrgSpec::demo` in the test suite), not what a new user reads.
 pub(super) fn simulated_org(users: Option<usize>, seed: u64) -> OrgSpec {
     let now = Utc::now();
     let mut spec = match users {
@@ -30,6 +32,7 @@ pub(super) fn simulated_org(users: Option<usize>, seed: u64) -> OrgSpec {
         None => OrgSpec::demo(now),
     };
     spec.seed = seed;
+    spec.hostile_names = false;
     spec
 }
 

@@ -16,9 +16,9 @@ use crate::analyze::exceptions::{Exception, Severity};
 use crate::model::{AccessLevel, User, UserId, account_status};
 
 /// Users with a card, at most.
-pub const MAX_CARDS: usize = 2_000;
+pub const MAX_CARDS: usize = 500;
 /// Lines per part of a card, at most (the tables hold the rest).
-const MAX_LINES: usize = 50;
+const MAX_LINES: usize = 25;
 
 /// One user's view.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -32,7 +32,7 @@ use super::{Cell, Chart, ChartKind, EvidenceItem, Report, RowSource, Section, Ta
 use crate::analyze::exceptions::Severity;
 
 /// Rows shown per table.
-pub const MAX_ROWS: usize = 5_000;
+pub const MAX_ROWS: usize = 1_000;
 /// Columns shown per table (a wide `access_matrix` has one per group).
 pub const MAX_COLUMNS: usize = 60;
 /// Bars shown per stacked bar chart.

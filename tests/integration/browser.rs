@@ -464,14 +464,17 @@ fn the_printed_demo_report_fits_twenty_pages_and_opens_with_the_exceptions() {
         );
         return;
     };
-    if find_program(&["pdfinfo"]).is_none() || find_program(&["pdftotext"]).is_none() {
+    let (Some(pdfinfo), Some(pdftotext)) = (
+        find_program(&["/usr/bin/pdfinfo", "/usr/local/bin/pdfinfo"]),
+        find_program(&["/usr/bin/pdftotext", "/usr/local/bin/pdftotext"]),
+    ) else {
         crate::common::skip_or_fail(
             test,
             "pdfinfo/pdftotext are not installed",
             "apt-get install poppler-utils",
         );
         return;
-    }
+    };
     let dir = tempfile::tempdir().expect("temp dir");
     let out = dir.path().join("demo");
     run(
@@ -505,7 +508,7 @@ fn the_printed_demo_report_fits_twenty_pages_and_opens_with_the_exceptions() {
         status.success() && pdf.exists(),
         "chromium did not print: {status}"
     );
-    let info = std::process::Command::new("pdfinfo")
+    let info = std::process::Command::new(&pdfinfo)
         .arg(&pdf)
         .output()
         .expect("pdfinfo");
@@ -530,7 +533,7 @@ fn the_printed_demo_report_fits_twenty_pages_and_opens_with_the_exceptions() {
         dims.len() >= 2 && dims[0] > dims[1],
         "not landscape: {size}"
     );
-    let first = std::process::Command::new("pdftotext")
+    let first = std::process::Command::new(&pdftotext)
         .args(["-f", "1", "-l", "1", "-layout"])
         .arg(&pdf)
         .arg("-")
@@ -555,7 +558,7 @@ fn the_printed_demo_report_fits_twenty_pages_and_opens_with_the_exceptions() {
     );
     // E-mail addresses are not broken one character per line: every address of
     // the users table's first rows appears whole somewhere in the printout.
-    let all = std::process::Command::new("pdftotext")
+    let all = std::process::Command::new(&pdftotext)
         .arg(&pdf)
         .arg("-")
         .output()
