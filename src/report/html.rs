@@ -43,6 +43,17 @@ const PALETTE: [&str; 8] = [
     "#2563eb", "#dc2626", "#16a34a", "#d97706", "#7c3aed", "#0891b2", "#db2777", "#4b5563",
 ];
 
+/// A series' colour: access levels by severity (`own` darkest), others from
+/// [`PALETTE`] by position.
+fn series_color(name: &str, i: usize) -> &'static str {
+    match name {
+        "use" => "#93c5fd",
+        "edit" => "#f59e0b",
+        "own" => "#7f1d1d",
+        _ => PALETTE[i % PALETTE.len()],
+    }
+}
+
 /// Row and column caps, lowered in tests.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct HtmlLimits {
@@ -684,7 +695,7 @@ fn legend(chart: &Chart, left: f64, top: f64) -> Vec<LegendView> {
                 y: num(y),
                 text_x: num(left + 16.0),
                 text_y: num(y + 10.0),
-                color: PALETTE[i % PALETTE.len()],
+                color: series_color(&s.name, i),
                 name: shorten(&visible(&s.name), 60).0,
             }
         })
@@ -883,7 +894,7 @@ fn stacked_bar_chart(chart: &Chart, id: String) -> ChartView {
                     y: num(y),
                     w: num(x_of(cum + v) - x_of(cum)),
                     h: num(bar_h),
-                    color: PALETTE[si % PALETTE.len()],
+                    color: series_color(&s.name, si),
                     tip: format!("{} — {}: {}", chart.x_labels[i], s.name, value_label(v)),
                 });
                 cum += v;
@@ -1131,6 +1142,40 @@ mod tests {
         assert_eq!(code, ["none", "via"]);
         let title: String = doc.select(&sel("title")).next().unwrap().text().collect();
         assert_eq!(title.matches("demo").count(), 1, "{title}");
+    }
+
+    #[test]
+    fn access_levels_are_coloured_by_severity_own_darkest() {
+        let luminance = |hex: &str| {
+            let v = u32::from_str_radix(hex.trim_start_matches('#'), 16).unwrap();
+            let (r, g, b) = ((v >> 16) & 255, (v >> 8) & 255, v & 255);
+            0.2126 * r as f64 + 0.7152 * g as f64 + 0.0722 * b as f64
+        };
+        let (u, e, o) = (
+            luminance(series_color("use", 0)),
+            luminance(series_color("edit", 1)),
+            luminance(series_color("own", 2)),
+        );
+        assert!(u > e && e > o, "use {u}, edit {e}, own {o}");
+        let mut report = sample_report();
+        report.charts = vec![Chart {
+            title: "Grants".into(),
+            kind: ChartKind::StackedBar,
+            x_labels: vec!["g".into()],
+            series: ["use", "edit", "own"]
+                .iter()
+                .map(|n| super::super::Series {
+                    name: n.to_string(),
+                    values: vec![1.0],
+                })
+                .collect(),
+        }];
+        let doc = render(&report);
+        let fills: Vec<String> = doc
+            .select(&sel("rect.bar"))
+            .filter_map(|r| r.value().attr("fill").map(String::from))
+            .collect();
+        assert_eq!(fills, ["#93c5fd", "#f59e0b", "#7f1d1d"]);
     }
 
     #[test]
