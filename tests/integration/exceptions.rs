@@ -158,6 +158,67 @@ fn the_demo_s_exceptions_are_what_the_org_its_changes_and_the_roster_imply() {
         assert!(u.active && u.last_active.is_none(), "{r:?}");
         assert_eq!(r["severity"], "high");
     }
+    // Write-scoped tokens whose owner is disabled, gone or off the roster, and
+    // invites carrying groups that have waited more than 30 days: from the
+    // org's own tokens and invites.
+    let by_legacy = s.users_by_legacy_id();
+    let on_roster = |u: &retool_audit::model::User| !off.contains(&u.id);
+    let token_owners: BTreeSet<String> = s
+        .access_tokens
+        .iter()
+        .filter(|t| t.scopes.iter().any(|x| x.ends_with(":write")))
+        .filter_map(|t| {
+            let owner = t.owner_legacy_id.and_then(|l| by_legacy.get(&l));
+            match owner {
+                Some(u) if u.active && on_roster(u) => None,
+                Some(u) => Some(u.id.0.clone()),
+                None => Some(String::new()),
+            }
+        })
+        .collect();
+    assert!(
+        !token_owners.is_empty(),
+        "the demo org has a write token whose owner is gone"
+    );
+    let flagged: BTreeSet<String> = rows
+        .iter()
+        .filter(|r| r["finding"] == "write_token_owner_gone")
+        .map(|r| {
+            assert_eq!(r["severity"], "high");
+            r["user_id"].clone()
+        })
+        .collect();
+    assert_eq!(flagged, token_owners);
+    let as_of = w
+        .store()
+        .snapshots(None)
+        .unwrap()
+        .last()
+        .unwrap()
+        .taken_at();
+    let stale: BTreeSet<String> = s
+        .user_invites
+        .iter()
+        .filter(|i| {
+            i.claimed_by.is_none()
+                && i.expires_at.is_some_and(|e| e > as_of)
+                && !i.group_ids.is_empty()
+                && i.created_at
+                    .is_some_and(|c| c < as_of - chrono::Duration::days(30))
+        })
+        .map(|i| i.email.clone())
+        .collect();
+    assert!(!stale.is_empty(), "the demo org has a stale pending invite");
+    let flagged: BTreeSet<String> = rows
+        .iter()
+        .filter(|r| r["finding"] == "stale_pending_invite")
+        .map(|r| {
+            assert_eq!(r["severity"], "medium");
+            r["email"].clone()
+        })
+        .collect();
+    assert_eq!(flagged, stale);
+
     // Privileged without a second factor: only users without one.
     for r in rows
         .iter()

@@ -802,7 +802,13 @@ impl FakeOrg {
             .collect();
         let invites = (spec.users / 200).max(3);
         for i in 0..invites {
-            let created = self.now - days(rng.below(20) as i64 + 1);
+            // Invite 1 has waited 45 days for a 90-day link: a stale pending
+            // invite carrying groups.
+            let created = if i == 1 {
+                self.now - days(45)
+            } else {
+                self.now - days(rng.below(20) as i64 + 1)
+            };
             let claimed = i % 3 == 2;
             let mut gids = vec![ALL_USERS_GROUP.0];
             if let Some(g) = rng.pick(&group_ids) {
@@ -815,7 +821,7 @@ impl FakeOrg {
                 invited_by: admin_email.clone(),
                 user_type: Some(if i % 4 == 1 { "mobile" } else { "default" }.into()),
                 group_ids: gids,
-                expires_at: created + days(7),
+                expires_at: created + days(if i == 1 { 90 } else { 7 }),
                 claimed_by: claimed.then(|| format!("invitee.{id}@example.com")),
                 claimed_at: claimed.then_some(created + days(1)),
                 created_at: created,
@@ -834,9 +840,18 @@ impl FakeOrg {
                     .map(|s| s.to_string())
                     .collect()
             };
+            let mut scopes = scopes;
+            // Token 1 can write users and belongs to user 3, the disabled admin:
+            // a write-scoped token whose owner is gone.
+            let owner_index = if i == 1 {
+                scopes.push("users:write".to_string());
+                3
+            } else {
+                i
+            };
             let owner = self
                 .users
-                .get(i % self.users.len().max(1))
+                .get(owner_index % self.users.len().max(1))
                 .map_or(1000, |u| u.legacy_id);
             self.tokens.push(FakeToken {
                 id: rng.uuid(),
