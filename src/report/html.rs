@@ -558,13 +558,16 @@ fn snapshot_lines(provenance: &super::manifest::Provenance) -> Vec<MetaView> {
 }
 
 fn card_view(c: &UserCard, id: String) -> CardView {
-    let more = |part: &str| {
-        c.truncated
+    let part = |title, empty, lines: &[String], key: &str| CardPart {
+        title,
+        empty,
+        lines: lines.iter().map(|l| visible(l)).collect(),
+        more: c
+            .truncated
             .iter()
-            .find(|(p, _)| p == part)
-            .map(|(_, n)| format!("{n} in all; the tables list every one."))
+            .find(|(p, _)| p == key)
+            .map(|(_, n)| format!("{n} in all; the tables list every one.")),
     };
-    let lines = |v: &[String]| v.iter().map(|l| visible(l)).collect::<Vec<_>>();
     CardView {
         id,
         user_id: visible(&c.user_id),
@@ -581,30 +584,25 @@ fn card_view(c: &UserCard, id: String) -> CardView {
             .map(|(s, f)| (s.as_str(), visible(f)))
             .collect(),
         parts: vec![
-            CardPart {
-                title: "Groups",
-                empty: "In no group.",
-                lines: lines(&c.groups),
-                more: more("groups"),
-            },
-            CardPart {
-                title: "Roles",
-                empty: "No role held directly or through a group.",
-                lines: lines(&c.roles),
-                more: more("roles"),
-            },
-            CardPart {
-                title: "Edit and own access",
-                empty: "None (an inactive user holds no effective access).",
-                lines: lines(&c.access),
-                more: more("edit and own access"),
-            },
-            CardPart {
-                title: "Changes since the previous snapshot",
-                empty: "None.",
-                lines: lines(&c.changes),
-                more: more("changes"),
-            },
+            part("Groups", "In no group.", &c.groups, "groups"),
+            part(
+                "Roles",
+                "No role held directly or through a group.",
+                &c.roles,
+                "roles",
+            ),
+            part(
+                "Edit and own access",
+                "None (an inactive user holds no effective access).",
+                &c.access,
+                "edit and own access",
+            ),
+            part(
+                "Changes since the previous snapshot",
+                "None.",
+                &c.changes,
+                "changes",
+            ),
         ],
     }
 }

@@ -731,6 +731,20 @@ fn missing_campaigns_and_bad_formats_are_usage_errors() {
     .fails_with(2)
     .stderr_has("pdf");
     assert!(!out.exists(), "nothing written");
+    w.run(&["review", "status", "--sign-key", "audit.key"])
+        .fails_with(2)
+        .stderr_has("give --out DIR too");
+    w.run(&[
+        "review",
+        "status",
+        "--out",
+        out.to_str().unwrap(),
+        "--sign-key",
+        w.path("missing.key").to_str().unwrap(),
+    ])
+    .fails_with(2)
+    .stderr_has("cannot read the signing key");
+    assert!(!out.exists(), "nothing written");
     w.run(&["review", "status"]).ok();
 }
 

@@ -23,6 +23,11 @@ use crate::store::Store;
 const MAX_LISTED: usize = 20;
 
 pub(super) fn run(db: &Path, args: &ReviewStatusArgs, out: Output) -> CmdResult {
+    if args.out.is_none() && args.sign.sign_key.is_some() {
+        return Err(CommandError::usage(anyhow!(
+            "--sign-key signs the evidence report: give --out DIR too"
+        )));
+    }
     let signer = load_signer(&args.sign)?;
     let store = Store::open_existing(db)?;
     let campaign = pick_campaign(
