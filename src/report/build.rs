@@ -9,7 +9,6 @@ use chrono::{DateTime, Utc};
 use super::table::{Expansion, Report, StreamedReport};
 use super::tables::{self, Context};
 use super::{charts, drilldown, evidence, summary};
-use crate::analyze::access::effective_access_users;
 use crate::analyze::roster::Roster;
 use crate::model::{OrgState, RunRecord, SnapshotMeta, SnapshotRef, UserId};
 
@@ -78,10 +77,7 @@ pub fn build(input: &ReportInput, options: &ReportOptions) -> Report {
 /// flat however many users × objects there are. Pure, like [`build`].
 pub fn build_streamed<'a>(input: &ReportInput<'a>, options: &ReportOptions) -> StreamedReport<'a> {
     let cx = Context::new(input, options);
-    let expansion = Expansion::plan(
-        effective_access_users(cx.state).len(),
-        options.full_effective_access,
-    );
+    let expansion = cx.expansion;
     let mut tables: Vec<_> = tables::ALL.iter().map(|table| table(&cx)).collect();
     if let Expansion::Omitted { .. } = expansion {
         tables.retain(|t| !Expansion::TABLES.contains(&t.name.as_str()));
@@ -193,6 +189,8 @@ mod tests {
             s.users.push(user(&id, &format!("p{i:05}@example.com")));
             s.memberships.push(member(1, &id));
         }
+        // Dave, the admin, never signed in: never_active_with_edit.
+        s.users[3].last_active = None;
         let active = s.users.iter().filter(|u| u.active).count();
         assert!(active > Expansion::INLINE_MAX_USERS);
         let current = meta(2, &s, 23);
@@ -255,6 +253,29 @@ mod tests {
         assert!(
             said.starts_with("not written") && said.contains("--full-effective-access"),
             "{said}"
+        );
+        // The exceptions no longer point at the table that is not written.
+        let evidence: Vec<String> = report
+            .table("exceptions")
+            .map(|t| {
+                let col = t.columns.iter().position(|c| c == "evidence").unwrap();
+                let mut out = Vec::new();
+                let _: Result<(), ()> = t.try_for_each(0..usize::MAX, |row| {
+                    out.push(row[col].to_plain());
+                    Ok(())
+                });
+                out
+            })
+            .unwrap_or_default();
+        assert!(
+            evidence
+                .iter()
+                .any(|e| e.contains("the sources in subject")),
+            "{evidence:?}"
+        );
+        assert!(
+            !evidence.iter().any(|e| e.starts_with("effective_access:")),
+            "{evidence:?}"
         );
 
         // On request: CSV and JSON Lines, still not in report.json or the HTML.

@@ -4,7 +4,7 @@
 
 use super::{Column, Context, held, t};
 use crate::analyze::exceptions::{Exception, ExceptionInput, exceptions};
-use crate::report::table::{Rows, Table};
+use crate::report::table::{Expansion, Rows, Table};
 
 const COLUMNS: &[Column<Exception>] = &[
     ("severity", |_, e| t(e.severity().as_str())),
@@ -46,7 +46,18 @@ pub(crate) fn rows(cx: &Context<'_, '_>) -> Vec<Exception> {
 }
 
 pub(super) fn table<'a>(cx: &Context<'_, 'a>) -> Table<Rows<'a>> {
-    let rows = rows(cx);
+    let mut rows = rows(cx);
+    if let Expansion::Omitted { .. } = cx.expansion {
+        // effective_access is not in this set: point at the tables that are.
+        for e in &mut rows {
+            if let Some(rest) = e.evidence.strip_prefix("effective_access: ") {
+                e.evidence = format!(
+                    "group_members, group_permissions, user_grants, role_grants (the sources in \
+                     subject; effective_access with --full-effective-access): {rest}"
+                );
+            }
+        }
+    }
     held(
         cx,
         (

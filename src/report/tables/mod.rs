@@ -10,8 +10,8 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use super::build::{ReportInput, ReportOptions};
-use super::table::{Cell, Rows, Table};
-use crate::analyze::access::AccessIndex;
+use super::table::{Cell, Expansion, Rows, Table};
+use crate::analyze::access::{AccessIndex, effective_access_users};
 use crate::analyze::accounts::{
     AccountOptions, DisabledAccount, OrphanedAccount, PrivilegedEntry, disabled_accounts,
     orphaned_accounts, privileged_access,
@@ -118,6 +118,8 @@ pub(crate) struct Context<'c, 'a> {
     pub dangling_references: usize,
     /// Every folder's path from the root (see [`folder_paths`]).
     pub folder_paths: HashMap<&'a ObjectId, String>,
+    /// Whether and where the per-user expansion is written.
+    pub expansion: Expansion,
 }
 
 impl<'c, 'a> Context<'c, 'a> {
@@ -163,6 +165,10 @@ impl<'c, 'a> Context<'c, 'a> {
             changes,
             dangling_references: state.dangling_references().len(),
             folder_paths: folder_paths(state),
+            expansion: Expansion::plan(
+                effective_access_users(state).len(),
+                options.full_effective_access,
+            ),
         }
     }
 
