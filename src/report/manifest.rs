@@ -312,7 +312,7 @@ pub struct DirCheck {
 }
 
 /// A relative, `/`-separated path that stays inside the directory.
-fn safe_relative(path: &str) -> bool {
+pub(crate) fn safe_relative(path: &str) -> bool {
     !path.is_empty()
         && Path::new(path)
             .components()

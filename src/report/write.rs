@@ -277,17 +277,46 @@ pub fn write_report<R: RowSource + Serialize>(
         signer,
     )?;
     staged.extend(sealed);
+    // What an earlier report in this directory wrote, read before its manifest
+    // is replaced.
+    let earlier = previous_files(out_dir);
     let written = persist_all(staged)?;
+    // Files an earlier report wrote that this one did not (an effective_access
+    // no longer written at this size, a format not asked for again, a
+    // signature) would pass for current: they go. Only files the earlier
+    // manifest vouched for are touched.
+    let mut stale: Vec<PathBuf> = earlier
+        .into_iter()
+        .map(|rel| out_dir.join(rel))
+        .filter(|p| !written.contains(p))
+        .collect();
     if signer.is_none() {
-        // A signature left by an earlier signed run no longer matches.
-        let stale = out_dir.join(SIGNATURE);
-        match std::fs::remove_file(&stale) {
+        stale.push(out_dir.join(SIGNATURE));
+    }
+    for path in stale {
+        match std::fs::remove_file(&path) {
             Ok(()) => {}
             Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-            Err(e) => return Err(WriteError::io(&stale, e)),
+            Err(e) => return Err(WriteError::io(&path, e)),
         }
     }
     Ok(written)
+}
+
+/// The files the manifest already in `out_dir` lists (relative paths that stay
+/// inside the directory); none when there is no readable manifest.
+fn previous_files(out_dir: &Path) -> Vec<String> {
+    std::fs::read(out_dir.join(super::manifest::MANIFEST))
+        .ok()
+        .and_then(|bytes| serde_json::from_slice::<super::manifest::Manifest>(&bytes).ok())
+        .map(|m| {
+            m.files
+                .into_iter()
+                .map(|f| f.path)
+                .filter(|p| super::manifest::safe_relative(p) && !p.contains('\\'))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

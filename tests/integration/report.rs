@@ -732,4 +732,28 @@ fn full_effective_access_adds_json_lines_equal_to_the_csv() {
             .any(|e| e["value"].contains("JSON Lines in jsonl/"))
     );
     w.run(&["verify-report", out.to_str().unwrap()]).ok();
+
+    // Written again into the same directory without the flag and without JSON:
+    // what the earlier report wrote and this one does not is gone (it would pass
+    // for current); a file of the user's own stays.
+    std::fs::write(out.join("notes.txt"), "mine").unwrap();
+    w.run(&["report", "--out", out.to_str().unwrap(), "--format", "csv"])
+        .ok();
+    assert!(!out.join("jsonl/effective_access.jsonl").exists());
+    assert!(!out.join("report.json").exists());
+    assert!(out.join("csv/effective_access.csv").exists());
+    assert_eq!(
+        std::fs::read_to_string(out.join("notes.txt")).unwrap(),
+        "mine"
+    );
+    let verified = w.run(&["verify-report", out.to_str().unwrap()]);
+    verified.ok();
+    assert!(
+        verified
+            .stdout
+            .contains("1 file(s) in the directory are not in the manifest")
+            && verified.stdout.contains("notes.txt"),
+        "{}",
+        verified.stdout
+    );
 }
