@@ -175,7 +175,7 @@ fn card(
         })
         .collect();
     groups.sort();
-    let group_ids: HashMap<String, GroupLabel> = memberships
+    let group_ids: HashMap<String, String> = memberships
         .iter()
         .map(|(g, _)| {
             (
@@ -264,5 +264,3 @@ fn card(
     }
     card
 }
-
-type GroupLabel = String;

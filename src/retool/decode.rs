@@ -226,6 +226,24 @@ pub(crate) fn truncate(s: &str, max_chars: usize) -> String {
     }
 }
 
+/// An id or count as the usage API may send it: a string or a number.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub(crate) enum IdText {
+    Text(String),
+    Number(serde_json::Number),
+}
+
+impl IdText {
+    /// The text form: the string, or the number as JSON spells it.
+    pub(crate) fn text(self) -> String {
+        match self {
+            IdText::Text(s) => s,
+            IdText::Number(n) => n.to_string(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::decode::{DecodeFailure, decode_record, opt_ts};
+use super::decode::{DecodeFailure, IdText, decode_record, opt_ts};
 use crate::model::{AppUsage, Environment, ResourceConfiguration};
 
 #[derive(Debug, Deserialize)]
@@ -76,14 +76,6 @@ pub(crate) fn resource_configuration(
     })
 }
 
-/// A user id as the usage API may send it: a string or a number.
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
-enum IdText {
-    Text(String),
-    Number(serde_json::Number),
-}
-
 #[derive(Debug, Deserialize)]
 struct PersonCountDto {
     user_id: IdText,
@@ -110,10 +102,7 @@ pub(crate) fn app_details(data: &Value, app_id: &str) -> Result<Vec<AppUsage>, D
     })?;
     let mut by_user: std::collections::BTreeMap<String, AppUsage> = Default::default();
     let mut add = |p: PersonCountDto, view: bool| {
-        let user_id = match p.user_id {
-            IdText::Text(s) => s,
-            IdText::Number(n) => n.to_string(),
-        };
+        let user_id = p.user_id.text();
         let row = by_user.entry(user_id.clone()).or_insert_with(|| AppUsage {
             app_id: app_id.to_string(),
             user_id,

@@ -4,25 +4,9 @@
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::decode::IdText;
 use super::decode::{DecodeFailure, decode_record, opt_ts};
 use crate::model::UserUsage;
-
-/// An id or count as the usage API may send it: a string or a number.
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
-enum IdText {
-    Text(String),
-    Number(serde_json::Number),
-}
-
-impl IdText {
-    fn text(self) -> String {
-        match self {
-            IdText::Text(s) => s,
-            IdText::Number(n) => n.to_string(),
-        }
-    }
-}
 
 #[derive(Debug, Deserialize)]
 struct UserSummaryDto {
