@@ -83,7 +83,7 @@ pub fn build_streamed<'a>(input: &ReportInput<'a>, options: &ReportOptions) -> S
         tables.retain(|t| !Expansion::TABLES.contains(&t.name.as_str()));
     }
     let provenance = evidence::provenance(&cx);
-    let drilldown = drilldown::drilldown(&cx, &super::tables::exceptions::rows(&cx));
+    let drilldown = drilldown::drilldown(&cx);
     Report {
         org: input.org.to_string(),
         title: "Retool access review".to_string(),

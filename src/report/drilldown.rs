@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::table::format_time;
 use super::tables::Context;
-use crate::analyze::exceptions::{Exception, Severity};
+use crate::analyze::exceptions::Severity;
 use crate::model::{AccessLevel, User, UserId, account_status};
 
 /// Users with a card, at most.
@@ -51,7 +51,8 @@ pub struct Drilldown {
 }
 
 /// The cards, most urgent users first (see the module docs).
-pub(crate) fn drilldown(cx: &Context<'_, '_>, exceptions: &[Exception]) -> Drilldown {
+pub(crate) fn drilldown(cx: &Context<'_, '_>) -> Drilldown {
+    let exceptions = &cx.exceptions;
     // Lower ranks first: (group, most severe finding first).
     let mut rank: HashMap<&UserId, (u8, Reverse<Severity>)> = HashMap::new();
     for e in exceptions {

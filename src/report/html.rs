@@ -375,18 +375,13 @@ fn summary_view(item: &super::SummaryItem) -> SummaryView {
     }
 }
 
-/// What the page links: the drill-down card of each e-mail, and for the
-/// exceptions table the anchors of the first row of each severity and finding.
-#[derive(Default)]
-struct Links {
-    cards: HashMap<String, String>,
-}
-
+/// A table's view; `cards` maps each e-mail (as shown) to the id of its
+/// drill-down card, which every cell holding it links to.
 fn table_view<R: RowSource>(
     table: &Table<R>,
     id: String,
     limits: HtmlLimits,
-    links: &Links,
+    cards: &HashMap<String, String>,
 ) -> TableView {
     let width = table.width();
     let total = table.rows.len();
@@ -432,7 +427,7 @@ fn table_view<R: RowSource>(
                         .get(c)
                         .map(cell_view)
                         .unwrap_or_else(|| cell_view(&Cell::Empty));
-                    if let Some(card) = links.cards.get(&view.text) {
+                    if let Some(card) = cards.get(&view.text) {
                         view.href = Some(card.clone());
                     }
                     if level_cols[c] && matches!(view.text.as_str(), "own" | "edit" | "use") {
@@ -938,14 +933,14 @@ pub(crate) fn render_html_with<R: RowSource>(
         .into_iter()
         .map(String::from)
         .collect();
-    let mut links = Links::default();
+    let mut card_ids: HashMap<String, String> = HashMap::new();
     let cards: Vec<CardView> = report
         .drilldown
         .cards
         .iter()
         .map(|c| {
             let id = unique_id("u-", &c.user_id, &mut ids);
-            links.cards.insert(visible(&c.email), id.clone());
+            card_ids.insert(visible(&c.email), id.clone());
             card_view(c, id)
         })
         .collect();
@@ -960,7 +955,7 @@ pub(crate) fn render_html_with<R: RowSource>(
         .tables_beyond_csv()
         .map(|t| {
             let id = unique_id("t-", &t.name, &mut ids);
-            table_view(t, id, limits, &links)
+            table_view(t, id, limits, &card_ids)
         })
         .collect();
     let notices = tables
@@ -1040,6 +1035,15 @@ mod tests {
         Html::parse_document(&render_html(report).unwrap())
     }
 
+    /// The page's Content-Security-Policy.
+    fn csp(doc: &Html) -> String {
+        doc.select(&sel("meta[http-equiv=Content-Security-Policy]"))
+            .next()
+            .and_then(|m| m.value().attr("content"))
+            .unwrap_or_default()
+            .to_string()
+    }
+
     #[test]
     fn hostile_text_is_text_and_only_our_script_runs() {
         let report = sample_report();
@@ -1083,12 +1087,7 @@ mod tests {
         use base64::Engine;
         use sha2::Digest;
         let doc = render(&sample_report());
-        let csp = doc
-            .select(&sel("meta[http-equiv=Content-Security-Policy]"))
-            .next()
-            .and_then(|m| m.value().attr("content"))
-            .unwrap_or_default()
-            .to_string();
+        let csp = csp(&doc);
         let script_src = csp
             .split(';')
             .map(str::trim)
@@ -1189,12 +1188,7 @@ mod tests {
         for tag in ["link", "img", "iframe", "object", "embed", "base", "form"] {
             assert_eq!(doc.select(&sel(tag)).count(), 0, "<{tag}> present");
         }
-        let csp = doc
-            .select(&sel("meta[http-equiv=Content-Security-Policy]"))
-            .next()
-            .and_then(|m| m.value().attr("content"))
-            .unwrap_or_default()
-            .to_string();
+        let csp = csp(&doc);
         assert!(csp.contains("default-src 'none'"), "{csp}");
     }
 

@@ -17,8 +17,9 @@ pub fn write_json<R: Serialize, W: Write>(
     report: &Report<R>,
     mut out: W,
 ) -> Result<(), serde_json::Error> {
-    /// The report's serialized fields, in the report's order, with the
-    /// tables the JSON file holds.
+    /// The shape of `report.json`, declared only here ([`Report`] itself is
+    /// not `Serialize`): the report's fields in order, with the tables the
+    /// JSON file holds.
     #[derive(Serialize)]
     struct Json<'a, R> {
         org: &'a str,

@@ -221,6 +221,16 @@ fn sums_line(sha256: &str, path: &str) -> String {
     format!("{sha256}  {path}\n")
 }
 
+/// `SHA256SUMS`: a line per file, then the manifest's.
+fn sums_text(files: &[FileEntry], manifest_sha256: &str) -> String {
+    let mut text: String = files
+        .iter()
+        .map(|f| sums_line(&f.sha256, &f.path))
+        .collect();
+    text.push_str(&sums_line(manifest_sha256, MANIFEST));
+    text
+}
+
 /// A single line, at most 200 characters, safe for minisign's trusted comment.
 fn one_line(s: &str) -> String {
     s.chars()
@@ -261,11 +271,7 @@ pub(crate) fn seal(
         serde_json::to_writer_pretty(&mut *w, &manifest)?;
         w.write_all(b"\n")
     })?];
-    let mut sums = String::new();
-    for f in &manifest.files {
-        sums.push_str(&sums_line(&f.sha256, &f.path));
-    }
-    sums.push_str(&sums_line(sealed[0].sha256(), MANIFEST));
+    let sums = sums_text(&manifest.files, sealed[0].sha256());
     sealed.push(stage_buffered(out_dir.join(SUMS), |w| {
         w.write_all(sums.as_bytes())
     })?);
@@ -372,11 +378,7 @@ pub fn verify_dir(dir: &Path, pubkey: Option<&minisign::PublicKey>) -> DirCheck 
 
     // SHA256SUMS must list exactly the manifest's files and the manifest.
     let (_, manifest_sha) = hash_reader(&manifest_bytes[..]).unwrap_or_default();
-    let mut expected_sums = String::new();
-    for f in &manifest.files {
-        expected_sums.push_str(&sums_line(&f.sha256, &f.path));
-    }
-    expected_sums.push_str(&sums_line(&manifest_sha, MANIFEST));
+    let expected_sums = sums_text(&manifest.files, &manifest_sha);
     let sums = std::fs::read(dir.join(SUMS));
     match &sums {
         Ok(bytes) if bytes == expected_sums.as_bytes() => {}

@@ -170,14 +170,13 @@ pub struct Series {
 
 /// Everything one `report` run renders. `R` is where the tables' rows are (see
 /// [`Table`]); a built report is a [`StreamedReport`].
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Report<R = HeldRows> {
     /// The organization label (the config name, or the host of the source URL).
     pub org: String,
     pub title: String,
     /// The snapshot's date, for file names (`2026-11-23`).
     pub snapshot_date: String,
-    #[serde(serialize_with = "serialize_time")]
     pub generated_at: DateTime<Utc>,
     pub summary: Vec<SummaryItem>,
     pub evidence: Vec<EvidenceItem>,
@@ -185,13 +184,10 @@ pub struct Report<R = HeldRows> {
     pub tables: Vec<Table<R>>,
     /// What the files are evidence of, for `manifest.json` (not part of
     /// `report.json`).
-    #[serde(skip)]
     pub provenance: super::manifest::Provenance,
     /// The per-user cards of the HTML report (not part of `report.json`).
-    #[serde(skip)]
     pub drilldown: super::drilldown::Drilldown,
     /// Where the per-user expansion tables go ([`Expansion`]).
-    #[serde(skip)]
     pub expansion: Expansion,
 }
 

@@ -19,8 +19,9 @@ const COLUMNS: &[Column<Exception>] = &[
     ("recommended_action", |_, e| t(e.finding.action())),
 ];
 
-/// The exceptions of the report's snapshot.
-pub(crate) fn rows(cx: &Context<'_, '_>) -> Vec<Exception> {
+/// The exceptions of the report's snapshot, computed once into
+/// `Context::exceptions` (the table and the per-user cards read them).
+pub(super) fn rows(cx: &Context<'_, '_>) -> Vec<Exception> {
     let changes = cx
         .changes
         .as_ref()
@@ -29,7 +30,7 @@ pub(crate) fn rows(cx: &Context<'_, '_>) -> Vec<Exception> {
         Some(Ok(c)) => Some(c),
         _ => None,
     };
-    exceptions(&ExceptionInput {
+    let mut rows = exceptions(&ExceptionInput {
         state: cx.state,
         snapshot_id: cx.input.current.id,
         changes,
@@ -42,11 +43,7 @@ pub(crate) fn rows(cx: &Context<'_, '_>) -> Vec<Exception> {
         as_of: cx.as_of,
         inactive_days: cx.options.inactive_days,
         default_group: &cx.options.default_group,
-    })
-}
-
-pub(super) fn table<'a>(cx: &Context<'_, 'a>) -> Table<Rows<'a>> {
-    let mut rows = rows(cx);
+    });
     if let Expansion::Omitted { .. } = cx.expansion {
         // effective_access is not in this set: point at the tables that are.
         for e in &mut rows {
@@ -58,6 +55,10 @@ pub(super) fn table<'a>(cx: &Context<'_, 'a>) -> Table<Rows<'a>> {
             }
         }
     }
+    rows
+}
+
+pub(super) fn table<'a>(cx: &Context<'_, 'a>) -> Table<Rows<'a>> {
     held(
         cx,
         (
@@ -70,7 +71,7 @@ pub(super) fn table<'a>(cx: &Context<'_, 'a>) -> Table<Rows<'a>> {
                 .to_string(),
         ),
         COLUMNS,
-        &rows,
+        &cx.exceptions,
         cx.options.roster.is_none().then(|| {
             "No HR roster was given: nobody was checked against it (privileged_not_on_roster, \
              not_on_roster, reenabled_not_on_roster)."

@@ -17,6 +17,7 @@ use crate::analyze::accounts::{
     orphaned_accounts, privileged_access,
 };
 use crate::analyze::changes::{Change, changes};
+use crate::analyze::exceptions::Exception;
 use crate::analyze::inventory::folder_paths;
 use crate::model::{EntityKind, GroupId, ObjectId, OrgState, SnapshotMeta, User, UserId};
 
@@ -120,6 +121,8 @@ pub(crate) struct Context<'c, 'a> {
     pub folder_paths: HashMap<&'a ObjectId, String>,
     /// Whether and where the per-user expansion is written.
     pub expansion: Expansion,
+    /// Every exception of the snapshot (the table, the per-user cards).
+    pub exceptions: Vec<Exception>,
 }
 
 impl<'c, 'a> Context<'c, 'a> {
@@ -149,7 +152,7 @@ impl<'c, 'a> Context<'c, 'a> {
             .previous
             .map(|(meta, previous)| (meta, previous, changes(previous, state)));
         let index = Arc::new(AccessIndex::new(state));
-        Context {
+        let mut cx = Context {
             input,
             state,
             options,
@@ -169,7 +172,10 @@ impl<'c, 'a> Context<'c, 'a> {
                 effective_access_users(state).len(),
                 options.full_effective_access,
             ),
-        }
+            exceptions: Vec::new(),
+        };
+        cx.exceptions = exceptions::rows(&cx);
+        cx
     }
 
     /// The group's label, or `group <id>` for a group the snapshot does not hold.
