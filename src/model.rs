@@ -831,6 +831,22 @@ pub struct SnapshotRef {
     pub taken_at: DateTime<Utc>,
 }
 
+/// What the report's history charts plot for one snapshot
+/// ([`crate::store::Store::snapshot_counts`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SnapshotCounts {
+    pub snapshot_id: i64,
+    /// Active users who are organization admins.
+    pub admins: usize,
+    /// Active users who admin at least one group.
+    pub group_admins: usize,
+    /// Access records (users' access fields, groups, memberships, grants,
+    /// roles and role grants, environment grants, settings, tokens, invites)
+    /// added, removed or changed since the snapshot before; `None` for the
+    /// first snapshot.
+    pub access_changes: Option<usize>,
+}
+
 /// One attempt to collect, successful or not (failed attempts write no snapshot
 /// but are logged here so reports can show them).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

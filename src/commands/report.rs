@@ -12,8 +12,10 @@ use super::common::{command_line, headline, load_signer, org_label, pick_org, re
 use super::{CmdResult, CommandError, Output};
 use crate::analyze::Roster;
 use crate::cli::ReportArgs;
-use crate::model::SnapshotMeta;
-use crate::report::build::{ReportInput, ReportOptions, build_streamed};
+use crate::model::{EntityKind, OrgState, SnapshotMeta};
+use crate::report::build::{
+    ReportInput, ReportOptions, Trend, build_streamed, exceptions_by_severity,
+};
 use crate::report::fail_on::{FailOn, triggered};
 use crate::report::manifest::Signer;
 use crate::report::write::{Format, write_report};
@@ -87,6 +89,60 @@ fn check_fail_on(report: &Report, fail_on: &[FailOn]) -> CmdResult {
         "--fail-on: found {} (the report was written in full)",
         counts.join(", ")
     )))
+}
+
+/// The trend charts' figures: the counts of every snapshot in `history` (the
+/// org's snapshots up to the reported one, which is last), and the exceptions
+/// of the earlier snapshots, newest first, within [`Trend::BUDGET`] users.
+fn trend(
+    store: &Store,
+    label: &str,
+    history: &[SnapshotMeta],
+    options: &ReportOptions,
+) -> CmdResult<Trend> {
+    let Some((current, earlier)) = history.split_last() else {
+        return Ok(Trend::default());
+    };
+    let counts = store.snapshot_counts(&current.org, current.id)?;
+    let mut exceptions = Vec::new();
+    let mut budget = Trend::BUDGET;
+    // Walking back, each state serves as the next one's previous.
+    let mut next: Option<(usize, OrgState)> = None;
+    for i in (0..earlier.len()).rev() {
+        let meta = &earlier[i];
+        let users = meta.counts.get(&EntityKind::Users).copied().unwrap_or(0);
+        if users > budget {
+            break;
+        }
+        budget -= users;
+        let state = match next.take() {
+            Some((j, state)) if j == i => state,
+            _ => store.state_at(meta.id)?,
+        };
+        let previous = match i.checked_sub(1) {
+            Some(j) => Some((j, store.state_at(earlier[j].id)?)),
+            None => None,
+        };
+        let disabled_since = store.disabled_since(meta.id)?;
+        let input = ReportInput {
+            org: label,
+            current: meta,
+            current_state: &state,
+            previous: previous.as_ref().map(|(j, s)| (&earlier[*j], s)),
+            history: &history[..=i],
+            failed_runs: &[],
+            disabled_since: &disabled_since,
+            trend: &Trend::default(),
+        };
+        exceptions.push((meta.id, exceptions_by_severity(&input, options)));
+        next = previous;
+    }
+    exceptions.reverse();
+    Ok(Trend {
+        counts,
+        exceptions_left_out: earlier.len() - exceptions.len(),
+        exceptions,
+    })
 }
 
 /// `report --json`: the files written, the snapshots read, rows per table and
@@ -176,6 +232,12 @@ pub(super) fn render_report(store: &Store, req: ReportRequest) -> CmdResult<Rend
         .label
         .clone()
         .unwrap_or_else(|| org_label(&org, &current.info.source_url));
+    let mut options = ReportOptions::new(Utc::now(), command_line());
+    options.inactive_days = req.inactive_days;
+    options.default_group = req.default_group.clone();
+    options.roster = req.roster;
+    options.full_effective_access = req.full_effective_access;
+    let trend = trend(store, &label, &history, &options)?;
     let input = ReportInput {
         org: &label,
         current: &current,
@@ -184,12 +246,8 @@ pub(super) fn render_report(store: &Store, req: ReportRequest) -> CmdResult<Rend
         history: &history,
         failed_runs: &failed_runs,
         disabled_since: &disabled_since,
+        trend: &trend,
     };
-    let mut options = ReportOptions::new(Utc::now(), command_line());
-    options.inactive_days = req.inactive_days;
-    options.default_group = req.default_group.clone();
-    options.roster = req.roster;
-    options.full_effective_access = req.full_effective_access;
     let report = build_streamed(&input, &options);
     let files =
         write_report(&report, &req.out, &req.formats, req.signer.as_ref()).map_err(|e| {

@@ -9,8 +9,9 @@ use chrono::{DateTime, Utc};
 use super::table::{Expansion, Report, StreamedReport};
 use super::tables::{self, Context};
 use super::{charts, drilldown, evidence, summary};
+use crate::analyze::exceptions::{Exception, Severity};
 use crate::analyze::roster::Roster;
-use crate::model::{OrgState, RunRecord, SnapshotMeta, SnapshotRef, UserId};
+use crate::model::{OrgState, RunRecord, SnapshotCounts, SnapshotMeta, SnapshotRef, UserId};
 
 /// How to build a report.
 #[derive(Debug, Clone)]
@@ -63,6 +64,48 @@ pub struct ReportInput<'a> {
     pub failed_runs: &'a [RunRecord],
     /// The first snapshot that saw each currently disabled user disabled.
     pub disabled_since: &'a BTreeMap<UserId, SnapshotRef>,
+    /// The org's history for the trend charts (empty: no trend charts).
+    pub trend: &'a Trend,
+}
+
+/// What the trend charts plot, read from the history by the caller.
+#[derive(Debug, Clone, Default)]
+pub struct Trend {
+    /// Every snapshot up to the reported one, oldest first.
+    pub counts: Vec<SnapshotCounts>,
+    /// Exceptions by severity (critical, high, medium, low) of the snapshots
+    /// before the reported one that were analysed, oldest first; the
+    /// reported snapshot's own come from the report.
+    pub exceptions: Vec<(i64, [usize; 4])>,
+    /// How many earlier snapshots were not analysed for exceptions (see
+    /// [`Trend::BUDGET`]).
+    pub exceptions_left_out: usize,
+}
+
+impl Trend {
+    /// The exceptions trend analyses earlier snapshots, newest first, while
+    /// the users they hold add up to at most this many: each costs a whole
+    /// analysis (about 2 s for 50 000 users), the other trends cost a scan.
+    pub const BUDGET: u64 = 60_000;
+}
+
+/// The exceptions of the snapshot `input` reports, by severity (critical,
+/// high, medium, low): what the trend needs of an earlier snapshot.
+pub fn exceptions_by_severity(input: &ReportInput<'_>, options: &ReportOptions) -> [usize; 4] {
+    let cx = Context::new(input, options);
+    severity_counts(&cx.exceptions)
+}
+
+pub(crate) fn severity_counts(exceptions: &[Exception]) -> [usize; 4] {
+    let mut counts = [0; 4];
+    for e in exceptions {
+        let i = Severity::ALL
+            .iter()
+            .position(|s| *s == e.severity())
+            .unwrap_or(3);
+        counts[i] += 1;
+    }
+    counts
 }
 
 /// Builds the whole report with every row held in memory. Pure: the same input
@@ -148,6 +191,7 @@ mod tests {
                 history: &history,
                 failed_runs: &[],
                 disabled_since: &since,
+                trend: &Trend::default(),
             },
             options,
         )
@@ -204,6 +248,7 @@ mod tests {
             history: &history,
             failed_runs: &[],
             disabled_since: &since,
+            trend: &Trend::default(),
         };
         let formats = [Format::Csv, Format::Json, Format::Html];
         let read_json = |dir: &std::path::Path| -> serde_json::Value {

@@ -50,6 +50,11 @@ fn series_color(name: &str, i: usize) -> &'static str {
         "use" => "#93c5fd",
         "edit" => "#f59e0b",
         "own" => "#7f1d1d",
+        // Severities, as in the stylesheet's --crit, --high, --med, --low.
+        "critical" => "#7f1d1d",
+        "high" => "#b91c1c",
+        "medium" => "#b45309",
+        "low" => "#4b5563",
         _ => PALETTE[i % PALETTE.len()],
     }
 }
@@ -764,7 +769,7 @@ fn line_chart(chart: &Chart, id: String) -> ChartView {
     let mut polylines = Vec::new();
     let mut marks = Vec::new();
     for (si, series) in chart.series.iter().enumerate() {
-        let color = PALETTE[si % PALETTE.len()];
+        let color = series_color(&series.name, si);
         let mut run: Vec<String> = Vec::new();
         for (i, v) in series.values.iter().take(n).enumerate() {
             if v.is_finite() {

@@ -1,12 +1,15 @@
 //! One record's versions over time: when a membership, a direct grant or a
 //! user changed or ended. `review status` reads these to find the snapshot
-//! that proves a revocation (indexed by the `<table>_key` indexes).
+//! that proves a revocation (indexed by the `<table>_key` indexes). And the
+//! counts the report's history charts plot for every snapshot of an org.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use rusqlite::params;
 
 use super::error::SqlContext;
 use super::{Store, StoreError};
-use crate::model::{AccessLevel, GroupId, ObjectRef, UserId};
+use crate::model::{AccessLevel, GroupId, ObjectRef, SnapshotCounts, SnapshotMeta, UserId};
 
 /// One version of a record: part of every snapshot `S` of its org with
 /// `valid_from <= S` and (`valid_to` is `None` or `S < valid_to`).
@@ -116,6 +119,183 @@ impl Store {
     }
 }
 
+/// The versioned tables whose changes are access changes, each with the
+/// columns naming one record and the columns whose change matters (a user's
+/// `last_active` moves every night and is not one of them).
+const ACCESS_TABLES: [(&str, &str, &str); 10] = [
+    (
+        "users",
+        "user_id",
+        "email, first_name, last_name, active, is_admin, user_type, two_factor_enabled",
+    ),
+    (
+        "groups",
+        "group_id",
+        "name, universal_app_access, universal_resource_access, universal_workflow_access, \
+         universal_query_library_access, user_list_access, audit_log_access, \
+         unpublished_release_access, usage_analytics_access, theme_access, \
+         account_details_access, landing_page_app_id",
+    ),
+    ("memberships", "group_id, user_id", "is_group_admin"),
+    (
+        "grants",
+        "subject_type, subject_id, object_type, object_id",
+        "access_level",
+    ),
+    (
+        "roles",
+        "role_id",
+        "name, is_default_role, is_legacy_role, object_scopes_json, organization_scopes_json",
+    ),
+    (
+        "role_grants",
+        "role_id, subject_type, subject_id, object_type, object_id",
+        "1",
+    ),
+    (
+        "configuration_grants",
+        "group_id, configuration_id",
+        "access_level",
+    ),
+    ("settings", "source, name", "value"),
+    (
+        "access_tokens",
+        "token_id",
+        "label, owner_legacy_id, scopes_json",
+    ),
+    (
+        "user_invites",
+        "invite_id",
+        "email, user_type, group_ids_json, expires_at, claimed_by",
+    ),
+];
+
+impl Store {
+    /// For every snapshot of `org` up to `up_to`, oldest first: the active
+    /// admins, the active users who admin a group, and how many access records
+    /// changed since the snapshot before (see [`SnapshotCounts`]). Read from
+    /// the versions directly — no snapshot is rebuilt — so a year of nightly
+    /// snapshots costs a few table scans.
+    pub fn snapshot_counts(
+        &self,
+        org: &str,
+        up_to: i64,
+    ) -> Result<Vec<SnapshotCounts>, StoreError> {
+        let (p, context) = (&self.path, "counting access across the history");
+        let metas: Vec<SnapshotMeta> = self
+            .snapshots(Some(org))?
+            .into_iter()
+            .filter(|m| m.id <= up_to)
+            .collect();
+        let ids: Vec<i64> = metas.iter().map(|m| m.id).collect();
+        // A kind not collected in a snapshot has no versions there: its
+        // records would look removed, then added again.
+        let collected = |i: usize, table: &str| {
+            metas[i]
+                .not_collected
+                .keys()
+                .chain(
+                    i.checked_sub(1)
+                        .map_or(&BTreeMap::new(), |j| &metas[j].not_collected)
+                        .keys(),
+                )
+                .all(|k| k.as_str() != table)
+        };
+        let Some(&first) = ids.first() else {
+            return Ok(Vec::new());
+        };
+        let spans = |sql: &str| -> Result<Vec<(String, i64, Option<i64>)>, StoreError> {
+            let mut stmt = self.conn.prepare_cached(sql).ctx(p, context)?;
+            let rows = stmt
+                .query_map(params![org, up_to], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })
+                .ctx(p, context)?;
+            rows.collect::<rusqlite::Result<_>>().ctx(p, context)
+        };
+        let covers = |from: i64, to: Option<i64>, s: i64| from <= s && to.is_none_or(|t| s < t);
+        // Active-user versions of everyone who was ever an admin or a group admin.
+        let admins = spans(
+            "SELECT user_id, valid_from, valid_to FROM users \
+             WHERE org = ?1 AND valid_from <= ?2 AND is_admin = 1 AND active = 1",
+        )?;
+        let group_admin = spans(
+            "SELECT user_id, valid_from, valid_to FROM memberships \
+             WHERE org = ?1 AND valid_from <= ?2 AND is_group_admin = 1",
+        )?;
+        let active = spans(
+            "SELECT user_id, valid_from, valid_to FROM users \
+             WHERE org = ?1 AND valid_from <= ?2 AND active = 1 AND user_id IN \
+             (SELECT user_id FROM memberships WHERE org = ?1 AND is_group_admin = 1)",
+        )?;
+        let mut active_by_user: HashMap<&str, Vec<(i64, Option<i64>)>> = HashMap::new();
+        for (u, from, to) in &active {
+            active_by_user.entry(u).or_default().push((*from, *to));
+        }
+
+        // Access changes: per snapshot and record, the versions that began
+        // there against those that ended there; a record changed when the two
+        // differ in what matters. A version beginning or ending in a pruned
+        // snapshot counts in the next snapshot kept.
+        let slot = |event: i64| ids.partition_point(|&id| id < event);
+        // (snapshot slot, table, record) -> the compared values of the
+        // versions that began there, and of those that ended there.
+        type Sides = (Vec<String>, Vec<String>);
+        let mut events: HashMap<(usize, usize, String), Sides> = HashMap::new();
+        for (t, (table, key, compared)) in ACCESS_TABLES.iter().enumerate() {
+            let sql = format!(
+                "SELECT valid_from, 1, json_array({key}), json_array({compared}) FROM {table} \
+                 WHERE org = ?1 AND valid_from > ?2 AND valid_from <= ?3 \
+                 UNION ALL \
+                 SELECT valid_to, 0, json_array({key}), json_array({compared}) FROM {table} \
+                 WHERE org = ?1 AND valid_to > ?2 AND valid_to <= ?3"
+            );
+            let mut stmt = self.conn.prepare(&sql).ctx(p, context)?;
+            let mut rows = stmt.query(params![org, first, up_to]).ctx(p, context)?;
+            while let Some(r) = rows.next().ctx(p, context)? {
+                let at: i64 = r.get(0).ctx(p, context)?;
+                let began: bool = r.get(1).ctx(p, context)?;
+                let record: String = r.get(2).ctx(p, context)?;
+                let value: String = r.get(3).ctx(p, context)?;
+                let entry = events.entry((slot(at), t, record)).or_default();
+                if began { &mut entry.0 } else { &mut entry.1 }.push(value);
+            }
+        }
+        let mut changed = vec![0usize; ids.len()];
+        for ((at, t, _), (mut began, mut ended)) in events {
+            began.sort_unstable();
+            ended.sort_unstable();
+            if began != ended && at < ids.len() && collected(at, ACCESS_TABLES[t].0) {
+                changed[at] += 1;
+            }
+        }
+
+        Ok(ids
+            .iter()
+            .enumerate()
+            .map(|(i, &s)| {
+                let admins = admins.iter().filter(|(_, f, t)| covers(*f, *t, s)).count();
+                let group_admins: HashSet<&str> = group_admin
+                    .iter()
+                    .filter(|(u, f, t)| {
+                        covers(*f, *t, s)
+                            && active_by_user
+                                .get(u.as_str())
+                                .is_some_and(|v| v.iter().any(|(f, t)| covers(*f, *t, s)))
+                    })
+                    .map(|(u, _, _)| u.as_str())
+                    .collect();
+                SnapshotCounts {
+                    snapshot_id: s,
+                    admins,
+                    group_admins: group_admins.len(),
+                    access_changes: (i > 0).then_some(changed[i]),
+                }
+            })
+            .collect())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::fixtures::*;
@@ -213,5 +393,61 @@ mod tests {
             Some((s3.id, false))
         );
         assert!(store.user_versions("other-org", &u, 0).unwrap().is_empty());
+    }
+
+    #[test]
+    fn snapshot_counts_follow_admins_group_admins_and_access_changes() {
+        let dir = tmp();
+        let mut store = open(&dir.path().join("h.db"));
+        let base = |admin: bool, level: AccessLevel, group_admin: bool| {
+            let mut boss = user("u1", "u1@x", true);
+            boss.is_admin = admin;
+            let mut s = OrgState {
+                users: vec![boss, user("u2", "u2@x", true), user("u3", "u3@x", false)],
+                memberships: vec![member(7, "u2", group_admin), member(7, "u3", true)],
+                grants: vec![grant(
+                    Subject::User(UserId("u2".into())),
+                    ObjectType::App,
+                    "a1",
+                    level,
+                )],
+                ..Default::default()
+            };
+            s.normalize();
+            s
+        };
+        let s1 = write(&mut store, "o", base(true, AccessLevel::Use, true), 1);
+        // Only last_active moves: no access change.
+        let mut quiet = base(true, AccessLevel::Use, true);
+        quiet.users[0].last_active = Some(t(2, 0));
+        let s2 = write(&mut store, "o", quiet, 2);
+        // The admin is demoted, the grant raised, the group admin flag dropped.
+        let s3 = write(&mut store, "o", base(false, AccessLevel::Edit, false), 3);
+        // Memberships not collected: not counted as removed.
+        let mut partial = base(false, AccessLevel::Edit, false);
+        partial.memberships.clear();
+        partial
+            .not_collected
+            .insert(crate::model::EntityKind::Memberships, "403".into());
+        let s4 = write(&mut store, "o", partial, 4);
+        write(&mut store, "other", base(true, AccessLevel::Own, true), 5);
+
+        let counts = store.snapshot_counts("o", s4.id).unwrap();
+        let got: Vec<(i64, usize, usize, Option<usize>)> = counts
+            .iter()
+            .map(|c| (c.snapshot_id, c.admins, c.group_admins, c.access_changes))
+            .collect();
+        // u3 admins group 7 but is disabled: never counted.
+        assert_eq!(
+            got,
+            vec![
+                (s1.id, 1, 1, None),
+                (s2.id, 1, 1, Some(0)),
+                (s3.id, 0, 0, Some(3)),
+                (s4.id, 0, 0, Some(0)),
+            ]
+        );
+        assert_eq!(store.snapshot_counts("o", s2.id).unwrap().len(), 2);
+        assert!(store.snapshot_counts("nobody", s4.id).unwrap().is_empty());
     }
 }

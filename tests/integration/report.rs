@@ -757,3 +757,124 @@ fn full_effective_access_adds_json_lines_equal_to_the_csv() {
         verified.stdout
     );
 }
+
+/// The trend charts of a four-snapshot history (scripted changes twice, then
+/// a quiet night) against each snapshot's own report: active admins and group
+/// admins from its `users` and `group_members`, exceptions by severity from
+/// its `exceptions`, records changed from its `changes` (one per access record
+/// named there).
+#[test]
+fn trend_charts_agree_with_each_snapshot_s_own_report() {
+    let w = World::demo();
+    w.snapshot(&[]).ok();
+    w.server().update_org(|o| o.apply_scripted_changes());
+    w.snapshot(&[]).ok();
+    w.server().update_org(|o| o.apply_scripted_changes());
+    w.snapshot(&[]).ok();
+    w.snapshot(&[]).ok();
+    let ids: Vec<i64> = w
+        .store()
+        .snapshots(None)
+        .unwrap()
+        .iter()
+        .map(|m| m.id)
+        .collect();
+    assert_eq!(ids.len(), 4);
+
+    let mut admins = Vec::new();
+    let mut group_admins = Vec::new();
+    let mut changed = Vec::new();
+    let mut severities: Vec<Vec<f64>> = vec![Vec::new(); 4];
+    for id in &ids {
+        let out = w.path(&format!("r{id}"));
+        let args = ["report", "--snapshot", &id.to_string(), "--format", "csv"];
+        let mut args: Vec<&str> = args.to_vec();
+        args.extend(["--out", out.to_str().unwrap()]);
+        w.run(&args).ok();
+        let users = csv_maps(&out, "users");
+        let active: BTreeSet<&str> = users
+            .iter()
+            .filter(|u| u["status"] == "active")
+            .map(|u| u["user_id"].as_str())
+            .collect();
+        admins.push(
+            users
+                .iter()
+                .filter(|u| u["status"] == "active" && u["is_admin"] == "true")
+                .count() as f64,
+        );
+        let members = csv_maps(&out, "group_members");
+        let admins_of_groups: BTreeSet<&str> = members
+            .iter()
+            .filter(|m| m["is_group_admin"] == "true" && active.contains(m["user_id"].as_str()))
+            .map(|m| m["user_id"].as_str())
+            .collect();
+        group_admins.push(admins_of_groups.len() as f64);
+        let exceptions = csv_maps(&out, "exceptions");
+        for (i, sev) in ["critical", "high", "medium", "low"].iter().enumerate() {
+            severities[i].push(exceptions.iter().filter(|e| e["severity"] == *sev).count() as f64);
+        }
+        let access = [
+            "user",
+            "group",
+            "membership",
+            "permission",
+            "role",
+            "role_grant",
+            "setting",
+            "environment_access",
+        ];
+        let records: BTreeSet<(String, String)> = csv_maps(&out, "changes")
+            .iter()
+            .filter(|c| access.contains(&c["entity_type"].as_str()))
+            .map(|c| (c["entity_type"].clone(), c["entity_id"].clone()))
+            .collect();
+        changed.push(records.len() as f64);
+    }
+    assert!(changed[1] > 0.0 && changed[3] == 0.0, "{changed:?}");
+    assert_ne!(
+        admins[0], admins[1],
+        "the scripted changes promote an admin"
+    );
+
+    let out = w.path("latest");
+    w.run(&["report", "--format", "json", "--out", out.to_str().unwrap()])
+        .ok();
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
+    let chart = |title: &str| -> Vec<Vec<Option<f64>>> {
+        let chart = json["charts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["title"].as_str().unwrap().starts_with(title))
+            .unwrap_or_else(|| panic!("no chart {title}"));
+        assert_eq!(chart["x_labels"].as_array().unwrap().len(), 4, "{chart}");
+        chart["series"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                s["values"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|v| v.as_f64())
+                    .collect()
+            })
+            .collect()
+    };
+    let some = |v: &[f64]| v.iter().map(|x| Some(*x)).collect::<Vec<_>>();
+    assert_eq!(
+        chart("Active admins and group admins per snapshot"),
+        vec![some(&admins), some(&group_admins)]
+    );
+    let mut expected_changes = some(&changed);
+    expected_changes[0] = None;
+    assert_eq!(
+        chart("Access records changed per snapshot"),
+        vec![expected_changes]
+    );
+    let by_severity: Vec<Vec<Option<f64>>> = severities.iter().map(|s| some(s)).collect();
+    assert_eq!(chart("Exceptions per snapshot by severity"), by_severity);
+}

@@ -308,8 +308,15 @@ impl FakeOrg {
 
     fn gen_users(&mut self, spec: &OrgSpec, rng: &mut SplitMix64) {
         let admins = (spec.users / 1000).max(3);
+        let mut taken: HashSet<String> = HashSet::with_capacity(spec.users);
         for i in 0..spec.users {
             let mut u = self.new_user(rng, i, 1000 + i as i64);
+            u.email = plain_email(
+                u.first_name.as_deref().unwrap_or_default(),
+                u.last_name.as_deref().unwrap_or_default(),
+                |e| taken.contains(e),
+            );
+            taken.insert(u.email.clone());
             if i < admins || i == 3 {
                 u.is_admin = true;
             }
@@ -414,8 +421,17 @@ impl FakeOrg {
             } else {
                 parent
             };
-            let team = TEAMS[counter as usize % TEAMS.len()];
-            let mut name = format!("{team} apps {counter}");
+            // Team names, then the same with a number ("Finance 2").
+            let k = self
+                .folders
+                .iter()
+                .filter(|f| f.folder_type == "app" && !f.is_system)
+                .count();
+            let team = TEAMS[k % TEAMS.len()];
+            let mut name = match k / TEAMS.len() {
+                0 => team.to_string(),
+                round => format!("{team} {}", round + 1),
+            };
             if spec.hostile_names && counter == 5 {
                 name = HOSTILE_SUM.to_string();
             }
@@ -450,9 +466,17 @@ impl FakeOrg {
             .get(rng.index(self.users.len()))
             .map(|u| u.email.clone())
             .unwrap_or_else(|| "admin@example.com".into());
+        let base = format!("{word} {kind}");
+        let name = (1..)
+            .map(|n| match n {
+                1 => base.clone(),
+                n => format!("{base} {n}"),
+            })
+            .find(|name| self.apps.iter().all(|a| &a.name != name))
+            .unwrap_or_else(|| format!("{base} {i}"));
         FakeApp {
             id: rng.uuid(),
-            name: format!("{word} {kind} {i}"),
+            name,
             description: if rng.chance(0.6) {
                 Some(format!("{kind} for {} work", word.to_lowercase()))
             } else {

@@ -4,6 +4,7 @@
 
 use std::collections::HashSet;
 
+use super::names::plain_email;
 use super::{
     ADMIN_GROUP, ALL_USERS_GROUP, FakeAccessRequest, FakeMember, FakeOrg, FakeRoleGrant, FakeUser,
     ScriptedChanges, days, secs,
@@ -157,6 +158,11 @@ impl FakeOrg {
             let legacy = self.next_legacy_id;
             self.next_legacy_id += 1;
             let mut u = self.new_user(&mut rng, self.users.len() + k, legacy);
+            u.email = plain_email(
+                u.first_name.as_deref().unwrap_or_default(),
+                u.last_name.as_deref().unwrap_or_default(),
+                |e| self.users.iter().any(|o| o.email == e),
+            );
             u.created_at = now - secs(3600);
             u.updated_at = u.created_at;
             u.last_active = None;
@@ -360,7 +366,7 @@ impl FakeOrg {
         // An app renamed, an app added.
         if let Some(a) = self.apps.iter_mut().rev().find(|a| a.name.len() < 200) {
             let old = a.name.clone();
-            a.name = format!("{old} (renamed {})", self.change_rounds);
+            a.name = format!("{old} v{}", self.change_rounds + 1);
             a.updated_at = now;
             ch.apps_renamed
                 .push((ObjectId(a.id.clone()), old, a.name.clone()));

@@ -2,48 +2,52 @@
 //! drawn from.
 
 pub(super) const FIRST_NAMES: &[&str] = &[
-    "Ada",
-    "Alan",
-    "Grace",
-    "Linus",
-    "Margaret",
-    "Ken",
-    "Barbara",
-    "Dennis",
-    "Frances",
-    "John",
-    "Radia",
-    "Edsger",
-    "Hedy",
-    "Tim",
-    "Katherine",
-    "Donald",
-    "Sophie",
-    "Bjarne",
-    "Anita",
-    "Guido",
+    "Olivia", "Liam", "Amara", "Noah", "Priya", "Mateo", "Chloe", "Kenji", "Fatima", "Lucas",
+    "Sofia", "Ethan", "Aisha", "Daniel", "Mei", "Jonas", "Isabel", "Omar", "Hannah", "Diego",
+    "Grace", "Samuel", "Leila", "Thomas", "Nadia", "Ravi", "Emma", "Kwame", "Laura", "Felix",
+    "Ines", "Marcus", "Yuki", "Carmen", "Oscar", "Zara", "Henry", "Elena", "Tariq", "Julia",
 ];
 pub(super) const LAST_NAMES: &[&str] = &[
-    "Lovelace",
-    "Turing",
-    "Hopper",
-    "Torvalds",
-    "Hamilton",
-    "Thompson",
-    "Liskov",
-    "Ritchie",
-    "Allen",
-    "Backus",
-    "Perlman",
-    "Dijkstra",
-    "Lamarr",
-    "Berners-Lee",
-    "Johnson",
-    "Knuth",
-    "Wilson",
-    "Stroustrup",
-    "Borg",
-    "Rossum",
+    "Smith",
+    "Garcia",
+    "Nguyen",
+    "Okafor",
+    "Patel",
+    "Müller",
+    "Rossi",
+    "Kim",
+    "Johansson",
+    "Silva",
+    "Cohen",
+    "Haddad",
+    "Tanaka",
+    "Kowalski",
+    "Brown",
+    "Martin",
+    "Dubois",
+    "Singh",
+    "Andersen",
+    "Lopez",
+    "Murphy",
+    "Novak",
+    "Ahmed",
+    "Fischer",
+    "Moreau",
+    "Chen",
+    "Williams",
+    "Costa",
+    "Ivanova",
+    "Mensah",
+    "Schmidt",
+    "Walker",
+    "Romero",
+    "Sato",
+    "O'Brien",
+    "Jensen",
+    "Hughes",
+    "Rahman",
+    "Ferreira",
+    "Clarke",
 ];
 pub(super) const TEAMS: &[&str] = &[
     "Engineering",
@@ -123,4 +127,25 @@ pub(super) fn resource_type_display(t: &str) -> &'static str {
         "salesforce" => "Salesforce",
         _ => "Resource",
     }
+}
+
+/// A plausible work e-mail for a person: `first.last@example.com`, or
+/// `first.last2@…` and on when `taken` says the address is in use.
+pub(super) fn plain_email(first: &str, last: &str, taken: impl Fn(&str) -> bool) -> String {
+    let local: String = format!("{first}.{last}")
+        .to_lowercase()
+        .chars()
+        .map(|c| match c {
+            'ü' => 'u',
+            c => c,
+        })
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '.' || *c == '-')
+        .collect();
+    (1..)
+        .map(|n| match n {
+            1 => format!("{local}@example.com"),
+            n => format!("{local}{n}@example.com"),
+        })
+        .find(|e| !taken(e))
+        .unwrap_or_default()
 }
