@@ -37,7 +37,13 @@ pub(super) fn simulated_org(users: Option<usize>, seed: u64) -> OrgSpec {
 }
 
 pub(super) async fn run(args: &DemoArgs, out: Output) -> CmdResult {
-    let org = FakeOrg::generate(&simulated_org(args.users, args.seed));
+    let mut org = FakeOrg::generate(&simulated_org(args.users, args.seed));
+    // App owners start without the right to manage permissions; the scripted
+    // changes turn it on, so the second snapshot shows the setting's finding
+    // and the change that caused it.
+    if let Some(settings) = org.settings.organization.as_object_mut() {
+        settings.insert("app_owners_permissions_management".into(), false.into());
+    }
     let roster_rows: Vec<String> = org
         .expected_state()
         .users

@@ -178,6 +178,21 @@ fn the_readme_tour_shows_lines_the_demo_writes() {
     }
     assert!(checked >= 20, "only {checked} README lines checked");
 
+    // The demo's last line, as the tour shows it: the Summary's headline and
+    // findings (zero and empty items left out, as `demo` prints them).
+    let mut summary = csv::Reader::from_path(root.join("sample-reports/csv/summary.csv")).unwrap();
+    let items: Vec<String> = summary
+        .records()
+        .map(|r| r.unwrap())
+        .filter(|r| matches!(&r[0], "Headline" | "Findings") && !matches!(&r[2], "0" | ""))
+        .map(|r| format!("{}: {}", &r[1], &r[2]))
+        .collect();
+    let findings = format!("findings: {}", items.join(", "));
+    assert!(
+        readme.lines().any(|l| l == findings),
+        "README's tour should end the demo's output with\n{findings}"
+    );
+
     // The files the tour says the demo wrote are the sample's files.
     let date = Regex::new(r"\d{4}-\d{2}-\d{2}").unwrap();
     let shown: std::collections::BTreeSet<String> = readme
