@@ -148,6 +148,21 @@ Examples:
   (cd q4 && sha256sum -c SHA256SUMS && minisign -Vm SHA256SUMS -p ../audit.pub)")]
     VerifyReport(VerifyReportArgs),
 
+    /// Who could reach what at a moment: one user's effective access, or one object's users.
+    #[command(after_help = "\
+Reads the last snapshot taken at or before --at (a date means the end of that day,
+UTC) and prints its id, time and SHA-256 as the proof with the answer. A user's rows
+are the effective_access table's (per type the level on every object, then the objects
+where grants give more); an object's rows are every active user reaching it at use or
+above, with the source that sets the level and every source. A disabled account's
+access is shown from its grants and its status says it could not sign in.
+
+Examples:
+  retool-audit access-at --at 2026-03-14 --object app:Payroll
+  retool-audit access-at --at 2026-03-14T10:00:00Z --user alice@acme.com --format csv > alice.csv
+  retool-audit access-at --at 42 --user alice@acme.com --format json | jq '.access[] | select(.access_level == \"own\")'")]
+    AccessAt(AccessAtArgs),
+
     /// The quarterly access review: freeze a population, collect decisions, prove the revocations.
     #[command(after_help = "\
 The loop: `review start` freezes the population of one snapshot into review workbooks;
@@ -690,6 +705,38 @@ pub struct SignArgs {
     /// have none.
     #[arg(long, value_name = "FILE", requires = "sign_key")]
     pub sign_password_file: Option<PathBuf>,
+}
+
+/// `--format` of the commands that answer one question: an aligned table for a
+/// person, CSV or JSON for a script.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AnswerFormat {
+    Table,
+    Csv,
+    Json,
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("subject").required(true).args(["user", "object"])))]
+pub struct AccessAtArgs {
+    /// When: a date (the end of that day, UTC), an RFC 3339 time, a snapshot id or `latest`.
+    #[arg(long)]
+    pub at: SnapshotSelector,
+
+    /// The organization (needed only when the history holds several).
+    #[arg(long)]
+    pub org: Option<String>,
+
+    /// The user: an e-mail (any case) or a user id.
+    #[arg(long)]
+    pub user: Option<String>,
+
+    /// The object: TYPE:ID or TYPE:NAME (type app, resource or workflow), or an id or name alone.
+    #[arg(long)]
+    pub object: Option<String>,
+
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: AnswerFormat,
 }
 
 #[derive(Debug, Args)]

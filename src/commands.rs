@@ -7,6 +7,8 @@
 //! reaching and checking the Retool targets of `snapshot` and `doctor` is in
 //! `targets`.
 
+mod access_at;
+mod answer;
 mod common;
 mod completions;
 mod demo;
@@ -143,6 +145,7 @@ pub fn run(cli: Cli) -> CmdResult {
         Command::Snapshots(args) => snapshots::run(&setup()?.1, args, out),
         Command::Verify => verify::run(&setup()?.1, out),
         Command::Report(args) => report::run(&setup()?.1, args, out),
+        Command::AccessAt(args) => access_at::run(&setup()?.1, args, out),
         Command::VerifyReport(args) => verify_report::run(cli.db.as_deref(), args, out),
         Command::Demo(args) => runtime.block_on(demo::run(args, out)),
         Command::FakeServer(args) => runtime.block_on(fake_server::run(args, out)),

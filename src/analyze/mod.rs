@@ -3,7 +3,8 @@
 //! changes between two states ([`mod@changes`]), the HR roster ([`roster`]),
 //! what roles give ([`roles`]), the security settings' findings
 //! ([`settings`]), app usage per user and per app ([`usage`]) and
-//! per-environment resource access ([`environments`]).
+//! per-environment resource access ([`environments`]), and one user's or
+//! one object's access at one snapshot ([`lookup`]).
 
 pub mod access;
 pub mod accounts;
@@ -11,6 +12,7 @@ pub mod changes;
 pub mod environments;
 pub mod exceptions;
 pub mod inventory;
+pub mod lookup;
 pub mod object_access;
 pub mod roles;
 pub mod roster;

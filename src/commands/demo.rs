@@ -114,6 +114,13 @@ pub(super) async fn run(args: &DemoArgs, out: Output) -> CmdResult {
     out.line(summary_line(&first));
     let changes = server.update_org(|o| o.apply_scripted_changes());
     tracing::info!("applied scripted changes: {changes:?}");
+    let promoted: Option<String> = server.update_org(|o| {
+        let id = changes.promoted_admins.first()?;
+        o.users
+            .iter()
+            .find(|u| u.id == id.0)
+            .map(|u| u.email.clone())
+    });
     let second = take_snapshot(&mut store, &job, None).await?;
     out.line(summary_line(&second));
     server.shutdown().await;
@@ -141,5 +148,13 @@ pub(super) async fn run(args: &DemoArgs, out: Output) -> CmdResult {
         out.line(format!("  {}", f.display()));
     }
     out.line(headline(&report));
+    if let Some(email) = promoted {
+        out.line("questions the history answers (the demo's database is kept):");
+        out.line(format!(
+            "  retool-audit --db {} access-at --at {} --user {email}",
+            db.display(),
+            first.id
+        ));
+    }
     Ok(())
 }

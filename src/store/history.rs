@@ -171,6 +171,31 @@ const ACCESS_TABLES: [(&str, &str, &str); 10] = [
 ];
 
 impl Store {
+    /// The first snapshot of `org` that holds a user whose id is `query` or
+    /// whose e-mail is `query` in any case, and the snapshot by which it was
+    /// gone (`None`: still there in the latest); `None` when no snapshot
+    /// ever held one. For "not in this snapshot, but in …" messages.
+    pub fn user_span(
+        &self,
+        org: &str,
+        query: &str,
+    ) -> Result<Option<(i64, Option<i64>)>, StoreError> {
+        let span: (Option<i64>, Option<i64>, bool) = self
+            .conn
+            .query_row(
+                "SELECT min(valid_from), max(valid_to), count(*) > count(valid_to) FROM users \
+                 WHERE org = ?1 AND (user_id = ?2 OR lower(email) = lower(?2))",
+                params![org, query.trim()],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .ctx(&self.path, "looking a user up in the history")?;
+        Ok(match span {
+            (Some(from), _, true) => Some((from, None)),
+            (Some(from), to, false) => Some((from, to)),
+            (None, _, _) => None,
+        })
+    }
+
     /// For every snapshot of `org` up to `up_to`, oldest first: the active
     /// admins, the active users who admin a group, and how many access records
     /// changed since the snapshot before (see [`SnapshotCounts`]). Read from

@@ -8,6 +8,7 @@ mod common;
 mod docs;
 mod environments;
 mod exceptions;
+mod history;
 mod hostile;
 mod housekeeping;
 mod layering;

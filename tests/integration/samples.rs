@@ -210,3 +210,58 @@ fn the_readme_tour_shows_lines_the_demo_writes() {
         .collect();
     assert_eq!(shown, sample, "the files README's tour lists");
 }
+
+/// README's "Questions the history answers" shows commands run on the demo's
+/// database and what they print: each is run on a fresh demo and must print
+/// the same (times and hashes normalized).
+#[test]
+fn the_readme_history_answers_are_what_the_commands_print() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let section = readme
+        .split("## Questions the history answers")
+        .nth(1)
+        .and_then(|s| s.split("\n## ").next())
+        .expect("README has a section \"Questions the history answers\"");
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("demo-reports");
+    crate::common::run(
+        std::process::Command::new(env!("CARGO_BIN_EXE_retool-audit"))
+            .args(["--quiet", "demo", "--out"])
+            .arg(&out),
+    )
+    .ok();
+    let db = out.join("retool-audit-demo.db");
+    // (command line, the lines shown after it)
+    let mut shown: Vec<(String, Vec<String>)> = Vec::new();
+    for line in section.lines() {
+        if let Some(cmd) = line.strip_prefix("$ ") {
+            shown.push((cmd.to_string(), Vec::new()));
+        } else if line.starts_with("```") {
+            continue;
+        } else if let Some((_, lines)) = shown.last_mut() {
+            lines.push(line.to_string());
+        }
+    }
+    assert!(shown.len() >= 2, "{shown:?}");
+    for (cmd, lines) in &shown {
+        // Up to the end of the code block: prose after it is not output.
+        let expected: Vec<&String> = lines.iter().take_while(|l| !l.is_empty()).collect();
+        let args: Vec<&str> = cmd.split_whitespace().skip(1).collect();
+        assert_eq!(
+            args[..2],
+            ["--db", "demo-reports/retool-audit-demo.db"],
+            "{cmd}"
+        );
+        let run = crate::common::run(
+            std::process::Command::new(env!("CARGO_BIN_EXE_retool-audit"))
+                .arg("--db")
+                .arg(&db)
+                .args(&args[2..]),
+        );
+        run.ok();
+        let got: Vec<String> = run.stdout.lines().map(|l| normalize(l, &out)).collect();
+        let want: Vec<String> = expected.iter().map(|l| normalize(l, &out)).collect();
+        assert_eq!(got, want, "README shows other output for `{cmd}`");
+    }
+}

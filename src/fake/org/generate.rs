@@ -457,7 +457,7 @@ impl FakeOrg {
             .collect()
     }
 
-    pub(super) fn new_app(&self, rng: &mut SplitMix64, i: usize, folders: &[String]) -> FakeApp {
+    pub(super) fn new_app(&self, rng: &mut SplitMix64, folders: &[String]) -> FakeApp {
         let word = rng.pick(APP_WORDS).copied().unwrap_or("Orders");
         let kind = rng.pick(APP_KINDS).copied().unwrap_or("Tool");
         let created = self.now - days(30 + rng.below(700) as i64);
@@ -466,14 +466,9 @@ impl FakeOrg {
             .get(rng.index(self.users.len()))
             .map(|u| u.email.clone())
             .unwrap_or_else(|| "admin@example.com".into());
-        let base = format!("{word} {kind}");
-        let name = (1..)
-            .map(|n| match n {
-                1 => base.clone(),
-                n => format!("{base} {n}"),
-            })
-            .find(|name| self.apps.iter().all(|a| &a.name != name))
-            .unwrap_or_else(|| format!("{base} {i}"));
+        let name = unique_name(&format!("{word} {kind}"), |n| {
+            self.apps.iter().any(|a| a.name == n)
+        });
         FakeApp {
             id: rng.uuid(),
             name,
@@ -495,7 +490,7 @@ impl FakeOrg {
     fn gen_apps(&mut self, spec: &OrgSpec, rng: &mut SplitMix64) {
         let folders = self.app_folder_ids();
         for i in 0..spec.apps {
-            let mut app = self.new_app(rng, i, &folders);
+            let mut app = self.new_app(rng, &folders);
             if spec.hostile_names {
                 match i {
                     0 => {
@@ -524,11 +519,10 @@ impl FakeOrg {
         for i in 0..spec.resources {
             let ty = rng.pick(RESOURCE_TYPES).copied().unwrap_or("postgresql");
             let created = self.now - days(60 + rng.below(700) as i64);
-            let mut display_name = format!(
-                "{} {} {i}",
-                TEAMS[i % TEAMS.len()],
-                resource_type_display(ty)
-            );
+            let base = format!("{} {}", TEAMS[i % TEAMS.len()], resource_type_display(ty));
+            let mut display_name = unique_name(&base, |n| {
+                self.resources.iter().any(|r| r.display_name == n)
+            });
             if spec.hostile_names && i == 1 {
                 display_name = HOSTILE_CMD.into();
             }
@@ -554,7 +548,9 @@ impl FakeOrg {
             let word = rng.pick(APP_WORDS).copied().unwrap_or("Orders");
             self.workflows.push(FakeWorkflow {
                 id: rng.uuid(),
-                name: format!("Nightly {word} sync {i}"),
+                name: unique_name(&format!("Nightly {word} sync"), |n| {
+                    self.workflows.iter().any(|w| w.name == n)
+                }),
                 description: if i % 2 == 0 {
                     Some(format!("Syncs {word}"))
                 } else {

@@ -372,7 +372,7 @@ impl FakeOrg {
                 .push((ObjectId(a.id.clone()), old, a.name.clone()));
         }
         let folders = self.app_folder_ids();
-        let mut app = self.new_app(&mut rng, self.apps.len(), &folders);
+        let mut app = self.new_app(&mut rng, &folders);
         app.created_at = now - secs(600);
         app.updated_at = app.created_at;
         ch.apps_added.push(ObjectId(app.id.clone()));

@@ -149,3 +149,14 @@ pub(super) fn plain_email(first: &str, last: &str, taken: impl Fn(&str) -> bool)
         .find(|e| !taken(e))
         .unwrap_or_default()
 }
+
+/// `base`, or `base 2`, `base 3`… the first that `taken` does not claim.
+pub(super) fn unique_name(base: &str, taken: impl Fn(&str) -> bool) -> String {
+    (1..)
+        .map(|n| match n {
+            1 => base.to_string(),
+            n => format!("{base} {n}"),
+        })
+        .find(|name| !taken(name))
+        .unwrap_or_default()
+}
