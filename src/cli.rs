@@ -163,6 +163,23 @@ Examples:
   retool-audit access-at --at 42 --user alice@acme.com --format json | jq '.access[] | select(.access_level == \"own\")'")]
     AccessAt(AccessAtArgs),
 
+    /// A user's, group's or object's access across the history: every change and when.
+    #[command(after_help = "\
+Each change is listed once, in the first snapshot that shows it, with the snapshot
+before it: the change happened between the two (the window), and their SHA-256s are
+the proof. For a user: account fields (status, admin, type, 2FA, e-mail), memberships
+and group-admin flags, direct grants, roles, and the effective level on every object
+held at edit or own. For a group: its name, universal levels and flags, members, grants
+and roles. For an object: its name and folder, grants on it and on its folder, and the
+active users reaching it at edit or own. --from and --to default to the first and the
+latest snapshot.
+
+Examples:
+  retool-audit timeline --user alice@acme.com
+  retool-audit timeline --group Finance --from 2026-07-01 --to 2026-09-30 --format csv
+  retool-audit timeline --object app:Payroll --format json | jq '.changes[] | select(.risk == \"high\")'")]
+    Timeline(TimelineArgs),
+
     /// The quarterly access review: freeze a population, collect decisions, prove the revocations.
     #[command(after_help = "\
 The loop: `review start` freezes the population of one snapshot into review workbooks;
@@ -734,6 +751,37 @@ pub struct AccessAtArgs {
     /// The object: TYPE:ID or TYPE:NAME (type app, resource or workflow), or an id or name alone.
     #[arg(long)]
     pub object: Option<String>,
+
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: AnswerFormat,
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("subject").required(true).args(["user", "object", "group"])))]
+pub struct TimelineArgs {
+    /// The user: an e-mail (any case) or a user id.
+    #[arg(long)]
+    pub user: Option<String>,
+
+    /// The object: TYPE:ID or TYPE:NAME (type app, resource or workflow), or an id or name alone.
+    #[arg(long)]
+    pub object: Option<String>,
+
+    /// The group: its name (any case) or id.
+    #[arg(long)]
+    pub group: Option<String>,
+
+    /// Start: a date (the end of that day, UTC), an RFC 3339 time or a snapshot id [default: the first snapshot].
+    #[arg(long)]
+    pub from: Option<SnapshotSelector>,
+
+    /// End: a date, an RFC 3339 time, a snapshot id or `latest` [default: latest].
+    #[arg(long, default_value = "latest")]
+    pub to: SnapshotSelector,
+
+    /// The organization (needed only when the history holds several).
+    #[arg(long)]
+    pub org: Option<String>,
 
     #[arg(long, value_enum, default_value = "table")]
     pub format: AnswerFormat,

@@ -21,6 +21,9 @@ mod review;
 mod snapshot;
 mod snapshots;
 mod targets;
+mod timeline;
+
+pub use timeline::subject_changes;
 mod verify;
 mod verify_report;
 
@@ -146,6 +149,7 @@ pub fn run(cli: Cli) -> CmdResult {
         Command::Verify => verify::run(&setup()?.1, out),
         Command::Report(args) => report::run(&setup()?.1, args, out),
         Command::AccessAt(args) => access_at::run(&setup()?.1, args, out),
+        Command::Timeline(args) => timeline::run(&setup()?.1, args, out),
         Command::VerifyReport(args) => verify_report::run(cli.db.as_deref(), args, out),
         Command::Demo(args) => runtime.block_on(demo::run(args, out)),
         Command::FakeServer(args) => runtime.block_on(fake_server::run(args, out)),

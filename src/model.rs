@@ -831,6 +831,17 @@ pub struct SnapshotRef {
     pub taken_at: DateTime<Utc>,
 }
 
+/// When a disabled user was last seen active and first seen disabled: the
+/// deprovisioning happened between the two.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DisabledWindow {
+    /// The last snapshot before the disabled run in which the user was
+    /// present and active (`None`: never seen active before it).
+    pub last_seen_active: Option<SnapshotRef>,
+    /// The first snapshot of the unbroken disabled run.
+    pub disabled_since: SnapshotRef,
+}
+
 /// What the report's history charts plot for one snapshot
 /// ([`crate::store::Store::snapshot_counts`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

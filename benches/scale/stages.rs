@@ -10,13 +10,14 @@ use retool_audit::analyze;
 use retool_audit::collect::{CollectOptions, collect};
 use retool_audit::fake::{FakeConfig, FakeOrg, FakeServer};
 use retool_audit::model::{
-    Collected, CollectionInfo, Dialect, GroupId, Membership, OrgState, SnapshotMeta, Subject,
+    Collected, CollectionInfo, Dialect, GroupId, Membership, ObjectRef, ObjectType, OrgState,
+    SnapshotMeta, Subject,
 };
 use retool_audit::report::build::{ReportInput, ReportOptions, Trend, build_streamed};
 use retool_audit::report::write::{Format, write_report};
 use retool_audit::report::{Cell, Report, RowSource, Rows};
 use retool_audit::retool::{Client, ClientConfig, Secret, resolve_api_root};
-use retool_audit::store::Store;
+use retool_audit::store::{Scope, Store};
 
 use super::measure::*;
 use super::*;
@@ -521,6 +522,77 @@ pub(crate) fn stage_year(
             &format!("{} changes", ch.len()),
         );
     }
+    // The history's questions: access-at (one snapshot, one subject) and
+    // timeline (every snapshot, one subject), as the commands run them.
+    let last = store.state_at(metas[done - 1].id)?;
+    let user = last
+        .users
+        .iter()
+        .find(|u| u.active)
+        .context("a user")?
+        .id
+        .clone();
+    let app = last.apps.first().context("an app")?;
+    let app = ObjectRef {
+        object_type: ObjectType::App,
+        id: app.id.clone(),
+    };
+    let team = last
+        .groups
+        .iter()
+        .find(|g| g.id.0 >= 3)
+        .context("a team group")?
+        .id;
+    drop(last);
+    let mid = metas[done / 2].id;
+    let m = Measure::start();
+    let state = store.state_at(mid)?;
+    let index = analyze::AccessIndex::new(&state);
+    let rows = state
+        .user(&user)
+        .map(|u| analyze::lookup::user_access(&index, u).len())
+        .unwrap_or(0);
+    let fig = m.stop();
+    line(
+        size.name(),
+        "year",
+        "access-at --user",
+        &fig,
+        &format!("{rows} rows"),
+    );
+    let m = Measure::start();
+    let users = analyze::lookup::object_users(&index, &state, &app).len();
+    let fig = m.stop();
+    line(
+        size.name(),
+        "year",
+        "access-at --object (index built)",
+        &fig,
+        &format!("{users} users"),
+    );
+    drop(index);
+    drop(state);
+    let scopes = [
+        ("timeline --user", Scope::User(user)),
+        ("timeline --object", Scope::Object(app)),
+        ("timeline --group (a team)", Scope::Group(team)),
+        ("timeline --group (All Users)", Scope::Group(GroupId(1))),
+    ];
+    for (what, scope) in scopes {
+        let m = Measure::start();
+        let w = store.window("default", &scope, metas[0].id, metas[done - 1].id)?;
+        let points = w.change_points().len();
+        let changes = retool_audit::commands::subject_changes(&w, &scope).len();
+        let fig = m.stop();
+        line(
+            size.name(),
+            "year",
+            what,
+            &fig,
+            &format!("{done} snapshots, {points} change points, {changes} changes"),
+        );
+    }
+
     // The report's trend charts read every snapshot's counts from the versions.
     let m = Measure::start();
     let counts = store.snapshot_counts("default", metas[done - 1].id)?;

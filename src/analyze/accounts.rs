@@ -11,8 +11,8 @@ use chrono::{DateTime, Duration, Utc};
 use super::access::{AccessIndex, join_via};
 use super::roster::Roster;
 use crate::model::{
-    AccessLevel, GroupId, ObjectId, ObjectRef, ObjectType, OrgState, SnapshotRef, Subject, User,
-    UserId,
+    AccessLevel, DisabledWindow, GroupId, ObjectId, ObjectRef, ObjectType, OrgState, SnapshotRef,
+    Subject, User, UserId,
 };
 
 /// Settings shared by the account analyses.
@@ -196,6 +196,9 @@ pub struct DisabledAccount {
     pub is_admin: bool,
     /// Every group the user is still in (default group included), sorted.
     pub groups: Vec<String>,
+    /// The last snapshot before the disabled run that saw the user active,
+    /// when known.
+    pub last_seen_active: Option<SnapshotRef>,
     /// The first snapshot that saw the user disabled, when known.
     pub disabled_since: Option<SnapshotRef>,
     pub findings: Vec<DisabledFinding>,
@@ -205,7 +208,7 @@ pub struct DisabledAccount {
 /// still in and what is wrong (`still_admin`, `still_in_groups`).
 pub fn disabled_accounts(
     state: &OrgState,
-    disabled_since: &BTreeMap<UserId, SnapshotRef>,
+    disabled_since: &BTreeMap<UserId, DisabledWindow>,
     options: &AccountOptions,
 ) -> Vec<DisabledAccount> {
     let by_user = memberships_by_user(state);
@@ -227,7 +230,8 @@ pub fn disabled_accounts(
                 email: u.email.clone(),
                 is_admin: u.is_admin,
                 groups,
-                disabled_since: disabled_since.get(&u.id).copied(),
+                last_seen_active: disabled_since.get(&u.id).and_then(|w| w.last_seen_active),
+                disabled_since: disabled_since.get(&u.id).map(|w| w.disabled_since),
                 findings,
             }
         })
@@ -562,11 +566,20 @@ mod tests {
             id: 4,
             taken_at: t(2026, 10, 1),
         };
-        let since = BTreeMap::from([(UserId("u-erin".into()), snap)]);
+        let active = SnapshotRef {
+            id: 3,
+            taken_at: t(2026, 9, 30),
+        };
+        let window = DisabledWindow {
+            last_seen_active: Some(active),
+            disabled_since: snap,
+        };
+        let since = BTreeMap::from([(UserId("u-erin".into()), window)]);
         let rows = disabled_accounts(&s, &since, &AccountOptions::default());
         assert_eq!(rows.len(), 1);
         assert_eq!(rows[0].groups, vec!["All Users", "Eng"]);
         assert_eq!(rows[0].disabled_since, Some(snap));
+        assert_eq!(rows[0].last_seen_active, Some(active));
         assert_eq!(rows[0].findings, vec![DisabledFinding::StillInGroups]);
 
         s.users[4].is_admin = true;

@@ -4,7 +4,8 @@
 //! what roles give ([`roles`]), the security settings' findings
 //! ([`settings`]), app usage per user and per app ([`usage`]) and
 //! per-environment resource access ([`environments`]), and one user's or
-//! one object's access at one snapshot ([`lookup`]).
+//! one object's access at one snapshot ([`lookup`]) and across snapshots
+//! ([`timeline`]).
 
 pub mod access;
 pub mod accounts;
@@ -17,6 +18,7 @@ pub mod object_access;
 pub mod roles;
 pub mod roster;
 pub mod settings;
+pub mod timeline;
 pub mod usage;
 
 #[cfg(test)]

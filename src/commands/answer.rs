@@ -154,6 +154,34 @@ impl Answer {
         }
     }
 
+    /// An answer read from the snapshots `from` to `to`: each row names its
+    /// own snapshot, so no CSV column is added.
+    pub(super) fn between(from: &SnapshotMeta, to: &SnapshotMeta) -> Self {
+        let mut answer = Answer::new(to);
+        answer.json.remove("snapshot");
+        let mut proof = Vec::new();
+        for (key, m) in [("from", from), ("to", to)] {
+            answer.json.insert(
+                key.into(),
+                serde_json::json!({
+                    "id": m.id,
+                    "taken_at": format_time(&m.taken_at()),
+                    "sha256": m.sha256,
+                }),
+            );
+            proof.push(format!(
+                "{key:<4} snapshot #{} taken {} · SHA-256 {}",
+                m.id,
+                format_time(&m.taken_at()),
+                m.sha256
+            ));
+        }
+        answer.proof = vec![format!("org {}", to.org)];
+        answer.proof.extend(proof);
+        answer.csv_prefix.clear();
+        answer
+    }
+
     /// What the answer is about: `key` and `value` in JSON, `heading` in a table.
     pub(super) fn subject(&mut self, key: &str, value: serde_json::Value, heading: String) {
         self.json.insert(key.into(), value);
@@ -209,7 +237,7 @@ fn table(answer: &Answer) -> String {
     let cells: Vec<Vec<String>> = answer
         .rows
         .iter()
-        .map(|r| r.iter().map(|c| terminal_text(c)).collect())
+        .map(|r| r.iter().map(|c| short_hash(&terminal_text(c))).collect())
         .collect();
     let mut widths: Vec<usize> = answer.columns.iter().map(|c| c.chars().count()).collect();
     for r in &cells {
@@ -248,6 +276,16 @@ fn table(answer: &Answer) -> String {
     }
     out.push_str(&format!("{} row(s)\n", cells.len()));
     out
+}
+
+/// A SHA-256 cell shortened to its first 12 digits for a table (CSV and
+/// JSON keep it whole).
+fn short_hash(cell: &str) -> String {
+    if cell.len() == 64 && cell.bytes().all(|b| b.is_ascii_hexdigit()) {
+        format!("{}…", &cell[..12])
+    } else {
+        cell.to_string()
+    }
 }
 
 /// One header line, then every row after the proof columns; formula-like

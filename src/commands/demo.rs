@@ -155,6 +155,10 @@ pub(super) async fn run(args: &DemoArgs, out: Output) -> CmdResult {
             db.display(),
             first.id
         ));
+        out.line(format!(
+            "  retool-audit --db {} timeline --user {email}",
+            db.display()
+        ));
     }
     Ok(())
 }

@@ -11,7 +11,7 @@ use super::tables::{self, Context};
 use super::{charts, drilldown, evidence, summary};
 use crate::analyze::exceptions::{Exception, Severity};
 use crate::analyze::roster::Roster;
-use crate::model::{OrgState, RunRecord, SnapshotCounts, SnapshotMeta, SnapshotRef, UserId};
+use crate::model::{DisabledWindow, OrgState, RunRecord, SnapshotCounts, SnapshotMeta, UserId};
 
 /// How to build a report.
 #[derive(Debug, Clone)]
@@ -62,8 +62,9 @@ pub struct ReportInput<'a> {
     pub history: &'a [SnapshotMeta],
     /// Failed collection attempts since the previous snapshot.
     pub failed_runs: &'a [RunRecord],
-    /// The first snapshot that saw each currently disabled user disabled.
-    pub disabled_since: &'a BTreeMap<UserId, SnapshotRef>,
+    /// For each currently disabled user: the last snapshot that saw them
+    /// active and the first that saw them disabled.
+    pub disabled_since: &'a BTreeMap<UserId, DisabledWindow>,
     /// The org's history for the trend charts (empty: no trend charts).
     pub trend: &'a Trend,
 }
@@ -554,6 +555,7 @@ mod tests {
                     "email",
                     "is_admin",
                     "groups",
+                    "last_seen_active",
                     "disabled_since",
                     "findings",
                 ],

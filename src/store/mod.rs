@@ -86,6 +86,7 @@ mod read;
 mod review;
 mod rows;
 mod verify;
+mod window;
 mod write;
 
 #[cfg(test)]
@@ -103,6 +104,7 @@ pub use prune::{KeepReason, OrgPrune, PruneOutcome, RetentionPolicy};
 pub use read::{ParseSelectorError, SnapshotSelector};
 pub use review::population_hash;
 pub use verify::{VerifyProblem, VerifyReport, content_hash};
+pub use window::{Scope, Touched, Window};
 
 use error::SqlContext;
 

@@ -10,7 +10,7 @@ use rusqlite::{OptionalExtension, Row, params};
 use super::error::SqlContext;
 use super::rows::{RowError, Versioned, parse_time};
 use super::{Store, StoreError};
-use crate::model::{OrgState, RunRecord, SnapshotMeta, SnapshotRef, UserId};
+use crate::model::{DisabledWindow, OrgState, RunRecord, SnapshotMeta, SnapshotRef, UserId};
 
 /// Which snapshot a command means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -361,23 +361,25 @@ impl Store {
 
     /// For every user disabled in `snapshot_id`: the first snapshot of the
     /// unbroken run of snapshots, ending there, in which the user was present and
-    /// disabled. Users already disabled in the org's first snapshot are left out
-    /// (since when is unknown).
+    /// disabled, and the last snapshot before it in which the user was present
+    /// and active. Users already disabled in the org's first snapshot are left
+    /// out (since when is unknown).
     pub fn disabled_since(
         &self,
         snapshot_id: i64,
-    ) -> Result<BTreeMap<UserId, SnapshotRef>, StoreError> {
+    ) -> Result<BTreeMap<UserId, DisabledWindow>, StoreError> {
         let meta = self.snapshot(snapshot_id)?;
         let p = &self.path;
         let context = "reading disabled users' history";
-        let first: i64 = self
-            .conn
-            .query_row(
-                "SELECT min(id) FROM snapshots WHERE org = ?1",
-                [&meta.org],
-                |r| r.get(0),
-            )
-            .ctx(p, context)?;
+        let kept: Vec<SnapshotMeta> = self.snapshots(Some(&meta.org))?;
+        let Some(first) = kept.first().map(|m| m.id) else {
+            return Ok(BTreeMap::new());
+        };
+        // The last kept snapshot before `id` (a version's end may be pruned).
+        let before = |id: i64| -> Option<SnapshotRef> {
+            let i = kept.partition_point(|m| m.id < id);
+            i.checked_sub(1).map(|j| kept[j].as_ref())
+        };
         // Versions of users disabled at S, newest first per user.
         let mut stmt = self
             .conn
@@ -390,39 +392,43 @@ impl Store {
             )
             .ctx(p, context)?;
         let mut rows = stmt.query(params![meta.org, snapshot_id]).ctx(p, context)?;
-        // user -> (start of the run so far, whether the run is still extendable)
-        let mut starts: BTreeMap<String, (i64, bool)> = BTreeMap::new();
+        // user -> (start of the run so far, whether the run is still
+        // extendable, the end of the newest active version before it)
+        let mut runs: BTreeMap<String, (i64, bool, Option<i64>)> = BTreeMap::new();
         while let Some(r) = rows.next().ctx(p, context)? {
             let user: String = r.get(0).ctx(p, context)?;
             let active: bool = r.get(1).ctx(p, context)?;
             let from: i64 = r.get(2).ctx(p, context)?;
             let to: Option<i64> = r.get(3).ctx(p, context)?;
-            match starts.get_mut(&user) {
+            match runs.get_mut(&user) {
                 None => {
                     // The version current at S (newest with valid_from <= S).
-                    starts.insert(user, (from, true));
+                    runs.insert(user, (from, true, None));
                 }
-                Some((start, open)) => {
+                Some((start, open, last_active)) => {
                     // Extend back only through adjacent, still-disabled versions.
                     if *open && !active && to == Some(*start) {
                         *start = from;
                     } else {
                         *open = false;
+                        if active && last_active.is_none() {
+                            *last_active = to;
+                        }
                     }
                 }
             }
         }
         let mut out = BTreeMap::new();
-        for (user, (start, _)) in starts {
+        for (user, (start, _, last_active)) in runs {
             if start == first {
                 continue;
             }
-            let taken_at = self.snapshot(start)?.taken_at();
+            let disabled_since = self.snapshot(start)?.as_ref();
             out.insert(
                 UserId(user),
-                SnapshotRef {
-                    id: start,
-                    taken_at,
+                DisabledWindow {
+                    last_seen_active: last_active.and_then(before),
+                    disabled_since,
                 },
             );
         }
@@ -573,24 +579,44 @@ mod tests {
         ]);
         let m1 = write(&mut store, "default", s1, 1);
         let m2 = write(&mut store, "default", s2, 2);
-        write(&mut store, "default", s3, 3);
+        let m3 = write(&mut store, "default", s3, 3);
         let m4 = write(&mut store, "default", s4, 4);
 
         let since = store.disabled_since(m4.id).unwrap_or_default();
-        let got: Vec<(&str, i64)> = since.iter().map(|(u, r)| (u.0.as_str(), r.id)).collect();
+        // (user, last seen active, disabled since)
+        let got: Vec<(&str, Option<i64>, i64)> = since
+            .iter()
+            .map(|(u, w)| {
+                (
+                    u.0.as_str(),
+                    w.last_seen_active.map(|r| r.id),
+                    w.disabled_since.id,
+                )
+            })
+            .collect();
+        // flip: active again in 3. gone: last active in 1 (absent in 3).
         assert_eq!(
             got,
-            vec![("flip", m4.id), ("gone", m4.id), ("steady", m2.id)]
+            vec![
+                ("flip", Some(m3.id), m4.id),
+                ("gone", Some(m1.id), m4.id),
+                ("steady", Some(m1.id), m2.id)
+            ]
         );
         assert_eq!(
-            since.get(&UserId("steady".into())).map(|r| r.taken_at),
+            since
+                .get(&UserId("steady".into()))
+                .map(|w| w.disabled_since.taken_at),
             Some(m2.info.finished_at)
         );
 
-        // As of snapshot 2 all three were disabled since 2; `early` is unknown.
+        // As of snapshot 2 all three were disabled since 2, active in 1;
+        // `early` is unknown.
         let at2 = store.disabled_since(m2.id).unwrap_or_default();
         assert_eq!(at2.len(), 3);
-        assert!(at2.values().all(|r| r.id == m2.id));
+        assert!(at2.values().all(
+            |w| w.disabled_since.id == m2.id && w.last_seen_active.map(|r| r.id) == Some(m1.id)
+        ));
         assert!(store.disabled_since(m1.id).is_ok_and(|m| m.is_empty()));
     }
 }

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use chrono::SecondsFormat;
+use retool_audit::fake::ScriptedChanges;
 use retool_audit::model::SnapshotMeta;
 
 use crate::common::{World, csv_maps, read_csv};
@@ -14,9 +15,14 @@ type Row = BTreeMap<String, String>;
 /// Four snapshots: the demo org, the scripted changes, a user made admin by
 /// hand, and a quiet night.
 fn history() -> (World, Vec<SnapshotMeta>, String) {
+    let (w, metas, promoted, _) = history_with_changes();
+    (w, metas, promoted)
+}
+
+fn history_with_changes() -> (World, Vec<SnapshotMeta>, String, ScriptedChanges) {
     let w = World::demo();
     w.snapshot(&[]).ok();
-    w.server().update_org(|o| o.apply_scripted_changes());
+    let changes = w.server().update_org(|o| o.apply_scripted_changes());
     w.snapshot(&[]).ok();
     let promoted = w.server().update_org(|o| {
         let u = o
@@ -31,7 +37,7 @@ fn history() -> (World, Vec<SnapshotMeta>, String) {
     w.snapshot(&[]).ok();
     let metas = w.store().snapshots(None).unwrap();
     assert_eq!(metas.len(), 4);
-    (w, metas, promoted)
+    (w, metas, promoted, changes)
 }
 
 /// `report --snapshot id --format csv` into `out`.
@@ -252,4 +258,166 @@ fn access_at_refuses_what_the_history_cannot_answer() {
     w.run(&["access-at", "--at", "yesterday-ish", "--user", &promoted])
         .fails_with(2)
         .stderr_has("is not a snapshot");
+}
+
+/// `timeline --format json`'s rows.
+fn timeline(w: &World, args: &[&str]) -> Vec<Row> {
+    let mut all = vec!["timeline", "--format", "json"];
+    all.extend_from_slice(args);
+    let run = w.run(&all);
+    let v = json(&run.ok().stdout);
+    v["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            r.as_object()
+                .unwrap()
+                .iter()
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn timeline_lists_each_change_once_in_the_window_it_happened() {
+    let (w, metas, promoted, ch) = history_with_changes();
+    let ids: Vec<String> = metas.iter().map(|m| m.id.to_string()).collect();
+    let users = csv_maps(&report_at(&w, metas[0].id, "r1"), "users");
+    let email_of = |id: &str| {
+        users
+            .iter()
+            .find(|u| u["user_id"] == id)
+            .map(|u| u["email"].trim_start_matches('\'').to_string())
+            .unwrap()
+    };
+    let window = |r: &Row| {
+        (
+            r["seen_in_snapshot"].clone(),
+            r["previous_snapshot"].clone(),
+        )
+    };
+
+    // Made admin by hand before snapshot 3: once, in the window 2 → 3, high.
+    let rows = timeline(&w, &["--user", &promoted]);
+    let admin: Vec<&Row> = rows.iter().filter(|r| r["field"] == "is_admin").collect();
+    assert_eq!(admin.len(), 1, "{rows:?}");
+    assert_eq!(window(admin[0]), (ids[2].clone(), ids[1].clone()));
+    assert_eq!(
+        (
+            admin[0]["old_value"].as_str(),
+            admin[0]["new_value"].as_str(),
+            admin[0]["risk"].as_str()
+        ),
+        ("false", "true", "high")
+    );
+    assert!(
+        rows.iter().any(|r| r["kind"] == "effective_access"
+            && r["entity"] == "app (all apps)"
+            && r["new_value"] == "own (admin)"
+            && r["seen_in_snapshot"] == ids[2]),
+        "{rows:?}"
+    );
+    // Nothing happened on the quiet night.
+    assert!(
+        rows.iter().all(|r| r["seen_in_snapshot"] != ids[3]),
+        "{rows:?}"
+    );
+    // Every row's hash is its snapshot's.
+    for r in &rows {
+        let m = metas
+            .iter()
+            .find(|m| m.id.to_string() == r["seen_in_snapshot"])
+            .unwrap();
+        assert_eq!(r["snapshot_sha256"], m.sha256);
+    }
+    // A range that leaves the promotion out shows none of it.
+    let early = timeline(&w, &["--user", &promoted, "--to", &ids[1]]);
+    assert!(early.iter().all(|r| r["field"] != "is_admin"), "{early:?}");
+    let only = timeline(
+        &w,
+        &["--user", &promoted, "--from", &ids[1], "--to", &ids[2]],
+    );
+    assert_eq!(only.iter().filter(|r| r["field"] == "is_admin").count(), 1);
+
+    // A membership the scripted changes add: once, in the window 1 → 2.
+    let (group, user) = &ch.memberships_added[0];
+    let rows = timeline(&w, &["--user", &user.0]);
+    let joined: Vec<&Row> = rows
+        .iter()
+        .filter(|r| r["kind"] == "membership" && r["old_value"].is_empty())
+        .collect();
+    assert!(!joined.is_empty(), "{rows:?}");
+    assert!(
+        joined
+            .iter()
+            .all(|r| window(r) == (ids[1].clone(), ids[0].clone())),
+        "{joined:?}"
+    );
+    // The same change seen from the group.
+    let from_group = timeline(&w, &["--group", &group.0.to_string()]);
+    let added = email_of_any(&w, &metas, &user.0);
+    assert_eq!(
+        from_group
+            .iter()
+            .filter(|r| r["kind"] == "member" && r["entity"] == added && r["old_value"].is_empty())
+            .map(window)
+            .collect::<Vec<_>>(),
+        vec![(ids[1].clone(), ids[0].clone())],
+        "{from_group:?}"
+    );
+    // A raised group grant, seen from the group: old and new level.
+    let (g, object, old, new) = &ch.grants_raised[0];
+    let rows = timeline(&w, &["--group", &g.0.to_string()]);
+    assert!(
+        rows.iter().any(|r| r["kind"] == "grant"
+            && r["old_value"] == old.as_str()
+            && r["new_value"] == new.as_str()
+            && window(r) == (ids[1].clone(), ids[0].clone())),
+        "{object:?} {rows:?}"
+    );
+
+    // A user the scripted changes delete: still answered, gone in 1 → 2.
+    let removed = &ch.removed_users[0];
+    let rows = timeline(&w, &["--user", &email_of(&removed.0)]);
+    let status: Vec<&Row> = rows.iter().filter(|r| r["field"] == "status").collect();
+    assert_eq!(status.len(), 1, "{rows:?}");
+    assert_eq!(
+        (status[0]["new_value"].as_str(), window(status[0])),
+        ("", (ids[1].clone(), ids[0].clone()))
+    );
+
+    // The object: the promoted user reaches the app at own from snapshot 3.
+    let (_, apps) = read_csv(&report_at(&w, metas[2].id, "r3"), "apps");
+    let rows = timeline(&w, &["--object", &format!("app:{}", apps[0][0])]);
+    assert!(
+        rows.iter().any(|r| r["kind"] == "user_access"
+            && r["entity"] == promoted
+            && r["new_value"] == "own (admin)"
+            && window(r) == (ids[2].clone(), ids[1].clone())),
+        "{rows:?}"
+    );
+
+    // Bad input.
+    w.run(&[
+        "timeline", "--user", &promoted, "--from", &ids[2], "--to", &ids[1],
+    ])
+    .fails_with(2)
+    .stderr_has("swap them");
+    w.run(&["timeline", "--group", "no such group"])
+        .fails_with(2)
+        .stderr_has("no group");
+    w.run(&["timeline"]).fails_with(2);
+}
+
+/// A user's e-mail from whichever snapshot holds them.
+fn email_of_any(w: &World, metas: &[SnapshotMeta], id: &str) -> String {
+    for m in metas.iter().rev() {
+        let users = csv_maps(&report_at(w, m.id, &format!("u{}", m.id)), "users");
+        if let Some(u) = users.iter().find(|u| u["user_id"] == id) {
+            return u["email"].trim_start_matches('\'').to_string();
+        }
+    }
+    panic!("no user {id}")
 }

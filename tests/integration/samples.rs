@@ -14,6 +14,7 @@ fn normalize(text: &str, out: &Path) -> String {
     let rules = [
         // A short hash first: it can end in four digits, like a cut date.
         (r"SHA-256 [0-9a-f]{12}…", "SHA-256 <SHORT>…"),
+        (r"\b[0-9a-f]{12}…", "<SHORT>…"),
         (
             r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?",
             "<TIME>",
