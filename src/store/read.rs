@@ -8,7 +8,7 @@ use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use rusqlite::{OptionalExtension, Row, params};
 
 use super::error::SqlContext;
-use super::rows::{RowError, Versioned, parse_time};
+use super::rows::{Versioned, parse_time};
 use super::{Store, StoreError};
 use crate::model::{DisabledWindow, OrgState, RunRecord, SnapshotMeta, SnapshotRef, UserId};
 
@@ -340,21 +340,7 @@ impl Store {
         let mut rows = stmt.query(params![org, id]).ctx(p, context)?;
         let mut out = Vec::new();
         while let Some(row) = rows.next().ctx(p, context)? {
-            match T::from_row(row, 1) {
-                Ok(item) => out.push(item),
-                Err(RowError::Sql(e)) => {
-                    let rowid: Option<i64> = row.get(0).ok();
-                    return Err(StoreError::Corrupt {
-                        detail: format!("{table} row {rowid:?}: {e}"),
-                    });
-                }
-                Err(RowError::Bad { column, detail }) => {
-                    let rowid: Option<i64> = row.get(0).ok();
-                    return Err(StoreError::Corrupt {
-                        detail: format!("{table} row {rowid:?}, column {column}: {detail}"),
-                    });
-                }
-            }
+            out.push(T::from_row(row, 1).map_err(|e| e.corrupt(table, row))?);
         }
         Ok(out)
     }

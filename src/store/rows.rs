@@ -163,6 +163,21 @@ pub(crate) enum RowError {
     },
 }
 
+impl RowError {
+    /// The store error for row `rowid` (column 0 of `row`) of `table` that
+    /// did not read back.
+    pub(crate) fn corrupt(self, table: &str, row: &Row<'_>) -> super::StoreError {
+        let rowid: Option<i64> = row.get(0).ok();
+        let detail = match self {
+            RowError::Sql(e) => format!("{table} row {rowid:?}: {e}"),
+            RowError::Bad { column, detail } => {
+                format!("{table} row {rowid:?}, column {column}: {detail}")
+            }
+        };
+        super::StoreError::Corrupt { detail }
+    }
+}
+
 impl From<rusqlite::Error> for RowError {
     fn from(e: rusqlite::Error) -> Self {
         RowError::Sql(e)

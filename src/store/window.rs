@@ -11,7 +11,7 @@ use rusqlite::ToSql;
 
 use super::error::SqlContext;
 use super::history::Version;
-use super::rows::{RowError, Versioned};
+use super::rows::Versioned;
 use super::{Store, StoreError};
 use crate::model::{
     App, Folder, Grant, Group, GroupId, Membership, ObjectRef, ObjectType, OrgState, Resource,
@@ -100,98 +100,76 @@ impl Store {
             .into_iter()
             .filter(|m| (from..=to).contains(&m.id))
             .collect();
-        let all = "1";
         let mut params: Vec<Box<dyn ToSql>> =
             vec![Box::new(org.to_string()), Box::new(from), Box::new(to)];
-        let w = match scope {
+        // Which users, memberships, groups, grants and role grants the scope
+        // needs (SQL over each table, `?4`/`?5` the subject); roles and the
+        // inventory are read whole.
+        let all = "1".to_string();
+        let [users, memberships, groups, grants, role_grants]: [String; 5] = match scope {
             Scope::User(user) => {
                 params.push(Box::new(user.0.clone()));
-                let groups = "SELECT group_id FROM memberships WHERE org = ?1 AND user_id = ?4";
-                let p = &params;
-                Window {
-                    users: self.versions_of(p, "user_id = ?4")?,
-                    memberships: self.versions_of(p, "user_id = ?4")?,
-                    groups: self.versions_of(p, &format!("group_id IN ({groups})"))?,
-                    grants: self.versions_of(
-                        p,
-                        &format!(
-                            "(subject_type = 'user' AND subject_id = ?4) OR (subject_type = 'group' \
-                             AND CAST(subject_id AS INTEGER) IN ({groups}))"
-                        ),
-                    )?,
-                    role_grants: self.versions_of(
-                        p,
-                        &format!(
-                            "(subject_type = 'user' AND subject_id = ?4) OR (subject_type = 'group' \
-                             AND CAST(subject_id AS INTEGER) IN ({groups}))"
-                        ),
-                    )?,
-                    roles: self.versions_of(p, all)?,
-                    folders: self.versions_of(p, all)?,
-                    apps: self.versions_of(p, all)?,
-                    resources: self.versions_of(p, all)?,
-                    workflows: self.versions_of(p, all)?,
-                    snapshots,
-                    people: HashMap::new(),
-                }
+                let of_groups = "SELECT group_id FROM memberships WHERE org = ?1 AND user_id = ?4";
+                let held = format!(
+                    "(subject_type = 'user' AND subject_id = ?4) OR (subject_type = 'group' \
+                     AND CAST(subject_id AS INTEGER) IN ({of_groups}))"
+                );
+                [
+                    "user_id = ?4".into(),
+                    "user_id = ?4".into(),
+                    format!("group_id IN ({of_groups})"),
+                    held.clone(),
+                    held,
+                ]
             }
             Scope::Group(group) => {
                 params.push(Box::new(group.0.to_string()));
-                let p = &params;
-                let gid = "CAST(?4 AS INTEGER)";
-                Window {
-                    users: self.versions_of(
-                        p,
-                        &format!(
-                            "user_id IN (SELECT user_id FROM memberships WHERE org = ?1 \
-                             AND group_id = {gid})"
-                        ),
-                    )?,
-                    memberships: self.versions_of(p, &format!("group_id = {gid}"))?,
-                    groups: self.versions_of(p, &format!("group_id = {gid}"))?,
-                    grants: self.versions_of(p, "subject_type = 'group' AND subject_id = ?4")?,
-                    role_grants: self
-                        .versions_of(p, "subject_type = 'group' AND subject_id = ?4")?,
-                    roles: self.versions_of(p, all)?,
-                    folders: self.versions_of(p, all)?,
-                    apps: self.versions_of(p, all)?,
-                    resources: self.versions_of(p, all)?,
-                    workflows: self.versions_of(p, all)?,
-                    snapshots,
-                    people: HashMap::new(),
-                }
+                let this = "group_id = CAST(?4 AS INTEGER)";
+                let held = "subject_type = 'group' AND subject_id = ?4".to_string();
+                [
+                    format!(
+                        "user_id IN (SELECT user_id FROM memberships WHERE org = ?1 AND {this})"
+                    ),
+                    this.into(),
+                    this.into(),
+                    held.clone(),
+                    held,
+                ]
             }
             Scope::Object(object) => {
                 params.push(Box::new(object.id.0.clone()));
                 params.push(Box::new(object.object_type.as_str().to_string()));
-                let p = &params;
                 let groups = edit_groups(object.object_type);
                 let on_it = on_object(object.object_type);
-                let on_it = on_it.as_str();
-                Window {
-                    users: self.versions_of(
-                        p,
-                        &format!(
-                            "is_admin = 1 OR user_id IN (SELECT user_id FROM memberships \
-                             WHERE org = ?1 AND group_id IN ({groups})) OR user_id IN \
-                             (SELECT subject_id FROM grants WHERE org = ?1 AND subject_type = 'user' \
-                             AND ({on_it})) OR user_id IN (SELECT subject_id FROM role_grants \
-                             WHERE org = ?1 AND subject_type = 'user')"
-                        ),
-                    )?,
-                    memberships: self.versions_of(p, &format!("group_id IN ({groups})"))?,
-                    groups: self.versions_of(p, all)?,
-                    grants: self.versions_of(p, on_it)?,
-                    role_grants: self.versions_of(p, all)?,
-                    roles: self.versions_of(p, all)?,
-                    folders: self.versions_of(p, all)?,
-                    apps: self.versions_of(p, all)?,
-                    resources: self.versions_of(p, all)?,
-                    workflows: self.versions_of(p, all)?,
-                    snapshots,
-                    people: HashMap::new(),
-                }
+                [
+                    format!(
+                        "is_admin = 1 OR user_id IN (SELECT user_id FROM memberships \
+                         WHERE org = ?1 AND group_id IN ({groups})) OR user_id IN \
+                         (SELECT subject_id FROM grants WHERE org = ?1 AND subject_type = 'user' \
+                         AND ({on_it})) OR user_id IN (SELECT subject_id FROM role_grants \
+                         WHERE org = ?1 AND subject_type = 'user')"
+                    ),
+                    format!("group_id IN ({groups})"),
+                    all.clone(),
+                    on_it,
+                    all.clone(),
+                ]
             }
+        };
+        let p = &params;
+        let w = Window {
+            users: self.versions_of(p, &users)?,
+            memberships: self.versions_of(p, &memberships)?,
+            groups: self.versions_of(p, &groups)?,
+            grants: self.versions_of(p, &grants)?,
+            role_grants: self.versions_of(p, &role_grants)?,
+            roles: self.versions_of(p, &all)?,
+            folders: self.versions_of(p, &all)?,
+            apps: self.versions_of(p, &all)?,
+            resources: self.versions_of(p, &all)?,
+            workflows: self.versions_of(p, &all)?,
+            snapshots,
+            people: HashMap::new(),
         };
         Ok(w.indexed())
     }
@@ -216,19 +194,7 @@ impl Store {
         let mut rows = stmt.query(bound.as_slice()).ctx(p, context)?;
         let mut out = Vec::new();
         while let Some(row) = rows.next().ctx(p, context)? {
-            let corrupt = |detail: String| {
-                let rowid: Option<i64> = row.get(0).ok();
-                StoreError::Corrupt {
-                    detail: format!("{table} row {rowid:?}: {detail}"),
-                }
-            };
-            let value = match T::from_row(row, 3) {
-                Ok(v) => v,
-                Err(RowError::Sql(e)) => return Err(corrupt(e.to_string())),
-                Err(RowError::Bad { column, detail }) => {
-                    return Err(corrupt(format!("column {column}: {detail}")));
-                }
-            };
+            let value = T::from_row(row, 3).map_err(|e| e.corrupt(table, row))?;
             out.push(Version {
                 valid_from: row.get(1).ctx(p, context)?,
                 valid_to: row.get(2).ctx(p, context)?,
