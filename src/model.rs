@@ -842,6 +842,54 @@ pub struct DisabledWindow {
     pub disabled_since: SnapshotRef,
 }
 
+/// What kind of access came and went ([`TransientAccess`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum TransientKind {
+    /// The admin flag on an active account.
+    Admin,
+    /// A group-admin flag.
+    GroupAdmin,
+    /// A membership of a group.
+    Membership,
+    /// A grant, to a user or a group, at one level.
+    Grant,
+    /// A role held by a user or a group.
+    Role,
+}
+
+impl TransientKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TransientKind::Admin => "admin",
+            TransientKind::GroupAdmin => "group_admin",
+            TransientKind::Membership => "membership",
+            TransientKind::Grant => "grant",
+            TransientKind::Role => "role",
+        }
+    }
+}
+
+/// Access that appeared after one snapshot and was gone by a later one
+/// (a report's `--since` and reported snapshots), seen in the snapshots in
+/// between: one run of adjacent versions of one record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TransientAccess {
+    pub kind: TransientKind,
+    /// The user who held it; `None` for a group's grant or role.
+    pub user_id: Option<UserId>,
+    /// The user's e-mail as of the last snapshot that saw it; empty without a user.
+    pub email: String,
+    /// What it was, named as of the last snapshot that saw it: `admin`, a
+    /// group, `app Payroll` (`… via group X` for a group's grant), `role R …`.
+    pub subject: String,
+    /// A grant's level.
+    pub level: Option<AccessLevel>,
+    /// The first snapshot that saw it.
+    pub first_seen: SnapshotRef,
+    /// The last snapshot that saw it (the next one did not).
+    pub last_seen: SnapshotRef,
+}
+
 /// What the report's history charts plot for one snapshot
 /// ([`crate::store::Store::snapshot_counts`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -593,6 +593,19 @@ pub(crate) fn stage_year(
         );
     }
 
+    // A period report over the whole year walks every snapshot for access
+    // that came and went.
+    let m = Measure::start();
+    let transient = store.transient_access("default", metas[0].id, metas[done - 1].id)?;
+    let fig = m.stop();
+    line(
+        size.name(),
+        "year",
+        "transient_access (first → last)",
+        &fig,
+        &format!("{} runs came and went", transient.len()),
+    );
+
     // The report's trend charts read every snapshot's counts from the versions.
     let m = Measure::start();
     let counts = store.snapshot_counts("default", metas[done - 1].id)?;
@@ -662,6 +675,7 @@ pub(crate) fn stage_report(size: Size, org: &FakeOrg, dir: &Path) -> Result<()> 
         failed_runs: &failed_runs,
         disabled_since: &disabled_since,
         trend: &Trend::default(),
+        transient: &[],
     };
     let options = ReportOptions::new(Utc::now(), "retool-audit report (bench)");
     let report = build_streamed(&input, &options);

@@ -19,7 +19,11 @@ use super::accounts::{
 use super::changes::{Change, ChangeEntity};
 use super::roster::Roster;
 use super::settings::{active_without_two_factor, security_settings};
-use crate::model::{AccessLevel, CrossCheck, OrgState, User, UserId};
+use chrono::SecondsFormat;
+
+use crate::model::{
+    AccessLevel, CrossCheck, OrgState, TransientAccess, TransientKind, User, UserId,
+};
 
 /// How urgently an exception needs action; ordered `Low < Medium < High <
 /// Critical`.
@@ -71,6 +75,11 @@ pub enum Finding {
     NeverActiveWithEdit,
     WriteTokenOwnerGone,
     CrossCheckDisagreement,
+    /// Admin or group-admin rights that appeared after the `--since`
+    /// snapshot and were gone by the reported one.
+    TransientAdmin,
+    /// `edit` or `own` granted and taken away again in the period.
+    TransientEditAccess,
     /// A security-setting finding, by its name in `security_settings`.
     Setting(&'static str),
     DisabledStillInGroups,
@@ -92,6 +101,8 @@ impl Finding {
             Finding::NeverActiveWithEdit,
             Finding::WriteTokenOwnerGone,
             Finding::CrossCheckDisagreement,
+            Finding::TransientAdmin,
+            Finding::TransientEditAccess,
         ];
         all.extend(
             crate::analyze::settings::FINDINGS
@@ -123,6 +134,8 @@ impl Finding {
             Finding::NeverActiveWithEdit => "never_active_with_edit",
             Finding::WriteTokenOwnerGone => "write_token_owner_gone",
             Finding::CrossCheckDisagreement => "cross_check_disagreement",
+            Finding::TransientAdmin => "transient_admin",
+            Finding::TransientEditAccess => "transient_edit_access",
             Finding::Setting(name) => name,
             Finding::DisabledStillInGroups => "disabled_still_in_groups",
             Finding::InactiveWithEdit => "inactive_with_edit",
@@ -141,6 +154,8 @@ impl Finding {
             | Finding::NeverActiveWithEdit
             | Finding::WriteTokenOwnerGone
             | Finding::CrossCheckDisagreement
+            | Finding::TransientAdmin
+            | Finding::TransientEditAccess
             | Finding::Setting("two_factor_not_required" | "password_login_allowed_with_sso") => {
                 Severity::High
             }
@@ -177,6 +192,12 @@ impl Finding {
                 "Remove the edit/own access the user has never used (use, or nothing)."
             }
             Finding::WriteTokenOwnerGone => "Revoke the token, or reissue it to an active owner.",
+            Finding::TransientAdmin => {
+                "Find who granted the right and whether it was approved; review what the account did while it held it (audit log)."
+            }
+            Finding::TransientEditAccess => {
+                "Find who granted the access and whether it was approved; review the changes made through it in that window."
+            }
             Finding::CrossCheckDisagreement => {
                 "Compare Retool's permission screen for the object with this report and find which is wrong."
             }
@@ -255,6 +276,8 @@ pub struct ExceptionInput<'a> {
     pub privileged: &'a [PrivilegedEntry],
     pub roster: Option<&'a Roster>,
     pub cross_check: Option<&'a CrossCheck>,
+    /// Access that came and went since the previous snapshot.
+    pub transient: &'a [TransientAccess],
     pub index: &'a AccessIndex<'a>,
     /// The snapshot's time.
     pub as_of: DateTime<Utc>,
@@ -533,6 +556,45 @@ pub fn exceptions(input: &ExceptionInput<'_>) -> Vec<Exception> {
         });
     }
 
+    // Privilege and edit/own access that came and went in the period.
+    for t in input.transient {
+        let finding = match (t.kind, t.level) {
+            (TransientKind::Admin | TransientKind::GroupAdmin, _) => Finding::TransientAdmin,
+            (TransientKind::Grant, Some(level)) if level >= AccessLevel::Edit => {
+                Finding::TransientEditAccess
+            }
+            _ => continue,
+        };
+        let what = match t.level {
+            Some(level) => format!("{} {} ({level})", t.kind.as_str(), t.subject),
+            None => format!("{} {}", t.kind.as_str(), t.subject),
+        };
+        out.push(Exception {
+            finding,
+            user_id: t.user_id.clone(),
+            email: t.email.clone(),
+            subject: what,
+            detail: format!(
+                "held from snapshot {} ({}) to snapshot {} ({}), gone by snapshot {snap}",
+                t.first_seen.id,
+                t.first_seen
+                    .taken_at
+                    .to_rfc3339_opts(SecondsFormat::Secs, true),
+                t.last_seen.id,
+                t.last_seen
+                    .taken_at
+                    .to_rfc3339_opts(SecondsFormat::Secs, true)
+            ),
+            evidence: format!(
+                "transient_access: {} {} (snapshots {}–{})",
+                t.kind.as_str(),
+                t.subject,
+                t.first_seen.id,
+                t.last_seen.id
+            ),
+        });
+    }
+
     // Retool's access list against the computed access.
     if let Some(check) = input.cross_check {
         let names =
@@ -691,6 +753,7 @@ mod tests {
             privileged: &privileged,
             roster,
             cross_check: None,
+            transient: &[],
             index: &index,
             as_of,
             inactive_days: 90,

@@ -133,6 +133,7 @@ fn trend(
             failed_runs: &[],
             disabled_since: &disabled_since,
             trend: &Trend::default(),
+            transient: &[],
         };
         exceptions.push((meta.id, exceptions_by_severity(&input, options)));
         next = previous;
@@ -238,6 +239,10 @@ pub(super) fn render_report(store: &Store, req: ReportRequest) -> CmdResult<Rend
     options.roster = req.roster;
     options.full_effective_access = req.full_effective_access;
     let trend = trend(store, &label, &history, &options)?;
+    let transient = match &previous {
+        Some(p) => store.transient_access(&org, p.id, current.id)?,
+        None => Vec::new(),
+    };
     let input = ReportInput {
         org: &label,
         current: &current,
@@ -247,6 +252,7 @@ pub(super) fn render_report(store: &Store, req: ReportRequest) -> CmdResult<Rend
         failed_runs: &failed_runs,
         disabled_since: &disabled_since,
         trend: &trend,
+        transient: &transient,
     };
     let report = build_streamed(&input, &options);
     let files =

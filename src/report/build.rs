@@ -11,7 +11,9 @@ use super::tables::{self, Context};
 use super::{charts, drilldown, evidence, summary};
 use crate::analyze::exceptions::{Exception, Severity};
 use crate::analyze::roster::Roster;
-use crate::model::{DisabledWindow, OrgState, RunRecord, SnapshotCounts, SnapshotMeta, UserId};
+use crate::model::{
+    DisabledWindow, OrgState, RunRecord, SnapshotCounts, SnapshotMeta, TransientAccess, UserId,
+};
 
 /// How to build a report.
 #[derive(Debug, Clone)]
@@ -67,6 +69,8 @@ pub struct ReportInput<'a> {
     pub disabled_since: &'a BTreeMap<UserId, DisabledWindow>,
     /// The org's history for the trend charts (empty: no trend charts).
     pub trend: &'a Trend,
+    /// Access that came and went between the previous snapshot and this one.
+    pub transient: &'a [TransientAccess],
 }
 
 /// What the trend charts plot, read from the history by the caller.
@@ -193,6 +197,7 @@ mod tests {
                 failed_runs: &[],
                 disabled_since: &since,
                 trend: &Trend::default(),
+                transient: &[],
             },
             options,
         )
@@ -250,6 +255,7 @@ mod tests {
             failed_runs: &[],
             disabled_since: &since,
             trend: &Trend::default(),
+            transient: &[],
         };
         let formats = [Format::Csv, Format::Json, Format::Html];
         let read_json = |dir: &std::path::Path| -> serde_json::Value {
@@ -478,9 +484,10 @@ mod tests {
                 "access_tokens",
                 "user_invites",
                 "changes",
+                "transient_access",
             ]
         );
-        let expect: [(&str, &[&str]); 27] = [
+        let expect: [(&str, &[&str]); 28] = [
             (
                 "users",
                 &[
@@ -572,6 +579,22 @@ mod tests {
                     "field",
                     "old_value",
                     "new_value",
+                    "risk",
+                ],
+            ),
+            (
+                "transient_access",
+                &[
+                    "user_id",
+                    "email",
+                    "kind",
+                    "subject",
+                    "access_level",
+                    "first_seen_snapshot",
+                    "first_seen_at",
+                    "last_seen_snapshot",
+                    "last_seen_at",
+                    "duration_hours",
                     "risk",
                 ],
             ),

@@ -85,6 +85,7 @@ mod prune;
 mod read;
 mod review;
 mod rows;
+mod transient;
 mod verify;
 mod window;
 mod write;

@@ -421,3 +421,190 @@ fn email_of_any(w: &World, metas: &[SnapshotMeta], id: &str) -> String {
     }
     panic!("no user {id}")
 }
+
+/// Seven snapshots: a user is admin in 3 and 4 (demoted in 5), joins a team
+/// in 3 only, and a team gets edit on an app from 2 to 5; nothing else moves.
+#[test]
+fn transient_access_finds_what_a_two_state_diff_cannot_see() {
+    use retool_audit::fake::FakeMember;
+    use retool_audit::model::{
+        AccessLevel, Grant, GroupId, ObjectId, ObjectRef, ObjectType, Subject,
+    };
+    let w = World::demo();
+    let pick = w.server().update_org(|o| {
+        let u = o
+            .users
+            .iter()
+            .find(|u| u.active && !u.is_admin && !u.email.starts_with(['=', '+']))
+            .unwrap();
+        let team = o
+            .groups
+            .iter()
+            .find(|g| {
+                g.id >= 3
+                    && g.name.chars().all(|c| c.is_alphanumeric() || c == ' ')
+                    && !g.members.iter().any(|m| m.user_id == u.id)
+            })
+            .unwrap();
+        let app = o
+            .apps
+            .iter()
+            .find(|a| {
+                a.name.chars().all(|c| c.is_alphanumeric() || c == ' ')
+                    && !o.grants.iter().any(|g| {
+                        g.object.id.0 == a.id && g.subject == Subject::Group(GroupId(team.id))
+                    })
+            })
+            .unwrap();
+        (
+            u.id.clone(),
+            u.email.clone(),
+            team.id,
+            team.name.clone(),
+            app.id.clone(),
+            app.name.clone(),
+        )
+    });
+    let (uid, email, team, team_name, app, app_name) = pick;
+    let grant = Grant {
+        subject: Subject::Group(GroupId(team)),
+        object: ObjectRef {
+            object_type: ObjectType::App,
+            id: ObjectId(app.clone()),
+        },
+        level: AccessLevel::Edit,
+    };
+    let set_admin = |on: bool| {
+        let uid = uid.clone();
+        w.server().update_org(move |o| {
+            o.users.iter_mut().find(|u| u.id == uid).unwrap().is_admin = on;
+        })
+    };
+    let membership = |on: bool| {
+        let uid = uid.clone();
+        w.server().update_org(move |o| {
+            let g = o.groups.iter_mut().find(|g| g.id == team).unwrap();
+            g.members.retain(|m| m.user_id != uid);
+            if on {
+                g.members.push(FakeMember {
+                    user_id: uid.clone(),
+                    is_group_admin: false,
+                });
+            }
+        })
+    };
+    w.snapshot(&[]).ok(); // 1
+    w.server().update_org(|o| o.grants.push(grant.clone()));
+    w.snapshot(&[]).ok(); // 2: the team gets edit
+    set_admin(true);
+    membership(true);
+    w.snapshot(&[]).ok(); // 3: admin, member
+    membership(false);
+    w.snapshot(&[]).ok(); // 4: still admin
+    set_admin(false);
+    w.snapshot(&[]).ok(); // 5: demoted
+    w.server().update_org(|o| o.grants.retain(|g| g != &grant));
+    w.snapshot(&[]).ok(); // 6: the grant is gone
+    w.snapshot(&[]).ok(); // 7
+    let ids: Vec<String> = w
+        .store()
+        .snapshots(None)
+        .unwrap()
+        .iter()
+        .map(|m| m.id.to_string())
+        .collect();
+    assert_eq!(ids.len(), 7);
+
+    let out = w.path("period");
+    w.run(&[
+        "report",
+        "--since",
+        &ids[0],
+        "--snapshot",
+        &ids[6],
+        "--format",
+        "csv",
+        "--out",
+        out.to_str().unwrap(),
+    ])
+    .ok();
+    let rows = csv_maps(&out, "transient_access");
+    let find = |kind: &str| -> Vec<&Row> { rows.iter().filter(|r| r["kind"] == kind).collect() };
+    let span = |r: &Row| {
+        (
+            r["first_seen_snapshot"].clone(),
+            r["last_seen_snapshot"].clone(),
+            r["risk"].clone(),
+        )
+    };
+    let admin = find("admin");
+    assert_eq!(admin.len(), 1, "{rows:?}");
+    assert_eq!(
+        (admin[0]["email"].as_str(), admin[0]["user_id"].as_str()),
+        (email.as_str(), uid.as_str())
+    );
+    assert_eq!(
+        span(admin[0]),
+        (ids[2].clone(), ids[3].clone(), "high".into())
+    );
+    let member = find("membership");
+    assert_eq!(member.len(), 1, "{rows:?}");
+    assert_eq!(member[0]["subject"], team_name);
+    assert_eq!(
+        span(member[0]),
+        (ids[2].clone(), ids[2].clone(), "medium".into())
+    );
+    let grants = find("grant");
+    assert_eq!(grants.len(), 1, "{rows:?}");
+    assert_eq!(
+        grants[0]["subject"],
+        format!("app {app_name} via group {team_name}")
+    );
+    assert_eq!(
+        (
+            grants[0]["user_id"].as_str(),
+            grants[0]["access_level"].as_str()
+        ),
+        ("", "edit")
+    );
+    assert_eq!(
+        span(grants[0]),
+        (ids[1].clone(), ids[4].clone(), "high".into())
+    );
+    assert_eq!(rows.len(), 3, "nothing else came and went: {rows:?}");
+
+    // The two-state diff from 1 to 7 sees none of it.
+    let changes = csv_maps(&out, "changes");
+    assert!(
+        !changes
+            .iter()
+            .any(|c| c["entity_id"] == uid && c["field"] == "is_admin"),
+        "{changes:?}"
+    );
+    // The exceptions list the admin right and the edit grant that came and went.
+    let exceptions = csv_maps(&out, "exceptions");
+    let transient: Vec<(&str, &str, &str)> = exceptions
+        .iter()
+        .filter(|e| e["finding"].starts_with("transient_"))
+        .map(|e| {
+            (
+                e["severity"].as_str(),
+                e["finding"].as_str(),
+                e["email"].as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        transient,
+        vec![
+            ("high", "transient_admin", email.as_str()),
+            ("high", "transient_edit_access", "")
+        ]
+    );
+
+    // Consecutive snapshots: nothing in between to walk.
+    let out = w.path("night");
+    w.run(&["report", "--format", "csv", "--out", out.to_str().unwrap()])
+        .ok();
+    assert!(csv_maps(&out, "transient_access").is_empty());
+}

@@ -39,6 +39,7 @@ pub(super) fn rows(cx: &Context<'_, '_>) -> Vec<Exception> {
         privileged: &cx.privileged,
         roster: cx.options.roster.as_ref(),
         cross_check,
+        transient: cx.input.transient,
         index: &cx.index,
         as_of: cx.as_of,
         inactive_days: cx.options.inactive_days,

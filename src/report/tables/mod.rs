@@ -44,6 +44,7 @@ mod resources;
 mod role_grants;
 mod roles;
 mod security_settings;
+mod transient_access;
 mod usage;
 mod user_grants;
 mod user_invites;
@@ -55,7 +56,7 @@ pub(crate) type BuildTable = for<'b, 'c, 'a> fn(&'b Context<'c, 'a>) -> Table<Ro
 
 /// Every table of the report, in report order (the order of the CSV files'
 /// listing, the XLSX sheets, the HTML sections and the JSON `tables`).
-pub(crate) const ALL: [BuildTable; 28] = [
+pub(crate) const ALL: [BuildTable; 29] = [
     exceptions::table,
     users::table,
     groups::table,
@@ -84,6 +85,7 @@ pub(crate) const ALL: [BuildTable; 28] = [
     access_tokens::table,
     user_invites::table,
     changes::table,
+    transient_access::table,
 ];
 
 /// One column of a held table: its header and what fills its cell from the
