@@ -485,10 +485,19 @@ pub struct ReportArgs {
     #[command(flatten)]
     pub analysis: AnalysisArgs,
 
+    /// HR terminations CSV (columns `email` and `termination_date`: YYYY-MM-DD, the end
+    /// of that day UTC, or RFC 3339): adds the deprovisioning test.
+    #[arg(long, value_name = "FILE")]
+    pub terminations: Option<PathBuf>,
+
+    /// Hours after the termination by which Retool access must be gone.
+    #[arg(long, default_value_t = 24, value_name = "HOURS")]
+    pub deprovision_sla_hours: u32,
+
     /// Exit with code 3 when the report holds any of these findings (comma-separated:
     /// high-risk-changes, orphans, disabled-with-access, security-settings, cross-check,
-    /// or an exceptions threshold: severity>=critical|high|medium|low); the report is
-    /// still written.
+    /// deprovisioning, or an exceptions threshold: severity>=critical|high|medium|low);
+    /// the report is still written.
     #[arg(long, value_name = "LIST", value_parser = findings)]
     pub fail_on: Option<List<FailOn>>,
 

@@ -842,6 +842,18 @@ pub struct DisabledWindow {
     pub disabled_since: SnapshotRef,
 }
 
+/// What the history holds of one account, snapshot by snapshot.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountHistory {
+    pub user_id: UserId,
+    /// Every snapshot up to the reported one, oldest first, with whether the
+    /// account held access there: present, active, and an admin or in a group
+    /// other than the default one. `None`: the account was not there.
+    pub access: Vec<(SnapshotRef, String, Option<bool>)>,
+    /// Retool's `last_active`, the newest the history holds.
+    pub last_active: Option<DateTime<Utc>>,
+}
+
 /// What kind of access came and went ([`TransientAccess`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum TransientKind {

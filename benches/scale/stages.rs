@@ -676,6 +676,7 @@ pub(crate) fn stage_report(size: Size, org: &FakeOrg, dir: &Path) -> Result<()> 
         disabled_since: &disabled_since,
         trend: &Trend::default(),
         transient: &[],
+        deprovisioning: None,
     };
     let options = ReportOptions::new(Utc::now(), "retool-audit report (bench)");
     let report = build_streamed(&input, &options);

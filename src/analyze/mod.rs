@@ -10,6 +10,7 @@
 pub mod access;
 pub mod accounts;
 pub mod changes;
+pub mod deprovisioning;
 pub mod environments;
 pub mod exceptions;
 pub mod inventory;

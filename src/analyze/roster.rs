@@ -55,6 +55,60 @@ pub struct RosterSource {
     pub sha256: String,
 }
 
+/// A CSV file an HR system exports: its header and its non-blank rows with
+/// their line numbers (the header is line 1).
+pub(crate) struct CsvTable {
+    pub header: Vec<String>,
+    pub rows: Vec<(u64, Vec<String>)>,
+}
+
+/// Reads a CSV as the roster is read: `,` or `;` (whichever the header line
+/// has more of), UTF-8 with or without a BOM, blank rows skipped. The error
+/// names the line.
+pub(crate) fn read_table(bytes: &[u8]) -> Result<CsvTable, String> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let header_line = bytes
+        .split(|b| *b == b'\n')
+        .find(|l| !l.iter().all(u8::is_ascii_whitespace))
+        .ok_or("the file is empty")?;
+    let count = |c: u8| header_line.iter().filter(|b| **b == c).count();
+    let delimiter = if count(b';') > count(b',') {
+        b';'
+    } else {
+        b','
+    };
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(bytes);
+    let mut header: Option<Vec<String>> = None;
+    let mut rows = Vec::new();
+    for record in reader.byte_records() {
+        let record = record.map_err(|e| {
+            let line = e.position().map(|p| p.line()).unwrap_or(0);
+            format!("line {line} is malformed: {e}")
+        })?;
+        let line = record.position().map(|p| p.line()).unwrap_or(0);
+        let fields: Vec<String> = record
+            .iter()
+            .map(|f| std::str::from_utf8(f).map(|s| s.trim().to_string()))
+            .collect::<Result<_, _>>()
+            .map_err(|_| format!("line {line} is not UTF-8: save the file as UTF-8"))?;
+        if fields.iter().all(String::is_empty) {
+            continue;
+        }
+        match header {
+            None => header = Some(fields),
+            Some(_) => rows.push((line, fields)),
+        }
+    }
+    Ok(CsvTable {
+        header: header.ok_or("the file is empty")?,
+        rows,
+    })
+}
+
 fn normalize(email: &str) -> String {
     email.trim().to_lowercase()
 }

@@ -10,7 +10,7 @@ use anyhow::anyhow;
 use chrono::Utc;
 
 use super::common::{headline, read_roster, summary_line};
-use super::report::{Rendered, ReportRequest, render_report};
+use super::report::{Rendered, ReportRequest, read_terminations, render_report};
 use super::snapshot::{SnapshotJob, take_snapshot};
 use super::{CmdResult, CommandError, Output};
 use crate::cli::DemoArgs;
@@ -121,6 +121,42 @@ pub(super) async fn run(args: &DemoArgs, out: Output) -> CmdResult {
             .find(|u| u.id == id.0)
             .map(|u| u.email.clone())
     });
+    // HR's leavers: the users the scripted changes disable left two hours
+    // ago; one who still has access left ten days ago; one never had an account.
+    let terminations = server.update_org(|o| {
+        let day = |n: i64| {
+            (Utc::now() - chrono::Duration::days(n))
+                .format("%Y-%m-%d")
+                .to_string()
+        };
+        let hours_ago = (Utc::now() - chrono::Duration::hours(2))
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let mut csv = String::from("email,termination_date,manager\n");
+        for id in &changes.disabled_users {
+            if let Some(u) = o.users.iter().find(|u| u.id == id.0) {
+                csv.push_str(&format!("{},{hours_ago},people-ops\n", u.email));
+            }
+        }
+        let still = o.users.iter().find(|u| {
+            u.active
+                && !u.is_admin
+                && o.groups
+                    .iter()
+                    .any(|g| g.id >= 3 && g.members.iter().any(|m| m.user_id == u.id))
+        });
+        if let Some(u) = still {
+            csv.push_str(&format!("{},{},people-ops\n", u.email, day(10)));
+        }
+        csv.push_str(&format!(
+            "former.contractor@example.com,{},people-ops\n",
+            day(40)
+        ));
+        csv
+    });
+    let terminations_path = args.out.join("demo-terminations.csv");
+    std::fs::write(&terminations_path, terminations).map_err(|e| {
+        CommandError::failed(anyhow!("cannot write {}: {e}", terminations_path.display()))
+    })?;
     let second = take_snapshot(&mut store, &job, None).await?;
     out.line(summary_line(&second));
     server.shutdown().await;
@@ -137,6 +173,8 @@ pub(super) async fn run(args: &DemoArgs, out: Output) -> CmdResult {
         label: Some("demo".to_string()),
         signer: None,
         full_effective_access: false,
+        terminations: Some(read_terminations(&terminations_path)?),
+        sla_hours: 24,
     };
     let Rendered { report, files, .. } = render_report(&store, request)?;
     out.line(format!(

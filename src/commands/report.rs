@@ -11,6 +11,7 @@ use chrono::Utc;
 use super::common::{command_line, headline, load_signer, org_label, pick_org, read_roster};
 use super::{CmdResult, CommandError, Output};
 use crate::analyze::Roster;
+use crate::analyze::deprovisioning::{Leaver, judge, parse_terminations};
 use crate::cli::ReportArgs;
 use crate::model::{EntityKind, OrgState, SnapshotMeta};
 use crate::report::build::{
@@ -38,11 +39,19 @@ pub(super) struct ReportRequest {
     pub(super) signer: Option<Signer>,
     /// `--full-effective-access`.
     pub(super) full_effective_access: bool,
+    /// `--terminations` (read and checked) and `--deprovision-sla-hours`.
+    pub(super) terminations: Option<Vec<Leaver>>,
+    pub(super) sla_hours: u32,
 }
 
 fn report_request(args: &ReportArgs) -> CmdResult<ReportRequest> {
     let analysis = &args.analysis;
     let roster = analysis.roster.as_deref().map(read_roster).transpose()?;
+    let terminations = args
+        .terminations
+        .as_deref()
+        .map(read_terminations)
+        .transpose()?;
     let signer = load_signer(&args.sign)?;
     Ok(ReportRequest {
         out: args.out.clone(),
@@ -56,6 +65,25 @@ fn report_request(args: &ReportArgs) -> CmdResult<ReportRequest> {
         label: None,
         signer,
         full_effective_access: args.full_effective_access,
+        terminations,
+        sla_hours: args.deprovision_sla_hours,
+    })
+}
+
+/// Reads `--terminations`: a file that cannot be used is a usage error
+/// before anything is written.
+pub(super) fn read_terminations(path: &Path) -> CmdResult<Vec<Leaver>> {
+    let bytes = std::fs::read(path).map_err(|e| {
+        CommandError::usage(anyhow!(
+            "cannot read the terminations file {}: {e}",
+            path.display()
+        ))
+    })?;
+    parse_terminations(&bytes).map_err(|e| {
+        CommandError::from(e).context(format!(
+            "the terminations file {} is not usable; nothing was written",
+            path.display()
+        ))
     })
 }
 
@@ -134,6 +162,7 @@ fn trend(
             disabled_since: &disabled_since,
             trend: &Trend::default(),
             transient: &[],
+            deprovisioning: None,
         };
         exceptions.push((meta.id, exceptions_by_severity(&input, options)));
         next = previous;
@@ -243,6 +272,18 @@ pub(super) fn render_report(store: &Store, req: ReportRequest) -> CmdResult<Rend
         Some(p) => store.transient_access(&org, p.id, current.id)?,
         None => Vec::new(),
     };
+    let deprovisioning = match &req.terminations {
+        Some(leavers) => {
+            let mut rows = Vec::with_capacity(leavers.len());
+            for leaver in leavers {
+                let account =
+                    store.account_history(&org, &leaver.email, &req.default_group, current.id)?;
+                rows.push(judge(leaver, account.as_ref(), req.sla_hours));
+            }
+            Some(rows)
+        }
+        None => None,
+    };
     let input = ReportInput {
         org: &label,
         current: &current,
@@ -253,6 +294,7 @@ pub(super) fn render_report(store: &Store, req: ReportRequest) -> CmdResult<Rend
         disabled_since: &disabled_since,
         trend: &trend,
         transient: &transient,
+        deprovisioning: deprovisioning.as_deref(),
     };
     let report = build_streamed(&input, &options);
     let files =

@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use super::table::{Expansion, Report, StreamedReport};
 use super::tables::{self, Context};
 use super::{charts, drilldown, evidence, summary};
+use crate::analyze::deprovisioning::Deprovisioning;
 use crate::analyze::exceptions::{Exception, Severity};
 use crate::analyze::roster::Roster;
 use crate::model::{
@@ -71,6 +72,8 @@ pub struct ReportInput<'a> {
     pub trend: &'a Trend,
     /// Access that came and went between the previous snapshot and this one.
     pub transient: &'a [TransientAccess],
+    /// The deprovisioning test of `--terminations` (`None`: no file given).
+    pub deprovisioning: Option<&'a [Deprovisioning]>,
 }
 
 /// What the trend charts plot, read from the history by the caller.
@@ -198,6 +201,7 @@ mod tests {
                 disabled_since: &since,
                 trend: &Trend::default(),
                 transient: &[],
+                deprovisioning: None,
             },
             options,
         )
@@ -256,6 +260,7 @@ mod tests {
             disabled_since: &since,
             trend: &Trend::default(),
             transient: &[],
+            deprovisioning: None,
         };
         let formats = [Format::Csv, Format::Json, Format::Html];
         let read_json = |dir: &std::path::Path| -> serde_json::Value {
@@ -467,6 +472,7 @@ mod tests {
                 "object_access",
                 "orphaned_accounts",
                 "disabled_accounts",
+                "deprovisioning",
                 "privileged_access",
                 "roles",
                 "role_grants",
@@ -487,7 +493,7 @@ mod tests {
                 "transient_access",
             ]
         );
-        let expect: [(&str, &[&str]); 28] = [
+        let expect: [(&str, &[&str]); 29] = [
             (
                 "users",
                 &[
@@ -565,6 +571,26 @@ mod tests {
                     "last_seen_active",
                     "disabled_since",
                     "findings",
+                ],
+            ),
+            (
+                "deprovisioning",
+                &[
+                    "email",
+                    "user_id",
+                    "termination_date",
+                    "last_seen_with_access_snapshot",
+                    "last_seen_with_access_at",
+                    "access_removed_snapshot",
+                    "access_removed_at",
+                    "hours_to_remove",
+                    "sla_hours",
+                    "sla_met",
+                    "note",
+                    "retool_last_active",
+                    "active_after_termination",
+                    "finding",
+                    "evidence_snapshot_sha256",
                 ],
             ),
             (

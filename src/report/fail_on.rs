@@ -27,17 +27,21 @@ pub enum FailOn {
     /// Rows of `cross_check`: users on whose access Retool's own access list
     /// and the computed effective access disagree.
     CrossCheck,
+    /// Rows of `deprovisioning` with a finding: access not removed within the
+    /// SLA, or Retool used after the termination.
+    Deprovisioning,
     /// Rows of `exceptions` at this severity or above (`severity>=high`).
     Severity(crate::analyze::exceptions::Severity),
 }
 
 impl FailOn {
-    pub const ALL: [FailOn; 9] = [
+    pub const ALL: [FailOn; 10] = [
         FailOn::HighRiskChanges,
         FailOn::Orphans,
         FailOn::DisabledWithAccess,
         FailOn::SecuritySettings,
         FailOn::CrossCheck,
+        FailOn::Deprovisioning,
         FailOn::Severity(Severity::Critical),
         FailOn::Severity(Severity::High),
         FailOn::Severity(Severity::Medium),
@@ -51,6 +55,7 @@ impl FailOn {
             FailOn::DisabledWithAccess => "disabled-with-access",
             FailOn::SecuritySettings => "security-settings",
             FailOn::CrossCheck => "cross-check",
+            FailOn::Deprovisioning => "deprovisioning",
             FailOn::Severity(Severity::Critical) => "severity>=critical",
             FailOn::Severity(Severity::High) => "severity>=high",
             FailOn::Severity(Severity::Medium) => "severity>=medium",
@@ -69,6 +74,7 @@ impl FailOn {
             }
             FailOn::SecuritySettings => ("security_settings", Some("finding"), |v| !v.is_empty()),
             FailOn::CrossCheck => ("cross_check", None, |_| true),
+            FailOn::Deprovisioning => ("deprovisioning", Some("finding"), |v| !v.is_empty()),
             FailOn::Severity(Severity::Critical) => {
                 ("exceptions", Some("severity"), |v| v == "critical")
             }
@@ -296,9 +302,20 @@ mod tests {
             table("disabled_accounts", &["findings"], vec![vec![Cell::Empty]]),
             table("security_settings", &["finding"], vec![vec![Cell::Empty]]),
             table("cross_check", &["object_id"], Vec::new()),
+            table("deprovisioning", &["finding"], vec![vec![text("")]]),
             table("exceptions", &["severity"], Vec::new()),
         ]);
         assert_eq!(triggered(&quiet, &FailOn::ALL), Ok(Vec::new()));
+        let missed = report(vec![table(
+            "deprovisioning",
+            &["email", "finding"],
+            vec![
+                vec![text("a@x"), text("sla_missed; active_after_termination")],
+                vec![text("b@x"), text("")],
+                vec![text("c@x"), text("active_after_termination")],
+            ],
+        )]);
+        assert_eq!(FailOn::Deprovisioning.count(&missed), Ok(2));
     }
 
     #[test]

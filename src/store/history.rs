@@ -9,7 +9,9 @@ use rusqlite::params;
 
 use super::error::SqlContext;
 use super::{Store, StoreError};
-use crate::model::{AccessLevel, GroupId, ObjectRef, SnapshotCounts, SnapshotMeta, UserId};
+use crate::model::{
+    AccessLevel, AccountHistory, GroupId, ObjectRef, SnapshotCounts, SnapshotMeta, UserId,
+};
 
 /// One version of a record: part of every snapshot `S` of its org with
 /// `valid_from <= S` and (`valid_to` is `None` or `S < valid_to`).
@@ -171,6 +173,83 @@ const ACCESS_TABLES: [(&str, &str, &str); 10] = [
 ];
 
 impl Store {
+    /// The account with e-mail `email` (any case) across `org`'s snapshots up
+    /// to `up_to`: at each, whether it held access — present, active, and an
+    /// admin or in a group not named `default_group`. `None` when no snapshot
+    /// held such an account. With several accounts of that e-mail, the newest.
+    pub fn account_history(
+        &self,
+        org: &str,
+        email: &str,
+        default_group: &str,
+        up_to: i64,
+    ) -> Result<Option<AccountHistory>, StoreError> {
+        let (p, context) = (&self.path, "reading a leaver's history");
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT user_id, active, is_admin, last_active, valid_from, valid_to FROM users \
+                 WHERE org = ?1 AND lower(email) = lower(?2) AND valid_from <= ?3 \
+                 ORDER BY valid_from",
+            )
+            .ctx(p, context)?;
+        type Row = (String, bool, bool, Option<String>, i64, Option<i64>);
+        let versions: Vec<Row> = stmt
+            .query_map(params![org, email.trim(), up_to], |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                ))
+            })
+            .ctx(p, context)?
+            .collect::<rusqlite::Result<_>>()
+            .ctx(p, context)?;
+        let Some(user) = versions.last().map(|v| v.0.clone()) else {
+            return Ok(None);
+        };
+        let versions: Vec<&Row> = versions.iter().filter(|v| v.0 == user).collect();
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT valid_from, valid_to FROM memberships WHERE org = ?1 AND user_id = ?2 \
+                 AND valid_from <= ?3 AND group_id NOT IN \
+                 (SELECT group_id FROM groups WHERE org = ?1 AND name = ?4)",
+            )
+            .ctx(p, context)?;
+        let groups: Vec<(i64, Option<i64>)> = stmt
+            .query_map(params![org, user, up_to, default_group], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .ctx(p, context)?
+            .collect::<rusqlite::Result<_>>()
+            .ctx(p, context)?;
+        let covers = |from: i64, to: Option<i64>, s: i64| from <= s && to.is_none_or(|t| s < t);
+        let access = self
+            .snapshots(Some(org))?
+            .into_iter()
+            .filter(|m| m.id <= up_to)
+            .map(|m| {
+                let held = versions
+                    .iter()
+                    .find(|v| covers(v.4, v.5, m.id))
+                    .map(|v| v.1 && (v.2 || groups.iter().any(|g| covers(g.0, g.1, m.id))));
+                (m.as_ref(), m.sha256, held)
+            })
+            .collect();
+        Ok(Some(AccountHistory {
+            user_id: UserId(user),
+            access,
+            last_active: versions
+                .iter()
+                .filter_map(|v| v.3.as_deref().and_then(super::rows::parse_time))
+                .max(),
+        }))
+    }
+
     /// The first snapshot of `org` that holds a user whose id is `query` or
     /// whose e-mail is `query` in any case, and the snapshot by which it was
     /// gone (`None`: still there in the latest); `None` when no snapshot

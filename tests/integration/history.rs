@@ -608,3 +608,154 @@ fn transient_access_finds_what_a_two_state_diff_cannot_see() {
         .ok();
     assert!(csv_maps(&out, "transient_access").is_empty());
 }
+
+/// Leavers removed in time, late, at an unknown moment, never, and one who
+/// used Retool after the last day; one who never had an account.
+#[test]
+fn the_deprovisioning_test_judges_each_leaver_from_the_snapshots() {
+    let w = World::demo();
+    // Four active, non-admin users in a team group (access beyond All Users).
+    let people: Vec<(String, String)> = w.server().update_org(|o| {
+        let in_team = |id: &str| {
+            o.groups
+                .iter()
+                .any(|g| g.id >= 3 && g.members.iter().any(|m| m.user_id == id))
+        };
+        o.users
+            .iter()
+            .filter(|u| {
+                u.active && !u.is_admin && !u.email.starts_with(['=', '+']) && in_team(&u.id)
+            })
+            .take(4)
+            .map(|u| (u.id.clone(), u.email.clone()))
+            .collect()
+    });
+    assert_eq!(people.len(), 4);
+    let [(a, a_mail), (b, b_mail), (c, c_mail), (d, d_mail)] =
+        <[(String, String); 4]>::try_from(people).unwrap();
+    // C signs in now: after any termination below.
+    let now = chrono::Utc::now();
+    w.server().update_org(|o| {
+        for u in o.users.iter_mut() {
+            if u.id == c {
+                u.last_active = Some(now);
+            } else if [&a, &b, &d].contains(&&u.id) {
+                u.last_active = Some(now - chrono::Duration::days(30));
+            }
+        }
+    });
+    let disable = |id: &str| {
+        let id = id.to_string();
+        w.server().update_org(move |o| {
+            o.users.iter_mut().find(|u| u.id == id).unwrap().active = false;
+        })
+    };
+    w.snapshot(&[]).ok(); // 1
+    disable(&a);
+    w.snapshot(&[]).ok(); // 2: A gone
+    disable(&b);
+    disable(&d);
+    w.snapshot(&[]).ok(); // 3: B and D gone
+    w.snapshot(&[]).ok(); // 4: C still there
+    let m = w.store().snapshots(None).unwrap();
+    let at = |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(SecondsFormat::Nanos, true);
+    let hours = chrono::Duration::hours;
+    let mid = m[1].taken_at() + (m[2].taken_at() - m[1].taken_at()) / 2;
+    let file = w.path("leavers.csv");
+    std::fs::write(
+        &file,
+        format!(
+            "\u{feff}Name;Email;Termination_Date\n\
+             a;{a_mail};{}\n\
+             b;{b_mail};{}\n\
+             c;{c_mail};{}\n\
+             d;{d_mail};{}\n\
+             x;nobody@example.com;2020-01-31\n",
+            at(m[0].taken_at() - hours(1)), // removed by 2, well within 24 h
+            at(m[1].taken_at() - hours(25)), // 2 still shows access after the deadline
+            at(m[3].taken_at() - hours(30)), // never removed
+            at(mid - hours(24)),            // the deadline falls between 2 and 3
+        ),
+    )
+    .unwrap();
+    let out = w.path("deprov");
+    let run = w.run(&[
+        "report",
+        "--format",
+        "csv",
+        "--terminations",
+        file.to_str().unwrap(),
+        "--fail-on",
+        "deprovisioning",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    run.fails_with(3).stderr_has("2 deprovisioning");
+    let rows = csv_maps(&out, "deprovisioning");
+    let get = |mail: &str| {
+        rows.iter()
+            .find(|r| r["email"] == mail)
+            .unwrap_or_else(|| panic!("{mail}: {rows:?}"))
+    };
+    let verdict = |mail: &str| {
+        let r = get(mail);
+        (
+            r["sla_met"].clone(),
+            r["active_after_termination"].clone(),
+            r["finding"].clone(),
+        )
+    };
+    assert_eq!(verdict(&a_mail), ("true".into(), "false".into(), "".into()));
+    assert_eq!(get(&a_mail)["access_removed_snapshot"], m[1].id.to_string());
+    assert_eq!(
+        get(&a_mail)["last_seen_with_access_snapshot"],
+        m[0].id.to_string()
+    );
+    assert_eq!(get(&a_mail)["hours_to_remove"], "1");
+    assert_eq!(get(&a_mail)["evidence_snapshot_sha256"], m[1].sha256);
+    assert_eq!(
+        verdict(&b_mail),
+        ("false".into(), "false".into(), "sla_missed".into())
+    );
+    assert_eq!(
+        verdict(&c_mail),
+        (
+            "false".into(),
+            "true".into(),
+            "sla_missed; active_after_termination".into()
+        )
+    );
+    assert_eq!(get(&c_mail)["access_removed_snapshot"], "");
+    assert_eq!(verdict(&d_mail).0, "unknown");
+    assert!(
+        get(&d_mail)["note"].contains("brackets the deadline"),
+        "{rows:?}"
+    );
+    assert_eq!(verdict("nobody@example.com").0, "true");
+    assert!(get("nobody@example.com")["note"].contains("no account"));
+
+    // Bad files: exit 2, the problem named, nothing written.
+    for (text, says) in [
+        (
+            "email,left_on\nx@y,2026-01-01\n",
+            "no `termination_date` column",
+        ),
+        ("email,termination_date\nx@y,next tuesday\n", "line 2"),
+        ("email,termination_date\n", "no rows"),
+    ] {
+        std::fs::write(&file, text).unwrap();
+        let out = w.path("bad");
+        w.run(&[
+            "report",
+            "--format",
+            "csv",
+            "--terminations",
+            file.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .fails_with(2)
+        .stderr_has(says);
+        assert!(!out.exists(), "{says}: something was written");
+    }
+}

@@ -28,6 +28,7 @@ mod app_usage;
 mod apps;
 mod changes;
 pub(crate) mod cross_check;
+mod deprovisioning;
 mod disabled_accounts;
 mod effective_access;
 pub(crate) mod exceptions;
@@ -56,7 +57,7 @@ pub(crate) type BuildTable = for<'b, 'c, 'a> fn(&'b Context<'c, 'a>) -> Table<Ro
 
 /// Every table of the report, in report order (the order of the CSV files'
 /// listing, the XLSX sheets, the HTML sections and the JSON `tables`).
-pub(crate) const ALL: [BuildTable; 29] = [
+pub(crate) const ALL: [BuildTable; 30] = [
     exceptions::table,
     users::table,
     groups::table,
@@ -68,6 +69,7 @@ pub(crate) const ALL: [BuildTable; 29] = [
     object_access::table,
     orphaned_accounts::table,
     disabled_accounts::table,
+    deprovisioning::table,
     privileged_access::table,
     roles::table,
     role_grants::table,
