@@ -847,8 +847,8 @@ pub struct DisabledWindow {
 pub struct AccountHistory {
     pub user_id: UserId,
     /// Every snapshot up to the reported one, oldest first, with whether the
-    /// account held access there: present, active, and an admin or in a group
-    /// other than the default one. `None`: the account was not there.
+    /// account held access there: present, active, and an admin, in a group
+    /// other than the default one, or holding a direct grant or role. `None`: the account was not there.
     pub access: Vec<(SnapshotRef, String, Option<bool>)>,
     /// Retool's `last_active`, the newest the history holds.
     pub last_active: Option<DateTime<Utc>>,

@@ -175,7 +175,8 @@ const ACCESS_TABLES: [(&str, &str, &str); 10] = [
 impl Store {
     /// The account with e-mail `email` (any case) across `org`'s snapshots up
     /// to `up_to`: at each, whether it held access — present, active, and an
-    /// admin or in a group not named `default_group`. `None` when no snapshot
+    /// admin, in a group not named `default_group`, or holding a direct grant
+    /// or a role directly. `None` when no snapshot
     /// held such an account. With several accounts of that e-mail, the newest.
     pub fn account_history(
         &self,
@@ -220,13 +221,29 @@ impl Store {
                  (SELECT group_id FROM groups WHERE org = ?1 AND name = ?4)",
             )
             .ctx(p, context)?;
-        let groups: Vec<(i64, Option<i64>)> = stmt
+        let mut groups: Vec<(i64, Option<i64>)> = stmt
             .query_map(params![org, user, up_to, default_group], |r| {
                 Ok((r.get(0)?, r.get(1)?))
             })
             .ctx(p, context)?
             .collect::<rusqlite::Result<_>>()
             .ctx(p, context)?;
+        // Direct grants and roles held directly are access too.
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT valid_from, valid_to FROM grants WHERE org = ?1 AND subject_type = 'user' \
+                 AND subject_id = ?2 AND valid_from <= ?3 \
+                 UNION ALL SELECT valid_from, valid_to FROM role_grants WHERE org = ?1 \
+                 AND subject_type = 'user' AND subject_id = ?2 AND valid_from <= ?3",
+            )
+            .ctx(p, context)?;
+        let direct: Vec<(i64, Option<i64>)> = stmt
+            .query_map(params![org, user, up_to], |r| Ok((r.get(0)?, r.get(1)?)))
+            .ctx(p, context)?
+            .collect::<rusqlite::Result<_>>()
+            .ctx(p, context)?;
+        groups.extend(direct);
         let covers = |from: i64, to: Option<i64>, s: i64| from <= s && to.is_none_or(|t| s < t);
         let access = self
             .snapshots(Some(org))?
@@ -553,5 +570,55 @@ mod tests {
         );
         assert_eq!(store.snapshot_counts("o", s2.id).unwrap().len(), 2);
         assert!(store.snapshot_counts("nobody", s4.id).unwrap().is_empty());
+    }
+
+    #[test]
+    fn account_history_counts_groups_other_than_the_default_and_direct_grants() {
+        let dir = tmp();
+        let mut store = open(&dir.path().join("h.db"));
+        let with = |member_of: &[i64], direct: bool, active: bool| {
+            let mut s = OrgState {
+                users: vec![user("u1", "Leaver@X", active)],
+                groups: vec![group(1, "All Users"), group(2, "Eng")],
+                memberships: member_of.iter().map(|g| member(*g, "u1", false)).collect(),
+                ..Default::default()
+            };
+            if direct {
+                s.grants.push(grant(
+                    Subject::User(UserId("u1".into())),
+                    ObjectType::App,
+                    "a1",
+                    AccessLevel::Use,
+                ));
+            }
+            s.normalize();
+            s
+        };
+        let m1 = write(&mut store, "o", with(&[1, 2], false, true), 1);
+        let m2 = write(&mut store, "o", with(&[1], true, true), 2);
+        let m3 = write(&mut store, "o", with(&[1], false, true), 3);
+        let m4 = write(&mut store, "o", with(&[1, 2], false, false), 4);
+        let h = store
+            .account_history("o", "leaver@x", "All Users", m4.id)
+            .unwrap()
+            .unwrap();
+        let held: Vec<(i64, Option<bool>)> = h.access.iter().map(|(s, _, a)| (s.id, *a)).collect();
+        // Eng; a direct grant only; the default group only; disabled.
+        assert_eq!(
+            held,
+            vec![
+                (m1.id, Some(true)),
+                (m2.id, Some(true)),
+                (m3.id, Some(false)),
+                (m4.id, Some(false))
+            ]
+        );
+        assert_eq!(h.access[1].1, m2.sha256);
+        assert!(
+            store
+                .account_history("o", "nobody@x", "All Users", m4.id)
+                .unwrap()
+                .is_none()
+        );
     }
 }

@@ -55,7 +55,7 @@ pub(super) fn table<'a>(cx: &Context<'_, 'a>) -> Table<Rows<'a>> {
             "deprovisioning",
             "Deprovisioning test",
             "Each leaver of the --terminations file: the last snapshot that saw the account \
-             with access (active, and an admin or in a group other than the default one), the \
+             with access (active, and an admin, in a group other than the default one, or holding a direct grant or role), the \
              first after it without (disabled, deleted, or left with the default group only), \
              the hours from the termination to that snapshot, and whether that met the SLA: \
              `true` when access was gone by a snapshot taken before the deadline, `false` when \
