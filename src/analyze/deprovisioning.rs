@@ -58,7 +58,8 @@ pub fn parse_termination(s: &str) -> Option<DateTime<Utc>> {
 /// case, other columns ignored), `,` or `;` as the header line has more of,
 /// UTF-8 with or without a BOM, blank rows skipped. Every row must have both.
 pub fn parse_terminations(bytes: &[u8]) -> Result<Vec<Leaver>, TerminationsError> {
-    let table = super::roster::read_table(bytes).map_err(TerminationsError::Unreadable)?;
+    let table = super::roster::read_table(bytes)
+        .map_err(|e| TerminationsError::Unreadable(e.to_string()))?;
     let column = |name: &'static str| {
         table
             .header

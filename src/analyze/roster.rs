@@ -62,15 +62,36 @@ pub(crate) struct CsvTable {
     pub rows: Vec<(u64, Vec<String>)>,
 }
 
-/// Reads a CSV as the roster is read: `,` or `;` (whichever the header line
-/// has more of), UTF-8 with or without a BOM, blank rows skipped. The error
-/// names the line.
-pub(crate) fn read_table(bytes: &[u8]) -> Result<CsvTable, String> {
+/// Why a CSV could not be read (lines count the header as 1).
+#[derive(Debug, Error, PartialEq, Eq)]
+pub(crate) enum TableError {
+    #[error("the file is empty")]
+    Empty,
+    #[error("line {line} is not UTF-8: save the file as UTF-8")]
+    NotUtf8 { line: u64 },
+    #[error("line {line} is malformed: {reason}")]
+    Malformed { line: u64, reason: String },
+}
+
+impl From<TableError> for RosterError {
+    fn from(e: TableError) -> Self {
+        match e {
+            TableError::Empty => RosterError::Empty,
+            TableError::NotUtf8 { line } => RosterError::NotUtf8 { line },
+            TableError::Malformed { line, reason } => RosterError::Malformed { line, reason },
+        }
+    }
+}
+
+/// Reads a CSV an HR system exports: `,` or `;` (whichever the header line
+/// has more of), UTF-8 with or without a BOM, cells trimmed, blank rows
+/// skipped. The roster and the terminations file are read with it.
+pub(crate) fn read_table(bytes: &[u8]) -> Result<CsvTable, TableError> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let header_line = bytes
         .split(|b| *b == b'\n')
         .find(|l| !l.iter().all(u8::is_ascii_whitespace))
-        .ok_or("the file is empty")?;
+        .ok_or(TableError::Empty)?;
     let count = |c: u8| header_line.iter().filter(|b| **b == c).count();
     let delimiter = if count(b';') > count(b',') {
         b';'
@@ -85,16 +106,16 @@ pub(crate) fn read_table(bytes: &[u8]) -> Result<CsvTable, String> {
     let mut header: Option<Vec<String>> = None;
     let mut rows = Vec::new();
     for record in reader.byte_records() {
-        let record = record.map_err(|e| {
-            let line = e.position().map(|p| p.line()).unwrap_or(0);
-            format!("line {line} is malformed: {e}")
+        let record = record.map_err(|e| TableError::Malformed {
+            line: e.position().map(|p| p.line()).unwrap_or(0),
+            reason: e.to_string(),
         })?;
         let line = record.position().map(|p| p.line()).unwrap_or(0);
         let fields: Vec<String> = record
             .iter()
             .map(|f| std::str::from_utf8(f).map(|s| s.trim().to_string()))
             .collect::<Result<_, _>>()
-            .map_err(|_| format!("line {line} is not UTF-8: save the file as UTF-8"))?;
+            .map_err(|_| TableError::NotUtf8 { line })?;
         if fields.iter().all(String::is_empty) {
             continue;
         }
@@ -104,7 +125,7 @@ pub(crate) fn read_table(bytes: &[u8]) -> Result<CsvTable, String> {
         }
     }
     Ok(CsvTable {
-        header: header.ok_or("the file is empty")?,
+        header: header.ok_or(TableError::Empty)?,
         rows,
     })
 }
@@ -120,67 +141,23 @@ impl Roster {
     /// Blank rows are skipped; a row without an email, or a roster without any
     /// email, is an error.
     pub fn parse(bytes: &[u8]) -> Result<Roster, RosterError> {
-        let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-        let header_line = bytes
-            .split(|b| *b == b'\n')
-            .find(|l| !l.iter().all(u8::is_ascii_whitespace))
-            .ok_or(RosterError::Empty)?;
-        let count = |c: u8| header_line.iter().filter(|b| **b == c).count();
-        let delimiter = if count(b';') > count(b',') {
-            b';'
-        } else {
-            b','
-        };
-
-        let mut reader = csv::ReaderBuilder::new()
-            .delimiter(delimiter)
-            .has_headers(false)
-            .flexible(true)
-            .from_reader(bytes);
-        let mut email_col: Option<usize> = None;
-        let mut emails = HashSet::new();
-        let mut rows = 0;
-        let mut record = csv::ByteRecord::new();
-        loop {
-            let more = reader.read_byte_record(&mut record).map_err(|e| {
-                let line = e.position().map(|p| p.line()).unwrap_or(0);
-                RosterError::Malformed {
-                    line,
-                    reason: e.to_string(),
-                }
+        let table = read_table(bytes)?;
+        let col = table
+            .header
+            .iter()
+            .position(|f| f.eq_ignore_ascii_case("email"))
+            .ok_or_else(|| RosterError::NoEmailColumn {
+                found: table.header.join(", "),
             })?;
-            if !more {
-                break;
-            }
-            let line = record.position().map(|p| p.line()).unwrap_or(0);
-            let fields: Vec<&str> = record
-                .iter()
-                .map(std::str::from_utf8)
-                .collect::<Result<_, _>>()
-                .map_err(|_| RosterError::NotUtf8 { line })?;
-            if fields.iter().all(|f| f.trim().is_empty()) {
-                continue;
-            }
-            let Some(col) = email_col else {
-                let found: Vec<String> = fields.iter().map(|f| f.trim().to_string()).collect();
-                match found.iter().position(|f| f.eq_ignore_ascii_case("email")) {
-                    Some(i) => email_col = Some(i),
-                    None => {
-                        return Err(RosterError::NoEmailColumn {
-                            found: found.join(", "),
-                        });
-                    }
-                }
-                continue;
-            };
-            match fields.get(col).map(|f| f.trim()) {
+        let mut emails = HashSet::new();
+        for (line, fields) in &table.rows {
+            match fields.get(col) {
                 Some(e) if !e.is_empty() => {
-                    rows += 1;
                     emails.insert(normalize(e));
                 }
                 _ => {
                     return Err(RosterError::Malformed {
-                        line,
+                        line: *line,
                         reason: format!(
                             "no email in column {} (fill it in or remove the row)",
                             col + 1
@@ -189,16 +166,13 @@ impl Roster {
                 }
             }
         }
-        if email_col.is_none() {
-            return Err(RosterError::Empty);
-        }
         if emails.is_empty() {
             // An empty roster would flag every active account as not_in_roster.
             return Err(RosterError::NoEmails);
         }
         Ok(Roster {
             emails,
-            rows,
+            rows: table.rows.len(),
             source: None,
         })
     }
