@@ -22,10 +22,16 @@ pub struct Version<T> {
     pub value: T,
 }
 
+/// Whether a version valid from `from` until `to` (exclusive; `None`: still
+/// current) is part of snapshot `id`.
+fn covers(from: i64, to: Option<i64>, id: i64) -> bool {
+    from <= id && to.is_none_or(|t| id < t)
+}
+
 impl<T> Version<T> {
     /// Whether this version is part of snapshot `id`.
     pub fn covers(&self, id: i64) -> bool {
-        self.valid_from <= id && self.valid_to.is_none_or(|to| id < to)
+        covers(self.valid_from, self.valid_to, id)
     }
 }
 
@@ -221,7 +227,8 @@ impl Store {
                  (SELECT group_id FROM groups WHERE org = ?1 AND name = ?4)",
             )
             .ctx(p, context)?;
-        let mut groups: Vec<(i64, Option<i64>)> = stmt
+        // The spans in which the account held access beyond the default group.
+        let mut held: Vec<(i64, Option<i64>)> = stmt
             .query_map(params![org, user, up_to, default_group], |r| {
                 Ok((r.get(0)?, r.get(1)?))
             })
@@ -243,8 +250,7 @@ impl Store {
             .ctx(p, context)?
             .collect::<rusqlite::Result<_>>()
             .ctx(p, context)?;
-        groups.extend(direct);
-        let covers = |from: i64, to: Option<i64>, s: i64| from <= s && to.is_none_or(|t| s < t);
+        held.extend(direct);
         let access = self
             .snapshots(Some(org))?
             .into_iter()
@@ -253,7 +259,7 @@ impl Store {
                 let held = versions
                     .iter()
                     .find(|v| covers(v.4, v.5, m.id))
-                    .map(|v| v.1 && (v.2 || groups.iter().any(|g| covers(g.0, g.1, m.id))));
+                    .map(|v| v.1 && (v.2 || held.iter().any(|h| covers(h.0, h.1, m.id))));
                 (m.as_ref(), m.sha256, held)
             })
             .collect();
@@ -334,7 +340,6 @@ impl Store {
                 .ctx(p, context)?;
             rows.collect::<rusqlite::Result<_>>().ctx(p, context)
         };
-        let covers = |from: i64, to: Option<i64>, s: i64| from <= s && to.is_none_or(|t| s < t);
         // Active-user versions of everyone who was ever an admin or a group admin.
         let admins = spans(
             "SELECT user_id, valid_from, valid_to FROM users \
