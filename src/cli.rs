@@ -482,6 +482,16 @@ pub struct ReportArgs {
     #[arg(long)]
     pub since: Option<SnapshotSelector>,
 
+    /// Compare every snapshot between --since and the reported one, so access granted
+    /// and taken away in between is listed in `changes` (the default when they are not
+    /// adjacent).
+    #[arg(long, requires = "since")]
+    pub every_snapshot: bool,
+
+    /// Compare only the --since snapshot with the reported one (a plain two-state diff).
+    #[arg(long, requires = "since", conflicts_with = "every_snapshot")]
+    pub endpoints_only: bool,
+
     #[command(flatten)]
     pub analysis: AnalysisArgs,
 

@@ -15,9 +15,13 @@ use std::fmt;
 
 mod access_model;
 
+pub(crate) use access_model::grant_id as role_grant_id;
+
 use crate::model::fields::Fields as RecordFields;
+use chrono::{DateTime, Utc};
+
 use crate::model::{
-    AccessLevel, EntityKind, GroupId, ObjectId, ObjectType, OrgState, Subject, UserId,
+    AccessLevel, EntityKind, GroupId, ObjectId, ObjectType, OrgState, SnapshotMeta, Subject, UserId,
 };
 
 /// What kind of record changed. Declaration order is the sort order.
@@ -152,6 +156,30 @@ pub struct Change {
     pub old_value: String,
     pub new_value: String,
     pub risk: Risk,
+}
+
+/// A change with the snapshot that first showed it: it happened after
+/// `previous` was taken and by `seen_in`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeenChange {
+    pub previous: i64,
+    pub seen_in: i64,
+    pub seen_at: DateTime<Utc>,
+    pub change: Change,
+}
+
+impl SeenChange {
+    /// Every change of `list`, seen between `previous` and `current`.
+    pub fn all(previous: i64, current: &SnapshotMeta, list: Vec<Change>) -> Vec<SeenChange> {
+        list.into_iter()
+            .map(|change| SeenChange {
+                previous,
+                seen_in: current.id,
+                seen_at: current.taken_at(),
+                change,
+            })
+            .collect()
+    }
 }
 
 type Fields = Vec<(&'static str, String)>;

@@ -16,7 +16,7 @@ use super::access::AccessIndex;
 use super::accounts::{
     DisabledAccount, DisabledFinding, OrphanReason, OrphanedAccount, PrivilegeKind, PrivilegedEntry,
 };
-use super::changes::{Change, ChangeEntity};
+use super::changes::{ChangeEntity, SeenChange};
 use super::roster::Roster;
 use super::settings::{active_without_two_factor, security_settings};
 use chrono::SecondsFormat;
@@ -268,8 +268,9 @@ pub struct ExceptionInput<'a> {
     pub state: &'a OrgState,
     /// The snapshot's id, for the evidence column.
     pub snapshot_id: i64,
-    /// The previous snapshot's id and the changes since it, when there is one.
-    pub changes: Option<(i64, &'a [Change])>,
+    /// The changes since the previous snapshot (each with the snapshots it
+    /// was seen between), when there is one.
+    pub changes: Option<&'a [SeenChange]>,
     pub orphans: &'a [OrphanedAccount],
     pub disabled: &'a [DisabledAccount],
     /// [`privileged_access`](super::accounts::privileged_access) of the state.
@@ -392,13 +393,17 @@ pub fn exceptions(input: &ExceptionInput<'_>) -> Vec<Exception> {
     }
 
     // Re-enabled users, from the changes since the previous snapshot.
-    if let Some((previous, changes)) = input.changes {
-        for c in changes.iter().filter(|c| {
-            c.entity_type == ChangeEntity::User
-                && c.field == "status"
-                && c.old_value == "disabled"
-                && c.new_value == "active"
-        }) {
+    if let Some(changes) = input.changes {
+        for (c, previous, seen) in changes
+            .iter()
+            .map(|s| (&s.change, s.previous, s.seen_in))
+            .filter(|(c, _, _)| {
+                c.entity_type == ChangeEntity::User
+                    && c.field == "status"
+                    && c.old_value == "disabled"
+                    && c.new_value == "active"
+            })
+        {
             let Some(user) = state.user(&UserId(c.entity_id.clone())) else {
                 continue;
             };
@@ -411,9 +416,9 @@ pub fn exceptions(input: &ExceptionInput<'_>) -> Vec<Exception> {
                 finding,
                 Some(user),
                 "account".to_string(),
-                format!("disabled in snapshot {previous}, active in snapshot {snap}"),
+                format!("disabled in snapshot {previous}, active in snapshot {seen}"),
                 format!(
-                    "changes: user {} status (snapshots {previous}→{snap})",
+                    "changes: user {} status (snapshots {previous}→{seen})",
                     user.id
                 ),
             );
@@ -734,7 +739,7 @@ fn edit_sources(index: &AccessIndex<'_>, user: &User) -> Vec<(String, String)> {
 mod tests {
     use super::*;
     use crate::analyze::accounts::{AccountOptions, disabled_accounts, orphaned_accounts};
-    use crate::analyze::changes::{ChangeKind, Risk};
+    use crate::analyze::changes::{Change, ChangeKind, Risk};
     use crate::analyze::fixtures::*;
 
     fn run(s: &OrgState, roster: Option<&Roster>, changes: &[Change]) -> Vec<Exception> {
@@ -744,10 +749,19 @@ mod tests {
         let disabled = disabled_accounts(s, &BTreeMap::new(), &options);
         let index = AccessIndex::new(s);
         let privileged = crate::analyze::accounts::privileged_access(s, &index, as_of);
+        let changes: Vec<SeenChange> = changes
+            .iter()
+            .map(|c| SeenChange {
+                previous: 1,
+                seen_in: 2,
+                seen_at: as_of,
+                change: c.clone(),
+            })
+            .collect();
         exceptions(&ExceptionInput {
             state: s,
             snapshot_id: 2,
-            changes: Some((1, changes)),
+            changes: Some(&changes),
             orphans: &orphans,
             disabled: &disabled,
             privileged: &privileged,

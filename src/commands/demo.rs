@@ -167,6 +167,7 @@ pub(super) async fn run(args: &DemoArgs, out: Output) -> CmdResult {
         org: Some("demo".to_string()),
         snapshot: SnapshotSelector::Latest,
         since: None,
+        every_snapshot: None,
         roster: Some(read_roster(&roster_path)?),
         inactive_days: 90,
         default_group: "All Users".to_string(),

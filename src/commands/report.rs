@@ -11,8 +11,11 @@ use chrono::Utc;
 use super::common::{command_line, headline, load_signer, org_label, pick_org, read_roster};
 use super::{CmdResult, CommandError, Output};
 use crate::analyze::Roster;
+use crate::analyze::approvals::ReviewKeep;
+use crate::analyze::changes::{SeenChange, changes};
 use crate::analyze::deprovisioning::{Leaver, judge, parse_terminations};
 use crate::cli::ReportArgs;
+use crate::model::review::Decision;
 use crate::model::{EntityKind, OrgState, SnapshotMeta};
 use crate::report::build::{
     ReportInput, ReportOptions, Trend, build_streamed, exceptions_by_severity,
@@ -30,6 +33,9 @@ pub(super) struct ReportRequest {
     pub(super) org: Option<String>,
     pub(super) snapshot: SnapshotSelector,
     pub(super) since: Option<SnapshotSelector>,
+    /// `--every-snapshot` (`Some(true)`), `--endpoints-only` (`Some(false)`),
+    /// or neither: walk when the two snapshots are not adjacent.
+    pub(super) every_snapshot: Option<bool>,
     pub(super) roster: Option<Roster>,
     pub(super) inactive_days: u32,
     pub(super) default_group: String,
@@ -59,6 +65,11 @@ fn report_request(args: &ReportArgs) -> CmdResult<ReportRequest> {
         org: args.pick.org.clone(),
         snapshot: args.pick.snapshot,
         since: args.since,
+        every_snapshot: match (args.every_snapshot, args.endpoints_only) {
+            (true, _) => Some(true),
+            (_, true) => Some(false),
+            _ => None,
+        },
         roster,
         inactive_days: analysis.inactive_days,
         default_group: analysis.default_group.clone(),
@@ -157,11 +168,13 @@ fn trend(
             current: meta,
             current_state: &state,
             previous: previous.as_ref().map(|(j, s)| (&earlier[*j], s)),
+            walked: None,
             history: &history[..=i],
             failed_runs: &[],
             disabled_since: &disabled_since,
             trend: &Trend::default(),
             transient: &[],
+            review_keeps: &[],
             deprovisioning: None,
         };
         exceptions.push((meta.id, exceptions_by_severity(&input, options)));
@@ -200,6 +213,35 @@ fn report_json(r: &Rendered) -> serde_json::Value {
         "tables": tables,
         "findings": findings,
     })
+}
+
+/// Whether `changes` walks every snapshot from `since` to `current`: as asked,
+/// else when a kept snapshot lies between them.
+fn walks(asked: Option<bool>, history: &[SnapshotMeta], since: i64, current: i64) -> bool {
+    asked.unwrap_or_else(|| history.iter().any(|m| m.id > since && m.id < current))
+}
+
+/// The current `keep` decisions of `org`'s review campaigns frozen at or
+/// before snapshot `up_to`: evidence of approval for access added.
+fn review_keeps(store: &Store, org: &str, up_to: i64) -> CmdResult<Vec<ReviewKeep>> {
+    let mut keeps = Vec::new();
+    for campaign in store.campaigns(Some(org))? {
+        if campaign.snapshot_id > up_to {
+            continue;
+        }
+        for d in store.decisions(campaign.id, false)? {
+            if d.decision == Decision::Keep {
+                keeps.push(ReviewKeep {
+                    campaign: campaign.name.clone(),
+                    snapshot_id: campaign.snapshot_id,
+                    key: d.key,
+                    reviewer: d.reviewer,
+                    reviewed_at: d.reviewed_at,
+                });
+            }
+        }
+    }
+    Ok(keeps)
 }
 
 /// What `render_report` wrote, and from which snapshots.
@@ -284,11 +326,26 @@ pub(super) fn render_report(store: &Store, req: ReportRequest) -> CmdResult<Rend
         }
         None => None,
     };
+    let walked = match &previous {
+        Some(p) if walks(req.every_snapshot, &history, p.id, current.id) => {
+            let mut list = Vec::new();
+            store.walk_period::<CommandError>(&org, p.id, current.id, |step| {
+                let found = changes(&step.old, &step.new);
+                list.extend(SeenChange::all(step.before.id, step.after, found));
+                Ok(())
+            })?;
+            Some(list)
+        }
+        _ => None,
+    };
+    let review_keeps = review_keeps(store, &org, current.id)?;
     let input = ReportInput {
         org: &label,
         current: &current,
         current_state: &state,
         previous: previous.as_ref().zip(previous_state.as_ref()),
+        walked: walked.as_deref(),
+        review_keeps: &review_keeps,
         history: &history,
         failed_runs: &failed_runs,
         disabled_since: &disabled_since,

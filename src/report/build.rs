@@ -9,6 +9,8 @@ use chrono::{DateTime, Utc};
 use super::table::{Expansion, Report, StreamedReport};
 use super::tables::{self, Context};
 use super::{charts, drilldown, evidence, summary};
+use crate::analyze::approvals::ReviewKeep;
+use crate::analyze::changes::SeenChange;
 use crate::analyze::deprovisioning::Deprovisioning;
 use crate::analyze::exceptions::{Exception, Severity};
 use crate::analyze::roster::Roster;
@@ -61,6 +63,9 @@ pub struct ReportInput<'a> {
     pub current_state: &'a OrgState,
     /// The snapshot to compare with (changes), when there is one.
     pub previous: Option<(&'a SnapshotMeta, &'a OrgState)>,
+    /// The changes found walking every snapshot from `previous` to `current`
+    /// (`None`: the two states are compared).
+    pub walked: Option<&'a [SeenChange]>,
     /// The org's snapshots up to `current`, oldest first, for charts.
     pub history: &'a [SnapshotMeta],
     /// Failed collection attempts since the previous snapshot.
@@ -72,6 +77,9 @@ pub struct ReportInput<'a> {
     pub trend: &'a Trend,
     /// Access that came and went between the previous snapshot and this one.
     pub transient: &'a [TransientAccess],
+    /// The current `keep` decisions of the org's review campaigns, evidence
+    /// of approval for access added in the period.
+    pub review_keeps: &'a [ReviewKeep],
     /// The deprovisioning test of `--terminations` (`None`: no file given).
     pub deprovisioning: Option<&'a [Deprovisioning]>,
 }
@@ -196,11 +204,13 @@ mod tests {
                 current: &current,
                 current_state: state,
                 previous,
+                walked: None,
                 history: &history,
                 failed_runs: &[],
                 disabled_since: &since,
                 trend: &Trend::default(),
                 transient: &[],
+                review_keeps: &[],
                 deprovisioning: None,
             },
             options,
@@ -255,11 +265,13 @@ mod tests {
             current: &current,
             current_state: &s,
             previous: None,
+            walked: None,
             history: &history,
             failed_runs: &[],
             disabled_since: &since,
             trend: &Trend::default(),
             transient: &[],
+            review_keeps: &[],
             deprovisioning: None,
         };
         let formats = [Format::Csv, Format::Json, Format::Html];
@@ -491,9 +503,10 @@ mod tests {
                 "user_invites",
                 "changes",
                 "transient_access",
+                "access_added",
             ]
         );
-        let expect: [(&str, &[&str]); 29] = [
+        let expect: [(&str, &[&str]); 30] = [
             (
                 "users",
                 &[
@@ -598,6 +611,8 @@ mod tests {
                 &[
                     "from_snapshot",
                     "to_snapshot",
+                    "seen_in_snapshot",
+                    "seen_at",
                     "entity_type",
                     "change",
                     "entity_id",
@@ -622,6 +637,26 @@ mod tests {
                     "last_seen_at",
                     "duration_hours",
                     "risk",
+                ],
+            ),
+            (
+                "access_added",
+                &[
+                    "seen_in_snapshot",
+                    "seen_at",
+                    "kind",
+                    "change",
+                    "entity_id",
+                    "entity_name",
+                    "access",
+                    "user_id",
+                    "email",
+                    "held_now",
+                    "risk",
+                    "approval",
+                    "approval_ref",
+                    "approved_by",
+                    "approved_at",
                 ],
             ),
             (
@@ -993,16 +1028,9 @@ mod tests {
         assert_eq!(ch.as_ref().and_then(|t| t.notice.clone()), None);
         let rows = ch.map(|t| t.rows).unwrap_or_default();
         assert_eq!(rows.len(), 2);
-        assert_eq!(
-            rows[0][..4],
-            [
-                Cell::Int(1),
-                Cell::Int(2),
-                Cell::text("user"),
-                Cell::text("modified")
-            ]
-        );
-        assert_eq!(rows[0][9], Cell::text("high"));
+        assert_eq!(rows[0][..3], [Cell::Int(1), Cell::Int(2), Cell::Int(2)]);
+        assert_eq!(rows[0][4..6], [Cell::text("user"), Cell::text("modified")]);
+        assert_eq!(rows[0][11], Cell::text("high"));
         let value = |label: &str| {
             r.summary
                 .iter()

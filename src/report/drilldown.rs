@@ -66,14 +66,11 @@ pub(crate) fn drilldown(cx: &Context<'_, '_>) -> Drilldown {
             rank.entry(id).or_insert((1, Reverse(Severity::Low)));
         }
     }
-    let changes = cx
-        .changes
-        .as_ref()
-        .map(|(_, _, c)| c.as_slice())
-        .unwrap_or(&[]);
+    let changes = cx.changes.as_ref().map(|(_, _, c)| &c[..]).unwrap_or(&[]);
     let mut changed: HashMap<&str, Vec<String>> = HashMap::new();
     let user_ids: HashSet<&str> = cx.state.users.iter().map(|u| u.id.0.as_str()).collect();
-    for c in changes {
+    for seen in changes {
+        let c = &seen.change;
         let line = if c.field.is_empty() {
             format!(
                 "{} {} {} ({})",

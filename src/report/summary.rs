@@ -33,12 +33,12 @@ pub(crate) fn summary(
         .filter(|u| u.active && u.is_admin)
         .count();
     // Events, not rows: a promotion is one event even when it changes two
-    // fields of the user.
+    // fields of the user (and two events when it happens twice).
     let high_risk = match &cx.changes {
         Some((_, _, list)) => count(
             list.iter()
-                .filter(|c| c.risk == Risk::High)
-                .map(|c| (c.entity_type, c.entity_id.as_str()))
+                .filter(|c| c.change.risk == Risk::High)
+                .map(|c| (c.seen_in, c.change.entity_type, c.change.entity_id.as_str()))
                 .collect::<std::collections::HashSet<_>>()
                 .len(),
         ),

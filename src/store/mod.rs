@@ -81,6 +81,7 @@
 mod error;
 mod history;
 mod lock;
+mod period;
 mod prune;
 mod read;
 mod review;
@@ -101,6 +102,7 @@ use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 pub use error::StoreError;
 pub use history::Version;
 pub use lock::{RunLock, lock_path};
+pub use period::Step;
 pub use prune::{KeepReason, OrgPrune, PruneOutcome, RetentionPolicy};
 pub use read::{ParseSelectorError, SnapshotSelector};
 pub use review::population_hash;
@@ -118,6 +120,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0004_roles_settings.sql"),
     include_str!("migrations/0005_usage.sql"),
     include_str!("migrations/0006_environments_app_usage.sql"),
+    include_str!("migrations/0007_valid_to.sql"),
 ];
 
 /// The schema version this build writes and reads.
@@ -364,12 +367,13 @@ mod tests {
         let dir = tmp();
         let path = dir.path().join("h.db");
         drop(Store::open(&path));
-        raw_sql(&path, "PRAGMA user_version = 7");
+        let newer = SCHEMA_VERSION + 1;
+        raw_sql(&path, &format!("PRAGMA user_version = {newer}"));
         match Store::open_existing(&path) {
             Err(StoreError::NewerSchema {
                 found, supported, ..
             }) => {
-                assert_eq!(found, 7);
+                assert_eq!(found, newer);
                 assert_eq!(supported, SCHEMA_VERSION);
             }
             other => panic!("expected NewerSchema, got {other:?}"),

@@ -325,7 +325,7 @@ impl Store {
     }
 
     /// The versions of one table that are part of snapshot `id` of `org`.
-    fn load<T: Versioned>(&self, org: &str, id: i64) -> Result<Vec<T>, StoreError> {
+    pub(super) fn load<T: Versioned>(&self, org: &str, id: i64) -> Result<Vec<T>, StoreError> {
         let p = &self.path;
         let table = T::TABLE;
         let context = "reading a snapshot's records";

@@ -20,7 +20,7 @@ pub(crate) trait Versioned: Sized + Serialize {
     /// The table name (also the [`crate::model::EntityKind`] spelling).
     const TABLE: &'static str;
 
-    type Key: Eq + std::fmt::Debug;
+    type Key: Ord + std::fmt::Debug;
 
     fn key(&self) -> Self::Key;
 

@@ -26,10 +26,10 @@ pub enum Scope {
     User(UserId),
     /// The group's record, members (and their records), grants and roles.
     Group(GroupId),
-    /// Every grant on the object or on a folder, every group giving `edit`
-    /// or `own` on it (by grant, folder or universal level) with its members,
-    /// admins, roles and direct grants: enough to know who reaches it at
-    /// `edit` or `own`.
+    /// The object, the folders it was in, every grant on it or on those
+    /// folders, every group giving `edit` or `own` on it (by grant, folder
+    /// or universal level) with its members, admins, roles and direct
+    /// grants: enough to know who reaches it at `edit` or `own`.
     Object(ObjectRef),
 }
 
@@ -103,9 +103,32 @@ impl Store {
         let mut params: Vec<Box<dyn ToSql>> =
             vec![Box::new(org.to_string()), Box::new(from), Box::new(to)];
         // Which users, memberships, groups, grants and role grants the scope
-        // needs (SQL over each table, `?4`/`?5` the subject); roles and the
-        // inventory are read whole.
+        // needs (SQL over each table, `?4`/`?5` the subject); roles are read
+        // whole.
         let all = "1".to_string();
+        // The inventory (folders, apps, resources, workflows): whole for a
+        // user or a group; for an object only itself and the folders it was
+        // in (its level comes from grants on those, universal levels and
+        // roles, never from another object).
+        let mut inventory = [all.clone(), all.clone(), all.clone(), all.clone()];
+        if let Scope::Object(object) = scope {
+            let (table, id, _) = object_table(object.object_type);
+            let none = "0".to_string();
+            inventory = [
+                format!(
+                    "folder_id IN (SELECT folder_id FROM {table} WHERE org = ?1 AND {id} = ?4)"
+                ),
+                none.clone(),
+                none.clone(),
+                none,
+            ];
+            let own = match object.object_type {
+                ObjectType::Resource => 2,
+                ObjectType::Workflow => 3,
+                _ => 1,
+            };
+            inventory[own] = format!("{id} = ?4");
+        }
         let [users, memberships, groups, grants, role_grants]: [String; 5] = match scope {
             Scope::User(user) => {
                 params.push(Box::new(user.0.clone()));
@@ -164,10 +187,10 @@ impl Store {
             grants: self.versions_of(p, &grants)?,
             role_grants: self.versions_of(p, &role_grants)?,
             roles: self.versions_of(p, &all)?,
-            folders: self.versions_of(p, &all)?,
-            apps: self.versions_of(p, &all)?,
-            resources: self.versions_of(p, &all)?,
-            workflows: self.versions_of(p, &all)?,
+            folders: self.versions_of(p, &inventory[0])?,
+            apps: self.versions_of(p, &inventory[1])?,
+            resources: self.versions_of(p, &inventory[2])?,
+            workflows: self.versions_of(p, &inventory[3])?,
             snapshots,
             people: HashMap::new(),
         };

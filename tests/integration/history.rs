@@ -573,14 +573,59 @@ fn transient_access_finds_what_a_two_state_diff_cannot_see() {
     );
     assert_eq!(rows.len(), 3, "nothing else came and went: {rows:?}");
 
-    // The two-state diff from 1 to 7 sees none of it.
+    // `changes` walks every snapshot from 1 to 7 (the default when they are
+    // not adjacent): each step is a row in the snapshot that first showed it.
     let changes = csv_maps(&out, "changes");
-    assert!(
-        !changes
-            .iter()
-            .any(|c| c["entity_id"] == uid && c["field"] == "is_admin"),
-        "{changes:?}"
+    let seen: Vec<(&str, &str, &str, &str, &str)> = changes
+        .iter()
+        .map(|c| {
+            (
+                c["seen_in_snapshot"].as_str(),
+                c["entity_type"].as_str(),
+                c["change"].as_str(),
+                c["field"].as_str(),
+                c["risk"].as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        vec![
+            (ids[1].as_str(), "permission", "added", "", "high"),
+            (ids[2].as_str(), "user", "modified", "is_admin", "high"),
+            (ids[2].as_str(), "membership", "added", "", "high"),
+            (ids[3].as_str(), "membership", "removed", "", "low"),
+            (ids[4].as_str(), "user", "modified", "is_admin", "low"),
+            (ids[5].as_str(), "permission", "removed", "", "low"),
+        ],
+        "{changes:#?}"
     );
+    assert!(
+        changes
+            .iter()
+            .all(|c| c["from_snapshot"] == ids[0] && c["to_snapshot"] == ids[6])
+    );
+    // seen_at is that snapshot's time, as the transient table gives it.
+    assert_eq!(changes[1]["seen_at"], admin[0]["first_seen_at"]);
+    assert_eq!(changes[3]["seen_at"], admin[0]["last_seen_at"]);
+
+    // The plain two-state diff from 1 to 7 sees none of it.
+    let endpoints = w.path("endpoints");
+    w.run(&[
+        "report",
+        "--since",
+        &ids[0],
+        "--snapshot",
+        &ids[6],
+        "--endpoints-only",
+        "--format",
+        "csv",
+        "--out",
+        endpoints.to_str().unwrap(),
+    ])
+    .ok();
+    let plain = csv_maps(&endpoints, "changes");
+    assert!(plain.is_empty(), "{plain:#?}");
     // The exceptions list the admin right and the edit grant that came and went.
     let exceptions = csv_maps(&out, "exceptions");
     let transient: Vec<(&str, &str, &str)> = exceptions
@@ -758,4 +803,186 @@ fn the_deprovisioning_test_judges_each_leaver_from_the_snapshots() {
         .stderr_has(says);
         assert!(!out.exists(), "{says}: something was written");
     }
+}
+
+/// Access added in a period, next to what approved it: an approved request to
+/// join for one user's e-mail, a review `keep` for another's membership, and
+/// nothing for a third — whose membership is gone again by the report.
+#[test]
+fn access_added_names_the_approval_of_each_new_access() {
+    use retool_audit::fake::{FakeAccessRequest, FakeMember};
+    use retool_audit::review::{
+        Decision, DecisionInput, ItemKind, NewCampaign, ReviewItem, ReviewerBy,
+    };
+
+    let w = World::demo();
+    // Three active non-admin users outside one team group, and an admin.
+    let (team, people, admin) = w.server().update_org(|o| {
+        let team = o.groups.iter().find(|g| g.id >= 3).unwrap();
+        let outside: Vec<(String, String)> = o
+            .users
+            .iter()
+            .filter(|u| {
+                u.active
+                    && !u.is_admin
+                    && !u.email.starts_with(['=', '+'])
+                    && !team.members.iter().any(|m| m.user_id == u.id)
+            })
+            .take(3)
+            .map(|u| (u.id.clone(), u.email.clone()))
+            .collect();
+        let admin = o.users.iter().find(|u| u.active && u.is_admin).unwrap();
+        (team.id, outside, (admin.id.clone(), admin.email.clone()))
+    });
+    let [(a, a_mail), (b, b_mail), (c, _)] = <[(String, String); 3]>::try_from(people).unwrap();
+    w.snapshot(&[]).ok(); // 1
+    let decided = chrono::Utc::now() - chrono::Duration::hours(1);
+    w.server().update_org(|o| {
+        let g = o.groups.iter_mut().find(|g| g.id == team).unwrap();
+        for u in [&a, &b, &c] {
+            g.members.push(FakeMember {
+                user_id: u.clone(),
+                is_group_admin: false,
+            });
+        }
+        o.access_requests.push(FakeAccessRequest {
+            id: 9001,
+            status: "APPROVED".into(),
+            requesting_email: a_mail.to_uppercase(),
+            updated_by_id: Some(admin.0.clone()),
+            created_at: decided,
+            updated_at: decided,
+        });
+    });
+    w.snapshot(&[]).ok(); // 2
+    // A review of snapshot 2 keeps B's membership.
+    let snap2 = w.store().snapshots(None).unwrap()[1].clone();
+    let key = format!("m:{team}:{b}");
+    let item = ReviewItem {
+        key: key.clone(),
+        kind: ItemKind::Membership,
+        user_id: retool_audit::model::UserId(b.clone()),
+        email: b_mail.clone(),
+        group_id: Some(retool_audit::model::GroupId(team)),
+        is_group_admin: Some(false),
+        object: None,
+        access_level: None,
+        workbook: "all".into(),
+        context: vec![("email".into(), b_mail.clone())],
+        suggested: None,
+        suggested_reason: None,
+    };
+    let campaign = w
+        .store()
+        .create_campaign(
+            &NewCampaign {
+                org: snap2.org.clone(),
+                name: "q4".into(),
+                snapshot_id: snap2.id,
+                snapshot_sha256: snap2.sha256.clone(),
+                created_at: chrono::Utc::now(),
+                reviewer_by: ReviewerBy::Single,
+                settings: serde_json::json!({"inactive_days": 90}),
+            },
+            &[item],
+        )
+        .unwrap();
+    w.store()
+        .import_decisions(
+            campaign.id,
+            &[DecisionInput {
+                key: key.clone(),
+                decision: Decision::Keep,
+                reason: None,
+                reviewer: Some("carol.reviewer@example.com".into()),
+                reviewed_at: Some("2026-11-21".into()),
+                source_file: "q4.xlsx".into(),
+                source_sha256: "sha".into(),
+            }],
+            chrono::Utc::now(),
+        )
+        .unwrap();
+    // C leaves the team again.
+    w.server().update_org(|o| {
+        let g = o.groups.iter_mut().find(|g| g.id == team).unwrap();
+        g.members.retain(|m| m.user_id != c);
+    });
+    w.snapshot(&[]).ok(); // 3
+    let ids: Vec<String> = w
+        .store()
+        .snapshots(None)
+        .unwrap()
+        .iter()
+        .map(|m| m.id.to_string())
+        .collect();
+
+    let out = w.path("period");
+    w.run(&[
+        "report",
+        "--since",
+        &ids[0],
+        "--snapshot",
+        &ids[2],
+        "--format",
+        "csv",
+        "--out",
+        out.to_str().unwrap(),
+    ])
+    .ok();
+    let rows = csv_maps(&out, "access_added");
+    let got: Vec<(&str, &str, &str, &str, &str, &str, &str)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r["seen_in_snapshot"].as_str(),
+                r["kind"].as_str(),
+                r["user_id"].as_str(),
+                r["held_now"].as_str(),
+                r["approval"].as_str(),
+                r["approval_ref"].as_str(),
+                r["approved_by"].as_str(),
+            )
+        })
+        .collect();
+    let review = format!("review q4 (snapshot {})", ids[1]);
+    let mut want = vec![
+        (
+            ids[1].as_str(),
+            "membership",
+            a.as_str(),
+            "yes",
+            "access_request",
+            "access request 9001",
+            admin.1.as_str(),
+        ),
+        (
+            ids[1].as_str(),
+            "membership",
+            b.as_str(),
+            "yes",
+            "review_keep",
+            review.as_str(),
+            "carol.reviewer@example.com",
+        ),
+        (
+            ids[1].as_str(),
+            "membership",
+            c.as_str(),
+            "no",
+            "none",
+            "",
+            "",
+        ),
+    ];
+    want.sort_by_key(|r| format!("{team}:{}", r.2));
+    assert_eq!(got, want, "{rows:#?}");
+    let a_row = rows.iter().find(|r| r["user_id"] == a).unwrap();
+    assert_eq!(a_row["email"], a_mail);
+    assert_eq!(
+        a_row["approved_at"],
+        decided.to_rfc3339_opts(SecondsFormat::Secs, true)
+    );
+    // The access request itself is not access: no row for it, nor for the
+    // quiet removal.
+    assert!(rows.iter().all(|r| r["kind"] == "membership"));
 }

@@ -112,6 +112,8 @@ fn every_table_matches_the_org_and_its_changes() {
         [
             "from_snapshot",
             "to_snapshot",
+            "seen_in_snapshot",
+            "seen_at",
             "entity_type",
             "change",
             "entity_id",
@@ -122,11 +124,9 @@ fn every_table_matches_the_org_and_its_changes() {
             "risk"
         ]
     );
-    assert!(
-        changes
-            .iter()
-            .all(|r| r["from_snapshot"] == "1" && r["to_snapshot"] == "2")
-    );
+    assert!(changes.iter().all(|r| r["from_snapshot"] == "1"
+        && r["to_snapshot"] == "2"
+        && r["seen_in_snapshot"] == "2"));
     for id in &h.changes.added_users {
         let rows = find(&changes, |r| {
             r["entity_type"] == "user" && r["change"] == "added" && r["entity_id"] == id.0

@@ -88,7 +88,7 @@ pub(super) fn roles(d: &mut Diff, old: &OrgState, new: &OrgState) {
 
 /// `<role_id>:<subject_type>:<subject_id>`, then `:<object_type>:<object_id>`
 /// for a grant on an object.
-fn grant_id(g: &RoleGrant) -> String {
+pub(crate) fn grant_id(g: &RoleGrant) -> String {
     let mut id = format!("{}:{}:{}", g.role_id, g.subject_type, g.subject_id);
     if !g.object_type.is_empty() || !g.object_id.is_empty() {
         id.push_str(&format!(":{}:{}", g.object_type, g.object_id));

@@ -22,10 +22,7 @@ const COLUMNS: &[Column<Exception>] = &[
 /// The exceptions of the report's snapshot, computed once into
 /// `Context::exceptions` (the table and the per-user cards read them).
 pub(super) fn rows(cx: &Context<'_, '_>) -> Vec<Exception> {
-    let changes = cx
-        .changes
-        .as_ref()
-        .map(|(meta, _, changes)| (meta.id, changes.as_slice()));
+    let changes = cx.changes.as_ref().map(|(_, _, changes)| &changes[..]);
     let cross_check = match &cx.input.current.info.cross_check {
         Some(Ok(c)) => Some(c),
         _ => None,

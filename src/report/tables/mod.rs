@@ -4,6 +4,7 @@
 //! analyses' results in [`Context`]. Adding a table is one new module and one
 //! line in [`ALL`]; the writers render whatever is listed.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
@@ -16,11 +17,12 @@ use crate::analyze::accounts::{
     AccountOptions, DisabledAccount, OrphanedAccount, PrivilegedEntry, disabled_accounts,
     orphaned_accounts, privileged_access,
 };
-use crate::analyze::changes::{Change, changes};
+use crate::analyze::changes::{SeenChange, changes};
 use crate::analyze::exceptions::Exception;
 use crate::analyze::inventory::folder_paths;
 use crate::model::{EntityKind, GroupId, ObjectId, OrgState, SnapshotMeta, User, UserId};
 
+mod access_added;
 mod access_matrix;
 mod access_requests;
 mod access_tokens;
@@ -57,7 +59,7 @@ pub(crate) type BuildTable = for<'b, 'c, 'a> fn(&'b Context<'c, 'a>) -> Table<Ro
 
 /// Every table of the report, in report order (the order of the CSV files'
 /// listing, the XLSX sheets, the HTML sections and the JSON `tables`).
-pub(crate) const ALL: [BuildTable; 30] = [
+pub(crate) const ALL: [BuildTable; 31] = [
     exceptions::table,
     users::table,
     groups::table,
@@ -88,6 +90,7 @@ pub(crate) const ALL: [BuildTable; 30] = [
     user_invites::table,
     changes::table,
     transient_access::table,
+    access_added::table,
 ];
 
 /// One column of a held table: its header and what fills its cell from the
@@ -117,8 +120,9 @@ pub(crate) struct Context<'c, 'a> {
     pub disabled: Vec<DisabledAccount>,
     /// Privileged access of the snapshot (the table, and the exceptions).
     pub privileged: Vec<PrivilegedEntry>,
-    /// The changes from the previous snapshot, when there is one.
-    pub changes: Option<(&'a SnapshotMeta, &'a OrgState, Vec<Change>)>,
+    /// The changes since the previous snapshot, when there is one: walked
+    /// snapshot by snapshot or between the two.
+    pub changes: Option<(&'a SnapshotMeta, &'a OrgState, Cow<'a, [SeenChange]>)>,
     /// How many references point at records the snapshot does not hold.
     pub dangling_references: usize,
     /// Every folder's path from the root (see [`folder_paths`]).
@@ -152,9 +156,17 @@ impl<'c, 'a> Context<'c, 'a> {
         users_sorted.sort_by(|a, b| (&a.email, &a.id).cmp(&(&b.email, &b.id)));
         let orphans = orphaned_accounts(state, options.roster.as_ref(), &account_options, as_of);
         let disabled = disabled_accounts(state, input.disabled_since, &account_options);
-        let changes = input
-            .previous
-            .map(|(meta, previous)| (meta, previous, changes(previous, state)));
+        let changes = input.previous.map(|(meta, previous)| {
+            let list = match input.walked {
+                Some(walked) => Cow::Borrowed(walked),
+                None => Cow::Owned(SeenChange::all(
+                    meta.id,
+                    input.current,
+                    changes(previous, state),
+                )),
+            };
+            (meta, previous, list)
+        });
         let index = Arc::new(AccessIndex::new(state));
         let mut cx = Context {
             input,
