@@ -771,8 +771,13 @@ pub struct AccessAtArgs {
     #[arg(long)]
     pub object: Option<String>,
 
-    #[arg(long, value_enum, default_value = "table")]
+    #[arg(long, value_enum, default_value = "table", conflicts_with = "out")]
     pub format: AnswerFormat,
+
+    /// Write the answer as a report directory instead: CSV, XLSX, HTML and JSON with
+    /// manifest.json and SHA256SUMS, as `report` writes them.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -802,8 +807,13 @@ pub struct TimelineArgs {
     #[arg(long)]
     pub org: Option<String>,
 
-    #[arg(long, value_enum, default_value = "table")]
+    #[arg(long, value_enum, default_value = "table", conflicts_with = "out")]
     pub format: AnswerFormat,
+
+    /// Write the timeline as a report directory instead: CSV, XLSX, HTML and JSON with
+    /// manifest.json and SHA256SUMS, as `report` writes them.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

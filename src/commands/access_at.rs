@@ -6,7 +6,7 @@ use std::path::Path;
 
 use anyhow::anyhow;
 
-use super::answer::{Answer, resolve_at, subject_not_found, write_answer};
+use super::answer::{Answer, resolve_at, subject_not_found, write_answer, write_answer_report};
 use super::common::pick_org;
 use super::{CmdResult, Output};
 use crate::analyze::AccessIndex;
@@ -15,7 +15,7 @@ use crate::cli::AccessAtArgs;
 use crate::report::format_time;
 use crate::store::Store;
 
-pub(super) fn run(db: &Path, args: &AccessAtArgs, _out: Output) -> CmdResult {
+pub(super) fn run(db: &Path, args: &AccessAtArgs, out: Output) -> CmdResult {
     let store = Store::open_existing(db)?;
     let org = pick_org(&store, args.org.as_deref())?;
     let meta = resolve_at(&store, &org, &args.at, "--at")?;
@@ -100,5 +100,8 @@ pub(super) fn run(db: &Path, args: &AccessAtArgs, _out: Output) -> CmdResult {
             format_time(&meta.taken_at())
         )));
     }
-    write_answer(&answer, args.format)
+    match &args.out {
+        Some(dir) => write_answer_report(&answer, dir, "access_at", "Access at a moment", out),
+        None => write_answer(&answer, args.format),
+    }
 }

@@ -6,13 +6,18 @@
 use anyhow::anyhow;
 use chrono::Utc;
 
-use super::common::write_stdout;
-use super::{CmdResult, CommandError};
+use std::path::Path;
+
+use super::common::{command_line, write_stdout};
+use super::{CmdResult, CommandError, Output};
 use crate::analyze::lookup::LookupError;
 use crate::cli::AnswerFormat;
 use crate::model::SnapshotMeta;
 use crate::output::neutralize_formula;
-use crate::report::format_time;
+use crate::report::evidence::report_provenance;
+use crate::report::manifest::{Provenance, SourceSnapshot};
+use crate::report::write::{Format, write_report};
+use crate::report::{Cell, EvidenceItem, Report, Section, SummaryItem, Table, format_time};
 use crate::store::{SnapshotSelector, Store};
 
 /// The snapshot `selector` names in `org`: for a moment, the last snapshot
@@ -118,6 +123,9 @@ pub(super) struct Answer {
     columns: Vec<&'static str>,
     rows: Vec<Vec<String>>,
     rows_name: &'static str,
+    /// The snapshots the answer rests on, by role (`answered_from`, or
+    /// `from` and `to`), for a report directory's provenance.
+    snapshots: Vec<(&'static str, SnapshotMeta)>,
 }
 
 impl Answer {
@@ -151,6 +159,7 @@ impl Answer {
             columns: Vec::new(),
             rows: Vec::new(),
             rows_name: "rows",
+            snapshots: vec![("answered_from", meta.clone())],
         }
     }
 
@@ -179,6 +188,7 @@ impl Answer {
         answer.proof = vec![format!("org {}", to.org)];
         answer.proof.extend(proof);
         answer.csv_prefix.clear();
+        answer.snapshots = vec![("from", from.clone()), ("to", to.clone())];
         answer
     }
 
@@ -199,6 +209,122 @@ impl Answer {
     /// The JSON key of the rows (`access`, `users`, `changes`).
     pub(super) fn rows_name(&mut self, name: &'static str) {
         self.rows_name = name;
+    }
+}
+
+/// Writes `answer` as a report directory (`--out`): one table named `name`
+/// (the proof columns first, as in its CSV), a Summary naming the subject,
+/// the snapshots as Evidence, in every format with `manifest.json` and
+/// `SHA256SUMS`, so `verify-report` checks it like any report.
+pub(super) fn write_answer_report(
+    answer: &Answer,
+    dir: &Path,
+    name: &str,
+    title: &str,
+    out: Output,
+) -> CmdResult {
+    let generated_at = Utc::now();
+    let command_line = command_line();
+    let Some((_, last)) = answer.snapshots.last() else {
+        return Err(CommandError::failed(anyhow!(
+            "an answer without a snapshot"
+        )));
+    };
+    let columns: Vec<String> = answer
+        .csv_prefix
+        .iter()
+        .map(|(c, _)| c.to_string())
+        .chain(answer.columns.iter().map(|c| c.to_string()))
+        .collect();
+    let rows: Vec<Vec<Cell>> = answer
+        .rows
+        .iter()
+        .map(|r| {
+            answer
+                .csv_prefix
+                .iter()
+                .map(|(_, v)| v)
+                .chain(r)
+                .zip(&columns)
+                .map(|(v, c)| typed(c, v))
+                .collect()
+        })
+        .collect();
+    let mut evidence = report_provenance(generated_at, &command_line);
+    for (role, m) in &answer.snapshots {
+        let section = format!("Snapshot {} ({role})", m.id);
+        evidence.push(EvidenceItem::new(
+            &section,
+            "taken at",
+            format_time(&m.taken_at()),
+        ));
+        evidence.push(EvidenceItem::new(&section, "sha256", &m.sha256));
+        evidence.push(EvidenceItem::new(&section, "source", &m.info.source_url));
+    }
+    let summary = vec![
+        SummaryItem::new(Section::Headline, "Subject", Cell::text(&answer.heading)),
+        SummaryItem::new(Section::Headline, "Rows", Cell::Int(rows.len() as i64)),
+    ];
+    let report: Report = Report {
+        org: last.org.clone(),
+        title: format!("{title}: {}", answer.heading),
+        snapshot_date: last.taken_at().format("%Y-%m-%d").to_string(),
+        generated_at,
+        summary,
+        evidence,
+        charts: Vec::new(),
+        tables: vec![Table {
+            name: name.to_string(),
+            title: title.to_string(),
+            description: answer.proof.join(" · "),
+            columns,
+            rows,
+            notice: None,
+        }],
+        provenance: Provenance {
+            kind: name.to_string(),
+            command_line,
+            org: last.org.clone(),
+            source_url: last.info.source_url.clone(),
+            snapshots: answer
+                .snapshots
+                .iter()
+                .map(|(role, m)| SourceSnapshot::new(role, m))
+                .collect(),
+            parameters: Default::default(),
+        },
+        drilldown: Default::default(),
+        expansion: Default::default(),
+    };
+    let files = write_report(&report, dir, &Format::ALL, None).map_err(|e| {
+        CommandError::from(e).context(format!(
+            "could not write the answer to {}; nothing was left half-written",
+            dir.display()
+        ))
+    })?;
+    for f in &files {
+        out.line(format!("wrote {}", f.display()));
+    }
+    Ok(())
+}
+
+/// A cell of an answer's column: snapshot ids as numbers, `…_at` times as
+/// times, everything else as the text it is.
+fn typed(column: &str, value: &str) -> Cell {
+    if column.ends_with("snapshot") || column == "snapshot_id" {
+        if let Ok(n) = value.parse() {
+            return Cell::Int(n);
+        }
+    }
+    if column.ends_with("_at") {
+        if let Ok(t) = chrono::DateTime::parse_from_rfc3339(value) {
+            return Cell::Time(t.with_timezone(&Utc));
+        }
+    }
+    if value.is_empty() {
+        Cell::Empty
+    } else {
+        Cell::text(value)
     }
 }
 

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use anyhow::anyhow;
 
-use super::answer::{Answer, resolve_at, subject_not_found, write_answer};
+use super::answer::{Answer, resolve_at, subject_not_found, write_answer, write_answer_report};
 use super::common::pick_org;
 use super::{CmdResult, CommandError, Output};
 use crate::analyze::lookup::{find_group, find_object, find_user};
@@ -18,7 +18,7 @@ use crate::model::{OrgState, SnapshotMeta};
 use crate::report::format_time;
 use crate::store::{Scope, Store, Touched, Window};
 
-pub(super) fn run(db: &Path, args: &TimelineArgs, _out: Output) -> CmdResult {
+pub(super) fn run(db: &Path, args: &TimelineArgs, out: Output) -> CmdResult {
     let store = Store::open_existing(db)?;
     let org = pick_org(&store, args.org.as_deref())?;
     let to = resolve_at(&store, &org, &args.to, "--to")?;
@@ -75,7 +75,10 @@ pub(super) fn run(db: &Path, args: &TimelineArgs, _out: Output) -> CmdResult {
             c.risk.as_str().to_string(),
         ]);
     }
-    write_answer(&answer, args.format)
+    match &args.out {
+        Some(dir) => write_answer_report(&answer, dir, "timeline", "Access timeline", out),
+        None => write_answer(&answer, args.format),
+    }
 }
 
 /// Every change of `scope`'s view across `window`, with the index (into

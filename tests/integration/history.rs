@@ -986,3 +986,74 @@ fn access_added_names_the_approval_of_each_new_access() {
     // quiet removal.
     assert!(rows.iter().all(|r| r["kind"] == "membership"));
 }
+
+/// `--out DIR` writes a history answer as a report directory: its CSV is the
+/// answer's CSV, the workbook holds the same rows, the HTML names the
+/// subject, and `verify-report` (with the history) accepts it.
+#[test]
+fn history_answers_write_report_directories_that_verify() {
+    use calamine::{Reader, Xlsx, open_workbook};
+
+    let (w, metas, promoted) = history();
+    for (name, args) in [
+        ("timeline", vec!["timeline", "--user", promoted.as_str()]),
+        (
+            "access_at",
+            vec!["access-at", "--at", "3", "--user", promoted.as_str()],
+        ),
+    ] {
+        let dir = w.path(name);
+        let mut with_out = args.clone();
+        with_out.extend(["--out", dir.to_str().unwrap()]);
+        let wrote = w.run(&with_out);
+        wrote.ok();
+        assert!(
+            wrote.stdout.contains(&format!("csv/{name}.csv")),
+            "{}",
+            wrote.stdout
+        );
+        let mut as_csv = args.clone();
+        as_csv.extend(["--format", "csv"]);
+        let stdout = w.run(&as_csv).ok().stdout.clone();
+        // The report's CSV ends lines with CRLF (RFC 4180), stdout with LF.
+        let written = std::fs::read_to_string(dir.join(format!("csv/{name}.csv"))).unwrap();
+        assert_eq!(written.replace("\r\n", "\n"), stdout, "{name}");
+        let rows = stdout.lines().count() - 1;
+        assert!(rows > 0, "{name}");
+
+        let file = |ext: &str| {
+            std::fs::read_dir(&dir)
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .find(|p| p.extension().is_some_and(|x| x == ext))
+                .unwrap_or_else(|| panic!("no .{ext} in {}", dir.display()))
+        };
+        let mut wb: Xlsx<_> = open_workbook(file("xlsx")).unwrap();
+        let sheet = wb.worksheet_range(name).unwrap();
+        assert_eq!(sheet.height(), rows + 1, "{name}: header and rows");
+        let html = std::fs::read_to_string(file("html")).unwrap();
+        assert!(html.contains(&promoted), "{name}");
+        let json: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap())
+                .unwrap();
+        let snapshots = json["snapshots"].as_array().unwrap();
+        assert!(
+            snapshots.iter().all(|s| metas
+                .iter()
+                .any(|m| m.sha256 == s["sha256"].as_str().unwrap())),
+            "{json:#}"
+        );
+        let verified = w.run(&["verify-report", dir.to_str().unwrap()]);
+        verified.ok();
+        assert!(
+            verified.stdout.contains("the hash chain verifies"),
+            "{}",
+            verified.stdout
+        );
+    }
+    // Either a report directory or a format on stdout.
+    w.run(&[
+        "timeline", "--user", &promoted, "--format", "csv", "--out", "x",
+    ])
+    .fails_with(2);
+}

@@ -275,3 +275,110 @@ fn the_readme_history_answers_are_what_the_commands_print() {
         assert_eq!(got, want, "README shows other output for `{cmd}`");
     }
 }
+
+/// The tour's `retool-audit --db demo-reports/…` commands (`snapshots`,
+/// `verify`, `report --fail-on`, `verify-report`) print what the README shows
+/// when run on a fresh demo from the directory holding `demo-reports/`: stdout
+/// then stderr, `...` standing for any lines, ports, times and hashes
+/// normalized; a following `$ echo $?` gives the exit code.
+#[test]
+fn the_readme_tour_commands_print_what_it_shows() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let tour = readme
+        .split("## A five-minute tour")
+        .nth(1)
+        .and_then(|s| s.split("\n## ").next())
+        .expect("README has a tour");
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("demo-reports");
+    crate::common::run(
+        std::process::Command::new(env!("CARGO_BIN_EXE_retool-audit"))
+            .args(["--quiet", "demo", "--out"])
+            .arg(&out),
+    )
+    .ok();
+    // (command line, the lines shown after it, the exit code `echo $?` shows)
+    let mut shown: Vec<(String, Vec<String>, i32)> = Vec::new();
+    let mut lines = tour.lines().peekable();
+    let mut open = false;
+    while let Some(line) = lines.next() {
+        if let Some(cmd) = line.strip_prefix("$ ") {
+            if cmd == "echo $?" {
+                let code = lines.next().and_then(|l| l.trim().parse().ok()).unwrap();
+                shown.last_mut().unwrap().2 = code;
+                open = false;
+                continue;
+            }
+            let mut cmd = cmd.to_string();
+            while cmd.ends_with('\\') {
+                cmd.pop();
+                cmd.push_str(lines.next().unwrap().trim());
+            }
+            open = cmd.starts_with("retool-audit --db demo-reports/");
+            if open {
+                shown.push((cmd, Vec::new(), 0));
+            }
+        } else if line.starts_with("```") {
+            open = false;
+        } else if let (true, Some((_, shown_lines, _))) = (open, shown.last_mut()) {
+            shown_lines.push(line.to_string());
+        }
+    }
+    let commands: Vec<&str> = shown
+        .iter()
+        .map(|(c, _, _)| c.split_whitespace().nth(3).unwrap_or(""))
+        .collect();
+    assert_eq!(commands, ["snapshots", "verify", "report", "verify-report"]);
+    let short = Regex::new(r"\b[0-9a-f]{16}\b").unwrap();
+    let spaces = Regex::new(r" +").unwrap();
+    let norm = |l: &str| {
+        let l = normalize(l, tmp.path());
+        let l = short.replace_all(&l, "<HASH>");
+        spaces.replace_all(&l, " ").into_owned()
+    };
+    for (cmd, expected, code) in &shown {
+        let args: Vec<&str> = cmd.split_whitespace().skip(1).collect();
+        let run = crate::common::run(
+            std::process::Command::new(env!("CARGO_BIN_EXE_retool-audit"))
+                .current_dir(tmp.path())
+                .env_remove("RETOOL_AUDIT_DB")
+                .args(&args),
+        );
+        assert_eq!(run.code, *code, "`{cmd}`: {}", run.stderr);
+        let got: Vec<String> = run
+            .stdout
+            .lines()
+            .chain(run.stderr.lines())
+            .map(norm)
+            .collect();
+        // Each shown line in order; `...` skips any number of lines.
+        let mut at = 0;
+        let mut skipping = false;
+        for want in expected.iter().map(|l| norm(l)) {
+            if want == "..." {
+                skipping = true;
+                continue;
+            }
+            let found = if skipping {
+                got[at..].iter().position(|g| *g == want).map(|i| at + i)
+            } else {
+                (got.get(at) == Some(&want)).then_some(at)
+            };
+            let Some(i) = found else {
+                panic!(
+                    "README shows for `{cmd}`:\n{want}\nbut it prints:\n{}",
+                    got.join("\n")
+                );
+            };
+            at = i + 1;
+            skipping = false;
+        }
+        assert_eq!(
+            at,
+            got.len(),
+            "`{cmd}` prints more than the README shows:\n{}",
+            got.join("\n")
+        );
+    }
+}
