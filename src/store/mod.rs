@@ -82,6 +82,7 @@ mod error;
 mod history;
 mod lock;
 mod period;
+pub mod postgres;
 mod prune;
 mod read;
 mod review;

@@ -14,6 +14,7 @@ mod housekeeping;
 mod layering;
 mod manifest;
 mod ops;
+mod postgres;
 mod reliability;
 mod report;
 mod review;
