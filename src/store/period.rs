@@ -57,26 +57,20 @@ fn collected(meta: &SnapshotMeta, kind: EntityKind) -> bool {
         && (!EntityKind::ADDED_LATER.contains(&kind) || meta.counts.contains_key(&kind))
 }
 
-impl<T: Versioned + Clone> Track<T> {
-    /// A track starting at `first` with its records there; `keep`: hold
-    /// every record (else only each step's changes).
-    fn new(first: &SnapshotMeta, records: Vec<T>, keep: bool) -> Self {
-        let kind = EntityKind::ALL
-            .into_iter()
-            .find(|k| k.as_str() == T::TABLE)
-            .unwrap_or(EntityKind::Users);
-        Track {
-            kind,
-            since: collected(first, kind).then_some(first.id),
-            compared: false,
-            ended: Vec::new(),
-            began: Vec::new(),
-            records: keep.then(|| records.into_iter().map(|r| (r.key(), r)).collect()),
-        }
-    }
-
+/// What a walk does to every track alike.
+trait Walked {
     /// Reads what changed by `after`; the kind is compared when `after` and
     /// an earlier snapshot of the walk collected it.
+    fn read(&mut self, store: &Store, after: &SnapshotMeta) -> Result<(), StoreError>;
+    fn unchanged(&self) -> bool;
+    /// Moves the held records to after this step.
+    fn apply(&mut self);
+    /// Marks the kind not collected in `state` when this step does not
+    /// compare it.
+    fn mark(&self, state: &mut OrgState, after: &SnapshotMeta);
+}
+
+impl<T: Versioned + Clone> Walked for Track<T> {
     fn read(&mut self, store: &Store, after: &SnapshotMeta) -> Result<(), StoreError> {
         self.ended.clear();
         self.began.clear();
@@ -104,19 +98,6 @@ impl<T: Versioned + Clone> Track<T> {
         self.ended.is_empty() && self.began.is_empty()
     }
 
-    fn keys(&self) -> BTreeSet<T::Key> {
-        self.ended.iter().chain(&self.began).map(T::key).collect()
-    }
-
-    /// Every record held, as they are now.
-    fn all(&self) -> Vec<T> {
-        self.records
-            .iter()
-            .flat_map(|r| r.values().cloned())
-            .collect()
-    }
-
-    /// Moves the held records to after this step.
     fn apply(&mut self) {
         if let Some(records) = &mut self.records {
             for r in &self.ended {
@@ -128,8 +109,6 @@ impl<T: Versioned + Clone> Track<T> {
         }
     }
 
-    /// Marks the kind not collected in `state` when this step does not
-    /// compare it.
     fn mark(&self, state: &mut OrgState, after: &SnapshotMeta) {
         if !self.compared {
             state.not_collected.entry(self.kind).or_insert_with(|| {
@@ -139,6 +118,37 @@ impl<T: Versioned + Clone> Track<T> {
                 }
             });
         }
+    }
+}
+
+impl<T: Versioned + Clone> Track<T> {
+    /// A track starting at `first` with its records there; `keep`: hold
+    /// every record (else only each step's changes).
+    fn new(first: &SnapshotMeta, records: Vec<T>, keep: bool) -> Self {
+        // Every versioned table is spelled like its kind (`Versioned::TABLE`).
+        let kind = EntityKind::parse(T::TABLE);
+        debug_assert!(kind.is_some(), "{} is not a kind", T::TABLE);
+        let kind = kind.unwrap_or(EntityKind::Users);
+        Track {
+            kind,
+            since: collected(first, kind).then_some(first.id),
+            compared: false,
+            ended: Vec::new(),
+            began: Vec::new(),
+            records: keep.then(|| records.into_iter().map(|r| (r.key(), r)).collect()),
+        }
+    }
+
+    fn keys(&self) -> BTreeSet<T::Key> {
+        self.ended.iter().chain(&self.began).map(T::key).collect()
+    }
+
+    /// Every record held, as they are now.
+    fn all(&self) -> Vec<T> {
+        self.records
+            .iter()
+            .flat_map(|r| r.values().cloned())
+            .collect()
     }
 }
 
@@ -191,77 +201,36 @@ impl Store {
         let mut settings = Track::new(first, start.settings, true);
         let mut environments = Track::new(first, start.environments, true);
         let mut configurations = Track::new(first, start.resource_configurations, true);
-        macro_rules! each {
-            ($t:ident => $body:expr) => {{
-                let mut all_true = true;
-                {
-                    let $t = &mut memberships;
-                    all_true &= $body;
-                }
-                {
-                    let $t = &mut role_grants;
-                    all_true &= $body;
-                }
-                {
-                    let $t = &mut requests;
-                    all_true &= $body;
-                }
-                {
-                    let $t = &mut config_grants;
-                    all_true &= $body;
-                }
-                {
-                    let $t = &mut users;
-                    all_true &= $body;
-                }
-                {
-                    let $t = &mut grants;
-                    all_true &= $body;
-                }
-                {
-                    let $t = &mut groups;
-                    all_true &= $body;
-                }
-                {
-                    let $t = &mut folders;
-                    all_true &= $body;
-                }
-                {
-                    let $t = &mut apps;
-                    all_true &= $body;
-                }
-                {
-                    let $t = &mut resources;
-                    all_true &= $body;
-                }
-                {
-                    let $t = &mut workflows;
-                    all_true &= $body;
-                }
-                {
-                    let $t = &mut roles;
-                    all_true &= $body;
-                }
-                {
-                    let $t = &mut settings;
-                    all_true &= $body;
-                }
-                {
-                    let $t = &mut environments;
-                    all_true &= $body;
-                }
-                {
-                    let $t = &mut configurations;
-                    all_true &= $body;
-                }
-                all_true
+        // Every track, for what is done to each alike.
+        macro_rules! tracks {
+            () => {{
+                let all: [&mut dyn Walked; 15] = [
+                    &mut memberships,
+                    &mut role_grants,
+                    &mut requests,
+                    &mut config_grants,
+                    &mut users,
+                    &mut grants,
+                    &mut groups,
+                    &mut folders,
+                    &mut apps,
+                    &mut resources,
+                    &mut workflows,
+                    &mut roles,
+                    &mut settings,
+                    &mut environments,
+                    &mut configurations,
+                ];
+                all
             }};
         }
 
         for pair in metas.windows(2) {
             let (before, after) = (&pair[0], &pair[1]);
-            each!(t => { t.read(self, after)?; true });
-            if each!(t => t.unchanged()) {
+            for t in tracks!() {
+                t.read(self, after)?;
+            }
+            if tracks!().iter().all(|t| t.unchanged()) {
                 continue;
             }
 
@@ -336,7 +305,9 @@ impl Store {
                 resource_configurations: configurations.all(),
                 ..OrgState::default()
             };
-            each!(t => { t.apply(); true });
+            for t in tracks!() {
+                t.apply();
+            }
             let mut new = OrgState {
                 users: [std::mem::take(&mut users.began), context_users].concat(),
                 memberships: std::mem::take(&mut memberships.began),
@@ -356,7 +327,9 @@ impl Store {
                 ..OrgState::default()
             };
             for state in [&mut old, &mut new] {
-                each!(t => { t.mark(state, after); true });
+                for t in tracks!() {
+                    t.mark(state, after);
+                }
                 state.normalize();
             }
             on(Step {
