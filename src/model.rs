@@ -867,6 +867,11 @@ pub enum TransientKind {
     Grant,
     /// A role held by a user or a group.
     Role,
+    /// A group's universal level on one object type, at one level.
+    Universal,
+    /// A group's access to one environment's configuration of a resource,
+    /// at one level.
+    EnvironmentAccess,
 }
 
 impl TransientKind {
@@ -877,6 +882,8 @@ impl TransientKind {
             TransientKind::Membership => "membership",
             TransientKind::Grant => "grant",
             TransientKind::Role => "role",
+            TransientKind::Universal => "universal",
+            TransientKind::EnvironmentAccess => "environment_access",
         }
     }
 }
@@ -894,7 +901,7 @@ pub struct TransientAccess {
     /// What it was, named as of the last snapshot that saw it: `admin`, a
     /// group, `app Payroll` (`… via group X` for a group's grant), `role R …`.
     pub subject: String,
-    /// A grant's level.
+    /// A grant's, universal level's or environment access's level.
     pub level: Option<AccessLevel>,
     /// The first snapshot that saw it.
     pub first_seen: SnapshotRef,

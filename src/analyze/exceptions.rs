@@ -565,9 +565,10 @@ pub fn exceptions(input: &ExceptionInput<'_>) -> Vec<Exception> {
     for t in input.transient {
         let finding = match (t.kind, t.level) {
             (TransientKind::Admin | TransientKind::GroupAdmin, _) => Finding::TransientAdmin,
-            (TransientKind::Grant, Some(level)) if level >= AccessLevel::Edit => {
-                Finding::TransientEditAccess
-            }
+            (
+                TransientKind::Grant | TransientKind::Universal | TransientKind::EnvironmentAccess,
+                Some(level),
+            ) if level >= AccessLevel::Edit => Finding::TransientEditAccess,
             _ => continue,
         };
         let what = match t.level {

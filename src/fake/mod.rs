@@ -27,12 +27,12 @@ mod writes;
 
 pub use faults::{Fault, RetryAfter, parse_faults};
 pub use org::{
-    ADMIN_GROUP, ALL_USERS_GROUP, FakeAccessRequest, FakeApp, FakeFolder, FakeGroup, FakeInvite,
-    FakeMember, FakeOrg, FakeResource, FakeRole, FakeRoleGrant, FakeSettings, FakeSpace, FakeToken,
-    FakeUsage, FakeUser, FakeWorkflow, HOSTILE_CMD, HOSTILE_EMOJI, HOSTILE_GREEK,
-    HOSTILE_HYPERLINK, HOSTILE_JAPANESE, HOSTILE_NEWLINE, HOSTILE_QUOTES, HOSTILE_RTL,
-    HOSTILE_SCRIPT, HOSTILE_SUM, LONG_NAME_LEN, NOT_IN_V1, OrgSpec, RESOURCE_HOST,
-    RESOURCE_PASSWORD, SSO_CLIENT_SECRET, ScriptedChanges, wire_time,
+    ADMIN_GROUP, ALL_USERS_GROUP, FakeAccessRequest, FakeApp, FakeConfigurationGrant, FakeFolder,
+    FakeGroup, FakeInvite, FakeMember, FakeOrg, FakeResource, FakeRole, FakeRoleGrant,
+    FakeSettings, FakeSpace, FakeToken, FakeUsage, FakeUser, FakeWorkflow, HOSTILE_CMD,
+    HOSTILE_EMOJI, HOSTILE_GREEK, HOSTILE_HYPERLINK, HOSTILE_JAPANESE, HOSTILE_NEWLINE,
+    HOSTILE_QUOTES, HOSTILE_RTL, HOSTILE_SCRIPT, HOSTILE_SUM, LONG_NAME_LEN, NOT_IN_V1, OrgSpec,
+    RESOURCE_HOST, RESOURCE_PASSWORD, SSO_CLIENT_SECRET, ScriptedChanges, wire_time,
 };
 pub use server::{FakeConfig, FakeServer, RequestRecord};
 

@@ -1,7 +1,8 @@
 //! Access that came and went between two snapshots: runs of adjacent
 //! versions of one record (an admin flag, a group-admin flag, a membership,
-//! a grant, a role grant) that began after one snapshot and ended by a later
-//! one. Read straight from the versions, so walking every snapshot in
+//! a grant, a role grant, a group's universal level, a group's access to an
+//! environment's configuration) that began after one snapshot and ended by a
+//! later one. Read straight from the versions, so walking every snapshot in
 //! between costs the records that changed, not snapshots × rows.
 
 use rusqlite::params;
@@ -27,7 +28,7 @@ const ROLE_NAME: &str = "SELECT name FROM roles WHERE org = ?1 AND role_id = ?2 
 const GROUP_NAME: &str = "SELECT name FROM groups WHERE org = ?1 AND group_id = CAST(?2 AS INTEGER) \
      AND valid_from <= ?3 ORDER BY valid_from DESC LIMIT 1";
 
-const KINDS: [RunKind; 5] = [
+const KINDS: [RunKind; 7] = [
     RunKind {
         kind: TransientKind::Admin,
         runs: "SELECT user_id, user_id, NULL, valid_from, valid_to FROM users \
@@ -64,6 +65,30 @@ const KINDS: [RunKind; 5] = [
                AND (valid_to IS NULL OR valid_to > ?2) \
                ORDER BY role_id, subject_type, subject_id, object_type, object_id, valid_from",
     },
+    RunKind {
+        kind: TransientKind::Universal,
+        runs: "SELECT CAST(group_id AS TEXT) || char(31) || kind, NULL, level, valid_from, valid_to \
+               FROM (SELECT group_id, 'app' AS kind, universal_app_access AS level, valid_from, \
+               valid_to FROM groups WHERE org = ?1 AND valid_from <= ?3 \
+               AND (valid_to IS NULL OR valid_to > ?2) \
+               UNION ALL SELECT group_id, 'resource', universal_resource_access, valid_from, \
+               valid_to FROM groups WHERE org = ?1 AND valid_from <= ?3 \
+               AND (valid_to IS NULL OR valid_to > ?2) \
+               UNION ALL SELECT group_id, 'workflow', universal_workflow_access, valid_from, \
+               valid_to FROM groups WHERE org = ?1 AND valid_from <= ?3 \
+               AND (valid_to IS NULL OR valid_to > ?2) \
+               UNION ALL SELECT group_id, 'query_library', universal_query_library_access, \
+               valid_from, valid_to FROM groups WHERE org = ?1 AND valid_from <= ?3 \
+               AND (valid_to IS NULL OR valid_to > ?2)) \
+               WHERE level != 'none' ORDER BY group_id, kind, valid_from",
+    },
+    RunKind {
+        kind: TransientKind::EnvironmentAccess,
+        runs: "SELECT CAST(group_id AS TEXT) || char(31) || configuration_id, NULL, access_level, \
+               valid_from, valid_to FROM configuration_grants WHERE org = ?1 \
+               AND valid_from <= ?3 AND (valid_to IS NULL OR valid_to > ?2) \
+               ORDER BY group_id, configuration_id, valid_from",
+    },
 ];
 
 /// A run being read: the record's key, its user, its level, its first
@@ -74,7 +99,8 @@ impl Store {
     /// Every access of `org` that appeared after snapshot `since` and was
     /// gone again by snapshot `until`, walking every snapshot in between:
     /// an admin flag (on an active account), a group-admin flag, a
-    /// membership, a grant (per level) or a role grant. A run seen only in
+    /// membership, a grant (per level), a role grant, a group's universal
+    /// level or its access to an environment's configuration (per level). A run seen only in
     /// snapshots that were pruned is left out: no kept snapshot proves it.
     pub fn transient_access(
         &self,
@@ -215,8 +241,50 @@ impl Store {
                 }
                 text
             }
+            (TransientKind::Universal, [g, t]) => {
+                let plural = match *t {
+                    "query_library" => "the query library".to_string(),
+                    t => format!("all {t}s"),
+                };
+                format!("{plural} via group {}", group(g)?)
+            }
+            (TransientKind::EnvironmentAccess, [g, configuration]) => {
+                let (resource, environment) = self.configuration_names(org, configuration, at)?;
+                format!("{resource} ({environment}) via group {}", group(g)?)
+            }
             _ => key.to_string(),
         })
+    }
+
+    /// A resource configuration's resource and environment names as of
+    /// snapshot `at` (ids when the history does not name them).
+    fn configuration_names(
+        &self,
+        org: &str,
+        configuration: &str,
+        at: i64,
+    ) -> Result<(String, String), StoreError> {
+        let resource = self
+            .text(
+                "SELECT resource_name FROM resource_configurations WHERE org = ?1 \
+                 AND configuration_id = ?2 AND valid_from <= ?3 ORDER BY valid_from DESC LIMIT 1",
+                org,
+                configuration,
+                at,
+            )?
+            .unwrap_or_else(|| format!("configuration {configuration}"));
+        let environment = self
+            .text(
+                "SELECT e.name FROM environments e JOIN resource_configurations c \
+                 ON c.org = e.org AND c.environment_id = e.environment_id \
+                 WHERE c.org = ?1 AND c.configuration_id = ?2 AND c.valid_from <= ?3 \
+                 AND e.valid_from <= ?3 ORDER BY c.valid_from DESC, e.valid_from DESC LIMIT 1",
+                org,
+                configuration,
+                at,
+            )?
+            .unwrap_or_else(|| "environment not listed".to_string());
+        Ok((resource, environment))
     }
 
     fn text(&self, sql: &str, org: &str, key: &str, at: i64) -> Result<Option<String>, StoreError> {

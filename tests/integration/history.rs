@@ -493,13 +493,54 @@ fn transient_access_finds_what_a_two_state_diff_cannot_see() {
             }
         })
     };
+    // For one snapshot the team also holds own on every workflow and edit on
+    // one environment's configuration of a resource.
+    let (before_workflows, configuration) = w.server().update_org(|o| {
+        let g = o.groups.iter().find(|g| g.id == team).unwrap();
+        let configuration = o
+            .configurations
+            .iter()
+            .find(|c| {
+                !o.configuration_grants
+                    .iter()
+                    .any(|g| g.group_id == team && g.configuration_id == c.id)
+            })
+            .unwrap()
+            .id
+            .clone();
+        (g.universal_workflow, configuration)
+    });
+    assert!(before_workflows < AccessLevel::Own);
+    let powers = |on: bool| {
+        let configuration = configuration.clone();
+        w.server().update_org(move |o| {
+            let g = o.groups.iter_mut().find(|g| g.id == team).unwrap();
+            g.universal_workflow = if on {
+                AccessLevel::Own
+            } else {
+                before_workflows
+            };
+            o.configuration_grants
+                .retain(|g| !(g.group_id == team && g.configuration_id == configuration));
+            if on {
+                o.configuration_grants
+                    .push(retool_audit::fake::FakeConfigurationGrant {
+                        group_id: team,
+                        configuration_id: configuration,
+                        level: AccessLevel::Edit,
+                    });
+            }
+        })
+    };
     w.snapshot(&[]).ok(); // 1
     w.server().update_org(|o| o.grants.push(grant.clone()));
     w.snapshot(&[]).ok(); // 2: the team gets edit
     set_admin(true);
     membership(true);
-    w.snapshot(&[]).ok(); // 3: admin, member
+    powers(true);
+    w.snapshot(&[]).ok(); // 3: admin, member, the team's powers
     membership(false);
+    powers(false);
     w.snapshot(&[]).ok(); // 4: still admin
     set_admin(false);
     w.snapshot(&[]).ok(); // 5: demoted
@@ -571,7 +612,33 @@ fn transient_access_finds_what_a_two_state_diff_cannot_see() {
         span(grants[0]),
         (ids[1].clone(), ids[4].clone(), "high".into())
     );
-    assert_eq!(rows.len(), 3, "nothing else came and went: {rows:?}");
+    let universal = find("universal");
+    assert_eq!(universal.len(), 1, "{rows:?}");
+    assert_eq!(
+        (
+            universal[0]["subject"].as_str(),
+            universal[0]["access_level"].as_str()
+        ),
+        (
+            format!("all workflows via group {team_name}").as_str(),
+            "own"
+        )
+    );
+    assert_eq!(
+        span(universal[0]),
+        (ids[2].clone(), ids[2].clone(), "high".into())
+    );
+    let environment = find("environment_access");
+    assert_eq!(environment.len(), 1, "{rows:?}");
+    assert!(
+        environment[0]["subject"].ends_with(&format!(" via group {team_name}")),
+        "{environment:?}"
+    );
+    assert_eq!(
+        span(environment[0]),
+        (ids[2].clone(), ids[2].clone(), "high".into())
+    );
+    assert_eq!(rows.len(), 5, "nothing else came and went: {rows:?}");
 
     // `changes` walks every snapshot from 1 to 7 (the default when they are
     // not adjacent): each step is a row in the snapshot that first showed it.
@@ -593,8 +660,24 @@ fn transient_access_finds_what_a_two_state_diff_cannot_see() {
         vec![
             (ids[1].as_str(), "permission", "added", "", "high"),
             (ids[2].as_str(), "user", "modified", "is_admin", "high"),
+            (
+                ids[2].as_str(),
+                "group",
+                "modified",
+                "universal_workflow_access",
+                "high"
+            ),
             (ids[2].as_str(), "membership", "added", "", "high"),
+            (ids[2].as_str(), "environment_access", "added", "access_level", "high"),
+            (
+                ids[3].as_str(),
+                "group",
+                "modified",
+                "universal_workflow_access",
+                "low"
+            ),
             (ids[3].as_str(), "membership", "removed", "", "low"),
+            (ids[3].as_str(), "environment_access", "removed", "access_level", "low"),
             (ids[4].as_str(), "user", "modified", "is_admin", "low"),
             (ids[5].as_str(), "permission", "removed", "", "low"),
         ],
@@ -607,7 +690,7 @@ fn transient_access_finds_what_a_two_state_diff_cannot_see() {
     );
     // seen_at is that snapshot's time, as the transient table gives it.
     assert_eq!(changes[1]["seen_at"], admin[0]["first_seen_at"]);
-    assert_eq!(changes[3]["seen_at"], admin[0]["last_seen_at"]);
+    assert_eq!(changes[5]["seen_at"], admin[0]["last_seen_at"]);
 
     // The plain two-state diff from 1 to 7 sees none of it.
     let endpoints = w.path("endpoints");
@@ -626,9 +709,10 @@ fn transient_access_finds_what_a_two_state_diff_cannot_see() {
     .ok();
     let plain = csv_maps(&endpoints, "changes");
     assert!(plain.is_empty(), "{plain:#?}");
-    // The exceptions list the admin right and the edit grant that came and went.
+    // The exceptions list the admin right and the edit/own access that came
+    // and went: the grant, the universal level, the environment access.
     let exceptions = csv_maps(&out, "exceptions");
-    let transient: Vec<(&str, &str, &str)> = exceptions
+    let mut transient: Vec<(&str, &str, &str, &str)> = exceptions
         .iter()
         .filter(|e| e["finding"].starts_with("transient_"))
         .map(|e| {
@@ -636,14 +720,18 @@ fn transient_access_finds_what_a_two_state_diff_cannot_see() {
                 e["severity"].as_str(),
                 e["finding"].as_str(),
                 e["email"].as_str(),
+                e["subject"].split(' ').next().unwrap_or(""),
             )
         })
         .collect();
+    transient.sort();
     assert_eq!(
         transient,
         vec![
-            ("high", "transient_admin", email.as_str()),
-            ("high", "transient_edit_access", "")
+            ("high", "transient_admin", email.as_str(), "admin"),
+            ("high", "transient_edit_access", "", "environment_access"),
+            ("high", "transient_edit_access", "", "grant"),
+            ("high", "transient_edit_access", "", "universal"),
         ]
     );
 

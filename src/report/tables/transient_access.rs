@@ -10,7 +10,10 @@ use crate::report::table::{Cell, Rows, Table};
 fn risk(a: &TransientAccess) -> &'static str {
     match (a.kind, a.level) {
         (TransientKind::Admin | TransientKind::GroupAdmin, _) => "high",
-        (TransientKind::Grant, Some(level)) if level >= AccessLevel::Edit => "high",
+        (
+            TransientKind::Grant | TransientKind::Universal | TransientKind::EnvironmentAccess,
+            Some(level),
+        ) if level >= AccessLevel::Edit => "high",
         _ => "medium",
     }
 }
@@ -54,7 +57,8 @@ pub(super) fn table<'a>(cx: &Context<'_, 'a>) -> Table<Rows<'a>> {
                 "Access that appeared after the --since snapshot{} and was gone again by the \
                  reported one, found by walking every snapshot in between: an admin flag, a \
                  group-admin flag, a membership (not of `{default_group}`), a grant (per \
-                 level) or a role. duration_hours is the time between the first and the last \
+                 level), a role, a group's universal level on an object type or its access to \
+                 an environment's configuration of a resource (per level). duration_hours is the time between the first and the last \
                  snapshot that saw it (whole hours): the access lasted at least that long, and \
                  at most until the snapshots around it. Access that came and went between two \
                  consecutive snapshots is invisible.",
