@@ -223,6 +223,13 @@ fn read_identity(file: &str, sheet: &Range<Data>) -> Result<WorkbookIdentity, Ve
     })
 }
 
+/// Whether a Campaign-sheet cell holds `stored`: as it is (held as text by
+/// the quote-prefix style), or with the leading `'` that workbooks written
+/// before that style put in front of formula-like text.
+fn same_text(cell: &str, stored: &str) -> bool {
+    cell == stored || cell == crate::output::neutralize_formula(stored)
+}
+
 /// A cell as text, the way the context was written: text as is, whole numbers
 /// without a decimal point.
 fn cell_string(d: &Data) -> String {
@@ -331,8 +338,8 @@ fn identity_problem(wb: &OpenedWorkbook, campaign: &Campaign) -> Option<Problem>
             campaign.name, campaign.id, campaign.org
         ));
     }
-    if id.campaign != campaign.name
-        || id.org != campaign.org
+    if !same_text(&id.campaign, &campaign.name)
+        || !same_text(&id.org, &campaign.org)
         || id.population_sha256 != campaign.population_sha256
     {
         return at(format!(
@@ -645,6 +652,12 @@ mod tests {
         assert_eq!(cell_string(&Data::Float(1.5)), "1.5");
         assert_eq!(cell_string(&Data::Int(7)), "7");
         assert_eq!(cell_string(&Data::String("'=x".into())), "'=x");
+        // A Campaign-sheet value as written now, and as written before the
+        // quote-prefix style; nothing else.
+        assert!(same_text("=org", "=org"));
+        assert!(same_text("'=org", "=org"));
+        assert!(!same_text("'org", "org"));
+        assert!(!same_text("=org2", "=org"));
         assert_eq!(cell_string(&Data::Empty), "");
     }
 

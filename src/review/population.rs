@@ -4,10 +4,13 @@
 //! its locked context cells, flags and the tool's suggestion, assigned to a
 //! workbook (reviewer set). Pure: no I/O.
 //!
-//! Context cells are computed here exactly as the workbook shows them (formula
-//! injection neutralized, line breaks normalized, length bounded), so the
-//! stored [`ReviewItem::context`] is byte-for-byte what a reviewer sees and what
-//! `review import` compares against.
+//! Context cells are computed here exactly as the workbook holds them (line
+//! breaks normalized, length bounded; formula-like text is kept as it is and
+//! the workbook holds it as text by the quote-prefix style), so the stored
+//! [`ReviewItem::context`] is byte-for-byte what a reviewer sees and what
+//! `review import` compares against. Campaigns started before held such text
+//! with a leading `'` in the cell and in the stored context alike; their
+//! workbooks import unchanged.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -20,7 +23,7 @@ use crate::analyze::{PrivilegedEntry, Roster, privileged_access};
 use crate::model::{
     AccessLevel, Grant, GroupId, ObjectId, ObjectType, OrgState, Subject, User, UserId,
 };
-use crate::output::{neutralize_formula, safe_file_name};
+use crate::output::safe_file_name;
 
 /// The locked context columns, in workbook order (documented in docs/review.md, "The review workbook").
 pub const CONTEXT_COLUMNS: [&str; 16] = [
@@ -131,7 +134,8 @@ pub struct Population {
 
 /// Text as it is written to a locked cell: line breaks normalized to `\n`,
 /// other control characters (except tab) replaced by a space, cut to
-/// [`MAX_TEXT_CHARS`], then neutralized against formula injection. Spreadsheet
+/// [`MAX_TEXT_CHARS`]. Formula-like text is left as it is: the workbook
+/// writes it with the quote-prefix style, so it stays text. Spreadsheet
 /// programs keep such text exactly, so import can compare it byte for byte.
 pub fn cell_text(s: &str) -> String {
     let normalized = s.replace("\r\n", "\n").replace('\r', "\n");
@@ -149,7 +153,7 @@ pub fn cell_text(s: &str) -> String {
     if normalized.chars().count() > MAX_TEXT_CHARS {
         out.push('…');
     }
-    neutralize_formula(&out).into_owned()
+    out
 }
 
 fn yes_no(b: bool) -> &'static str {
@@ -984,7 +988,7 @@ mod tests {
     }
 
     #[test]
-    fn hostile_text_is_neutralized_normalized_and_bounded() {
+    fn hostile_text_is_kept_normalized_and_bounded() {
         let mut s = org();
         s.users[0].first_name = Some("=HYPERLINK(\"http://x\",\"y\")".into());
         s.users[0].last_name = None;
@@ -992,9 +996,10 @@ mod tests {
         s.users[1].last_name = None;
         s.groups[1].name = "x".repeat(2_000);
         let p = population(&s, &options(ReviewerBy::Single, None));
+        // Kept as it is: the workbook holds it as text by its style.
         assert_eq!(
             ctx(find(&p, "m:1:u-alice"), "name"),
-            "'=HYPERLINK(\"http://x\",\"y\")"
+            "=HYPERLINK(\"http://x\",\"y\")"
         );
         assert_eq!(ctx(find(&p, "m:1:u-bob"), "name"), "a\nb\nc d");
         let long = ctx(find(&p, "m:2:u-alice"), "group_or_grant");

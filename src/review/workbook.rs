@@ -167,6 +167,26 @@ pub fn write_campaign_files(
     Ok(names)
 }
 
+/// Writes text to a cell in `format` (or none); formula-like text gets the
+/// quote-prefix style as well, so it stays text with its value unchanged.
+fn write_text(
+    ws: &mut Worksheet,
+    row: u32,
+    col: u16,
+    text: &str,
+    format: Option<&Format>,
+) -> Result<(), XlsxError> {
+    if crate::output::starts_like_formula(text) {
+        let quoted = format.cloned().unwrap_or_default().set_quote_prefix();
+        ws.write_string_with_format(row, col, text, &quoted)?;
+    } else if let Some(format) = format {
+        ws.write_string_with_format(row, col, text, format)?;
+    } else {
+        ws.write_string(row, col, text)?;
+    }
+    Ok(())
+}
+
 struct Formats {
     header: Format,
     header_suggestion: Format,
@@ -305,15 +325,23 @@ fn write_review_sheet(
                 continue;
             }
             match value.parse::<i64>() {
-                Ok(v) if Some(j) == numeric => ws.write_number(r, c, v as f64)?,
-                _ => ws.write_string(r, c, value)?,
-            };
+                Ok(v) if Some(j) == numeric => {
+                    ws.write_number(r, c, v as f64)?;
+                }
+                _ => write_text(ws, r, c, value, None)?,
+            }
         }
         if let Some(s) = item.suggested {
             ws.write_string_with_format(r, col_num(first_suggestion), s.as_str(), &f.suggestion)?;
         }
         if let Some(why) = &item.suggested_reason {
-            ws.write_string_with_format(r, col_num(first_suggestion + 1), why, &f.suggestion)?;
+            write_text(
+                ws,
+                r,
+                col_num(first_suggestion + 1),
+                why,
+                Some(&f.suggestion),
+            )?;
         }
         for (k, column) in DECISION_COLUMNS.iter().enumerate() {
             let format = if *column == REVIEWED_AT_COLUMN {
@@ -381,11 +409,11 @@ fn write_privileged_sheet(
     for (n, p) in entries.iter().enumerate() {
         let r = row_num(n + 1);
         ws.write_string(r, 0, p.kind.as_str())?;
-        ws.write_string(r, 1, cell_text(&p.email))?;
+        write_text(ws, r, 1, &cell_text(&p.email), None)?;
         if let Some(u) = &p.user_id {
-            ws.write_string(r, 2, cell_text(&u.0))?;
+            write_text(ws, r, 2, &cell_text(&u.0), None)?;
         }
-        ws.write_string(r, 3, cell_text(&p.detail))?;
+        write_text(ws, r, 3, &cell_text(&p.detail), None)?;
     }
     ws.autofilter(0, 0, row_num(entries.len()), col_num(columns.len() - 1))?;
     ws.set_freeze_panes(1, 0)?;
@@ -452,7 +480,7 @@ fn write_campaign_sheet(
     for (key, value) in rows {
         ws.write_string_with_format(r, 0, key, &f.bold)?;
         if !value.is_empty() {
-            ws.write_string(r, 1, cell_text(&value))?;
+            write_text(ws, r, 1, &cell_text(&value), None)?;
         }
         r += 1;
     }

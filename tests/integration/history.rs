@@ -668,7 +668,13 @@ fn transient_access_finds_what_a_two_state_diff_cannot_see() {
                 "high"
             ),
             (ids[2].as_str(), "membership", "added", "", "high"),
-            (ids[2].as_str(), "environment_access", "added", "access_level", "high"),
+            (
+                ids[2].as_str(),
+                "environment_access",
+                "added",
+                "access_level",
+                "high"
+            ),
             (
                 ids[3].as_str(),
                 "group",
@@ -677,7 +683,13 @@ fn transient_access_finds_what_a_two_state_diff_cannot_see() {
                 "low"
             ),
             (ids[3].as_str(), "membership", "removed", "", "low"),
-            (ids[3].as_str(), "environment_access", "removed", "access_level", "low"),
+            (
+                ids[3].as_str(),
+                "environment_access",
+                "removed",
+                "access_level",
+                "low"
+            ),
             (ids[4].as_str(), "user", "modified", "is_admin", "low"),
             (ids[5].as_str(), "permission", "removed", "", "low"),
         ],

@@ -93,6 +93,13 @@ fn sheet(path: &Path, name: &str) -> Vec<Vec<Data>> {
     range.rows().map(|r| r.to_vec()).collect()
 }
 
+/// The 0-based row of the Review sheet's first row (its header).
+fn range_start(book: &Path) -> u32 {
+    let mut wb: Xlsx<_> = open_workbook(book).unwrap();
+    let range = wb.worksheet_range("Review").unwrap();
+    range.start().map_or(0, |(r, _)| r)
+}
+
 fn text(d: &Data) -> String {
     d.to_string()
 }
@@ -189,13 +196,16 @@ fn start_writes_a_locked_validated_workbook_of_the_whole_population() {
             assert_eq!(text(&r[col("suggested_decision")]), "revoke");
         }
     }
-    for r in &rows[1..] {
-        for cell in &r[1..=14] {
-            let t = text(cell);
-            assert!(
-                !t.starts_with(['=', '+', '-', '@']),
-                "formula-like context cell {t:?}"
-            );
+    // Formula-like text is held as text by the quote-prefix style, its value
+    // unchanged; no other context cell has the style.
+    let quoted = crate::common::quote_prefixed_cells(&book, 1);
+    let start = range_start(&book);
+    let mut formula_like = BTreeSet::new();
+    for (i, r) in rows.iter().enumerate().skip(1) {
+        for (j, cell) in r.iter().enumerate().take(15).skip(1) {
+            if text(cell).starts_with(['=', '+', '-', '@']) {
+                formula_like.insert((start + i as u32, j as u32));
+            }
         }
         assert!(
             r[col("decision")..].iter().all(|d| *d == Data::Empty),
@@ -203,9 +213,18 @@ fn start_writes_a_locked_validated_workbook_of_the_whole_population() {
         );
     }
     assert!(
+        !formula_like.is_empty(),
+        "the test org holds formula-like names"
+    );
+    assert!(
+        formula_like.is_subset(&quoted),
+        "formula-like cells without the quote prefix: {:?}",
+        formula_like.difference(&quoted).collect::<Vec<_>>()
+    );
+    assert!(
         rows.iter()
-            .any(|r| text(&r[col("name")]).starts_with("'=HYPERLINK")),
-        "the hostile name is there, neutralized"
+            .any(|r| text(&r[col("name")]).starts_with("=HYPERLINK")),
+        "the hostile name is there, unchanged"
     );
 
     // Validation and protection, as the sheet XML carries them.
