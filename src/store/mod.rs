@@ -122,6 +122,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0005_usage.sql"),
     include_str!("migrations/0006_environments_app_usage.sql"),
     include_str!("migrations/0007_valid_to.sql"),
+    include_str!("migrations/0008_valid_to_partial.sql"),
 ];
 
 /// The schema version this build writes and reads.

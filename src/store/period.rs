@@ -287,45 +287,44 @@ impl Store {
                     .collect()
             };
 
-            let mut old = OrgState {
+            // The small kinds, whole, on a side of the step.
+            macro_rules! with_small_kinds {
+                ($changed:expr) => {
+                    OrgState {
+                        groups: groups.all(),
+                        folders: folders.all(),
+                        apps: apps.all(),
+                        resources: resources.all(),
+                        workflows: workflows.all(),
+                        roles: roles.all(),
+                        settings: settings.all(),
+                        environments: environments.all(),
+                        resource_configurations: configurations.all(),
+                        ..$changed
+                    }
+                };
+            }
+            let mut old = with_small_kinds!(OrgState {
                 users: [users.ended.clone(), context_users.clone()].concat(),
                 memberships: memberships.ended.clone(),
                 grants: [grants.ended.clone(), context_grants.clone()].concat(),
                 role_grants: role_grants.ended.clone(),
                 access_requests: requests.ended.clone(),
                 configuration_grants: config_grants.ended.clone(),
-                groups: groups.all(),
-                folders: folders.all(),
-                apps: apps.all(),
-                resources: resources.all(),
-                workflows: workflows.all(),
-                roles: roles.all(),
-                settings: settings.all(),
-                environments: environments.all(),
-                resource_configurations: configurations.all(),
                 ..OrgState::default()
-            };
+            });
             for t in tracks!() {
                 t.apply();
             }
-            let mut new = OrgState {
+            let mut new = with_small_kinds!(OrgState {
                 users: [std::mem::take(&mut users.began), context_users].concat(),
                 memberships: std::mem::take(&mut memberships.began),
                 grants: [std::mem::take(&mut grants.began), context_grants].concat(),
                 role_grants: std::mem::take(&mut role_grants.began),
                 access_requests: std::mem::take(&mut requests.began),
                 configuration_grants: std::mem::take(&mut config_grants.began),
-                groups: groups.all(),
-                folders: folders.all(),
-                apps: apps.all(),
-                resources: resources.all(),
-                workflows: workflows.all(),
-                roles: roles.all(),
-                settings: settings.all(),
-                environments: environments.all(),
-                resource_configurations: configurations.all(),
                 ..OrgState::default()
-            };
+            });
             for state in [&mut old, &mut new] {
                 for t in tracks!() {
                     t.mark(state, after);

@@ -216,18 +216,21 @@ fn the_readme_tour_shows_lines_the_demo_writes() {
     assert_eq!(shown, sample, "the files README's tour lists");
 }
 
-/// README's "Questions the history answers" shows commands run on the demo's
-/// database and what they print: each is run on a fresh demo and must print
-/// the same (times and hashes normalized).
-#[test]
-fn the_readme_history_answers_are_what_the_commands_print() {
+/// The README's section `## title`, up to the next section.
+fn readme_section(title: &str) -> String {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
-    let section = readme
-        .split("## Questions the history answers")
+    readme
+        .split(&format!("## {title}\n"))
         .nth(1)
         .and_then(|s| s.split("\n## ").next())
-        .expect("README has a section \"Questions the history answers\"");
+        .unwrap_or_else(|| panic!("README has a section \"{title}\""))
+        .to_string()
+}
+
+/// A fresh demo in a temporary directory: the directory and its
+/// `demo-reports`.
+fn fresh_demo() -> (tempfile::TempDir, PathBuf) {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("demo-reports");
     crate::common::run(
@@ -236,6 +239,16 @@ fn the_readme_history_answers_are_what_the_commands_print() {
             .arg(&out),
     )
     .ok();
+    (tmp, out)
+}
+
+/// README's "Questions the history answers" shows commands run on the demo's
+/// database and what they print: each is run on a fresh demo and must print
+/// the same (times and hashes normalized).
+#[test]
+fn the_readme_history_answers_are_what_the_commands_print() {
+    let section = readme_section("Questions the history answers");
+    let (_tmp, out) = fresh_demo();
     let db = out.join("retool-audit-demo.db");
     // (command line, the lines shown after it)
     let mut shown: Vec<(String, Vec<String>)> = Vec::new();
@@ -283,21 +296,8 @@ fn the_readme_history_answers_are_what_the_commands_print() {
 /// normalized; a following `$ echo $?` gives the exit code.
 #[test]
 fn the_readme_tour_commands_print_what_it_shows() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
-    let tour = readme
-        .split("## A five-minute tour")
-        .nth(1)
-        .and_then(|s| s.split("\n## ").next())
-        .expect("README has a tour");
-    let tmp = tempfile::tempdir().unwrap();
-    let out = tmp.path().join("demo-reports");
-    crate::common::run(
-        std::process::Command::new(env!("CARGO_BIN_EXE_retool-audit"))
-            .args(["--quiet", "demo", "--out"])
-            .arg(&out),
-    )
-    .ok();
+    let tour = readme_section("A five-minute tour");
+    let (tmp, _) = fresh_demo();
     // (command line, the lines shown after it, the exit code `echo $?` shows)
     let mut shown: Vec<(String, Vec<String>, i32)> = Vec::new();
     let mut lines = tour.lines().peekable();

@@ -1,5 +1,5 @@
 -- retool-audit history on PostgreSQL, schema version 1: the SQLite schema as of
--- its version 7 (the same tables, columns and views, so the documented SQL runs
+-- its version 8 (the same tables, columns and views, so the documented SQL runs
 -- on both), in PostgreSQL's types. A shipped migration is never edited.
 --
 -- Differences: integers are BIGINT, BLOB is BYTEA; an AUTOINCREMENT id is an
@@ -547,32 +547,32 @@ CREATE VIEW current_configuration_grants AS SELECT * FROM configuration_grants W
 
 CREATE VIEW current_app_usage AS SELECT * FROM app_usage WHERE valid_to IS NULL;
 
-CREATE INDEX users_to ON users (org, valid_to);
+CREATE INDEX users_to ON users (org, valid_to) WHERE valid_to IS NOT NULL;
 
-CREATE INDEX groups_to ON groups (org, valid_to);
+CREATE INDEX groups_to ON groups (org, valid_to) WHERE valid_to IS NOT NULL;
 
-CREATE INDEX memberships_to ON memberships (org, valid_to);
+CREATE INDEX memberships_to ON memberships (org, valid_to) WHERE valid_to IS NOT NULL;
 
-CREATE INDEX folders_to ON folders (org, valid_to);
+CREATE INDEX folders_to ON folders (org, valid_to) WHERE valid_to IS NOT NULL;
 
-CREATE INDEX apps_to ON apps (org, valid_to);
+CREATE INDEX apps_to ON apps (org, valid_to) WHERE valid_to IS NOT NULL;
 
-CREATE INDEX resources_to ON resources (org, valid_to);
+CREATE INDEX resources_to ON resources (org, valid_to) WHERE valid_to IS NOT NULL;
 
-CREATE INDEX workflows_to ON workflows (org, valid_to);
+CREATE INDEX workflows_to ON workflows (org, valid_to) WHERE valid_to IS NOT NULL;
 
-CREATE INDEX grants_to ON grants (org, valid_to);
+CREATE INDEX grants_to ON grants (org, valid_to) WHERE valid_to IS NOT NULL;
 
-CREATE INDEX roles_to ON roles (org, valid_to);
+CREATE INDEX roles_to ON roles (org, valid_to) WHERE valid_to IS NOT NULL;
 
-CREATE INDEX role_grants_to ON role_grants (org, valid_to);
+CREATE INDEX role_grants_to ON role_grants (org, valid_to) WHERE valid_to IS NOT NULL;
 
-CREATE INDEX access_requests_to ON access_requests (org, valid_to);
+CREATE INDEX access_requests_to ON access_requests (org, valid_to) WHERE valid_to IS NOT NULL;
 
-CREATE INDEX settings_to ON settings (org, valid_to);
+CREATE INDEX settings_to ON settings (org, valid_to) WHERE valid_to IS NOT NULL;
 
-CREATE INDEX environments_to ON environments (org, valid_to);
+CREATE INDEX environments_to ON environments (org, valid_to) WHERE valid_to IS NOT NULL;
 
-CREATE INDEX resource_configurations_to ON resource_configurations (org, valid_to);
+CREATE INDEX resource_configurations_to ON resource_configurations (org, valid_to) WHERE valid_to IS NOT NULL;
 
-CREATE INDEX configuration_grants_to ON configuration_grants (org, valid_to);
+CREATE INDEX configuration_grants_to ON configuration_grants (org, valid_to) WHERE valid_to IS NOT NULL;
