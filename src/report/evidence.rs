@@ -52,6 +52,14 @@ pub(crate) fn provenance(cx: &Context<'_, '_>) -> Provenance {
             "cross_check",
             json!(super::tables::cross_check::outcome(cx)),
         ),
+        (
+            "changes_compared",
+            json!(match (input.previous, input.walked) {
+                (None, _) => None,
+                (Some(_), Some(_)) => Some("every snapshot in between, each with the next"),
+                (Some(_), None) => Some("the two snapshots"),
+            }),
+        ),
         ("matrix_max_groups", json!(options.matrix_max_groups)),
         (
             "full_effective_access",

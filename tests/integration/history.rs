@@ -721,6 +721,20 @@ fn transient_access_finds_what_a_two_state_diff_cannot_see() {
     .ok();
     let plain = csv_maps(&endpoints, "changes");
     assert!(plain.is_empty(), "{plain:#?}");
+    // The manifest says which comparison each report made.
+    let compared = |dir: &std::path::Path| {
+        let text = std::fs::read_to_string(dir.join("manifest.json")).unwrap();
+        let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+        json["parameters"]["changes_compared"]
+            .as_str()
+            .unwrap_or("")
+            .to_string()
+    };
+    assert_eq!(
+        compared(&out),
+        "every snapshot in between, each with the next"
+    );
+    assert_eq!(compared(&endpoints), "the two snapshots");
     // The exceptions list the admin right and the edit/own access that came
     // and went: the grant, the universal level, the environment access.
     let exceptions = csv_maps(&out, "exceptions");
