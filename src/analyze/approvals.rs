@@ -6,7 +6,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::changes::{ChangeEntity, ChangeKind, Risk, SeenChange, role_grant_id};
+use super::changes::{ChangeEntity, ChangeKind, SeenChange, role_grant_id};
 use crate::model::review::ReviewItem;
 use crate::model::{
     AccessLevel, GroupId, ObjectId, ObjectRef, ObjectType, OrgState, Subject, UserId,
@@ -112,7 +112,7 @@ fn added(seen: &SeenChange, state: &OrgState, keeps: &[ReviewKeep]) -> Option<Ac
     let c = &seen.change;
     let raised = c.change == ChangeKind::Modified
         && c.entity_type == ChangeEntity::Permission
-        && c.risk > Risk::Low;
+        && AccessLevel::parse(&c.new_value) > AccessLevel::parse(&c.old_value);
     if c.change != ChangeKind::Added && !raised {
         return None;
     }
@@ -413,6 +413,48 @@ mod tests {
                 at: Some(at - chrono::Duration::days(2)),
             }
         );
+        // A grant raised is listed as `raised`; one lowered is not access added.
+        let mut before = old.clone();
+        before.grants.push(Grant {
+            subject: Subject::Group(other),
+            object: ObjectRef {
+                object_type: ObjectType::App,
+                id: ObjectId("a-raised".into()),
+            },
+            level: AccessLevel::Use,
+        });
+        before.grants.push(Grant {
+            subject: Subject::Group(other),
+            object: ObjectRef {
+                object_type: ObjectType::App,
+                id: ObjectId("a-lowered".into()),
+            },
+            level: AccessLevel::Own,
+        });
+        before.normalize();
+        let mut after = before.clone();
+        for g in &mut after.grants {
+            match g.object.id.0.as_str() {
+                "a-raised" => g.level = AccessLevel::Edit,
+                "a-lowered" => g.level = AccessLevel::Use,
+                _ => {}
+            }
+        }
+        after.normalize();
+        let moved = seen(changes(&before, &after), at);
+        let rows = access_added(&moved, &after, &[]);
+        let got: Vec<(&str, &str, &str)> = rows
+            .iter()
+            .map(|r| {
+                (
+                    r.how,
+                    r.seen.change.entity_id.as_str(),
+                    r.seen.change.new_value.as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(got, vec![("raised", "1:app:a-raised", "edit")]);
+
         // Gone by the reported snapshot: still listed, not held now.
         let mut later = new.clone();
         later
