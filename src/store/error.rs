@@ -4,6 +4,8 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::ErrorCode;
 
+use super::db::{DbError, DbResult};
+
 /// Why a history operation failed. Messages name the file or snapshot and say
 /// what to do; none of them ever contains the API token (the store never sees it).
 #[derive(Debug, thiserror::Error)]
@@ -108,6 +110,30 @@ pub enum StoreError {
     #[error("review row {key} is not in the campaign's population; nothing was imported")]
     UnknownReviewRow { key: String },
 
+    /// The PostgreSQL backend could not be reached or prepared.
+    #[error(transparent)]
+    Postgres(#[from] super::postgres::PgError),
+
+    /// Another run holds the PostgreSQL advisory lock of the organization.
+    #[error(
+        "another retool-audit run ({}) is writing organization `{org}` to {target}{}; nothing was collected or written: let it finish, or pass --lock-timeout SECS to wait for it",
+        holder.as_deref().unwrap_or("holder unknown"),
+        if waited.is_zero() { String::new() } else { format!(" (waited {}s)", waited.as_secs()) }
+    )]
+    OrgLocked {
+        target: String,
+        org: String,
+        holder: Option<String>,
+        waited: std::time::Duration,
+    },
+
+    #[error("PostgreSQL error while {context} on {target}: {detail}")]
+    PostgresSql {
+        target: String,
+        context: String,
+        detail: String,
+    },
+
     #[error("SQLite error while {context}: {source}")]
     Sqlite {
         context: String,
@@ -137,6 +163,36 @@ fn known_list(known: &[String]) -> String {
 }
 
 impl StoreError {
+    /// [`StoreError::from_sqlite`] for either engine: a PostgreSQL error that
+    /// is a lock timeout, a full disk or a read-only server gets its variant.
+    pub(crate) fn from_db(path: &Path, context: &str, e: DbError) -> StoreError {
+        match e {
+            DbError::Sqlite(e) => StoreError::from_sqlite(path, context, e),
+            DbError::Pg(e) => {
+                let state = e.code().map(|c| c.code().to_string()).unwrap_or_default();
+                match state.as_str() {
+                    "55P03" | "40P01" => StoreError::Locked {
+                        path: path.to_path_buf(),
+                    },
+                    "53100" => StoreError::DiskFull {
+                        path: path.to_path_buf(),
+                    },
+                    "25006" => StoreError::ReadOnly {
+                        path: path.to_path_buf(),
+                    },
+                    _ => StoreError::PostgresSql {
+                        target: path.display().to_string(),
+                        context: context.to_string(),
+                        detail: super::db::pg_detail(&e),
+                    },
+                }
+            }
+            other => StoreError::Corrupt {
+                detail: format!("{context}: {other}"),
+            },
+        }
+    }
+
     /// Maps a SQLite error to the variant a caller can act on (locked, read-only,
     /// corrupt, not a database), keeping `context` for the rest.
     pub(crate) fn from_sqlite(path: &Path, context: &str, e: rusqlite::Error) -> StoreError {
@@ -188,6 +244,12 @@ impl<T> SqlContext<T> for rusqlite::Result<T> {
     }
 }
 
+impl<T> SqlContext<T> for DbResult<T> {
+    fn ctx(self, path: &Path, context: &str) -> Result<T, StoreError> {
+        self.map_err(|e| StoreError::from_db(path, context, e))
+    }
+}
+
 /// A missing, foreign or newer database, an unknown snapshot or campaign are
 /// the user's to fix (2); a database that cannot be written, is locked, full
 /// or corrupt is a failed run (1).
@@ -205,6 +267,12 @@ impl crate::exit::Classify for StoreError {
             | StoreError::CampaignExists { .. }
             | StoreError::CampaignNotFound { .. }
             | StoreError::CampaignAmbiguous { .. } => Usage,
+            StoreError::Postgres(e) => match e {
+                super::postgres::PgError::Unreachable { .. }
+                | super::postgres::PgError::Sql { .. } => Failed,
+                _ => Usage,
+            },
+            StoreError::OrgLocked { .. } | StoreError::PostgresSql { .. } => Failed,
             StoreError::ReadOnly { .. }
             | StoreError::Locked { .. }
             | StoreError::LockFile { .. }

@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use rusqlite::params;
+use super::db::{DbResult, Params, Row, params};
 
 use super::error::SqlContext;
 use super::{Store, StoreError};
@@ -108,8 +108,8 @@ impl Store {
     fn versions<T>(
         &self,
         sql: &str,
-        params: impl rusqlite::Params,
-        value: impl Fn(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+        params: impl Params,
+        value: impl Fn(&Row<'_>) -> DbResult<T>,
     ) -> Result<Vec<Version<T>>, StoreError> {
         let context = "reading a record's history";
         let mut stmt = self.conn.prepare_cached(sql).ctx(&self.path, context)?;
@@ -122,8 +122,7 @@ impl Store {
                 })
             })
             .ctx(&self.path, context)?;
-        rows.collect::<rusqlite::Result<Vec<_>>>()
-            .ctx(&self.path, context)
+        rows.collect::<DbResult<Vec<_>>>().ctx(&self.path, context)
     }
 }
 
@@ -213,7 +212,7 @@ impl Store {
                 ))
             })
             .ctx(p, context)?
-            .collect::<rusqlite::Result<_>>()
+            .collect::<DbResult<_>>()
             .ctx(p, context)?;
         let Some(user) = versions.last().map(|v| v.0.clone()) else {
             return Ok(None);
@@ -233,7 +232,7 @@ impl Store {
                 Ok((r.get(0)?, r.get(1)?))
             })
             .ctx(p, context)?
-            .collect::<rusqlite::Result<_>>()
+            .collect::<DbResult<_>>()
             .ctx(p, context)?;
         // Direct grants and roles held directly are access too.
         let mut stmt = self
@@ -248,7 +247,7 @@ impl Store {
         let direct: Vec<(i64, Option<i64>)> = stmt
             .query_map(params![org, user, up_to], |r| Ok((r.get(0)?, r.get(1)?)))
             .ctx(p, context)?
-            .collect::<rusqlite::Result<_>>()
+            .collect::<DbResult<_>>()
             .ctx(p, context)?;
         held.extend(direct);
         let access = self
@@ -338,7 +337,7 @@ impl Store {
                     Ok((r.get(0)?, r.get(1)?, r.get(2)?))
                 })
                 .ctx(p, context)?;
-            rows.collect::<rusqlite::Result<_>>().ctx(p, context)
+            rows.collect::<DbResult<_>>().ctx(p, context)
         };
         // Active-user versions of everyone who was ever an admin or a group admin.
         let admins = spans(

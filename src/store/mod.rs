@@ -78,6 +78,7 @@
 //! SELECT * FROM users WHERE org = 'default' AND user_id = 'u_123' ORDER BY valid_from;
 //! ```
 
+mod db;
 mod error;
 mod history;
 mod lock;
@@ -98,7 +99,9 @@ pub(crate) mod fixtures;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+use rusqlite::{Connection, OpenFlags};
+
+use db::{Begin, Db};
 
 pub use error::StoreError;
 pub use history::Version;
@@ -134,9 +137,11 @@ const APPLICATION_ID: i64 = 0x5274_4175;
 /// How long to wait for another process's lock before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// An open history database.
+/// An open history database: a SQLite file, or a PostgreSQL database.
 pub struct Store {
-    conn: Connection,
+    conn: Db,
+    /// The file, or for PostgreSQL the URL as shown (`postgres://user@host:port/db`,
+    /// never the password): what messages name.
     path: PathBuf,
 }
 
@@ -150,7 +155,11 @@ impl Store {
     /// Opens the history at `path` for writing, creating it (mode 0600 on unix)
     /// if it does not exist, and migrating it to the current schema. A file
     /// SQLite can only open read-only is refused here, before any collection.
+    /// A `postgres://` URL opens that database instead (see [`postgres`]).
     pub fn open(path: &Path) -> Result<Store, StoreError> {
+        if let Some(url) = postgres_url(path) {
+            return Self::open_postgres(url);
+        }
         if !path.exists() {
             create_private_file(path)?;
         }
@@ -165,6 +174,9 @@ impl Store {
 
     /// Opens an existing history for reading commands; never creates a file.
     pub fn open_existing(path: &Path) -> Result<Store, StoreError> {
+        if let Some(url) = postgres_url(path) {
+            return Self::open_postgres(url);
+        }
         if !path.is_file() {
             return Err(StoreError::Missing {
                 path: path.to_path_buf(),
@@ -173,127 +185,146 @@ impl Store {
         Self::open_file(path)
     }
 
-    /// The file this store reads and writes.
+    /// The file this store reads and writes (for PostgreSQL, the URL as shown).
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Whether this history is a PostgreSQL database.
+    pub fn is_postgres(&self) -> bool {
+        !self.conn.is_sqlite()
+    }
+
+    fn open_postgres(url: &str) -> Result<Store, StoreError> {
+        let sources = postgres::PasswordSources::from_env(None);
+        let target = postgres::PgTarget::parse(url, &sources)?;
+        let client = target.open()?;
+        Ok(Store {
+            conn: Db::postgres(client),
+            path: PathBuf::from(target.to_string()),
+        })
     }
 
     fn open_file(path: &Path) -> Result<Store, StoreError> {
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX
             | OpenFlags::SQLITE_OPEN_URI;
-        let conn = Connection::open_with_flags(path, flags).ctx(path, "opening the history")?;
-        let mut store = Store {
-            conn,
-            path: path.to_path_buf(),
-        };
-        let mode = store.configure()?;
-        store.migrate()?;
+        let mut conn = Connection::open_with_flags(path, flags).ctx(path, "opening the history")?;
+        conn.set_prepared_statement_cache_capacity(64);
+        let mode = configure(&conn, path)?;
+        migrate(&mut conn, path)?;
         // Only once the file is known to be ours: switching the journal mode
         // rewrites the header of a file that belongs to another program.
-        if !mode.eq_ignore_ascii_case("wal") && !store.is_read_only() {
-            store
-                .conn
-                .query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0))
+        if !mode.eq_ignore_ascii_case("wal") && !is_read_only(&conn) {
+            conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0))
                 .ctx(path, "switching to WAL")?;
         }
-        Ok(store)
-    }
-
-    /// Every connection setting but the journal mode, in one place; returns the
-    /// journal mode the file has.
-    fn configure(&mut self) -> Result<String, StoreError> {
-        let path = self.path.clone();
-        self.conn
-            .busy_timeout(BUSY_TIMEOUT)
-            .ctx(&path, "setting the busy timeout")?;
-        // The first read of the file: a non-SQLite file fails here.
-        let mode: String = self
-            .conn
-            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
-            .ctx(&path, "reading the journal mode")?;
-        self.conn
-            .pragma_update(None, "foreign_keys", true)
-            .ctx(&path, "enabling foreign keys")?;
-        // A first snapshot of a large org writes ~80 MiB of pages in one
-        // transaction: with SQLite's default 2 MiB cache it spills and rewrites
-        // pages mid-transaction. Up to 128 MiB, allocated only as used.
-        self.conn
-            .pragma_update(None, "cache_size", -131_072)
-            .ctx(&path, "setting the page cache size")?;
-        Ok(mode)
+        Ok(Store {
+            conn: Db::Sqlite(conn),
+            path: path.to_path_buf(),
+        })
     }
 
     fn is_read_only(&self) -> bool {
-        self.conn.is_readonly(rusqlite::MAIN_DB).unwrap_or(false)
+        self.conn.sqlite().is_some_and(is_read_only)
     }
 
-    /// Applies missing migrations in one transaction; refuses files that are not
-    /// ours or are newer than this build.
-    fn migrate(&mut self) -> Result<(), StoreError> {
-        let path = self.path.clone();
-        let (version, app_id, tables) = self.schema_facts()?;
-        if version == SCHEMA_VERSION && app_id == APPLICATION_ID {
-            return Ok(());
-        }
-        if version == 0 && app_id == 0 && tables > 0 {
-            return Err(StoreError::Foreign { path });
-        }
-        if version != 0 && app_id != APPLICATION_ID {
-            return Err(StoreError::Foreign { path });
-        }
-        if version > SCHEMA_VERSION {
-            return Err(StoreError::NewerSchema {
-                path,
-                found: version,
-                supported: SCHEMA_VERSION,
-            });
-        }
-        if self.is_read_only() {
-            return Err(StoreError::ReadOnly { path });
-        }
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .ctx(&path, "starting the migration")?;
-        // Another process may have migrated while we waited for the lock.
-        let current: i64 = tx
-            .query_row("PRAGMA user_version", [], |r| r.get(0))
-            .ctx(&path, "reading the schema version")?;
-        for (i, sql) in MIGRATIONS.iter().enumerate() {
-            let target = i as i64 + 1;
-            if target <= current {
-                continue;
-            }
-            tx.execute_batch(sql)
-                .ctx(&path, &format!("applying migration {target}"))?;
-            tx.pragma_update(None, "user_version", target)
-                .ctx(&path, "recording the schema version")?;
-        }
-        tx.commit().ctx(&path, "committing the migration")
+    /// Begins a transaction on the history.
+    fn begin(&self, how: Begin) -> Result<db::Tx<'_>, StoreError> {
+        self.conn
+            .begin(how)
+            .ctx(&self.path, "starting a transaction")
     }
+}
 
-    /// (`user_version`, `application_id`, number of tables).
-    fn schema_facts(&self) -> Result<(i64, i64, i64), StoreError> {
-        let path = &self.path;
-        let version: i64 = self
-            .conn
-            .query_row("PRAGMA user_version", [], |r| r.get(0))
-            .ctx(path, "reading the schema version")?;
-        let app_id: i64 = self
-            .conn
-            .query_row("PRAGMA application_id", [], |r| r.get(0))
-            .ctx(path, "reading the application id")?;
-        let tables: i64 = self
-            .conn
-            .query_row(
-                "SELECT count(*) FROM sqlite_master WHERE type = 'table'",
-                [],
-                |r| r.get(0),
-            )
-            .ctx(path, "listing tables")?;
-        Ok((version, app_id, tables))
+/// Every connection setting but the journal mode, in one place; returns the
+/// journal mode the file has.
+fn configure(conn: &Connection, path: &Path) -> Result<String, StoreError> {
+    conn.busy_timeout(BUSY_TIMEOUT)
+        .ctx(path, "setting the busy timeout")?;
+    // The first read of the file: a non-SQLite file fails here.
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .ctx(path, "reading the journal mode")?;
+    conn.pragma_update(None, "foreign_keys", true)
+        .ctx(path, "enabling foreign keys")?;
+    // A first snapshot of a large org writes ~80 MiB of pages in one
+    // transaction: with SQLite's default 2 MiB cache it spills and rewrites
+    // pages mid-transaction. Up to 128 MiB, allocated only as used.
+    conn.pragma_update(None, "cache_size", -131_072)
+        .ctx(path, "setting the page cache size")?;
+    Ok(mode)
+}
+
+fn is_read_only(conn: &Connection) -> bool {
+    conn.is_readonly(rusqlite::MAIN_DB).unwrap_or(false)
+}
+
+/// Applies missing migrations in one transaction; refuses files that are not
+/// ours or are newer than this build.
+fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
+    let (version, app_id, tables) = schema_facts(conn, path)?;
+    if version == SCHEMA_VERSION && app_id == APPLICATION_ID {
+        return Ok(());
     }
+    let path = path.to_path_buf();
+    if version == 0 && app_id == 0 && tables > 0 {
+        return Err(StoreError::Foreign { path });
+    }
+    if version != 0 && app_id != APPLICATION_ID {
+        return Err(StoreError::Foreign { path });
+    }
+    if version > SCHEMA_VERSION {
+        return Err(StoreError::NewerSchema {
+            path,
+            found: version,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    if is_read_only(conn) {
+        return Err(StoreError::ReadOnly { path });
+    }
+    let tx = conn
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .ctx(&path, "starting the migration")?;
+    // Another process may have migrated while we waited for the lock.
+    let current: i64 = tx
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .ctx(&path, "reading the schema version")?;
+    for (i, sql) in MIGRATIONS.iter().enumerate() {
+        let target = i as i64 + 1;
+        if target <= current {
+            continue;
+        }
+        tx.execute_batch(sql)
+            .ctx(&path, &format!("applying migration {target}"))?;
+        tx.pragma_update(None, "user_version", target)
+            .ctx(&path, "recording the schema version")?;
+    }
+    tx.commit().ctx(&path, "committing the migration")
+}
+
+/// (`user_version`, `application_id`, number of tables).
+fn schema_facts(conn: &Connection, path: &Path) -> Result<(i64, i64, i64), StoreError> {
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .ctx(path, "reading the schema version")?;
+    let app_id: i64 = conn
+        .query_row("PRAGMA application_id", [], |r| r.get(0))
+        .ctx(path, "reading the application id")?;
+    let tables: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table'",
+            [],
+            |r| r.get(0),
+        )
+        .ctx(path, "listing tables")?;
+    Ok((version, app_id, tables))
+}
+
+/// The URL, when `path` is a `postgres://` or `postgresql://` URL.
+fn postgres_url(path: &Path) -> Option<&str> {
+    path.to_str().filter(|s| postgres::is_postgres_url(s))
 }
 
 /// Creates an empty file readable only by its owner, before SQLite opens it, so

@@ -7,7 +7,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use rusqlite::params;
+use super::db::params;
 
 use super::error::SqlContext;
 use super::rows::Versioned;
@@ -358,7 +358,7 @@ impl Store {
             let mut rows = stmt.query(params![org, before, after]).ctx(p, context)?;
             let mut out = Vec::new();
             while let Some(row) = rows.next().ctx(p, context)? {
-                out.push(T::from_row(row, 1).map_err(|e| e.corrupt(table, row))?);
+                out.push(T::from_row(&row, 1).map_err(|e| e.corrupt(table, &row))?);
             }
             Ok(out)
         };

@@ -16,8 +16,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::db::{Begin, Db, DbResult, OptionalExtension, params};
 use chrono::{DateTime, Datelike, Duration, Utc};
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use super::error::SqlContext;
 use super::rows::{parse_time, time_text};
@@ -151,7 +151,7 @@ impl Store {
         let p = path.as_path();
         let tx = self
             .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .begin(Begin::Write)
             .ctx(p, "starting the prune transaction")?;
         let orgs: Vec<String> = match &policy.org {
             Some(org) => vec![org.clone()],
@@ -160,9 +160,9 @@ impl Store {
                     .prepare("SELECT DISTINCT org FROM snapshots ORDER BY org")
                     .ctx(p, "listing organizations")?;
                 let rows = stmt
-                    .query_map([], |r| r.get(0))
+                    .query_map((), |r| r.get(0))
                     .ctx(p, "listing organizations")?;
-                rows.collect::<rusqlite::Result<Vec<String>>>()
+                rows.collect::<DbResult<Vec<String>>>()
                     .ctx(p, "listing organizations")?
             }
         };
@@ -224,11 +224,11 @@ impl Store {
 
 /// Snapshot ids that a `review_campaigns` table refers to (empty when the
 /// table does not exist in this file).
-fn review_campaign_snapshots(conn: &Connection) -> rusqlite::Result<BTreeSet<i64>> {
+fn review_campaign_snapshots(conn: &Db) -> DbResult<BTreeSet<i64>> {
     let exists: Option<String> = conn
         .query_row(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'review_campaigns'",
-            [],
+            (),
             |r| r.get(0),
         )
         .optional()?;
@@ -238,12 +238,12 @@ fn review_campaign_snapshots(conn: &Connection) -> rusqlite::Result<BTreeSet<i64
     let mut stmt = conn.prepare(
         "SELECT DISTINCT snapshot_id FROM review_campaigns WHERE snapshot_id IS NOT NULL",
     )?;
-    let rows = stmt.query_map([], |r| r.get(0))?;
+    let rows = stmt.query_map((), |r| r.get(0))?;
     rows.collect()
 }
 
 fn org_snapshots(
-    conn: &Connection,
+    conn: &Db,
     p: &std::path::Path,
     org: &str,
 ) -> Result<Vec<SnapshotRow>, StoreError> {
@@ -266,12 +266,7 @@ fn org_snapshots(
 
 /// Removes `result.removed` from `org` (see the module docs), records each in
 /// `pruned_snapshots` and counts what went.
-fn remove_snapshots(
-    conn: &Connection,
-    org: &str,
-    result: &mut OrgPrune,
-    pruned_at: &str,
-) -> rusqlite::Result<()> {
+fn remove_snapshots(conn: &Db, org: &str, result: &mut OrgPrune, pruned_at: &str) -> DbResult<()> {
     conn.execute_batch(
         "DROP TABLE IF EXISTS temp.prune_kept; DROP TABLE IF EXISTS temp.prune_removed;
          CREATE TEMP TABLE prune_kept (id INTEGER PRIMARY KEY);
@@ -310,7 +305,7 @@ fn remove_snapshots(
     }
     result.runs_deleted += conn.execute(
         "DELETE FROM runs WHERE snapshot_id IN (SELECT id FROM temp.prune_removed)",
-        [],
+        (),
     )?;
 
     // Failed attempts from before the oldest kept snapshot are outside every
@@ -323,7 +318,7 @@ fn remove_snapshots(
             conn.prepare("SELECT id, started_at FROM runs WHERE org = ?1 AND status = 'failed'")?;
         let old: Vec<i64> = stmt
             .query_map([org], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?
-            .collect::<rusqlite::Result<Vec<_>>>()?
+            .collect::<DbResult<Vec<_>>>()?
             .into_iter()
             .filter(|(_, started)| parse_time(started).is_some_and(|t| t < before))
             .map(|(id, _)| id)
@@ -341,7 +336,7 @@ fn remove_snapshots(
     )?;
     conn.execute(
         "DELETE FROM snapshots WHERE id IN (SELECT id FROM temp.prune_removed)",
-        [],
+        (),
     )?;
     conn.execute_batch("DROP TABLE temp.prune_kept; DROP TABLE temp.prune_removed;")
 }

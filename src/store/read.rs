@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 use std::str::FromStr;
 
+use super::db::{DbResult, OptionalExtension, Row, params};
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
-use rusqlite::{OptionalExtension, Row, params};
 
 use super::error::SqlContext;
 use super::rows::{Versioned, parse_time};
@@ -81,7 +81,7 @@ struct MetaRow {
 }
 
 impl MetaRow {
-    fn read(r: &Row<'_>) -> rusqlite::Result<MetaRow> {
+    fn read(r: &Row<'_>) -> DbResult<MetaRow> {
         Ok(MetaRow {
             id: r.get(0)?,
             org: r.get(1)?,
@@ -128,7 +128,7 @@ impl Store {
             .prepare(&format!("SELECT {META_COLUMNS} FROM snapshots ORDER BY id"))
             .ctx(p, "listing snapshots")?;
         let rows = stmt
-            .query_map([], MetaRow::read)
+            .query_map((), MetaRow::read)
             .ctx(p, "listing snapshots")?;
         let mut out = Vec::new();
         for row in rows {
@@ -278,14 +278,17 @@ impl Store {
             .prepare_cached("SELECT org FROM snapshots UNION SELECT org FROM runs ORDER BY org")
             .ctx(p, "listing organizations")?;
         let rows = stmt
-            .query_map([], |r| r.get::<_, String>(0))
+            .query_map((), |r| r.get::<_, String>(0))
             .ctx(p, "listing organizations")?;
-        rows.collect::<rusqlite::Result<Vec<_>>>()
+        rows.collect::<DbResult<Vec<_>>>()
             .ctx(p, "listing organizations")
     }
 
     /// The organization's state exactly as collected for `snapshot_id`.
     pub fn state_at(&self, snapshot_id: i64) -> Result<OrgState, StoreError> {
+        // One consistent view across the tables' reads (a prune may commit
+        // in between); dropped, it ends without having written anything.
+        let _view = self.begin(super::db::Begin::Read)?;
         let meta = self.snapshot(snapshot_id)?;
         let mut state = self.state_of(&meta.org, snapshot_id, meta.not_collected)?;
         state.mark_unread_kinds(&meta.counts);
@@ -340,7 +343,7 @@ impl Store {
         let mut rows = stmt.query(params![org, id]).ctx(p, context)?;
         let mut out = Vec::new();
         while let Some(row) = rows.next().ctx(p, context)? {
-            out.push(T::from_row(row, 1).map_err(|e| e.corrupt(table, row))?);
+            out.push(T::from_row(&row, 1).map_err(|e| e.corrupt(table, &row))?);
         }
         Ok(out)
     }

@@ -1,8 +1,8 @@
 //! Review campaigns in the history: a frozen population per campaign and every
 //! decision ever imported for it (schema in `migrations/0002_review.sql`).
 
+use super::db::{Begin, Db, DbResult, OptionalExtension, Row, params};
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, TransactionBehavior, params};
 use sha2::{Digest, Sha256};
 
 use super::error::SqlContext;
@@ -68,7 +68,7 @@ impl Store {
         let p = p.as_path();
         let tx = self
             .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .begin(Begin::Write)
             .ctx(p, "starting the campaign transaction")?;
         let exists: Option<i64> = tx
             .query_row(
@@ -86,9 +86,10 @@ impl Store {
             .into());
         }
         let population_sha256 = population_hash(items);
-        tx.execute(
+        let id: i64 = tx.query_row(
             "INSERT INTO review_campaigns (org, name, snapshot_id, snapshot_sha256, created_at, \
-             reviewer_by, settings_json, population_sha256) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+             reviewer_by, settings_json, population_sha256) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \
+             RETURNING id",
             params![
                 new.org,
                 new.name,
@@ -99,9 +100,9 @@ impl Store {
                 new.settings.to_string(),
                 population_sha256,
             ],
+            |r| r.get(0),
         )
         .ctx(p, "storing the campaign")?;
-        let id = tx.last_insert_rowid();
         {
             let mut insert = tx
                 .prepare(
@@ -129,8 +130,8 @@ impl Store {
                     item.suggested.map(Suggestion::as_str),
                     item.suggested_reason,
                 ]);
-                if let Err(rusqlite::Error::SqliteFailure(f, _)) = &result
-                    && f.code == rusqlite::ErrorCode::ConstraintViolation
+                if let Err(e) = &result
+                    && e.is_constraint_violation()
                 {
                     return Err(StoreError::DuplicateRecord {
                         kind: "review item",
@@ -277,7 +278,7 @@ impl Store {
         let p = p.as_path();
         let tx = self
             .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .begin(Begin::Write)
             .ctx(p, "starting the import transaction")?;
         let mut outcome = ImportOutcome::default();
         {
@@ -295,7 +296,7 @@ impl Store {
                 .prepare(
                     "INSERT INTO review_decisions (campaign_id, row_key, decision, reason, reviewer, \
                      reviewed_at, imported_at, source_file, source_sha256) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) RETURNING id",
                 )
                 .ctx(p, "preparing the import")?;
             let mut supersede = tx
@@ -317,20 +318,22 @@ impl Store {
                     outcome.unchanged += 1;
                     continue;
                 }
-                insert
-                    .execute(params![
-                        campaign_id,
-                        d.key,
-                        d.decision.as_str(),
-                        d.reason,
-                        d.reviewer,
-                        d.reviewed_at,
-                        time_text(&imported_at),
-                        d.source_file,
-                        d.source_sha256,
-                    ])
+                let new_id: i64 = insert
+                    .query_row(
+                        params![
+                            campaign_id,
+                            d.key,
+                            d.decision.as_str(),
+                            d.reason,
+                            d.reviewer,
+                            d.reviewed_at,
+                            time_text(&imported_at),
+                            d.source_file,
+                            d.source_sha256,
+                        ],
+                        |r| r.get(0),
+                    )
                     .ctx(p, "storing a decision")?;
-                let new_id = tx.last_insert_rowid();
                 match previous {
                     Some(prev) => {
                         supersede
@@ -371,15 +374,11 @@ impl Store {
 const DECISION_COLUMNS: &str = "id, row_key, decision, reason, reviewer, reviewed_at, imported_at, \
      source_file, source_sha256, superseded_by";
 
-type RowResult<T> = rusqlite::Result<Result<T, StoreError>>;
+type RowResult<T> = DbResult<Result<T, StoreError>>;
 
 /// The campaign with this id, read through `conn` (the store's connection or
 /// an open transaction).
-fn campaign_on(
-    conn: &rusqlite::Connection,
-    path: &std::path::Path,
-    id: i64,
-) -> Result<Campaign, StoreError> {
+fn campaign_on(conn: &Db, path: &std::path::Path, id: i64) -> Result<Campaign, StoreError> {
     let sql = format!("SELECT {CAMPAIGN_COLUMNS} FROM review_campaigns c WHERE c.id = ?1");
     conn.query_row(&sql, params![id], campaign_row)
         .optional()
@@ -392,7 +391,7 @@ fn campaign_on(
         })
 }
 
-fn campaign_row(r: &rusqlite::Row<'_>) -> RowResult<Campaign> {
+fn campaign_row(r: &Row<'_>) -> RowResult<Campaign> {
     let id: i64 = r.get(0)?;
     let (org, name, snapshot_id, snapshot_sha256) = (r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?);
     let created: String = r.get(5)?;
@@ -422,7 +421,7 @@ fn campaign_row(r: &rusqlite::Row<'_>) -> RowResult<Campaign> {
     })())
 }
 
-fn decision_row(r: &rusqlite::Row<'_>) -> RowResult<StoredDecision> {
+fn decision_row(r: &Row<'_>) -> RowResult<StoredDecision> {
     let id: i64 = r.get(0)?;
     let decision: String = r.get(2)?;
     let imported: String = r.get(6)?;

@@ -2,8 +2,8 @@
 //! fingerprinted for, and read back from its table. The columns of every record
 //! but grants come from their declaration in [`crate::model::fields`].
 
+use super::db::{DbError, DbResult, Row, Stmt};
 use chrono::{DateTime, SecondsFormat, Utc};
-use rusqlite::{Row, Statement};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -28,7 +28,7 @@ pub(crate) trait Versioned: Sized + Serialize {
     fn columns() -> Vec<&'static str>;
 
     /// Binds [`Self::columns`] to parameters `first..`.
-    fn bind(&self, stmt: &mut Statement<'_>, first: usize) -> rusqlite::Result<()>;
+    fn bind(&self, stmt: &mut Stmt<'_>, first: usize) -> DbResult<()>;
 
     /// Reads [`Self::columns`] from `row`, starting at column `start`. A value
     /// that does not parse is reported as the text of a `Corrupt` error.
@@ -49,7 +49,7 @@ macro_rules! declared {
             fn columns() -> Vec<&'static str> {
                 <$t as Fields>::FIELDS.iter().map(|f| f.column).collect()
             }
-            fn bind(&self, s: &mut Statement<'_>, first: usize) -> rusqlite::Result<()> {
+            fn bind(&self, s: &mut Stmt<'_>, first: usize) -> DbResult<()> {
                 bind_fields(self, s, first)
             }
             fn from_row(r: &Row<'_>, start: usize) -> Result<Self, RowError> {
@@ -113,7 +113,7 @@ declared!(AppUsage, "app_usage", (String, String), |u: &AppUsage| (
 ));
 
 /// Binds every declared field of `record` to parameters `first..`.
-fn bind_fields<T: Fields>(record: &T, s: &mut Statement<'_>, first: usize) -> rusqlite::Result<()> {
+fn bind_fields<T: Fields>(record: &T, s: &mut Stmt<'_>, first: usize) -> DbResult<()> {
     for (i, f) in T::FIELDS.iter().enumerate() {
         let at = first + i;
         match &f.access {
@@ -156,7 +156,7 @@ fn read_fields<T: Fields>(r: &Row<'_>, start: usize) -> Result<T, RowError> {
 /// Why a stored row could not be turned back into a model record.
 #[derive(Debug)]
 pub(crate) enum RowError {
-    Sql(rusqlite::Error),
+    Sql(DbError),
     Bad {
         column: &'static str,
         detail: String,
@@ -178,8 +178,8 @@ impl RowError {
     }
 }
 
-impl From<rusqlite::Error> for RowError {
-    fn from(e: rusqlite::Error) -> Self {
+impl From<DbError> for RowError {
+    fn from(e: DbError) -> Self {
         RowError::Sql(e)
     }
 }
@@ -261,8 +261,8 @@ pub(crate) fn truncate(s: &str) -> String {
     format!("{}…", &s[..end])
 }
 
-fn json_text<T: Serialize>(v: &T) -> rusqlite::Result<String> {
-    serde_json::to_string(v).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))
+fn json_text<T: Serialize>(v: &T) -> DbResult<String> {
+    serde_json::to_string(v).map_err(|e| DbError::Conversion(e.to_string()))
 }
 
 /// A grant's subject as stored: (`group`|`user`, id text).
@@ -297,7 +297,7 @@ impl Versioned for Grant {
             self.level.as_str(),
         )
     }
-    fn bind(&self, s: &mut Statement<'_>, f: usize) -> rusqlite::Result<()> {
+    fn bind(&self, s: &mut Stmt<'_>, f: usize) -> DbResult<()> {
         let (st, sid) = subject_columns(&self.subject);
         s.raw_bind_parameter(f, st)?;
         s.raw_bind_parameter(f + 1, sid)?;

@@ -5,7 +5,7 @@
 //! later one. Read straight from the versions, so walking every snapshot in
 //! between costs the records that changed, not snapshots × rows.
 
-use rusqlite::params;
+use super::db::params;
 
 use super::error::SqlContext;
 use super::{Store, StoreError};

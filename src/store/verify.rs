@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use sha2::{Digest, Sha256};
 
+use super::db::DbResult;
 use super::error::SqlContext;
 use super::rows::{Versioned, fingerprint, time_text};
 use super::{Store, StoreError};
@@ -370,17 +371,17 @@ impl Store {
             T::columns().join(", ")
         );
         let mut stmt = self.conn.prepare(&sql).ctx(p, context)?;
-        let mut rows = stmt.query([]).ctx(p, context)?;
+        let mut rows = stmt.query(()).ctx(p, context)?;
         let mut json = Vec::new();
         while let Some(row) = rows.next().ctx(p, context)? {
-            let Ok(record) = T::from_row(row, 4) else {
+            let Ok(record) = T::from_row(&row, 4) else {
                 continue;
             };
             json.clear();
             // Writing a model record into memory cannot fail.
             let _ = serde_json::to_writer(&mut json, &record);
             let stored = row.get_ref(3).ctx(p, context)?;
-            let stored = stored.as_bytes().unwrap_or(&[]);
+            let stored = stored.as_bytes().unwrap_or_default();
             if stored != fingerprint(&json).as_slice() {
                 let rowid: i64 = row.get(0).ctx(p, context)?;
                 problems.push(VerifyProblem {
@@ -441,7 +442,7 @@ impl Store {
             .prepare("SELECT id, org, sha256, prev_sha256 FROM pruned_snapshots ORDER BY id")
             .ctx(p, context)?;
         let rows = stmt
-            .query_map([], |r| {
+            .query_map((), |r| {
                 Ok(PrunedLink {
                     id: r.get(0)?,
                     org: r.get(1)?,
@@ -450,7 +451,7 @@ impl Store {
                 })
             })
             .ctx(p, context)?;
-        rows.collect::<rusqlite::Result<_>>().ctx(p, context)
+        rows.collect::<DbResult<_>>().ctx(p, context)
     }
 
     fn check_sqlite(&self, problems: &mut Vec<VerifyProblem>) -> Result<(), StoreError> {
@@ -460,9 +461,9 @@ impl Store {
             .prepare("PRAGMA integrity_check")
             .ctx(p, "running integrity_check")?;
         let lines = stmt
-            .query_map([], |r| r.get::<_, String>(0))
+            .query_map((), |r| r.get::<_, String>(0))
             .ctx(p, "running integrity_check")?
-            .collect::<rusqlite::Result<Vec<_>>>()
+            .collect::<DbResult<Vec<_>>>()
             .ctx(p, "running integrity_check")?;
         if lines != ["ok"] {
             for line in lines {
@@ -478,7 +479,7 @@ impl Store {
             .prepare("PRAGMA foreign_key_check")
             .ctx(p, "running foreign_key_check")?;
         let rows = stmt
-            .query_map([], |r| {
+            .query_map((), |r| {
                 Ok((
                     r.get::<_, String>(0)?,
                     r.get::<_, Option<i64>>(1)?,
@@ -486,7 +487,7 @@ impl Store {
                 ))
             })
             .ctx(p, "running foreign_key_check")?
-            .collect::<rusqlite::Result<Vec<_>>>()
+            .collect::<DbResult<Vec<_>>>()
             .ctx(p, "running foreign_key_check")?;
         for (table, rowid, parent) in rows {
             problems.push(VerifyProblem {
@@ -561,7 +562,7 @@ impl Store {
                         (SELECT 1 FROM snapshots s WHERE s.id = v.valid_to AND s.org = v.org)))"
             );
             let mut stmt = self.conn.prepare(&sql).ctx(p, "checking version rows")?;
-            let mut rows = stmt.query([]).ctx(p, "checking version rows")?;
+            let mut rows = stmt.query(()).ctx(p, "checking version rows")?;
             while let Some(r) = rows.next().ctx(p, "checking version rows")? {
                 let rowid: i64 = r.get(0).ctx(p, "checking version rows")?;
                 let org: String = r.get(1).ctx(p, "checking version rows")?;

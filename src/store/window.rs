@@ -7,7 +7,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use rusqlite::ToSql;
+use super::db::ToValue;
 
 use super::error::SqlContext;
 use super::history::Version;
@@ -100,7 +100,7 @@ impl Store {
             .into_iter()
             .filter(|m| (from..=to).contains(&m.id))
             .collect();
-        let mut params: Vec<Box<dyn ToSql>> =
+        let mut params: Vec<Box<dyn ToValue>> =
             vec![Box::new(org.to_string()), Box::new(from), Box::new(to)];
         // Which users, memberships, groups, grants and role grants the scope
         // needs (SQL over each table, `?4`/`?5` the subject); roles are read
@@ -201,7 +201,7 @@ impl Store {
     /// `filter` (SQL over the table's columns, `?4`/`?5` bound) selects.
     fn versions_of<T: Versioned>(
         &self,
-        params: &[Box<dyn ToSql>],
+        params: &[Box<dyn ToValue>],
         filter: &str,
     ) -> Result<Vec<Version<T>>, StoreError> {
         let (p, table) = (&self.path, T::TABLE);
@@ -213,11 +213,11 @@ impl Store {
         );
         let mut stmt = self.conn.prepare(&sql).ctx(p, context)?;
         let used = stmt.parameter_count();
-        let bound: Vec<&dyn ToSql> = params.iter().take(used).map(|b| b.as_ref()).collect();
+        let bound: Vec<&dyn ToValue> = params.iter().take(used).map(|b| b.as_ref()).collect();
         let mut rows = stmt.query(bound.as_slice()).ctx(p, context)?;
         let mut out = Vec::new();
         while let Some(row) = rows.next().ctx(p, context)? {
-            let value = T::from_row(row, 3).map_err(|e| e.corrupt(table, row))?;
+            let value = T::from_row(&row, 3).map_err(|e| e.corrupt(table, &row))?;
             out.push(Version {
                 valid_from: row.get(1).ctx(p, context)?,
                 valid_to: row.get(2).ctx(p, context)?,

@@ -8,9 +8,8 @@ use std::hash::{BuildHasherDefault, Hasher};
 use std::path::Path;
 use std::sync::mpsc;
 
+use super::db::{Begin, Db, DbResult, OptionalExtension, ValueRef, params};
 use chrono::{DateTime, Utc};
-use rusqlite::types::ValueRef;
-use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 
 use super::error::SqlContext;
 use super::rows::{Versioned, fingerprint, time_text};
@@ -40,11 +39,16 @@ impl Store {
         // costs no temporary-file I/O, and it only ever holds the pages one
         // statement changed. Back to the default after, so large sorts of
         // reading commands still spill to disk.
-        self.conn
+        let Some(sqlite) = self.conn.sqlite() else {
+            return self.write_snapshot_transaction(org, collected);
+        };
+        sqlite
             .pragma_update(None, "temp_store", "MEMORY")
             .ctx(&self.path, "keeping the statement journal in memory")?;
         let written = self.write_snapshot_transaction(org, collected);
-        if let Err(e) = self.conn.pragma_update(None, "temp_store", "DEFAULT") {
+        if let Some(sqlite) = self.conn.sqlite()
+            && let Err(e) = sqlite.pragma_update(None, "temp_store", "DEFAULT")
+        {
             tracing::warn!("could not reset temp_store: {e}");
         }
         written
@@ -64,8 +68,12 @@ impl Store {
 
         let tx = self
             .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .begin(Begin::Write)
             .ctx(p, "starting the snapshot transaction")?;
+        // On PostgreSQL, writers of other orgs go on; one of this org waits
+        // here, so the previous hash below is the one this snapshot follows.
+        tx.lock_org_in_transaction(org)
+            .ctx(p, "waiting for the organization's write lock")?;
 
         let prev_sha256: Option<String> = tx
             .query_row(
@@ -80,26 +88,27 @@ impl Store {
             to_json(&state.not_collected).ctx(p, "encoding the not-collected kinds")?;
         let info_json = to_json(info).ctx(p, "encoding the collection info")?;
         // The content hash is filled in below, once hashing is done.
-        tx.execute(
-            "INSERT INTO snapshots (org, started_at, finished_at, source_url, dialect, \
+        let id: i64 = tx
+            .query_row(
+                "INSERT INTO snapshots (org, started_at, finished_at, source_url, dialect, \
              api_version, tool_version, counts_json, not_collected_json, info_json, sha256, \
-             prev_sha256) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, '', ?11)",
-            params![
-                org,
-                time_text(&info.started_at),
-                time_text(&info.finished_at),
-                info.source_url,
-                info.dialect.as_str(),
-                info.api_version,
-                info.tool_version,
-                counts_json,
-                not_collected_json,
-                info_json,
-                prev_sha256,
-            ],
-        )
-        .ctx(p, "inserting the snapshot")?;
-        let id = tx.last_insert_rowid();
+             prev_sha256) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, '', ?11) RETURNING id",
+                params![
+                    org,
+                    time_text(&info.started_at),
+                    time_text(&info.finished_at),
+                    info.source_url,
+                    info.dialect.as_str(),
+                    info.api_version,
+                    info.tool_version,
+                    counts_json,
+                    not_collected_json,
+                    info_json,
+                    prev_sha256,
+                ],
+                |r| r.get(0),
+            )
+            .ctx(p, "inserting the snapshot")?;
 
         // Hashing (serializing every record, its fingerprint and the content
         // hash) runs on its own thread while this one writes the rows.
@@ -195,8 +204,8 @@ impl Store {
     }
 }
 
-fn to_json<T: serde::Serialize>(v: &T) -> rusqlite::Result<String> {
-    serde_json::to_string(v).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))
+fn to_json<T: serde::Serialize>(v: &T) -> DbResult<String> {
+    serde_json::to_string(v).map_err(|e| super::db::DbError::Conversion(e.to_string()))
 }
 
 /// The state sorted by key; borrowed when it already is (the usual case).
@@ -268,7 +277,7 @@ fn check_unique_keys(s: &OrgState) -> Result<(), StoreError> {
 
 /// Syncs every table, in the order [`hash_snapshot`] fingerprints them.
 fn sync_all(
-    tx: &Transaction<'_>,
+    tx: &Db,
     path: &Path,
     org: &str,
     id: i64,
@@ -312,7 +321,7 @@ fn sync_all(
 /// is that record unchanged, and every open version no record matched belongs
 /// to a record that changed or vanished.
 fn sync<T: Versioned>(
-    tx: &Transaction<'_>,
+    tx: &Db,
     path: &Path,
     org: &str,
     id: i64,
@@ -435,7 +444,7 @@ impl Hasher for FingerprintHasher {
 /// those no record can match (a `row_hash` that is not 16 bytes, or the same
 /// as another's: only an edited file has them), which are to be closed.
 fn open_versions(
-    tx: &Transaction<'_>,
+    tx: &Db,
     path: &Path,
     org: &str,
     table: &str,
@@ -471,7 +480,7 @@ fn open_versions(
 
 /// Ends the versions `rowids` of `table` at snapshot `id`.
 fn close_versions(
-    tx: &Transaction<'_>,
+    tx: &Db,
     path: &Path,
     table: &str,
     id: i64,
@@ -503,7 +512,7 @@ const INSERT_BATCH: usize = 64;
 /// valid from snapshot `id`, [`INSERT_BATCH`] rows per statement; returns how
 /// many.
 fn insert_versions<'a, T: Versioned + 'a>(
-    tx: &Transaction<'_>,
+    tx: &Db,
     path: &Path,
     org: &str,
     id: i64,
