@@ -41,20 +41,21 @@ impl Value<'_> {
 }
 
 /// A column value as read.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) enum ValueRef<'a> {
     Null,
     Int(i64),
     Real(f64),
-    Text(&'a [u8]),
+    Text(Cow<'a, [u8]>),
     Blob(&'a [u8]),
 }
 
 impl<'a> ValueRef<'a> {
     /// The bytes of a text or blob value.
-    pub(crate) fn as_bytes(&self) -> Option<&'a [u8]> {
-        match *self {
-            ValueRef::Text(b) | ValueRef::Blob(b) => Some(b),
+    pub(crate) fn as_bytes(&self) -> Option<&[u8]> {
+        match self {
+            ValueRef::Text(b) => Some(b),
+            ValueRef::Blob(b) => Some(b),
             _ => None,
         }
     }
@@ -217,7 +218,7 @@ impl FromValue for String {
     const EXPECTED: &'static str = "TEXT";
     fn from_value(v: ValueRef<'_>) -> Option<Self> {
         match v {
-            ValueRef::Text(t) => String::from_utf8(t.to_vec()).ok(),
+            ValueRef::Text(t) => String::from_utf8(t.into_owned()).ok(),
             _ => None,
         }
     }
@@ -227,7 +228,8 @@ impl FromValue for Vec<u8> {
     const EXPECTED: &'static str = "BLOB";
     fn from_value(v: ValueRef<'_>) -> Option<Self> {
         match v {
-            ValueRef::Blob(b) | ValueRef::Text(b) => Some(b.to_vec()),
+            ValueRef::Blob(b) => Some(b.to_vec()),
+            ValueRef::Text(t) => Some(t.into_owned()),
             _ => None,
         }
     }
@@ -333,10 +335,11 @@ impl Row<'_> {
     pub(crate) fn get<I: RowIndex, T: FromValue>(&self, idx: I) -> DbResult<T> {
         let idx = idx.index();
         let value = self.get_ref(idx)?;
+        let found = value.class();
         T::from_value(value).ok_or(DbError::Type {
             column: idx,
             expected: T::EXPECTED,
-            found: value.class(),
+            found,
         })
     }
 
@@ -347,7 +350,7 @@ impl Row<'_> {
                 SqliteRef::Null => ValueRef::Null,
                 SqliteRef::Integer(i) => ValueRef::Int(i),
                 SqliteRef::Real(f) => ValueRef::Real(f),
-                SqliteRef::Text(t) => ValueRef::Text(t),
+                SqliteRef::Text(t) => ValueRef::Text(Cow::Borrowed(t)),
                 SqliteRef::Blob(b) => ValueRef::Blob(b),
             }),
             Row::Pg(r) => Ok(r.try_get::<_, PgRef<'_>>(idx)?.0),
@@ -369,9 +372,9 @@ impl<'a> FromSql<'a> for PgRef<'a> {
             Type::FLOAT8 => ValueRef::Real(f64::from_sql(ty, raw)?),
             Type::FLOAT4 => ValueRef::Real(f64::from(f32::from_sql(ty, raw)?)),
             Type::BYTEA => ValueRef::Blob(raw),
-            Type::JSONB => ValueRef::Text(raw.get(1..).unwrap_or_default()),
+            Type::JSONB => ValueRef::Text(Cow::Borrowed(raw.get(1..).unwrap_or_default())),
             Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME | Type::JSON | Type::UNKNOWN => {
-                ValueRef::Text(raw)
+                ValueRef::Text(unescape_nul(raw))
             }
             _ => return Err(format!("cannot read a column of type {ty}").into()),
         };
@@ -429,7 +432,7 @@ impl ToSql for Value<'_> {
                 Type::INT4 => t.parse::<i32>().map_err(|_| mismatch())?.to_sql(ty, out),
                 Type::BYTEA => t.as_bytes().to_sql(ty, out),
                 _ => {
-                    out.extend_from_slice(t.as_bytes());
+                    escape_nul(t, out);
                     Ok(IsNull::No)
                 }
             },
@@ -445,6 +448,61 @@ impl ToSql for Value<'_> {
     }
 
     to_sql_checked!();
+}
+
+/// PostgreSQL text cannot hold NUL, which Retool's text may: it is stored as
+/// the noncharacter U+10FFFF followed by `0`, and U+10FFFF itself doubled.
+/// Nothing else changes, so equal texts stay equal and order is kept but
+/// for those two characters.
+const ESCAPE: char = '\u{10FFFF}';
+
+fn escape_nul(t: &str, out: &mut BytesMut) {
+    if !t.contains(['\0', ESCAPE]) {
+        out.extend_from_slice(t.as_bytes());
+        return;
+    }
+    let mut buf = [0u8; 4];
+    for c in t.chars() {
+        match c {
+            '\0' => {
+                out.extend_from_slice(ESCAPE.encode_utf8(&mut buf).as_bytes());
+                out.extend_from_slice(b"0");
+            }
+            ESCAPE => {
+                out.extend_from_slice(ESCAPE.encode_utf8(&mut buf).as_bytes());
+                out.extend_from_slice(ESCAPE.encode_utf8(&mut buf).as_bytes());
+            }
+            c => out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes()),
+        }
+    }
+}
+
+fn unescape_nul(raw: &[u8]) -> Cow<'_, [u8]> {
+    let mut esc = [0u8; 4];
+    let esc = ESCAPE.encode_utf8(&mut esc).as_bytes().to_vec();
+    if !raw.windows(esc.len()).any(|w| w == esc.as_slice()) {
+        return Cow::Borrowed(raw);
+    }
+    let mut out = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    while i < raw.len() {
+        if raw[i..].starts_with(&esc) {
+            let next = &raw[i + esc.len()..];
+            if next.starts_with(b"0") {
+                out.push(0);
+                i += esc.len() + 1;
+                continue;
+            }
+            if next.starts_with(&esc) {
+                out.extend_from_slice(&esc);
+                i += 2 * esc.len();
+                continue;
+            }
+        }
+        out.push(raw[i]);
+        i += 1;
+    }
+    Cow::Owned(out)
 }
 
 /// Runs a blocking PostgreSQL call: the client drives its own runtime, which
@@ -851,6 +909,23 @@ mod tests {
             translate("CAST(x AS varchar(5)), mytemp.y"),
             "CAST(x AS varchar(5)), mytemp.y"
         );
+    }
+
+    #[test]
+    fn nul_and_the_escape_survive_postgresql_text() {
+        for text in [
+            "plain",
+            "a\0b",
+            "\0",
+            "x\u{10FFFF}0y",
+            "\u{10FFFF}\0\u{10FFFF}",
+            "é\0ü",
+        ] {
+            let mut out = BytesMut::new();
+            escape_nul(text, &mut out);
+            assert!(!out.contains(&0), "{text:?}");
+            assert_eq!(unescape_nul(&out).as_ref(), text.as_bytes(), "{text:?}");
+        }
     }
 
     #[test]

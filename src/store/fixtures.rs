@@ -15,31 +15,164 @@ pub(crate) fn tmp() -> tempfile::TempDir {
     }
 }
 
-/// Runs SQL on the file directly, as a person with the `sqlite3` shell would
-/// (foreign keys off, the shell's default).
-pub(crate) fn raw_sql(path: &Path, sql: &str) {
-    let conn = match rusqlite::Connection::open(path) {
-        Ok(c) => c,
+/// Set (to `postgres`) in the child run of
+/// `the_store_suite_passes_on_postgres`: every fixture history is then a
+/// fresh database on the PostgreSQL test server, named after its path.
+pub(crate) const SUITE_BACKEND: &str = "RETOOL_AUDIT_STORE_SUITE";
+
+/// The PostgreSQL test server's URL and password (`.ci/postgres.sh`), or
+/// `None` with a SKIP line outside CI; under CI a missing server fails.
+pub(crate) fn test_server() -> Option<(String, String)> {
+    match (
+        std::env::var("RETOOL_AUDIT_TEST_POSTGRES"),
+        std::env::var("RETOOL_AUDIT_TEST_POSTGRES_PASSWORD"),
+    ) {
+        (Ok(url), Ok(password)) => Some((url, password)),
+        _ if std::env::var_os("CI").is_some() => panic!(
+            "RETOOL_AUDIT_TEST_POSTGRES is not set: under CI the PostgreSQL test server must run \
+             (.ci/run starts it with .ci/postgres.sh)"
+        ),
+        _ => {
+            eprintln!(
+                "SKIP: no PostgreSQL test server; run `source .ci/postgres.sh && \
+                 retool_audit_pg_start` first to run the store suite on PostgreSQL"
+            );
+            None
+        }
+    }
+}
+
+/// Whether this run of the store suite is on PostgreSQL.
+pub(crate) fn on_postgres() -> bool {
+    std::env::var(SUITE_BACKEND).is_ok_and(|b| b == "postgres")
+}
+
+/// The PostgreSQL database standing in for history file `path` (created on
+/// first use), as a URL; the password is in `PGPASSWORD`.
+fn pg_url(path: &Path) -> String {
+    use sha2::{Digest, Sha256};
+    static CREATED: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    let base = std::env::var("RETOOL_AUDIT_TEST_POSTGRES")
+        .unwrap_or_else(|_| panic!("{SUITE_BACKEND}=postgres needs RETOOL_AUDIT_TEST_POSTGRES"));
+    let digest = Sha256::digest(path.as_os_str().as_encoded_bytes());
+    let name = format!("s_{}", hex::encode(&digest[..10]));
+    let url = format!(
+        "{}/{name}",
+        base.rsplit_once('/').map_or(base.as_str(), |(b, _)| b)
+    );
+    let mut created = CREATED.lock().unwrap_or_else(|e| e.into_inner());
+    if !created.contains(&name) {
+        let mut admin = pg_client(&base);
+        // One statement each: CREATE DATABASE cannot run in a transaction.
+        for sql in [
+            format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+            format!("CREATE DATABASE {name}"),
+        ] {
+            if let Err(e) = admin.batch_execute(&sql) {
+                panic!("{sql}: {}", super::db::pg_detail(&e));
+            }
+        }
+        created.push(name);
+    }
+    url
+}
+
+fn pg_client(url: &str) -> ::postgres::Client {
+    let sources = super::postgres::PasswordSources::from_env(None);
+    match super::postgres::PgTarget::parse(url, &sources).map(|t| t.connect()) {
+        Ok(Ok(c)) => c,
+        Ok(Err(e)) => panic!("{e}"),
+        Err(e) => panic!("{e}"),
+    }
+}
+
+/// The history at `path` for tests: the file, or on PostgreSQL its database.
+pub(crate) fn history(path: &Path) -> std::path::PathBuf {
+    if on_postgres() {
+        std::path::PathBuf::from(pg_url(path))
+    } else {
+        path.to_path_buf()
+    }
+}
+
+/// A raw connection to the history at `path` (as [`history`] places it).
+fn raw_db(path: &Path) -> super::db::Db {
+    if on_postgres() {
+        let client = pg_client(&pg_url(path));
+        let db = super::db::Db::postgres(client);
+        // Foreign keys off, as in the sqlite3 shell (the test user is the
+        // throwaway cluster's superuser).
+        if let Err(e) = db.execute_batch("SET session_replication_role = replica") {
+            panic!("{e}");
+        }
+        return db;
+    }
+    match rusqlite::Connection::open(path) {
+        Ok(c) => super::db::Db::Sqlite(c),
         Err(e) => panic!("open {}: {e}", path.display()),
+    }
+}
+
+/// Runs SQL on the history directly, as a person with the `sqlite3` shell
+/// (or `psql`) would (foreign keys off, the shell's default).
+pub(crate) fn raw_sql(path: &Path, sql: &str) {
+    let db = raw_db(path);
+    let sql = if db.is_sqlite() {
+        format!("PRAGMA foreign_keys = OFF; {sql}")
+    } else {
+        pg_blob_literals(sql)
     };
-    if let Err(e) = conn.execute_batch(&format!("PRAGMA foreign_keys = OFF; {sql}")) {
+    if let Err(e) = db.execute_batch(&sql) {
         panic!("{sql}: {e}");
     }
 }
 
+/// SQLite's blob literals (`x'00'`) in PostgreSQL's spelling.
+fn pg_blob_literals(sql: &str) -> String {
+    let mut out = String::new();
+    let mut rest = sql;
+    while let Some(at) = rest.find(" x'").or_else(|| rest.find("(x'")) {
+        let (before, lit) = rest.split_at(at + 1);
+        out.push_str(before);
+        let end = lit[2..].find('\'').map_or(lit.len(), |e| e + 3);
+        out.push_str(&format!("'\\x{}'::bytea", &lit[2..end - 1]));
+        rest = &lit[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The history file's size once its WAL is checkpointed; `None` on
+/// PostgreSQL, where there is no file to weigh.
+pub(crate) fn file_size(path: &Path) -> Option<u64> {
+    if on_postgres() {
+        return None;
+    }
+    raw_sql(path, "PRAGMA wal_checkpoint(TRUNCATE)");
+    std::fs::metadata(path).map(|m| m.len()).ok()
+}
+
+/// The first column of every row of `sql`, as text, sorted.
+pub(crate) fn raw_texts(path: &Path, sql: &str) -> Vec<String> {
+    let db = raw_db(path);
+    let rows = db.prepare(sql).and_then(|mut st| {
+        st.query_map((), |r| r.get(0))?
+            .collect::<Result<Vec<String>, _>>()
+    });
+    let mut rows = rows.unwrap_or_else(|e| panic!("{sql}: {e}"));
+    rows.sort();
+    rows
+}
+
 pub(crate) fn raw_count(path: &Path, sql: &str) -> i64 {
-    let conn = match rusqlite::Connection::open(path) {
-        Ok(c) => c,
-        Err(e) => panic!("open {}: {e}", path.display()),
-    };
-    match conn.query_row(sql, [], |r| r.get(0)) {
+    match raw_db(path).query_row(sql, (), |r| r.get(0)) {
         Ok(n) => n,
         Err(e) => panic!("{sql}: {e}"),
     }
 }
 
 pub(crate) fn open(path: &Path) -> Store {
-    match Store::open(path) {
+    match Store::open(&history(path)) {
         Ok(s) => s,
         Err(e) => panic!("open {}: {e}", path.display()),
     }

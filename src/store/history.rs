@@ -126,6 +126,22 @@ impl Store {
     }
 }
 
+/// Columns `range` of `row` as one text, equal exactly when the values are.
+fn columns_text(row: &Row<'_>, range: std::ops::Range<usize>) -> DbResult<String> {
+    use super::db::ValueRef;
+    let mut values = Vec::with_capacity(range.len());
+    for i in range {
+        values.push(match row.get_ref(i)? {
+            ValueRef::Null => serde_json::Value::Null,
+            ValueRef::Int(n) => n.into(),
+            ValueRef::Real(f) => f.into(),
+            ValueRef::Text(t) => String::from_utf8_lossy(&t).into_owned().into(),
+            ValueRef::Blob(b) => hex::encode(b).into(),
+        });
+    }
+    Ok(serde_json::Value::Array(values).to_string())
+}
+
 /// The versioned tables whose changes are access changes, each with the
 /// columns naming one record and the columns whose change matters (a user's
 /// `last_active` moves every night and is not one of them).
@@ -369,19 +385,21 @@ impl Store {
         let mut events: HashMap<(usize, usize, String), Sides> = HashMap::new();
         for (t, (table, key, compared)) in ACCESS_TABLES.iter().enumerate() {
             let sql = format!(
-                "SELECT valid_from, 1, json_array({key}), json_array({compared}) FROM {table} \
+                "SELECT valid_from, 1, {key}, {compared} FROM {table} \
                  WHERE org = ?1 AND valid_from > ?2 AND valid_from <= ?3 \
                  UNION ALL \
-                 SELECT valid_to, 0, json_array({key}), json_array({compared}) FROM {table} \
+                 SELECT valid_to, 0, {key}, {compared} FROM {table} \
                  WHERE org = ?1 AND valid_to > ?2 AND valid_to <= ?3"
             );
+            let keys = key.split(',').count();
+            let values = compared.split(',').count();
             let mut stmt = self.conn.prepare(&sql).ctx(p, context)?;
             let mut rows = stmt.query(params![org, first, up_to]).ctx(p, context)?;
             while let Some(r) = rows.next().ctx(p, context)? {
                 let at: i64 = r.get(0).ctx(p, context)?;
                 let began: bool = r.get(1).ctx(p, context)?;
-                let record: String = r.get(2).ctx(p, context)?;
-                let value: String = r.get(3).ctx(p, context)?;
+                let record = columns_text(&r, 2..2 + keys).ctx(p, context)?;
+                let value = columns_text(&r, 2 + keys..2 + keys + values).ctx(p, context)?;
                 let entry = events.entry((slot(at), t, record)).or_default();
                 if began { &mut entry.0 } else { &mut entry.1 }.push(value);
             }

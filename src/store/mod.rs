@@ -357,6 +357,41 @@ mod tests {
     use super::fixtures::*;
     use super::*;
 
+    /// The store's whole test suite again, every fixture history a database
+    /// on the PostgreSQL test server: the same guarantees on both backends.
+    /// (This module's tests are about SQLite files and are not repeated.)
+    #[test]
+    fn the_store_suite_passes_on_postgres() {
+        if on_postgres() {
+            return; // the child run itself
+        }
+        let Some((_, password)) = test_server() else {
+            return;
+        };
+        let exe = std::env::current_exe().unwrap_or_else(|e| panic!("{e}"));
+        let out = std::process::Command::new(exe)
+            .args(["store::", "--skip", "store::tests::", "--test-threads", "2"])
+            .env(SUITE_BACKEND, "postgres")
+            .env("PGPASSWORD", password)
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"));
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.success(),
+            "the store suite failed on PostgreSQL:\n{stdout}\n{stderr}"
+        );
+        let passed = stdout
+            .lines()
+            .find_map(|l| l.strip_prefix("test result: ok. "))
+            .and_then(|l| l.split(' ').next())
+            .and_then(|n| n.parse::<usize>().ok());
+        assert!(
+            passed.is_some_and(|n| n >= 50),
+            "too few store tests ran on PostgreSQL: {passed:?}\n{stdout}"
+        );
+    }
+
     #[test]
     fn open_creates_a_private_file_and_open_existing_does_not_create() {
         let dir = tmp();

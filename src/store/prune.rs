@@ -16,7 +16,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::db::{Begin, Db, DbResult, OptionalExtension, params};
+use super::db::{Begin, Db, DbResult, params};
 use chrono::{DateTime, Datelike, Duration, Utc};
 
 use super::error::SqlContext;
@@ -222,19 +222,8 @@ impl Store {
     }
 }
 
-/// Snapshot ids that a `review_campaigns` table refers to (empty when the
-/// table does not exist in this file).
+/// Snapshot ids that review campaigns refer to.
 fn review_campaign_snapshots(conn: &Db) -> DbResult<BTreeSet<i64>> {
-    let exists: Option<String> = conn
-        .query_row(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'review_campaigns'",
-            (),
-            |r| r.get(0),
-        )
-        .optional()?;
-    if exists.is_none() {
-        return Ok(BTreeSet::new());
-    }
     let mut stmt = conn.prepare(
         "SELECT DISTINCT snapshot_id FROM review_campaigns WHERE snapshot_id IS NOT NULL",
     )?;
@@ -287,7 +276,7 @@ fn remove_snapshots(conn: &Db, org: &str, result: &mut OrgPrune, pruned_at: &str
             &format!(
                 "DELETE FROM {t} WHERE org = ?1 \
                  AND valid_from IN (SELECT id FROM temp.prune_removed) \
-                 AND NOT ifnull({} < ifnull(valid_to, 9223372036854775807), 0)",
+                 AND NOT coalesce({} < coalesce(valid_to, 9223372036854775807), FALSE)",
                 next_kept("valid_from")
             ),
             [org],

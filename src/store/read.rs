@@ -148,7 +148,7 @@ impl Store {
         let mut stmt = self
             .conn
             .prepare_cached(&format!(
-                "SELECT {META_COLUMNS} FROM snapshots WHERE ?1 IS NULL OR org = ?1 ORDER BY id"
+                "SELECT {META_COLUMNS} FROM snapshots WHERE CAST(?1 AS TEXT) IS NULL OR org = ?1 ORDER BY id"
             ))
             .ctx(p, "listing snapshots")?;
         let rows = stmt
@@ -196,7 +196,7 @@ impl Store {
                 let id: Option<i64> = self
                     .conn
                     .query_row(
-                        "SELECT max(id) FROM snapshots WHERE ?1 IS NULL OR org = ?1",
+                        "SELECT max(id) FROM snapshots WHERE CAST(?1 AS TEXT) IS NULL OR org = ?1",
                         [org],
                         |r| r.get(0),
                     )
@@ -240,7 +240,7 @@ impl Store {
             .conn
             .prepare_cached(
                 "SELECT id, org, source_url, started_at, finished_at, status, error, snapshot_id \
-                 FROM runs WHERE ?1 IS NULL OR org = ?1 ORDER BY id",
+                 FROM runs WHERE CAST(?1 AS TEXT) IS NULL OR org = ?1 ORDER BY id",
             )
             .ctx(p, "listing runs")?;
         let mut rows = stmt.query([org]).ctx(p, "listing runs")?;

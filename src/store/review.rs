@@ -152,7 +152,7 @@ impl Store {
     pub fn campaigns(&self, org: Option<&str>) -> Result<Vec<Campaign>, StoreError> {
         let sql = format!(
             "SELECT {CAMPAIGN_COLUMNS} FROM review_campaigns c \
-             WHERE ?1 IS NULL OR c.org = ?1 ORDER BY c.id"
+             WHERE CAST(?1 AS TEXT) IS NULL OR c.org = ?1 ORDER BY c.id"
         );
         let mut stmt = self
             .conn

@@ -454,7 +454,13 @@ impl Store {
         rows.collect::<DbResult<_>>().ctx(p, context)
     }
 
+    /// The engine's own checks: SQLite's `integrity_check` and
+    /// `foreign_key_check`; on PostgreSQL (which checks its pages itself) every
+    /// foreign key again, since a superuser can write with them switched off.
     fn check_sqlite(&self, problems: &mut Vec<VerifyProblem>) -> Result<(), StoreError> {
+        if !self.conn.is_sqlite() {
+            return self.check_foreign_keys(problems);
+        }
         let p = &self.path;
         let mut stmt = self
             .conn
@@ -498,6 +504,63 @@ impl Store {
                     rowid.map_or("?".to_string(), |r| r.to_string())
                 ),
             });
+        }
+        Ok(())
+    }
+
+    /// PostgreSQL: the rows whose foreign key names a missing row, reported
+    /// as SQLite's `foreign_key_check` would.
+    fn check_foreign_keys(&self, problems: &mut Vec<VerifyProblem>) -> Result<(), StoreError> {
+        let (p, context) = (&self.path, "checking foreign keys");
+        let keys = self
+            .conn
+            .prepare(
+                "SELECT c.conrelid::regclass::text, a.attname::text, c.confrelid::regclass::text, \
+                 f.attname::text, (SELECT r.attname::text FROM pg_attribute r \
+                 WHERE r.attrelid = c.conrelid AND r.attname IN ('rowid', 'id') LIMIT 1) \
+                 FROM pg_constraint c \
+                 JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1] \
+                 JOIN pg_attribute f ON f.attrelid = c.confrelid AND f.attnum = c.confkey[1] \
+                 WHERE c.contype = 'f' AND cardinality(c.conkey) = 1 \
+                 AND c.connamespace = current_schema()::regnamespace ORDER BY 1, 2",
+            )
+            .and_then(|mut st| {
+                st.query_map((), |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, String>(3)?,
+                        r.get::<_, Option<String>>(4)?,
+                    ))
+                })?
+                .collect::<DbResult<Vec<_>>>()
+            })
+            .ctx(p, context)?;
+        for (table, column, parent, parent_column, id) in keys {
+            let id = id.map_or("NULL".to_string(), |c| format!("t.{c}"));
+            let sql = format!(
+                "SELECT {id} FROM {table} t WHERE t.{column} IS NOT NULL AND NOT EXISTS \
+                 (SELECT 1 FROM {parent} x WHERE x.{parent_column} = t.{column})"
+            );
+            let rowids = self
+                .conn
+                .prepare(&sql)
+                .and_then(|mut st| {
+                    st.query_map((), |r| r.get::<_, Option<i64>>(0))?
+                        .collect::<DbResult<Vec<_>>>()
+                })
+                .ctx(p, context)?;
+            for rowid in rowids {
+                problems.push(VerifyProblem {
+                    snapshot_id: None,
+                    org: String::new(),
+                    detail: format!(
+                        "foreign key violation: {table} row {} refers to a missing {parent} row",
+                        rowid.map_or("?".to_string(), |r| r.to_string())
+                    ),
+                });
+            }
         }
         Ok(())
     }
@@ -623,7 +686,8 @@ mod tests {
     }
 
     fn verify(path: &Path) -> VerifyReport {
-        match Store::open_existing(path).and_then(|s| s.verify()) {
+        match Store::open_existing(&super::super::fixtures::history(path)).and_then(|s| s.verify())
+        {
             Ok(r) => r,
             Err(e) => panic!("verify: {e}"),
         }

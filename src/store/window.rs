@@ -105,7 +105,7 @@ impl Store {
         // Which users, memberships, groups, grants and role grants the scope
         // needs (SQL over each table, `?4`/`?5` the subject); roles are read
         // whole.
-        let all = "1".to_string();
+        let all = "1 = 1".to_string();
         // The inventory (folders, apps, resources, workflows): whole for a
         // user or a group; for an object only itself and the folders it was
         // in (its level comes from grants on those, universal levels and
@@ -113,7 +113,7 @@ impl Store {
         let mut inventory = [all.clone(), all.clone(), all.clone(), all.clone()];
         if let Scope::Object(object) = scope {
             let (table, id, _) = object_table(object.object_type);
-            let none = "0".to_string();
+            let none = "1 = 0".to_string();
             inventory = [
                 format!(
                     "folder_id IN (SELECT folder_id FROM {table} WHERE org = ?1 AND {id} = ?4)"

@@ -639,14 +639,16 @@ mod tests {
         s.app_usage.clear();
         let meta = write(&mut store, "default", s.clone(), 3);
         // What the first release wrote: counts of its ten kinds only.
+        let later = EntityKind::ADDED_LATER.map(|k| k.as_str());
+        let removed = if on_postgres() {
+            format!("(counts_json::jsonb - '{}')::text", later.join("' - '"))
+        } else {
+            format!("json_remove(counts_json, '$.{}')", later.join("', '$."))
+        };
         raw_sql(
             &path,
             &format!(
-                "UPDATE snapshots SET counts_json = json_remove(counts_json, \
-                 '$.roles', '$.role_grants', '$.access_requests', '$.settings', '$.usage', \
-                 '$.environments', '$.resource_configurations', '$.configuration_grants', \
-                 '$.app_usage') \
-                 WHERE id = {}",
+                "UPDATE snapshots SET counts_json = {removed} WHERE id = {}",
                 meta.id
             ),
         );
@@ -698,8 +700,7 @@ mod tests {
         s.normalize();
         write(&mut store, "default", s.clone(), 3);
         let rows_before = version_rows(&path);
-        raw_sql(&path, "PRAGMA wal_checkpoint(TRUNCATE)");
-        let size_before = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+        let size_before = file_size(&path);
 
         let second = write(&mut store, "default", s.clone(), 4);
         assert_eq!(
@@ -707,8 +708,8 @@ mod tests {
             rows_before,
             "no version rows for an unchanged org"
         );
-        raw_sql(&path, "PRAGMA wal_checkpoint(TRUNCATE)");
-        let size_after = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+        let size_after = file_size(&path);
+        let (size_before, size_after) = (size_before.unwrap_or(0), size_after.unwrap_or(0));
         assert!(
             size_after - size_before <= 16 * 1024,
             "grew by {} bytes",
@@ -786,14 +787,19 @@ mod tests {
         let mut store = open(&path);
         let s1 = sample_state();
         let m1 = write(&mut store, "default", s1.clone(), 3);
-        raw_sql(&path, "PRAGMA wal_checkpoint(TRUNCATE)");
-        let bytes_before = std::fs::read(&path).unwrap_or_default();
+        let size_before = file_size(&path);
 
         // Make the memberships step fail after the snapshot row, users and
         // groups were already written in the transaction.
         raw_sql(
             &path,
-            "CREATE TRIGGER boom BEFORE INSERT ON memberships BEGIN SELECT RAISE(ABORT, 'disk on fire'); END;",
+            if on_postgres() {
+                "CREATE FUNCTION boom() RETURNS trigger LANGUAGE plpgsql AS \
+                 $$ BEGIN RAISE EXCEPTION 'disk on fire'; END $$; \
+                 CREATE TRIGGER boom BEFORE INSERT ON memberships EXECUTE FUNCTION boom();"
+            } else {
+                "CREATE TRIGGER boom BEFORE INSERT ON memberships BEGIN SELECT RAISE(ABORT, 'disk on fire'); END;"
+            },
         );
         let mut s2 = s1.clone();
         s2.users[0].email = "changed@example.com".into();
@@ -801,15 +807,22 @@ mod tests {
         s2.normalize();
         let err = store.write_snapshot("default", &collected(s2, 4));
         assert!(
-            matches!(err, Err(crate::store::StoreError::Sqlite { .. })),
+            matches!(
+                err,
+                Err(crate::store::StoreError::Sqlite { .. }
+                    | crate::store::StoreError::PostgresSql { .. })
+            ),
             "{err:?}"
         );
-        raw_sql(&path, "DROP TRIGGER boom; PRAGMA wal_checkpoint(TRUNCATE);");
-
-        assert_eq!(
-            std::fs::read(&path).unwrap_or_default().len(),
-            bytes_before.len()
+        raw_sql(
+            &path,
+            if on_postgres() {
+                "DROP TRIGGER boom ON memberships"
+            } else {
+                "DROP TRIGGER boom"
+            },
         );
+        assert_eq!(file_size(&path), size_before);
         assert_eq!(raw_count(&path, "SELECT count(*) FROM snapshots"), 1);
         assert_eq!(raw_count(&path, "SELECT count(*) FROM runs"), 1);
         assert_eq!(
@@ -972,20 +985,20 @@ mod tests {
         );
         assert_eq!(m2.prev_sha256.as_deref(), Some(m1.sha256.as_str()));
 
-        let conn = rusqlite::Connection::open(&path).map_err(|e| e.to_string());
-        let Ok(conn) = conn else {
-            panic!("open {}: {conn:?}", path.display())
-        };
         let mut all = Sha256::new();
         for table in VERSION_TABLES {
-            let sql = format!(
-                "SELECT hex(row_hash) || ':' || valid_from || ':' || ifnull(valid_to, '-') \
-                 FROM {table} ORDER BY 1"
+            let hex = if on_postgres() {
+                "upper(encode(row_hash, 'hex'))"
+            } else {
+                "hex(row_hash)"
+            };
+            let rows = raw_texts(
+                &path,
+                &format!(
+                    "SELECT {hex} || ':' || valid_from || ':' || coalesce(CAST(valid_to AS TEXT), '-') \
+                     FROM {table}"
+                ),
             );
-            let rows: Vec<String> = conn
-                .prepare(&sql)
-                .and_then(|mut st| st.query_map([], |r| r.get(0))?.collect())
-                .unwrap_or_default();
             assert!(!rows.is_empty(), "{table} has rows");
             all.update(format!("{table}={}\n", rows.join(",")));
         }
