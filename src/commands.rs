@@ -109,21 +109,6 @@ impl Output {
     }
 }
 
-/// A `postgres://` URL as the history: the PostgreSQL backend is being built
-/// (its connection and schema exist, the commands do not run on it yet), so
-/// the URL is refused rather than taken for a file name.
-fn refuse_postgres(db: &std::path::Path) -> CmdResult {
-    let text = db.to_string_lossy();
-    if crate::store::postgres::is_postgres_url(&text) {
-        return Err(CommandError::usage(anyhow!(
-            "--db {}: the PostgreSQL backend is not finished in this version (its commands run \
-             on SQLite only); give a file path",
-            crate::store::postgres::redact(&text)
-        )));
-    }
-    Ok(())
-}
-
 /// Runs one parsed command line.
 pub fn run(cli: Cli) -> CmdResult {
     let out = Output {
@@ -149,7 +134,9 @@ pub fn run(cli: Cli) -> CmdResult {
             .clone()
             .or_else(|| config.as_ref().and_then(|c| c.db.clone()))
             .unwrap_or_else(|| PathBuf::from("retool-audit.db"));
-        refuse_postgres(&db)?;
+        if let Some(file) = config.as_ref().and_then(|c| c.db_password_file.as_deref()) {
+            crate::store::postgres::use_password_file(file);
+        }
         Ok((config, db))
     };
     match &cli.command {
@@ -166,12 +153,7 @@ pub fn run(cli: Cli) -> CmdResult {
         Command::Report(args) => report::run(&setup()?.1, args, out),
         Command::AccessAt(args) => access_at::run(&setup()?.1, args, out),
         Command::Timeline(args) => timeline::run(&setup()?.1, args, out),
-        Command::VerifyReport(args) => {
-            if let Some(db) = cli.db.as_deref() {
-                refuse_postgres(db)?;
-            }
-            verify_report::run(cli.db.as_deref(), args, out)
-        }
+        Command::VerifyReport(args) => verify_report::run(cli.db.as_deref(), args, out),
         Command::Demo(args) => runtime.block_on(demo::run(args, out)),
         Command::FakeServer(args) => runtime.block_on(fake_server::run(args, out)),
         Command::Review(args) => review::run(&setup()?.1, &args.command, out),

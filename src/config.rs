@@ -241,6 +241,9 @@ pub struct Config {
     pub path: PathBuf,
     /// The history file, unless `--db` or `RETOOL_AUDIT_DB` names another.
     pub db: Option<PathBuf>,
+    /// A file holding the PostgreSQL password (when `db` is a `postgres://`
+    /// URL and neither `PGPASSWORD` nor the URL has one).
+    pub db_password_file: Option<PathBuf>,
     /// Every org, then its spaces, in file order.
     pub targets: Vec<Target>,
 }
@@ -378,6 +381,7 @@ impl Config {
         Ok(Config {
             path: path.to_path_buf(),
             db: file.db,
+            db_password_file: file.db_password_file,
             targets,
         })
     }
@@ -484,6 +488,7 @@ fn token_source(
 #[serde(deny_unknown_fields)]
 struct FileDto {
     db: Option<PathBuf>,
+    db_password_file: Option<PathBuf>,
     #[serde(default)]
     defaults: Tuning,
     #[serde(default)]

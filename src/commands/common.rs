@@ -76,10 +76,22 @@ pub(super) fn read_roster(path: &Path) -> CmdResult<Roster> {
 
 /// The command line for the evidence sheet, as `retool-audit <arguments>`.
 /// Tokens are never arguments, so the arguments are safe to show; paths are shown
-/// as given.
+/// as given, a PostgreSQL URL without its password.
 pub(super) fn command_line() -> String {
     std::iter::once("retool-audit".to_string())
-        .chain(std::env::args().skip(1))
+        .chain(std::env::args().skip(1).map(|arg| {
+            match ["postgres://", "postgresql://"]
+                .iter()
+                .find_map(|s| arg.find(s))
+            {
+                Some(at) => format!(
+                    "{}{}",
+                    &arg[..at],
+                    crate::store::postgres::redact(&arg[at..])
+                ),
+                None => arg,
+            }
+        }))
         .collect::<Vec<_>>()
         .join(" ")
 }

@@ -26,7 +26,7 @@ pub(super) fn run(db: &Path, args: &PruneArgs, out: Output) -> CmdResult {
     if args.dry_run {
         out.line(format!(
             "dry run: nothing was changed; without --dry-run {removed} snapshot(s) would be removed from {}",
-            db.display()
+            crate::store::shown(db)
         ));
         return Ok(());
     }
@@ -36,7 +36,7 @@ pub(super) fn run(db: &Path, args: &PruneArgs, out: Output) -> CmdResult {
     out.line(format!(
         "removed {removed} snapshot(s) from {}{}; their ids, times and hashes are in pruned_snapshots, \
          and `retool-audit verify` checks the chain across the gaps",
-        db.display(),
+        crate::store::shown(db),
         if args.vacuum && removed > 0 {
             " and reclaimed the space"
         } else {

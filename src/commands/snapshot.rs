@@ -36,8 +36,15 @@ pub(super) async fn run(
     // Held from before the history is opened until it is closed (declared
     // first, dropped last): the next run must not open it while this one's
     // connection still checkpoints on close.
-    let _lock = RunLock::acquire(db, Duration::from_secs(args.lock_timeout))?;
+    let wait = Duration::from_secs(args.lock_timeout);
+    let _lock = match crate::store::postgres::is_postgres_url(&db.to_string_lossy()) {
+        true => None,
+        false => Some(RunLock::acquire(db, wait)?),
+    };
     let mut store = Store::open(db)?;
+    // On PostgreSQL the lock is per organization (other orgs' runs go on).
+    let orgs: Vec<&str> = checked.iter().map(|c| c.name.as_str()).collect();
+    store.lock_orgs(&orgs, wait)?;
     let many = args.target.all || checked.len() > 1;
     let mut outcomes: Vec<(&Checked, CmdResult<SnapshotMeta>)> = Vec::new();
     for c in &checked {

@@ -50,7 +50,7 @@ pub(super) fn run(db: &Path, args: &SnapshotsArgs, out: Output) -> CmdResult {
             if snapshots.is_empty() && failed.is_empty() {
                 out.line(format!(
                     "no snapshots in {} yet: run `retool-audit snapshot`",
-                    db.display()
+                    crate::store::shown(db)
                 ));
                 return Ok(());
             }

@@ -24,13 +24,13 @@ pub(super) fn run(db: &Path, out: Output) -> CmdResult {
         out.line(format!(
             "verified {} snapshot(s) in {}: every hash recomputed from the stored rows matches and the chain is intact{pruned}",
             report.checked,
-            db.display()
+            crate::store::shown(db)
         ));
         return Ok(());
     }
     let mut msg = format!(
         "integrity check failed for {}: {} problem(s)",
-        db.display(),
+        crate::store::shown(db),
         report.problems.len()
     );
     if let Some(first) = report.first_broken() {

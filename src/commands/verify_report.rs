@@ -58,7 +58,7 @@ pub(super) fn run(db: Option<&Path>, args: &VerifyReportArgs, out: Output) -> Cm
             let ids: Vec<String> = snapshots_checked.iter().map(i64::to_string).collect();
             out.line(format!(
                 "history {}: snapshot(s) {} present with the same SHA-256; the hash chain verifies",
-                db.display(),
+                crate::store::shown(db),
                 ids.join(", ")
             ));
         }
@@ -97,7 +97,7 @@ fn history_problems(
                 "snapshot {} ({}): the history {} holds it for org {} with SHA-256 {}; the report was computed from org {} with SHA-256 {}",
                 s.id,
                 s.role,
-                db.display(),
+                crate::store::shown(db),
                 meta.org,
                 meta.sha256,
                 s.org,
@@ -108,7 +108,7 @@ fn history_problems(
                 s.id,
                 s.role,
                 s.taken_at,
-                db.display()
+                crate::store::shown(db)
             )),
             Err(e) => return Err(e.into()),
         }
@@ -128,7 +128,7 @@ fn history_problems(
         let count = verified.problems.len();
         problems.push(format!(
             "the history {} does not verify ({count} problem(s); run `retool-audit verify`): {p}",
-            db.display()
+            crate::store::shown(db)
         ));
     }
     Ok(problems)

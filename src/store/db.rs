@@ -507,7 +507,7 @@ fn unescape_nul(raw: &[u8]) -> Cow<'_, [u8]> {
 
 /// Runs a blocking PostgreSQL call: the client drives its own runtime, which
 /// must not be entered from a task of ours without telling tokio.
-fn blocking<R>(f: impl FnOnce() -> R) -> R {
+pub(crate) fn blocking<R>(f: impl FnOnce() -> R) -> R {
     use tokio::runtime::{Handle, RuntimeFlavor};
     match Handle::try_current() {
         Ok(h) if h.runtime_flavor() == RuntimeFlavor::MultiThread => tokio::task::block_in_place(f),
@@ -564,17 +564,32 @@ fn is_word(c: char) -> bool {
 
 /// A PostgreSQL connection with its prepared statements.
 pub(crate) struct Pg {
-    client: RefCell<postgres::Client>,
+    /// `None` only while being dropped.
+    client: RefCell<Option<postgres::Client>>,
     cache: RefCell<HashMap<String, postgres::Statement>>,
 }
 
+impl Drop for Pg {
+    /// Closing the connection blocks on the client's runtime too.
+    fn drop(&mut self) {
+        if let Some(client) = self.client.get_mut().take() {
+            blocking(move || drop(client));
+        }
+    }
+}
+
 impl Pg {
+    fn client(&self) -> DbResult<std::cell::RefMut<'_, postgres::Client>> {
+        std::cell::RefMut::filter_map(self.client.borrow_mut(), Option::as_mut)
+            .map_err(|_| DbError::Conversion("the connection is closed".into()))
+    }
+
     fn statement(&self, sql: &str) -> DbResult<postgres::Statement> {
         if let Some(s) = self.cache.borrow().get(sql) {
             return Ok(s.clone());
         }
         let translated = translate(sql);
-        let stmt = blocking(|| self.client.borrow_mut().prepare(&translated))?;
+        let stmt = blocking(|| self.client()?.prepare(&translated).map_err(DbError::from))?;
         self.cache
             .borrow_mut()
             .insert(sql.to_string(), stmt.clone());
@@ -587,12 +602,12 @@ impl Pg {
         values: &[Value<'_>],
     ) -> DbResult<Vec<postgres::Row>> {
         let refs: Vec<&(dyn ToSql + Sync)> = values.iter().map(|v| v as _).collect();
-        Ok(blocking(|| self.client.borrow_mut().query(stmt, &refs))?)
+        blocking(|| Ok(self.client()?.query(stmt, &refs)?))
     }
 
     fn execute(&self, stmt: &postgres::Statement, values: &[Value<'_>]) -> DbResult<usize> {
         let refs: Vec<&(dyn ToSql + Sync)> = values.iter().map(|v| v as _).collect();
-        let n = blocking(|| self.client.borrow_mut().execute(stmt, &refs))?;
+        let n = blocking(|| self.client()?.execute(stmt, &refs).map_err(DbError::from))?;
         Ok(usize::try_from(n).unwrap_or(usize::MAX))
     }
 }
@@ -615,7 +630,7 @@ pub(crate) enum Begin {
 impl Db {
     pub(crate) fn postgres(client: postgres::Client) -> Db {
         Db::Pg(Box::new(Pg {
-            client: RefCell::new(client),
+            client: RefCell::new(Some(client)),
             cache: RefCell::new(HashMap::new()),
         }))
     }
@@ -661,9 +676,7 @@ impl Db {
             Db::Sqlite(c) => Ok(c.execute_batch(sql)?),
             Db::Pg(pg) => {
                 let translated = translate(sql);
-                Ok(blocking(|| {
-                    pg.client.borrow_mut().batch_execute(&translated)
-                })?)
+                blocking(|| Ok(pg.client()?.batch_execute(&translated)?))
             }
         }
     }

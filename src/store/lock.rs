@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use fs4::TryLockError;
 
 use super::StoreError;
+use super::error::SqlContext;
 
 /// How often a waiting run tries the lock again.
 const POLL: Duration = Duration::from_millis(100);
@@ -74,6 +75,67 @@ impl RunLock {
         file.seek(SeekFrom::Start(0)).map_err(io_error)?;
         writeln!(file, "{}", std::process::id()).map_err(io_error)?;
         Ok(RunLock { _file: file })
+    }
+}
+
+impl super::Store {
+    /// On PostgreSQL, the equivalent of [`RunLock`] for a run that will write
+    /// `orgs`: each org's advisory lock, held by this connection until it
+    /// closes (the server releases it when the process ends, however it
+    /// ends). Runs for other orgs go on at the same time. Waits up to `wait`
+    /// for another run, then fails with [`StoreError::OrgLocked`] naming it
+    /// (its `application_name`: host and process id). On SQLite, nothing:
+    /// the file's [`RunLock`] is taken before opening.
+    pub fn lock_orgs(&self, orgs: &[&str], wait: Duration) -> Result<(), StoreError> {
+        if self.conn.is_sqlite() {
+            return Ok(());
+        }
+        let context = "taking the organization's run lock";
+        let mut sorted = orgs.to_vec();
+        sorted.sort_unstable();
+        sorted.dedup();
+        let deadline = Instant::now() + wait;
+        for org in sorted {
+            let key = super::db::org_lock_key(org);
+            loop {
+                let taken: bool = self
+                    .conn
+                    .query_row("SELECT pg_try_advisory_lock(?1)", [key], |r| r.get(0))
+                    .ctx(&self.path, context)?;
+                if taken {
+                    break;
+                }
+                let now = Instant::now();
+                if now >= deadline {
+                    return Err(StoreError::OrgLocked {
+                        target: self.path.display().to_string(),
+                        org: org.to_string(),
+                        holder: self.lock_holder(key),
+                        waited: wait,
+                    });
+                }
+                std::thread::sleep(POLL.min(deadline - now));
+            }
+        }
+        Ok(())
+    }
+
+    /// The `application_name` of the session holding advisory lock `key`.
+    fn lock_holder(&self, key: i64) -> Option<String> {
+        self.conn
+            .query_row(
+                "SELECT a.application_name FROM pg_locks l \
+                 JOIN pg_stat_activity a ON a.pid = l.pid \
+                 WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 \
+                 AND CAST(CAST(l.classid AS TEXT) AS BIGINT) = ?1 \
+                 AND CAST(CAST(l.objid AS TEXT) AS BIGINT) = ?2 \
+                 AND l.pid <> pg_backend_pid() LIMIT 1",
+                [key >> 32, key & 0xFFFF_FFFF],
+                |r| r.get::<_, Option<String>>(0),
+            )
+            .ok()
+            .flatten()
+            .filter(|name| !name.is_empty())
     }
 }
 

@@ -198,7 +198,7 @@ impl Store {
     fn open_postgres(url: &str) -> Result<Store, StoreError> {
         let sources = postgres::PasswordSources::from_env(None);
         let target = postgres::PgTarget::parse(url, &sources)?;
-        let client = target.open()?;
+        let client = db::blocking(|| target.open())?;
         Ok(Store {
             conn: Db::postgres(client),
             path: PathBuf::from(target.to_string()),
@@ -320,6 +320,15 @@ fn schema_facts(conn: &Connection, path: &Path) -> Result<(i64, i64, i64), Store
         )
         .ctx(path, "listing tables")?;
     Ok((version, app_id, tables))
+}
+
+/// History `db` as messages show it: the file's path, or the PostgreSQL URL
+/// without its password (`postgres://user@host:port/db`).
+pub fn shown(db: &Path) -> String {
+    match postgres_url(db) {
+        Some(url) => postgres::redact(url),
+        None => db.display().to_string(),
+    }
 }
 
 /// The URL, when `path` is a `postgres://` or `postgresql://` URL.

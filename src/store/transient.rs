@@ -79,7 +79,7 @@ const KINDS: [RunKind; 7] = [
                AND (valid_to IS NULL OR valid_to > ?2) \
                UNION ALL SELECT group_id, 'query_library', universal_query_library_access, \
                valid_from, valid_to FROM groups WHERE org = ?1 AND valid_from <= ?3 \
-               AND (valid_to IS NULL OR valid_to > ?2)) \
+               AND (valid_to IS NULL OR valid_to > ?2)) AS levels \
                WHERE level != 'none' ORDER BY group_id, kind, valid_from",
     },
     RunKind {

@@ -41,7 +41,7 @@ pub(super) fn run(db: &Path, args: &ReviewImportArgs, out: Output) -> CmdResult 
                             "this workbook belongs to {}, which is not in the history {}; \
                              pass the --db the campaign was started with",
                             first.identity,
-                            db.display()
+                            crate::store::shown(db)
                         ),
                     });
                     return Err(refused(&problems));

@@ -173,9 +173,20 @@ pub struct PasswordSources {
     pub passfile: Option<PathBuf>,
 }
 
+/// The config file's `db_password_file`, set once by the command line
+/// before the history is opened.
+static PASSWORD_FILE: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+
+/// Uses `file` as the `db_password_file` of every later open.
+pub fn use_password_file(file: &Path) {
+    let _ = PASSWORD_FILE.set(file.to_path_buf());
+}
+
 impl PasswordSources {
-    /// From the process environment (and `db_password_file`).
+    /// From the process environment (and `db_password_file`, else the one
+    /// set by [`use_password_file`]).
     pub fn from_env(db_password_file: Option<&Path>) -> Self {
+        let db_password_file = db_password_file.or(PASSWORD_FILE.get().map(PathBuf::as_path));
         let passfile = std::env::var_os("PGPASSFILE")
             .map(PathBuf::from)
             .or_else(|| {
@@ -294,7 +305,7 @@ impl PgTarget {
             .port(self.port)
             .user(&self.user)
             .dbname(&self.dbname)
-            .application_name("retool-audit")
+            .application_name(&application_name())
             .connect_timeout(Duration::from_secs(10));
         if let Some(p) = &self.password {
             config.password(p);
@@ -441,6 +452,18 @@ impl PgTarget {
             }
         }
     }
+}
+
+/// How this process shows in `pg_stat_activity` (and in the message of a
+/// run that waits for its lock): `retool-audit <host> pid <pid>`.
+fn application_name() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "unknown-host".to_string());
+    format!("retool-audit {host} pid {}", std::process::id())
 }
 
 /// A postgres error as one line: the server's message, or the chain of
