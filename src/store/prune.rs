@@ -173,6 +173,9 @@ impl Store {
             applied: !dry_run,
         };
         for org in orgs {
+            // On PostgreSQL, no snapshot of this org is written meanwhile.
+            tx.lock_org_in_transaction(&org)
+                .ctx(p, "waiting for the organization's write lock")?;
             let snapshots = org_snapshots(&tx, p, &org)?;
             if snapshots.is_empty() {
                 return Err(StoreError::NoSnapshots { org });

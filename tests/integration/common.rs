@@ -147,7 +147,14 @@ impl World {
     }
 
     pub fn store(&self) -> Store {
-        Store::open_existing(&self.db).expect("open history")
+        Store::open_existing(&with_test_password(&self.db)).expect("open history")
+    }
+
+    /// This world with its history in `db`, a database on the PostgreSQL
+    /// test server (kept while the guard lives).
+    pub fn on_postgres(mut self, db: &crate::postgres::Database) -> World {
+        self.db = PathBuf::from(&db.url);
+        self
     }
 
     pub fn path(&self, rel: &str) -> PathBuf {
@@ -155,12 +162,29 @@ impl World {
     }
 }
 
+/// `db` with the PostgreSQL test server's password in it when it is a URL
+/// (for this process's own `Store`; the binary gets `PGPASSWORD`).
+pub fn with_test_password(db: &Path) -> PathBuf {
+    let text = db.to_string_lossy();
+    match std::env::var("RETOOL_AUDIT_TEST_POSTGRES_PASSWORD") {
+        Ok(p) if text.starts_with("postgres://retool_audit@") => {
+            PathBuf::from(text.replacen("retool_audit@", &format!("retool_audit:{p}@"), 1))
+        }
+        _ => db.to_path_buf(),
+    }
+}
+
 /// The binary with `--db db`, the test token in the environment, and no
-/// inherited configuration.
+/// inherited configuration (and for the PostgreSQL test server, its password).
 pub fn retool_audit(db: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_retool-audit"));
     c.arg("--db").arg(db);
     c.env("RETOOL_API_TOKEN", TOKEN);
+    if db.to_string_lossy().starts_with("postgres")
+        && let Ok(password) = std::env::var("RETOOL_AUDIT_TEST_POSTGRES_PASSWORD")
+    {
+        c.env("PGPASSWORD", password);
+    }
     c.env_remove("RUST_LOG");
     c.env_remove("RETOOL_AUDIT_DB");
     c.env_remove("RETOOL_BASE_URL");

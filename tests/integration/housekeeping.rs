@@ -7,7 +7,14 @@ use crate::common::{World, csv_maps};
 
 /// The demo org with two snapshots and the scripted changes in between.
 fn two_snapshots() -> World {
-    let w = World::demo();
+    two_snapshots_on(None)
+}
+
+fn two_snapshots_on(db: Option<&crate::postgres::Database>) -> World {
+    let mut w = World::demo();
+    if let Some(db) = db {
+        w = w.on_postgres(db);
+    }
     w.snapshot(&[]).ok();
     w.server().update_org(|o| o.apply_scripted_changes());
     w.snapshot(&[]).ok();
@@ -110,7 +117,19 @@ fn an_unknown_fail_on_word_is_a_usage_error_before_anything_is_written() {
 
 #[test]
 fn prune_keeps_the_latest_snapshot_and_verify_passes_through_the_gap() {
-    let w = two_snapshots();
+    prune_flow(two_snapshots());
+}
+
+/// The same prune with the history in PostgreSQL.
+#[test]
+fn prune_runs_on_postgres() {
+    let Some(db) = crate::postgres::Database::fresh() else {
+        return;
+    };
+    prune_flow(two_snapshots_on(Some(&db)));
+}
+
+fn prune_flow(w: World) {
     w.snapshot(&[]).ok();
     let ids = |w: &World| -> Vec<i64> {
         w.store()

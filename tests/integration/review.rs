@@ -19,7 +19,14 @@ use crate::common::{
 
 /// The demo org, one snapshot, and a roster that leaves out two active users.
 fn world() -> (World, OrgState, Vec<String>) {
-    let w = World::demo();
+    world_on(None)
+}
+
+fn world_on(db: Option<&crate::postgres::Database>) -> (World, OrgState, Vec<String>) {
+    let mut w = World::demo();
+    if let Some(db) = db {
+        w = w.on_postgres(db);
+    }
     w.snapshot(&[]).ok();
     let state = w.expected();
     let active: Vec<&str> = state
@@ -458,13 +465,27 @@ fn fill_three(book: &Path) -> Vec<(String, Decision)> {
 #[test]
 fn decisions_filled_in_are_imported_idempotently_and_newer_ones_supersede() {
     let (w, _, _) = world();
-    let (dir, run) = start(&w, "q4", &["--name", "2026-Q4"]);
+    decisions_round_trip(&w);
+}
+
+/// The review loop again with the history in PostgreSQL.
+#[test]
+fn the_review_loop_runs_on_postgres() {
+    let Some(db) = crate::postgres::Database::fresh() else {
+        return;
+    };
+    let (w, _, _) = world_on(Some(&db));
+    decisions_round_trip(&w);
+}
+
+fn decisions_round_trip(w: &World) {
+    let (dir, run) = start(w, "q4", &["--name", "2026-Q4"]);
     run.ok();
     let book = dir.join("review-2026-Q4-all.xlsx");
     let population = w.store().campaign("2026-Q4", None).unwrap().items;
     let filled = fill_three(&book);
 
-    let run = import(&w, &[&book], &["--dry-run"]);
+    let run = import(w, &[&book], &["--dry-run"]);
     run.ok();
     assert!(
         run.stdout
@@ -476,7 +497,7 @@ fn decisions_filled_in_are_imported_idempotently_and_newer_ones_supersede() {
     let campaign = store.campaign("2026-Q4", None).unwrap();
     assert!(store.decisions(campaign.id, true).unwrap().is_empty());
 
-    let run = import(&w, &[&book], &[]);
+    let run = import(w, &[&book], &[]);
     run.ok();
     assert!(
         run.stdout
@@ -527,7 +548,7 @@ fn decisions_filled_in_are_imported_idempotently_and_newer_ones_supersede() {
     assert_eq!(by_key(&filled[0].0).source_sha256.len(), 64);
 
     // The same workbook again changes nothing.
-    let run = import(&w, &[&book], &[]);
+    let run = import(w, &[&book], &[]);
     run.ok();
     assert!(
         run.stdout
@@ -550,7 +571,7 @@ fn decisions_filled_in_are_imported_idempotently_and_newer_ones_supersede() {
             ),
         )],
     );
-    let run = import(&w, &[&book], &[]);
+    let run = import(w, &[&book], &[]);
     run.ok();
     assert!(
         run.stdout
@@ -576,7 +597,7 @@ fn decisions_filled_in_are_imported_idempotently_and_newer_ones_supersede() {
     let layout = review_layout(&book);
     let undecided = layout.rows.keys().nth(10).unwrap().clone();
     delete_review_row(&book, &undecided);
-    import(&w, &[&book], &[]).ok();
+    import(w, &[&book], &[]).ok();
 }
 
 /// A fresh campaign's workbook and the world it lives in.
