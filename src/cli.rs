@@ -209,6 +209,18 @@ Examples:
   retool-audit prune --org acme --keep-days 30")]
     Prune(PruneArgs),
 
+    /// Copy every organization's history from one store into another (SQLite ⇄ PostgreSQL).
+    #[command(after_help = "\
+Copies every snapshot (same ids, rows and hashes), run record, pruned-snapshot record and
+review campaign, one snapshot per transaction: interrupted, the target holds whole snapshots
+only and a rerun continues. The target must be empty or an earlier copy of the same history.
+Afterwards `verify` runs on both and every snapshot's state is compared.
+
+Examples:
+  retool-audit copy-history --from retool-audit.db --to postgres://audit@db.internal/audit
+  retool-audit copy-history --from postgres://audit@db.internal/audit --to restored.db")]
+    CopyHistory(CopyHistoryArgs),
+
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell) to stdout.
     #[command(after_help = "\
 Examples:
@@ -525,6 +537,17 @@ pub struct ReportArgs {
     /// table, snapshot ids) instead of the human lines.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CopyHistoryArgs {
+    /// The history to copy: a SQLite file or a postgres:// URL.
+    #[arg(long, value_name = "FILE|URL")]
+    pub from: PathBuf,
+
+    /// Where to copy it: a new SQLite file or a postgres:// URL of an empty database.
+    #[arg(long, value_name = "FILE|URL")]
+    pub to: PathBuf,
 }
 
 #[derive(Debug, Args)]

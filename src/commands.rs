@@ -11,6 +11,7 @@ mod access_at;
 mod answer;
 mod common;
 mod completions;
+mod copy_history;
 mod demo;
 mod doctor;
 mod fake_server;
@@ -158,6 +159,10 @@ pub fn run(cli: Cli) -> CmdResult {
         Command::FakeServer(args) => runtime.block_on(fake_server::run(args, out)),
         Command::Review(args) => review::run(&setup()?.1, &args.command, out),
         Command::Prune(args) => prune::run(&setup()?.1, args, out),
+        Command::CopyHistory(args) => {
+            setup()?;
+            copy_history::run(args, out)
+        }
         Command::Completions(args) => completions::run(args.shell),
         Command::Man(args) => man::run(args.out.as_deref(), out),
     }

@@ -862,6 +862,19 @@ impl Stmt<'_> {
         }
     }
 
+    /// The names of the statement's result columns.
+    pub(crate) fn column_names(&self) -> Vec<String> {
+        match &self.0 {
+            StmtInner::Sqlite(s) => s.column_names().into_iter().map(String::from).collect(),
+            StmtInner::SqliteCached(s) => s.column_names().into_iter().map(String::from).collect(),
+            StmtInner::Pg { stmt, .. } => stmt
+                .columns()
+                .iter()
+                .map(|c| c.name().to_string())
+                .collect(),
+        }
+    }
+
     /// How many parameters the statement has.
     pub(crate) fn parameter_count(&self) -> usize {
         match &self.0 {

@@ -127,6 +127,12 @@ pub enum StoreError {
         waited: std::time::Duration,
     },
 
+    /// `copy-history` into a store that holds another history.
+    #[error(
+        "cannot copy into {target}: {detail}; copy into an empty database or file (nothing was written)"
+    )]
+    CopyConflict { target: String, detail: String },
+
     #[error("PostgreSQL error while {context} on {target}: {detail}")]
     PostgresSql {
         target: String,
@@ -273,6 +279,7 @@ impl crate::exit::Classify for StoreError {
                 _ => Usage,
             },
             StoreError::OrgLocked { .. } | StoreError::PostgresSql { .. } => Failed,
+            StoreError::CopyConflict { .. } => Usage,
             StoreError::ReadOnly { .. }
             | StoreError::Locked { .. }
             | StoreError::LockFile { .. }

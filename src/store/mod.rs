@@ -78,6 +78,7 @@
 //! SELECT * FROM users WHERE org = 'default' AND user_id = 'u_123' ORDER BY valid_from;
 //! ```
 
+mod copy;
 mod db;
 mod error;
 mod history;
@@ -103,6 +104,7 @@ use rusqlite::{Connection, OpenFlags};
 
 use db::{Begin, Db};
 
+pub use copy::CopyOutcome;
 pub use error::StoreError;
 pub use history::Version;
 pub use lock::{RunLock, lock_path};

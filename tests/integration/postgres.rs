@@ -654,3 +654,132 @@ fn a_snapshot_killed_mid_write_leaves_nothing_behind() {
         .ok();
     db.run(&["verify"]).ok();
 }
+
+/// Every snapshot's state, as JSON, by id.
+fn states(store: &Store) -> BTreeMap<i64, String> {
+    store
+        .snapshots(None)
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m.id,
+                serde_json::to_string(&store.state_at(m.id).unwrap()).unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// `copy-history` from a SQLite file into PostgreSQL and back: every snapshot
+/// (with its id, hash and state), run, pruned-snapshot record and review
+/// campaign arrives; `verify` passes on every copy; a copy that fails half
+/// way holds whole snapshots only and a rerun finishes it; a target holding
+/// another history is refused untouched.
+#[test]
+fn copy_history_both_ways_keeps_every_snapshot_identical() {
+    let Some(pg) = Database::fresh() else {
+        return;
+    };
+    let world = World::demo();
+    world.snapshot(&[]).ok();
+    world.server().update_org(|o| o.apply_scripted_changes());
+    world.snapshot(&[]).ok();
+    let review = world.path("review");
+    world
+        .run(&[
+            "review",
+            "start",
+            "--out",
+            review.to_str().unwrap(),
+            "--name",
+            "2026-Q4",
+        ])
+        .ok();
+    // A failed attempt and a prune leave their records too.
+    world
+        .run(&["snapshot", "--base-url", "http://127.0.0.1:1"])
+        .fails_with(1);
+    world.snapshot(&[]).ok();
+    world.snapshot(&[]).ok();
+    world.run(&["prune", "--keep-days", "0"]).ok();
+    let file = world.store();
+    let original = states(&file);
+    assert_eq!(original.len(), 2, "the campaign's snapshot and the latest");
+
+    // The copy fails on the last snapshot's run row: whole snapshots only.
+    let last = *original.keys().last().unwrap();
+    pg.cmd().args(["snapshots"]).output().unwrap(); // creates the schema
+    pg.sql(&format!(
+        "CREATE FUNCTION stop() RETURNS trigger LANGUAGE plpgsql AS \
+         $$ BEGIN IF NEW.snapshot_id = {last} THEN RAISE EXCEPTION 'disk on fire'; END IF; \
+         RETURN NEW; END $$; \
+         CREATE TRIGGER stop BEFORE INSERT ON runs FOR EACH ROW EXECUTE FUNCTION stop();"
+    ));
+    let copy = |from: &Path, to: &Path| {
+        crate::common::run(
+            retool_audit(Path::new("unused.db"))
+                .env("PGPASSWORD", &pg.password)
+                .args(["copy-history", "--from"])
+                .arg(from)
+                .arg("--to")
+                .arg(to),
+        )
+    };
+    let to_pg = Path::new(&pg.url);
+    copy(&world.db, to_pg)
+        .fails_with(1)
+        .stderr_has("disk on fire");
+    let partial = pg.store();
+    let got = states(&partial);
+    assert_eq!(got.len(), original.len() - 1);
+    for (id, state) in &got {
+        assert_eq!(state, &original[id], "snapshot {id}");
+    }
+    pg.sql("DROP TRIGGER stop ON runs");
+    let rerun = copy(&world.db, to_pg);
+    rerun.ok();
+    assert!(
+        rerun.stdout.contains(&format!(
+            "copied 1 snapshot(s) of 1 organization(s) from {} to {} ({} were already there)",
+            world.db.display(),
+            pg.url,
+            original.len() - 1
+        )),
+        "{}",
+        rerun.stdout
+    );
+    assert!(
+        rerun.stdout.contains("1 review campaign(s)"),
+        "{}",
+        rerun.stdout
+    );
+    let on_pg = pg.store();
+    assert_eq!(states(&on_pg), original);
+    assert_eq!(
+        on_pg.snapshots(None).unwrap(),
+        file.snapshots(None).unwrap()
+    );
+    assert_eq!(on_pg.runs(None).unwrap(), file.runs(None).unwrap());
+    assert_eq!(
+        on_pg.campaign("2026-Q4", None).unwrap(),
+        file.campaign("2026-Q4", None).unwrap()
+    );
+    pg.run(&["verify"]).ok();
+    // The copy goes on like the original: the next snapshot chains on.
+    pg.run(&["snapshot", "--base-url", &world.base_url()]).ok();
+    pg.run(&["verify"]).ok();
+
+    // Back into a new file: the same again.
+    let back = world.path("back.db");
+    copy(to_pg, &back).ok();
+    let restored = Store::open_existing(&back).unwrap();
+    let pg_states = states(&pg.store());
+    assert_eq!(states(&restored), pg_states);
+    crate::common::run(retool_audit(&back).arg("verify")).ok();
+
+    // A target with another history is refused, untouched.
+    let before = states(&restored);
+    let refused = copy(&world.db, &back);
+    refused.fails_with(2).stderr_has("cannot copy into");
+    assert_eq!(states(&Store::open_existing(&back).unwrap()), before);
+}
