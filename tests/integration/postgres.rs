@@ -783,3 +783,135 @@ fn copy_history_both_ways_keeps_every_snapshot_identical() {
     refused.fails_with(2).stderr_has("cannot copy into");
     assert_eq!(states(&Store::open_existing(&back).unwrap()), before);
 }
+
+/// The roles docs/schema.md documents, run as written against a real server:
+/// the collector snapshots, reports, verifies, reviews and prunes with rows
+/// only; the BI role reads the tables and views and can change nothing.
+#[test]
+fn the_documented_roles_do_what_the_docs_say() {
+    let Some(db) = Database::fresh() else {
+        return;
+    };
+    let world = World::demo();
+    let base = world.base_url();
+    db.run(&["snapshots"]).ok(); // the owner's first open creates the tables
+    let doc = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/schema.md"))
+        .unwrap();
+    let section = doc.split("### Roles").nth(1).unwrap();
+    let sql = section
+        .split("```sql")
+        .nth(1)
+        .unwrap()
+        .split("```")
+        .next()
+        .unwrap();
+    let suffix = db.name.trim_start_matches("t_");
+    let (collector, bi) = (format!("c_{suffix}"), format!("b_{suffix}"));
+    db.sql(
+        &sql.replace("audit_collector", &collector)
+            .replace("audit_bi", &bi)
+            .replace("DATABASE audit", &format!("DATABASE {}", db.name))
+            .replace("change-me", "role-password"),
+    );
+    let as_role = |role: &str| {
+        let url = db.url.replacen("retool_audit@", &format!("{role}@"), 1);
+        move |args: &[&str]| {
+            crate::common::run(
+                retool_audit(Path::new(&url))
+                    .env("PGPASSWORD", "role-password")
+                    .args(args),
+            )
+        }
+    };
+    let run = as_role(&collector);
+    run(&["snapshot", "--base-url", &base]).ok();
+    world.server().update_org(|o| o.apply_scripted_changes());
+    run(&["snapshot", "--base-url", &base]).ok();
+    run(&["verify"]).ok();
+    let out = world.path("q4");
+    run(&[
+        "report",
+        "--out",
+        out.to_str().unwrap(),
+        "--since",
+        "1",
+        "--format",
+        "csv",
+    ])
+    .ok();
+    let review = world.path("review");
+    run(&[
+        "review",
+        "start",
+        "--out",
+        review.to_str().unwrap(),
+        "--name",
+        "Q4",
+    ])
+    .ok();
+    run(&["prune", "--keep-days", "0"]).ok();
+
+    let bi_url = db.url.replacen("retool_audit@", &format!("{bi}@"), 1);
+    let mut reader = PgTarget::parse(&bi_url, &with_password("role-password"))
+        .unwrap()
+        .connect()
+        .unwrap();
+    let admins: i64 = reader
+        .query_one("SELECT count(*) FROM current_users WHERE is_admin = 1", &[])
+        .unwrap()
+        .get(0);
+    assert!(admins > 0);
+    let denied = reader.batch_execute("DELETE FROM snapshots").unwrap_err();
+    assert_eq!(
+        denied.code(),
+        Some(&postgres::error::SqlState::INSUFFICIENT_PRIVILEGE),
+        "{denied}"
+    );
+    // The BI role cannot snapshot either (its open finds the schema, its
+    // write is refused) and the history is unchanged.
+    let bi_run = as_role(&bi);
+    bi_run(&["snapshot", "--base-url", &base]).fails_with(1);
+    db.run(&["verify"]).ok();
+}
+
+/// The config file's `db` may be the URL and `db_password_file` its
+/// password; `RETOOL_AUDIT_DB` may be the URL too.
+#[test]
+fn the_config_file_and_the_environment_name_the_database() {
+    let Some(db) = Database::fresh() else {
+        return;
+    };
+    let world = World::new(10);
+    let secret = world.path("db-password");
+    std::fs::write(&secret, format!("{}\n", db.password)).unwrap();
+    let config = world.path("retool-audit.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "db = \"{}\"\ndb_password_file = \"{}\"\n\n[[org]]\nname = \"acme\"\nbase_url = \"{}\"\ntoken_env = \"RETOOL_API_TOKEN\"\n",
+            db.url,
+            secret.display(),
+            world.base_url()
+        ),
+    )
+    .unwrap();
+    let bare = || {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_retool-audit"));
+        c.env("RETOOL_API_TOKEN", crate::common::TOKEN)
+            .env_remove("PGPASSWORD")
+            .env_remove("RETOOL_AUDIT_DB")
+            .env_remove("PGPASSFILE")
+            .env("HOME", world.path(""));
+        c
+    };
+    crate::common::run(bare().args(["--config", config.to_str().unwrap(), "snapshot"])).ok();
+    let listed = crate::common::run(
+        bare()
+            .env("RETOOL_AUDIT_DB", &db.url)
+            .env("PGPASSWORD", &db.password)
+            .args(["snapshots"]),
+    );
+    listed.ok();
+    assert!(listed.stdout.contains("acme"), "{}", listed.stdout);
+    assert_eq!(db.store().snapshots(Some("acme")).unwrap().len(), 1);
+}
