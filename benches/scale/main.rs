@@ -2,13 +2,17 @@
 //! reports on the generated organizations M (10k users), L (50k) and XL (100k).
 //!
 //! ```text
-//! cargo bench --bench scale -- [M|L|XL|all] [--stage collect,write,year,report]
+//! cargo bench --bench scale -- [M|L|XL|all] [--stage collect,write,year,report,postgres]
 //!     [--nights N] [--year-budget SECONDS] [--concurrency N,...] [--page-size N]
 //!     [--prerendered]
 //! ```
 //!
 //! `--concurrency` defaults to `1,16`: the sequential run (one request after
 //! another) is measured, not computed, and is the reference for the speed-up.
+//!
+//! `postgres` (not in the default stages: it needs the PostgreSQL test server,
+//! `source .ci/postgres.sh && retool_audit_pg_start`) compares PostgreSQL with
+//! SQLite in the same run: see `postgres.rs`.
 //!
 //! Every stage prints wall time, CPU time (utime + stime of the whole process
 //! from `/proc/self/stat`, so the in-process fake server counts too), peak RSS
@@ -17,6 +21,7 @@
 //! Plain `fn main` (harness = false): no timing assertions, just figures.
 
 mod measure;
+mod postgres;
 mod stages;
 
 use std::path::PathBuf;
@@ -125,9 +130,9 @@ fn parse_args() -> Result<Args> {
         args.sizes = vec![Size::M, Size::L];
     }
     for s in &args.stages {
-        if !["collect", "write", "year", "report"].contains(&s.as_str()) {
+        if !["collect", "write", "year", "report", "postgres"].contains(&s.as_str()) {
             return Err(anyhow!(
-                "unknown stage `{s}`: expected collect, write, year, report"
+                "unknown stage `{s}`: expected collect, write, year, report, postgres"
             ));
         }
     }
@@ -303,6 +308,9 @@ fn main() -> Result<()> {
         }
         if wants("report") {
             stage_report(size, &org, &dir)?;
+        }
+        if wants("postgres") {
+            postgres::stage_postgres(&rt, size, &org, &dir)?;
         }
     }
     if let Err(e) = std::fs::remove_dir_all(&dir) {

@@ -344,7 +344,7 @@ pub(crate) fn stage_write(size: Size, collected: &Collected, dir: &Path) -> Resu
 }
 
 /// A tiny deterministic generator for the nightly changes.
-pub(crate) struct Lcg(u64);
+pub(crate) struct Lcg(pub(crate) u64);
 
 impl Lcg {
     fn next(&mut self) -> u64 {

@@ -2,7 +2,7 @@
 //! fingerprinted for, and read back from its table. The columns of every record
 //! but grants come from their declaration in [`crate::model::fields`].
 
-use super::db::{DbError, DbResult, Row, Stmt};
+use super::db::{Binder, DbError, DbResult, Row};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -28,7 +28,7 @@ pub(crate) trait Versioned: Sized + Serialize {
     fn columns() -> Vec<&'static str>;
 
     /// Binds [`Self::columns`] to parameters `first..`.
-    fn bind(&self, stmt: &mut Stmt<'_>, first: usize) -> DbResult<()>;
+    fn bind<B: Binder>(&self, stmt: &mut B, first: usize) -> DbResult<()>;
 
     /// Reads [`Self::columns`] from `row`, starting at column `start`. A value
     /// that does not parse is reported as the text of a `Corrupt` error.
@@ -49,7 +49,7 @@ macro_rules! declared {
             fn columns() -> Vec<&'static str> {
                 <$t as Fields>::FIELDS.iter().map(|f| f.column).collect()
             }
-            fn bind(&self, s: &mut Stmt<'_>, first: usize) -> DbResult<()> {
+            fn bind<B: Binder>(&self, s: &mut B, first: usize) -> DbResult<()> {
                 bind_fields(self, s, first)
             }
             fn from_row(r: &Row<'_>, start: usize) -> Result<Self, RowError> {
@@ -113,7 +113,7 @@ declared!(AppUsage, "app_usage", (String, String), |u: &AppUsage| (
 ));
 
 /// Binds every declared field of `record` to parameters `first..`.
-fn bind_fields<T: Fields>(record: &T, s: &mut Stmt<'_>, first: usize) -> DbResult<()> {
+fn bind_fields<T: Fields, B: Binder>(record: &T, s: &mut B, first: usize) -> DbResult<()> {
     for (i, f) in T::FIELDS.iter().enumerate() {
         let at = first + i;
         match &f.access {
@@ -297,7 +297,7 @@ impl Versioned for Grant {
             self.level.as_str(),
         )
     }
-    fn bind(&self, s: &mut Stmt<'_>, f: usize) -> DbResult<()> {
+    fn bind<B: Binder>(&self, s: &mut B, f: usize) -> DbResult<()> {
         let (st, sid) = subject_columns(&self.subject);
         s.raw_bind_parameter(f, st)?;
         s.raw_bind_parameter(f + 1, sid)?;

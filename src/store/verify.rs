@@ -509,7 +509,8 @@ impl Store {
     }
 
     /// PostgreSQL: the rows whose foreign key names a missing row, reported
-    /// as SQLite's `foreign_key_check` would.
+    /// as SQLite's `foreign_key_check` would; the versioned tables'
+    /// `valid_from`/`valid_to` (declared without a constraint there) too.
     fn check_foreign_keys(&self, problems: &mut Vec<VerifyProblem>) -> Result<(), StoreError> {
         let (p, context) = (&self.path, "checking foreign keys");
         let keys = self
@@ -537,7 +538,19 @@ impl Store {
                 .collect::<DbResult<Vec<_>>>()
             })
             .ctx(p, context)?;
-        for (table, column, parent, parent_column, id) in keys {
+        let versions = crate::model::EntityKind::ALL.iter().flat_map(|k| {
+            ["valid_from", "valid_to"].map(|c| {
+                let t = k.as_str().to_string();
+                (
+                    t,
+                    c.to_string(),
+                    "snapshots".to_string(),
+                    "id".to_string(),
+                    Some("rowid".to_string()),
+                )
+            })
+        });
+        for (table, column, parent, parent_column, id) in keys.into_iter().chain(versions) {
             let id = id.map_or("NULL".to_string(), |c| format!("t.{c}"));
             let sql = format!(
                 "SELECT {id} FROM {table} t WHERE t.{column} IS NOT NULL AND NOT EXISTS \

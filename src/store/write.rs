@@ -8,7 +8,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 use std::path::Path;
 use std::sync::mpsc;
 
-use super::db::{Begin, Db, DbResult, OptionalExtension, ValueRef, params};
+use super::db::{Begin, Binder, Db, DbResult, OptionalExtension, ValueRef, params};
 use chrono::{DateTime, Utc};
 
 use super::error::SqlContext;
@@ -137,7 +137,11 @@ impl Store {
             };
             (synced, hashed)
         });
-        let total = synced?;
+        let deltas = synced?;
+        let total = deltas.iter().fold(Delta::default(), |t, (_, d)| Delta {
+            inserted: t.inserted + d.inserted,
+            closed: t.closed + d.closed,
+        });
         let sha256 = hashed?;
         tx.execute(
             "UPDATE snapshots SET sha256 = ?1 WHERE id = ?2",
@@ -158,6 +162,7 @@ impl Store {
         )
         .ctx(p, "recording the run")?;
         tx.commit().ctx(p, "committing the snapshot")?;
+        self.refresh_statistics(&deltas);
         tracing::debug!(
             snapshot = id,
             org,
@@ -201,6 +206,39 @@ impl Store {
             )
             .ctx(&self.path, "recording the failed run")?;
         Ok(())
+    }
+}
+
+/// Rows a snapshot must change in a table before PostgreSQL's planner
+/// statistics of that table are refreshed at once (autovacuum would do it
+/// later).
+const ANALYZE_AFTER: u64 = 5_000;
+
+impl Store {
+    /// PostgreSQL: after a snapshot that changed many rows (the first one of
+    /// a large org), `ANALYZE` now, so that the next report is not planned
+    /// on the statistics of empty tables (a nested loop over 10 000 users
+    /// took 18 s instead of 20 ms). A role that does not own the tables only
+    /// gets a warning from the server; a failure is logged, not fatal: the
+    /// snapshot is committed.
+    fn refresh_statistics(&self, deltas: &[(&'static str, Delta)]) {
+        if self.conn.is_sqlite() {
+            return;
+        }
+        let changed: Vec<&str> = deltas
+            .iter()
+            .filter(|(_, d)| d.inserted + d.closed >= ANALYZE_AFTER)
+            .map(|(t, _)| *t)
+            .collect();
+        if changed.is_empty() {
+            return;
+        }
+        if let Err(e) = self
+            .conn
+            .execute_batch(&format!("ANALYZE {}", changed.join(", ")))
+        {
+            tracing::warn!("could not refresh the planner's statistics: {e}");
+        }
     }
 }
 
@@ -275,7 +313,8 @@ fn check_unique_keys(s: &OrgState) -> Result<(), StoreError> {
     check(&s.app_usage)
 }
 
-/// Syncs every table, in the order [`hash_snapshot`] fingerprints them.
+/// Syncs every table, in the order [`hash_snapshot`] fingerprints them;
+/// returns what each changed.
 fn sync_all(
     tx: &Db,
     path: &Path,
@@ -283,33 +322,40 @@ fn sync_all(
     id: i64,
     s: &OrgState,
     feed: &mut FingerprintFeed,
-) -> Result<Delta, StoreError> {
-    let mut total = Delta::default();
-    for d in [
-        sync(tx, path, org, id, &s.users, feed)?,
-        sync(tx, path, org, id, &s.groups, feed)?,
-        sync(tx, path, org, id, &s.memberships, feed)?,
-        sync(tx, path, org, id, &s.folders, feed)?,
-        sync(tx, path, org, id, &s.apps, feed)?,
-        sync(tx, path, org, id, &s.resources, feed)?,
-        sync(tx, path, org, id, &s.workflows, feed)?,
-        sync(tx, path, org, id, &s.grants, feed)?,
-        sync(tx, path, org, id, &s.user_invites, feed)?,
-        sync(tx, path, org, id, &s.access_tokens, feed)?,
-        sync(tx, path, org, id, &s.roles, feed)?,
-        sync(tx, path, org, id, &s.role_grants, feed)?,
-        sync(tx, path, org, id, &s.access_requests, feed)?,
-        sync(tx, path, org, id, &s.settings, feed)?,
-        sync(tx, path, org, id, &s.usage, feed)?,
-        sync(tx, path, org, id, &s.environments, feed)?,
-        sync(tx, path, org, id, &s.resource_configurations, feed)?,
-        sync(tx, path, org, id, &s.configuration_grants, feed)?,
-        sync(tx, path, org, id, &s.app_usage, feed)?,
-    ] {
-        total.inserted += d.inserted;
-        total.closed += d.closed;
+) -> Result<Vec<(&'static str, Delta)>, StoreError> {
+    macro_rules! each {
+        ($($kind:ident),*) => {
+            vec![$(
+                (state_table(&s.$kind), sync(tx, path, org, id, &s.$kind, feed)?),
+            )*]
+        };
     }
-    Ok(total)
+    Ok(each!(
+        users,
+        groups,
+        memberships,
+        folders,
+        apps,
+        resources,
+        workflows,
+        grants,
+        user_invites,
+        access_tokens,
+        roles,
+        role_grants,
+        access_requests,
+        settings,
+        usage,
+        environments,
+        resource_configurations,
+        configuration_grants,
+        app_usage
+    ))
+}
+
+/// The table of a state's records.
+fn state_table<T: Versioned>(_: &[T]) -> &'static str {
+    T::TABLE
 }
 
 /// Brings one table of `org` to `items` as of snapshot `id`: unchanged records
@@ -518,6 +564,9 @@ fn insert_versions<'a, T: Versioned + 'a>(
     id: i64,
     mut rows: impl Iterator<Item = Result<(&'a T, [u8; 16]), StoreError>>,
 ) -> Result<u64, StoreError> {
+    if !tx.is_sqlite() {
+        return copy_versions(tx, path, org, id, rows);
+    }
     let n = T::columns().len();
     let prepare = |count: usize| {
         // ?1 is the org and ?2 the snapshot in every row; then each row's
@@ -571,6 +620,36 @@ fn insert_versions<'a, T: Versioned + 'a>(
         stmt.raw_execute().ctx(path, "inserting versions")?;
         inserted += batch.len() as u64;
     }
+}
+
+/// [`insert_versions`] on PostgreSQL: one binary `COPY` per table.
+fn copy_versions<'a, T: Versioned + 'a>(
+    tx: &Db,
+    path: &Path,
+    org: &str,
+    id: i64,
+    rows: impl Iterator<Item = Result<(&'a T, [u8; 16]), StoreError>>,
+) -> Result<u64, StoreError> {
+    let mut columns = vec!["org"];
+    columns.extend(T::columns());
+    columns.extend(["row_hash", "valid_from"]);
+    let n = columns.len();
+    let context = "inserting versions";
+    let db_error = |e| StoreError::from_db(path, context, e);
+    tx.copy_in(T::TABLE, &columns, db_error, |sink| {
+        for row in rows {
+            let (item, hash) = row?;
+            let bound = sink.row();
+            bound.raw_bind_parameter(1, org).ctx(path, context)?;
+            item.bind(bound, 2).ctx(path, context)?;
+            bound
+                .raw_bind_parameter(n - 1, hash.as_slice())
+                .ctx(path, context)?;
+            bound.raw_bind_parameter(n, id).ctx(path, context)?;
+            sink.end_row().ctx(path, context)?;
+        }
+        Ok(())
+    })
 }
 
 #[cfg(test)]

@@ -6,7 +6,11 @@
 -- by code point (COLLATE "C", as SQLite's BINARY) whatever the database's
 -- default collation; an AUTOINCREMENT id is an
 -- identity column that still accepts an explicit id (copy-history keeps ids);
--- every versioned table has an explicit `rowid` (SQLite's is implicit), which
+-- the versioned tables' valid_from/valid_to carry no foreign key (a
+-- per-row check doubled the cost of a large first snapshot; the store writes
+-- them from the snapshot it inserts in the same transaction, and `verify`
+-- checks that every one names a snapshot); every versioned table has an
+-- explicit `rowid` (SQLite's is implicit), which
 -- error messages name to point at a row.
 
 CREATE TABLE snapshots (
@@ -56,8 +60,8 @@ CREATE TABLE users (
     last_active        TEXT COLLATE "C",
     raw                TEXT COLLATE "C"    NOT NULL,
     row_hash           BYTEA    NOT NULL,
-    valid_from         BIGINT NOT NULL REFERENCES snapshots (id),
-    valid_to           BIGINT REFERENCES snapshots (id)
+    valid_from         BIGINT NOT NULL,
+    valid_to           BIGINT
 );
 
 CREATE UNIQUE INDEX users_open ON users (org, user_id) WHERE valid_to IS NULL;
@@ -87,8 +91,8 @@ CREATE TABLE groups (
     updated_at                     TEXT COLLATE "C",
     raw                            TEXT COLLATE "C"    NOT NULL,
     row_hash                       BYTEA    NOT NULL,
-    valid_from                     BIGINT NOT NULL REFERENCES snapshots (id),
-    valid_to                       BIGINT REFERENCES snapshots (id)
+    valid_from                     BIGINT NOT NULL,
+    valid_to                       BIGINT
 );
 
 CREATE UNIQUE INDEX groups_open ON groups (org, group_id) WHERE valid_to IS NULL;
@@ -104,8 +108,8 @@ CREATE TABLE memberships (
     user_id        TEXT COLLATE "C"    NOT NULL,
     is_group_admin BIGINT NOT NULL,
     row_hash       BYTEA    NOT NULL,
-    valid_from     BIGINT NOT NULL REFERENCES snapshots (id),
-    valid_to       BIGINT REFERENCES snapshots (id)
+    valid_from     BIGINT NOT NULL,
+    valid_to       BIGINT
 );
 
 CREATE UNIQUE INDEX memberships_open ON memberships (org, group_id, user_id) WHERE valid_to IS NULL;
@@ -126,8 +130,8 @@ CREATE TABLE folders (
     updated_at       TEXT COLLATE "C",
     raw              TEXT COLLATE "C"    NOT NULL,
     row_hash         BYTEA    NOT NULL,
-    valid_from       BIGINT NOT NULL REFERENCES snapshots (id),
-    valid_to         BIGINT REFERENCES snapshots (id)
+    valid_from       BIGINT NOT NULL,
+    valid_to         BIGINT
 );
 
 CREATE UNIQUE INDEX folders_open ON folders (org, folder_id) WHERE valid_to IS NULL;
@@ -150,8 +154,8 @@ CREATE TABLE apps (
     updated_at    TEXT COLLATE "C",
     raw           TEXT COLLATE "C"    NOT NULL,
     row_hash      BYTEA    NOT NULL,
-    valid_from    BIGINT NOT NULL REFERENCES snapshots (id),
-    valid_to      BIGINT REFERENCES snapshots (id)
+    valid_from    BIGINT NOT NULL,
+    valid_to      BIGINT
 );
 
 CREATE UNIQUE INDEX apps_open ON apps (org, app_id) WHERE valid_to IS NULL;
@@ -172,8 +176,8 @@ CREATE TABLE resources (
     updated_at    TEXT COLLATE "C",
     raw           TEXT COLLATE "C"    NOT NULL,
     row_hash      BYTEA    NOT NULL,
-    valid_from    BIGINT NOT NULL REFERENCES snapshots (id),
-    valid_to      BIGINT REFERENCES snapshots (id)
+    valid_from    BIGINT NOT NULL,
+    valid_to      BIGINT
 );
 
 CREATE UNIQUE INDEX resources_open ON resources (org, resource_id) WHERE valid_to IS NULL;
@@ -195,8 +199,8 @@ CREATE TABLE workflows (
     updated_at  TEXT COLLATE "C",
     raw         TEXT COLLATE "C"    NOT NULL,
     row_hash    BYTEA    NOT NULL,
-    valid_from  BIGINT NOT NULL REFERENCES snapshots (id),
-    valid_to    BIGINT REFERENCES snapshots (id)
+    valid_from  BIGINT NOT NULL,
+    valid_to    BIGINT
 );
 
 CREATE UNIQUE INDEX workflows_open ON workflows (org, workflow_id) WHERE valid_to IS NULL;
@@ -214,8 +218,8 @@ CREATE TABLE grants (
     object_id    TEXT COLLATE "C"    NOT NULL,
     access_level TEXT COLLATE "C"    NOT NULL,
     row_hash     BYTEA    NOT NULL,
-    valid_from   BIGINT NOT NULL REFERENCES snapshots (id),
-    valid_to     BIGINT REFERENCES snapshots (id)
+    valid_from   BIGINT NOT NULL,
+    valid_to     BIGINT
 );
 
 CREATE UNIQUE INDEX grants_open ON grants (org, subject_type, subject_id, object_type, object_id, access_level) WHERE valid_to IS NULL;
@@ -240,8 +244,8 @@ CREATE TABLE user_invites (
     created_at     TEXT COLLATE "C",
     raw            TEXT COLLATE "C"    NOT NULL,
     row_hash       BYTEA    NOT NULL,
-    valid_from     BIGINT NOT NULL REFERENCES snapshots (id),
-    valid_to       BIGINT REFERENCES snapshots (id)
+    valid_from     BIGINT NOT NULL,
+    valid_to       BIGINT
 );
 
 CREATE UNIQUE INDEX user_invites_open ON user_invites (org, invite_id) WHERE valid_to IS NULL;
@@ -263,8 +267,8 @@ CREATE TABLE access_tokens (
     updated_at      TEXT COLLATE "C",
     raw             TEXT COLLATE "C"    NOT NULL,
     row_hash        BYTEA    NOT NULL,
-    valid_from      BIGINT NOT NULL REFERENCES snapshots (id),
-    valid_to        BIGINT REFERENCES snapshots (id)
+    valid_from      BIGINT NOT NULL,
+    valid_to        BIGINT
 );
 
 CREATE UNIQUE INDEX access_tokens_open ON access_tokens (org, token_id) WHERE valid_to IS NULL;
@@ -368,8 +372,8 @@ CREATE TABLE roles (
     updated_at               TEXT COLLATE "C",
     raw                      TEXT COLLATE "C"    NOT NULL,
     row_hash                 BYTEA    NOT NULL,
-    valid_from               BIGINT NOT NULL REFERENCES snapshots (id),
-    valid_to                 BIGINT REFERENCES snapshots (id)
+    valid_from               BIGINT NOT NULL,
+    valid_to                 BIGINT
 );
 
 CREATE UNIQUE INDEX roles_open ON roles (org, role_id) WHERE valid_to IS NULL;
@@ -387,8 +391,8 @@ CREATE TABLE role_grants (
     object_type  TEXT COLLATE "C"    NOT NULL,
     object_id    TEXT COLLATE "C"    NOT NULL,
     row_hash     BYTEA    NOT NULL,
-    valid_from   BIGINT NOT NULL REFERENCES snapshots (id),
-    valid_to     BIGINT REFERENCES snapshots (id)
+    valid_from   BIGINT NOT NULL,
+    valid_to     BIGINT
 );
 
 CREATE UNIQUE INDEX role_grants_open ON role_grants (org, role_id, subject_type, subject_id, object_type, object_id) WHERE valid_to IS NULL;
@@ -409,8 +413,8 @@ CREATE TABLE access_requests (
     updated_at       TEXT COLLATE "C",
     raw              TEXT COLLATE "C"    NOT NULL,
     row_hash         BYTEA    NOT NULL,
-    valid_from       BIGINT NOT NULL REFERENCES snapshots (id),
-    valid_to         BIGINT REFERENCES snapshots (id)
+    valid_from       BIGINT NOT NULL,
+    valid_to         BIGINT
 );
 
 CREATE UNIQUE INDEX access_requests_open ON access_requests (org, request_id) WHERE valid_to IS NULL;
@@ -426,8 +430,8 @@ CREATE TABLE settings (
     name       TEXT COLLATE "C"    NOT NULL,
     value      TEXT COLLATE "C"    NOT NULL,
     row_hash   BYTEA    NOT NULL,
-    valid_from BIGINT NOT NULL REFERENCES snapshots (id),
-    valid_to   BIGINT REFERENCES snapshots (id)
+    valid_from BIGINT NOT NULL,
+    valid_to   BIGINT
 );
 
 CREATE UNIQUE INDEX settings_open ON settings (org, source, name) WHERE valid_to IS NULL;
@@ -454,8 +458,8 @@ CREATE TABLE usage (
     unique_apps BIGINT NOT NULL,
     last_active TEXT COLLATE "C",
     row_hash    BYTEA    NOT NULL,
-    valid_from  BIGINT NOT NULL REFERENCES snapshots (id),
-    valid_to    BIGINT REFERENCES snapshots (id)
+    valid_from  BIGINT NOT NULL,
+    valid_to    BIGINT
 );
 
 CREATE UNIQUE INDEX usage_open ON usage (org, user_id) WHERE valid_to IS NULL;
@@ -476,8 +480,8 @@ CREATE TABLE environments (
     created_at     TEXT COLLATE "C",
     updated_at     TEXT COLLATE "C",
     row_hash       BYTEA    NOT NULL,
-    valid_from     BIGINT NOT NULL REFERENCES snapshots (id),
-    valid_to       BIGINT REFERENCES snapshots (id)
+    valid_from     BIGINT NOT NULL,
+    valid_to       BIGINT
 );
 
 CREATE UNIQUE INDEX environments_open ON environments (org, environment_id) WHERE valid_to IS NULL;
@@ -495,8 +499,8 @@ CREATE TABLE resource_configurations (
     resource_type    TEXT COLLATE "C"    NOT NULL,
     environment_id   TEXT COLLATE "C"    NOT NULL,
     row_hash         BYTEA    NOT NULL,
-    valid_from       BIGINT NOT NULL REFERENCES snapshots (id),
-    valid_to         BIGINT REFERENCES snapshots (id)
+    valid_from       BIGINT NOT NULL,
+    valid_to         BIGINT
 );
 
 CREATE UNIQUE INDEX resource_configurations_open ON resource_configurations (org, configuration_id) WHERE valid_to IS NULL;
@@ -512,8 +516,8 @@ CREATE TABLE configuration_grants (
     configuration_id TEXT COLLATE "C"    NOT NULL,
     access_level     TEXT COLLATE "C"    NOT NULL,
     row_hash         BYTEA    NOT NULL,
-    valid_from       BIGINT NOT NULL REFERENCES snapshots (id),
-    valid_to         BIGINT REFERENCES snapshots (id)
+    valid_from       BIGINT NOT NULL,
+    valid_to         BIGINT
 );
 
 CREATE UNIQUE INDEX configuration_grants_open ON configuration_grants (org, group_id, configuration_id) WHERE valid_to IS NULL;
@@ -531,8 +535,8 @@ CREATE TABLE app_usage (
     views      BIGINT NOT NULL,
     saves      BIGINT NOT NULL,
     row_hash   BYTEA    NOT NULL,
-    valid_from BIGINT NOT NULL REFERENCES snapshots (id),
-    valid_to   BIGINT REFERENCES snapshots (id)
+    valid_from BIGINT NOT NULL,
+    valid_to   BIGINT
 );
 
 CREATE UNIQUE INDEX app_usage_open ON app_usage (org, app_id, user_id) WHERE valid_to IS NULL;
