@@ -410,6 +410,8 @@ fn the_commands_give_the_same_answers_on_postgres_as_on_sqlite() {
             .args(since),
     );
     report.ok();
+    // verify-report checks the directory against the history in PostgreSQL.
+    db.run(&["verify-report", out_pg.to_str().unwrap()]).ok();
     crate::common::assert_nowhere(
         &[password.as_str()],
         &crate::common::every_file(&out_pg),
@@ -914,4 +916,43 @@ fn the_config_file_and_the_environment_name_the_database() {
     listed.ok();
     assert!(listed.stdout.contains("acme"), "{}", listed.stdout);
     assert_eq!(db.store().snapshots(Some("acme")).unwrap().len(), 1);
+}
+
+/// A role that may not create tables, opening an empty database first: one
+/// message naming the role, the server and what to do (exit 2), nothing made.
+#[test]
+fn a_role_without_the_rights_to_migrate_is_told_what_to_do() {
+    let Some(db) = Database::fresh() else {
+        return;
+    };
+    let role = format!("n_{}", db.name.trim_start_matches("t_"));
+    db.sql(&format!(
+        "CREATE ROLE {role} LOGIN PASSWORD 'role-password'; \
+         GRANT CONNECT ON DATABASE {} TO {role}; REVOKE CREATE ON SCHEMA public FROM PUBLIC;",
+        db.name
+    ));
+    let url = db.url.replacen("retool_audit@", &format!("{role}@"), 1);
+    let run = crate::common::run(
+        retool_audit(Path::new(&url))
+            .env("PGPASSWORD", "role-password")
+            .arg("snapshots"),
+    );
+    run.fails_with(2)
+        .stderr_has(&format!(
+            "the role {role} may not create the history's tables in postgres://{role}@"
+        ))
+        .stderr_has("run the first open as a role that owns the database");
+    assert!(!run.stderr.contains("role-password"));
+    let mut admin = PgTarget::parse(&db.url, &with_password(&db.password))
+        .unwrap()
+        .connect()
+        .unwrap();
+    let tables: i64 = admin
+        .query_one(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(tables, 0, "nothing was created");
 }
