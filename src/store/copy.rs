@@ -13,7 +13,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::db::{Begin, Db, DbResult, Params, Value, params};
+use super::db::{Begin, Binder, Db, DbResult, Params, Value, params};
 use super::error::SqlContext;
 use super::{Store, StoreError};
 use crate::model::EntityKind;
@@ -281,6 +281,24 @@ fn owned(v: super::db::ValueRef<'_>) -> Value<'static> {
 /// Inserts `values` (whole rows of `columns`) into `table`, ids as given.
 fn insert(dst: &Db, table: &str, columns: &[String], values: &[Value<'_>]) -> DbResult<u64> {
     let width = columns.len();
+    if !dst.is_sqlite() {
+        // COPY writes identity columns as given.
+        let names: Vec<&str> = columns.iter().map(String::as_str).collect();
+        return dst.copy_in(
+            table,
+            &names,
+            |e| e,
+            |sink| {
+                for row in values.chunks(width) {
+                    for (i, v) in row.iter().enumerate() {
+                        sink.row().raw_bind_parameter(i + 1, v)?;
+                    }
+                    sink.end_row()?;
+                }
+                Ok(())
+            },
+        );
+    }
     let rows = values.len() / width;
     let tuples: Vec<String> = (0..rows)
         .map(|r| {
@@ -288,14 +306,8 @@ fn insert(dst: &Db, table: &str, columns: &[String], values: &[Value<'_>]) -> Db
             format!("({})", p.join(", "))
         })
         .collect();
-    // PostgreSQL generates `rowid` itself unless told otherwise.
-    let overriding = if dst.is_sqlite() || columns.first().map(String::as_str) != Some("rowid") {
-        ""
-    } else {
-        " OVERRIDING SYSTEM VALUE"
-    };
     let sql = format!(
-        "INSERT INTO {table} ({}){overriding} VALUES {}",
+        "INSERT INTO {table} ({}) VALUES {}",
         columns.join(", "),
         tuples.join(", ")
     );

@@ -408,9 +408,21 @@ impl ToSql for Value<'_> {
         ty: &Type,
         out: &mut BytesMut,
     ) -> Result<IsNull, Box<dyn StdError + Sync + Send>> {
+        // Names the classes, never the value (Retool's data stays out of errors).
         let mismatch = || -> Box<dyn StdError + Sync + Send> {
-            format!("cannot store {self:?} as {ty}").into()
+            let class = match self {
+                Value::Null => "NULL",
+                Value::Int(_) => "an integer",
+                Value::Real(_) => "a real",
+                Value::Text(_) => "a text",
+                Value::Blob(_) => "a blob",
+            };
+            format!("cannot store {class} as {ty}").into()
         };
+        let text_type = matches!(
+            *ty,
+            Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME | Type::UNKNOWN | Type::JSON
+        );
         match self {
             Value::Null => Ok(IsNull::Yes),
             Value::Int(i) => match *ty {
@@ -419,7 +431,7 @@ impl ToSql for Value<'_> {
                 Type::INT2 => i16::try_from(*i).map_err(|_| mismatch())?.to_sql(ty, out),
                 Type::BOOL => (*i != 0).to_sql(ty, out),
                 Type::FLOAT8 => (*i as f64).to_sql(ty, out),
-                Type::TEXT | Type::VARCHAR | Type::UNKNOWN => i.to_string().to_sql(ty, out),
+                _ if text_type => i.to_string().to_sql(ty, out),
                 _ => Err(mismatch()),
             },
             Value::Real(r) => match *ty {
@@ -431,10 +443,11 @@ impl ToSql for Value<'_> {
                 Type::INT8 => t.parse::<i64>().map_err(|_| mismatch())?.to_sql(ty, out),
                 Type::INT4 => t.parse::<i32>().map_err(|_| mismatch())?.to_sql(ty, out),
                 Type::BYTEA => t.as_bytes().to_sql(ty, out),
-                _ => {
+                _ if text_type => {
                     escape_nul(t, out);
                     Ok(IsNull::No)
                 }
+                _ => Err(mismatch()),
             },
             Value::Blob(b) => match *ty {
                 Type::BYTEA => b.as_ref().to_sql(ty, out),
@@ -562,6 +575,9 @@ fn is_word(c: char) -> bool {
     c.is_ascii_alphanumeric() || c == '_'
 }
 
+/// How many prepared statements a PostgreSQL connection keeps.
+const STATEMENT_CACHE: usize = 256;
+
 /// A PostgreSQL connection with its prepared statements.
 pub(crate) struct Pg {
     /// `None` only while being dropped.
@@ -590,9 +606,13 @@ impl Pg {
         }
         let translated = translate(sql);
         let stmt = blocking(|| self.client()?.prepare(&translated).map_err(DbError::from))?;
-        self.cache
-            .borrow_mut()
-            .insert(sql.to_string(), stmt.clone());
+        let mut cache = self.cache.borrow_mut();
+        // SQL built with varying parts would otherwise keep a prepared
+        // statement each on the server for the whole run.
+        if cache.len() >= STATEMENT_CACHE {
+            cache.clear();
+        }
+        cache.insert(sql.to_string(), stmt.clone());
         Ok(stmt)
     }
 
