@@ -37,10 +37,8 @@ pub(super) async fn run(
     // first, dropped last): the next run must not open it while this one's
     // connection still checkpoints on close.
     let wait = Duration::from_secs(args.lock_timeout);
-    let _lock = match crate::store::postgres::is_postgres_url(&db.to_string_lossy()) {
-        true => None,
-        false => Some(RunLock::acquire(db, wait)?),
-    };
+    let on_file = !crate::store::postgres::is_postgres_url(&db.to_string_lossy());
+    let _lock = on_file.then(|| RunLock::acquire(db, wait)).transpose()?;
     let mut store = Store::open(db)?;
     // On PostgreSQL the lock is per organization (other orgs' runs go on).
     let orgs: Vec<&str> = checked.iter().map(|c| c.name.as_str()).collect();

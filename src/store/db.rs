@@ -669,7 +669,7 @@ impl Db {
 
     pub(crate) fn prepare(&self, sql: &str) -> DbResult<Stmt<'_>> {
         Ok(Stmt(match self {
-            Db::Sqlite(c) => StmtInner::Sqlite(c.prepare(sql)?),
+            Db::Sqlite(c) => StmtInner::Sqlite(SqliteStmt::Plain(c.prepare(sql)?)),
             Db::Pg(pg) => StmtInner::Pg {
                 pg,
                 stmt: pg.statement(sql)?,
@@ -681,7 +681,7 @@ impl Db {
     /// [`Db::prepare`], keeping SQLite's statement for the next call.
     pub(crate) fn prepare_cached(&self, sql: &str) -> DbResult<Stmt<'_>> {
         Ok(Stmt(match self {
-            Db::Sqlite(c) => StmtInner::SqliteCached(c.prepare_cached(sql)?),
+            Db::Sqlite(c) => StmtInner::Sqlite(SqliteStmt::Cached(c.prepare_cached(sql)?)),
             Db::Pg(_) => return self.prepare(sql),
         }))
     }
@@ -886,13 +886,37 @@ impl CopySink<'_> {
 pub(crate) struct Stmt<'a>(StmtInner<'a>);
 
 enum StmtInner<'a> {
-    Sqlite(rusqlite::Statement<'a>),
-    SqliteCached(rusqlite::CachedStatement<'a>),
+    Sqlite(SqliteStmt<'a>),
     Pg {
         pg: &'a Pg,
         stmt: postgres::Statement,
         bound: Vec<Value<'static>>,
     },
+}
+
+/// A SQLite statement, kept in the connection's cache or not.
+enum SqliteStmt<'a> {
+    Plain(rusqlite::Statement<'a>),
+    Cached(rusqlite::CachedStatement<'a>),
+}
+
+impl<'a> std::ops::Deref for SqliteStmt<'a> {
+    type Target = rusqlite::Statement<'a>;
+    fn deref(&self) -> &Self::Target {
+        match self {
+            SqliteStmt::Plain(s) => s,
+            SqliteStmt::Cached(s) => s,
+        }
+    }
+}
+
+impl std::ops::DerefMut for SqliteStmt<'_> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        match self {
+            SqliteStmt::Plain(s) => s,
+            SqliteStmt::Cached(s) => s,
+        }
+    }
 }
 
 /// The rows of a query, read one at a time.
@@ -928,10 +952,6 @@ impl Stmt<'_> {
                 bind_sqlite(s, &values)?;
                 Ok(s.raw_execute()?)
             }
-            StmtInner::SqliteCached(s) => {
-                bind_sqlite(s, &values)?;
-                Ok(s.raw_execute()?)
-            }
             StmtInner::Pg { pg, stmt, .. } => pg.execute(stmt, &values),
         }
     }
@@ -940,10 +960,6 @@ impl Stmt<'_> {
         let values = params.values();
         match &mut self.0 {
             StmtInner::Sqlite(s) => {
-                bind_sqlite(s, &values)?;
-                Ok(Rows::Sqlite(s.raw_query()))
-            }
-            StmtInner::SqliteCached(s) => {
                 bind_sqlite(s, &values)?;
                 Ok(Rows::Sqlite(s.raw_query()))
             }
@@ -983,7 +999,6 @@ impl Stmt<'_> {
     pub(crate) fn column_names(&self) -> Vec<String> {
         match &self.0 {
             StmtInner::Sqlite(s) => s.column_names().into_iter().map(String::from).collect(),
-            StmtInner::SqliteCached(s) => s.column_names().into_iter().map(String::from).collect(),
             StmtInner::Pg { stmt, .. } => stmt
                 .columns()
                 .iter()
@@ -996,7 +1011,6 @@ impl Stmt<'_> {
     pub(crate) fn parameter_count(&self) -> usize {
         match &self.0 {
             StmtInner::Sqlite(s) => s.parameter_count(),
-            StmtInner::SqliteCached(s) => s.parameter_count(),
             StmtInner::Pg { stmt, .. } => stmt.params().len(),
         }
     }
@@ -1009,7 +1023,6 @@ impl Stmt<'_> {
     pub(crate) fn raw_bind_parameter(&mut self, at: usize, v: impl ToValue) -> DbResult<()> {
         match &mut self.0 {
             StmtInner::Sqlite(s) => Ok(s.raw_bind_parameter(at, v.to_value())?),
-            StmtInner::SqliteCached(s) => Ok(s.raw_bind_parameter(at, v.to_value())?),
             StmtInner::Pg { bound, .. } => {
                 if bound.len() < at {
                     bound.resize(at, Value::Null);
@@ -1025,7 +1038,6 @@ impl Stmt<'_> {
     pub(crate) fn raw_execute(&mut self) -> DbResult<usize> {
         match &mut self.0 {
             StmtInner::Sqlite(s) => Ok(s.raw_execute()?),
-            StmtInner::SqliteCached(s) => Ok(s.raw_execute()?),
             StmtInner::Pg { pg, stmt, bound } => {
                 let n = pg.execute(stmt, bound)?;
                 bound.clear();

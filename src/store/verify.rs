@@ -458,44 +458,13 @@ impl Store {
     /// `foreign_key_check`; on PostgreSQL (which checks its pages itself) every
     /// foreign key again, since a superuser can write with them switched off.
     fn check_sqlite(&self, problems: &mut Vec<VerifyProblem>) -> Result<(), StoreError> {
-        if !self.conn.is_sqlite() {
-            return self.check_foreign_keys(problems);
-        }
-        let p = &self.path;
-        let mut stmt = self
-            .conn
-            .prepare("PRAGMA integrity_check")
-            .ctx(p, "running integrity_check")?;
-        let lines = stmt
-            .query_map((), |r| r.get::<_, String>(0))
-            .ctx(p, "running integrity_check")?
-            .collect::<DbResult<Vec<_>>>()
-            .ctx(p, "running integrity_check")?;
-        if lines != ["ok"] {
-            for line in lines {
-                problems.push(VerifyProblem {
-                    snapshot_id: None,
-                    org: String::new(),
-                    detail: format!("SQLite integrity check: {line}"),
-                });
-            }
-        }
-        let mut stmt = self
-            .conn
-            .prepare("PRAGMA foreign_key_check")
-            .ctx(p, "running foreign_key_check")?;
-        let rows = stmt
-            .query_map((), |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, Option<i64>>(1)?,
-                    r.get::<_, String>(2)?,
-                ))
-            })
-            .ctx(p, "running foreign_key_check")?
-            .collect::<DbResult<Vec<_>>>()
-            .ctx(p, "running foreign_key_check")?;
-        for (table, rowid, parent) in rows {
+        let violations = if self.conn.is_sqlite() {
+            self.check_integrity(problems)?;
+            self.sqlite_foreign_key_check()?
+        } else {
+            self.foreign_key_violations()?
+        };
+        for (table, rowid, parent) in violations {
             problems.push(VerifyProblem {
                 snapshot_id: None,
                 org: String::new(),
@@ -508,12 +477,46 @@ impl Store {
         Ok(())
     }
 
-    /// PostgreSQL: the rows whose foreign key names a missing row, reported
-    /// as SQLite's `foreign_key_check` would; the versioned tables'
-    /// `valid_from`/`valid_to` (declared without a constraint there) too.
-    fn check_foreign_keys(&self, problems: &mut Vec<VerifyProblem>) -> Result<(), StoreError> {
+    fn check_integrity(&self, problems: &mut Vec<VerifyProblem>) -> Result<(), StoreError> {
+        let p = &self.path;
+        let lines = self
+            .conn
+            .prepare("PRAGMA integrity_check")
+            .and_then(|mut st| {
+                st.query_map((), |r| r.get::<_, String>(0))?
+                    .collect::<DbResult<Vec<_>>>()
+            })
+            .ctx(p, "running integrity_check")?;
+        if lines != ["ok"] {
+            for line in lines {
+                problems.push(VerifyProblem {
+                    snapshot_id: None,
+                    org: String::new(),
+                    detail: format!("SQLite integrity check: {line}"),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// (table, rowid, parent table) of every row whose foreign key names a
+    /// missing row.
+    fn sqlite_foreign_key_check(&self) -> Result<Vec<(String, Option<i64>, String)>, StoreError> {
+        self.conn
+            .prepare("PRAGMA foreign_key_check")
+            .and_then(|mut st| {
+                st.query_map((), |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                    .collect::<DbResult<Vec<_>>>()
+            })
+            .ctx(&self.path, "running foreign_key_check")
+    }
+
+    /// [`Store::sqlite_foreign_key_check`] on PostgreSQL: every declared
+    /// single-column key, and the versioned tables' `valid_from`/`valid_to`
+    /// (declared without a constraint there).
+    fn foreign_key_violations(&self) -> Result<Vec<(String, Option<i64>, String)>, StoreError> {
         let (p, context) = (&self.path, "checking foreign keys");
-        let keys = self
+        let declared: Vec<(String, String, String, String, Option<String>)> = self
             .conn
             .prepare(
                 "SELECT c.conrelid::regclass::text, a.attname::text, c.confrelid::regclass::text, \
@@ -527,30 +530,25 @@ impl Store {
             )
             .and_then(|mut st| {
                 st.query_map((), |r| {
-                    Ok((
-                        r.get::<_, String>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, String>(2)?,
-                        r.get::<_, String>(3)?,
-                        r.get::<_, Option<String>>(4)?,
-                    ))
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
                 })?
                 .collect::<DbResult<Vec<_>>>()
             })
             .ctx(p, context)?;
         let versions = crate::model::EntityKind::ALL.iter().flat_map(|k| {
             ["valid_from", "valid_to"].map(|c| {
-                let t = k.as_str().to_string();
+                let snapshots = ("snapshots".to_string(), "id".to_string());
                 (
-                    t,
+                    k.as_str().to_string(),
                     c.to_string(),
-                    "snapshots".to_string(),
-                    "id".to_string(),
+                    snapshots.0,
+                    snapshots.1,
                     Some("rowid".to_string()),
                 )
             })
         });
-        for (table, column, parent, parent_column, id) in keys.into_iter().chain(versions) {
+        let mut out = Vec::new();
+        for (table, column, parent, parent_column, id) in declared.into_iter().chain(versions) {
             let id = id.map_or("NULL".to_string(), |c| format!("t.{c}"));
             let sql = format!(
                 "SELECT {id} FROM {table} t WHERE t.{column} IS NOT NULL AND NOT EXISTS \
@@ -560,22 +558,17 @@ impl Store {
                 .conn
                 .prepare(&sql)
                 .and_then(|mut st| {
-                    st.query_map((), |r| r.get::<_, Option<i64>>(0))?
+                    st.query_map((), |r| r.get(0))?
                         .collect::<DbResult<Vec<_>>>()
                 })
                 .ctx(p, context)?;
-            for rowid in rowids {
-                problems.push(VerifyProblem {
-                    snapshot_id: None,
-                    org: String::new(),
-                    detail: format!(
-                        "foreign key violation: {table} row {} refers to a missing {parent} row",
-                        rowid.map_or("?".to_string(), |r| r.to_string())
-                    ),
-                });
-            }
+            out.extend(
+                rowids
+                    .into_iter()
+                    .map(|rowid| (table.clone(), rowid, parent.clone())),
+            );
         }
-        Ok(())
+        Ok(out)
     }
 
     /// The typed columns of `snapshots` must agree with `info_json`.
