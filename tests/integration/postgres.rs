@@ -359,11 +359,23 @@ fn the_commands_give_the_same_answers_on_postgres_as_on_sqlite() {
     world.server().update_org(|o| o.apply_scripted_changes());
     world.run(&snapshot).ok();
     db.run(&snapshot).ok();
+    // A third state, so that the period report walks a snapshot in between.
+    let promoted = world.server().update_org(|o| {
+        let u = o
+            .users
+            .iter_mut()
+            .find(|u| u.active && !u.is_admin && !u.email.starts_with(['=', '+']))
+            .unwrap();
+        u.is_admin = true;
+        u.email.clone()
+    });
+    world.run(&snapshot).ok();
+    db.run(&snapshot).ok();
 
     let (file, pg) = (world.store(), db.store());
     assert!(pg.is_postgres() && !file.is_postgres());
     let (file_snaps, pg_snaps) = (file.snapshots(None).unwrap(), pg.snapshots(None).unwrap());
-    assert_eq!(pg_snaps.len(), 2);
+    assert_eq!(pg_snaps.len(), 3);
     assert_eq!(
         pg_snaps.iter().map(|m| m.id).collect::<Vec<_>>(),
         file_snaps.iter().map(|m| m.id).collect::<Vec<_>>()
@@ -430,14 +442,17 @@ fn the_commands_give_the_same_answers_on_postgres_as_on_sqlite() {
         "{evidence}"
     );
     assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
-    // The collections' own times differ between the two runs: each run's
-    // are replaced by one placeholder (the ids and order still compare).
+    // The collections' own times (and so the snapshots' hashes) differ
+    // between the two runs: each run's are replaced by placeholders (the ids
+    // and order still compare).
     let times = |t: &str, snaps: &[retool_audit::model::SnapshotMeta]| {
         let mut out = t.to_string();
         for m in snaps {
             for at in [&m.info.started_at, &m.info.finished_at] {
                 out = out.replace(&retool_audit::report::format_time(at), "<collected>");
             }
+            // A snapshot's hash covers its collection's times.
+            out = out.replace(&m.sha256, &format!("<sha256 of {}>", m.id));
         }
         out
     };
@@ -449,6 +464,35 @@ fn the_commands_give_the_same_answers_on_postgres_as_on_sqlite() {
         same += 1;
     }
     assert!(same >= 25, "{same} tables compared");
+    // The PostgreSQL report walked the snapshot in between (store::period).
+    assert!(
+        evidence.contains("changes_compared,\"every snapshot in between, each with the next\""),
+        "{evidence}"
+    );
+
+    // The history's questions: the same answers from both.
+    let now = retool_audit::report::format_time(&chrono::Utc::now());
+    let group = pg.state_at(pg_snaps[2].id).unwrap().groups[0].name.clone();
+    for question in [
+        vec!["timeline", "--user", promoted.as_str(), "--format", "csv"],
+        vec!["timeline", "--group", group.as_str(), "--format", "csv"],
+        vec![
+            "access-at",
+            "--at",
+            now.as_str(),
+            "--user",
+            promoted.as_str(),
+            "--format",
+            "csv",
+        ],
+    ] {
+        let (x, y) = (world.run(&question), db.run(&question));
+        x.ok();
+        y.ok();
+        let (x, y) = (times(&x.stdout, &file_snaps), times(&y.stdout, &pg_snaps));
+        assert!(x.lines().count() > 1, "{question:?}: {x}");
+        assert_eq!(x, y, "{question:?}");
+    }
 }
 
 /// A row edited by SQL is caught by `verify` (exit 1, naming the row), as on
