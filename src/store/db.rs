@@ -8,6 +8,11 @@
 //! (columns) with SQLite's five storage classes; a PostgreSQL column of any
 //! integer, boolean, text, JSON or byte type reads as the class SQLite would
 //! have stored, and a parameter is encoded as the type PostgreSQL inferred.
+//! PostgreSQL text cannot hold NUL: it is escaped reversibly on the way in
+//! and out ([`ESCAPE`]). A snapshot's versions go into PostgreSQL by binary
+//! `COPY` ([`Db::copy_in`]). The blocking PostgreSQL client runs its own
+//! runtime: every call goes through [`blocking`], so that a command's async
+//! task can use the store.
 
 use std::borrow::Cow;
 use std::cell::RefCell;
