@@ -157,6 +157,20 @@ impl World {
         self
     }
 
+    /// Makes an active user (whose e-mail is not formula-like) an admin in
+    /// the simulated org; their e-mail.
+    pub fn promote_someone(&self) -> String {
+        self.server().update_org(|o| {
+            let u = o
+                .users
+                .iter_mut()
+                .find(|u| u.active && !u.is_admin && !u.email.starts_with(['=', '+']))
+                .expect("an active non-admin");
+            u.is_admin = true;
+            u.email.clone()
+        })
+    }
+
     pub fn path(&self, rel: &str) -> PathBuf {
         self.dir.path().join(rel)
     }

@@ -24,15 +24,7 @@ fn history_with_changes() -> (World, Vec<SnapshotMeta>, String, ScriptedChanges)
     w.snapshot(&[]).ok();
     let changes = w.server().update_org(|o| o.apply_scripted_changes());
     w.snapshot(&[]).ok();
-    let promoted = w.server().update_org(|o| {
-        let u = o
-            .users
-            .iter_mut()
-            .find(|u| u.active && !u.is_admin && !u.email.starts_with(['=', '+']))
-            .unwrap();
-        u.is_admin = true;
-        u.email.clone()
-    });
+    let promoted = w.promote_someone();
     w.snapshot(&[]).ok();
     w.snapshot(&[]).ok();
     let metas = w.store().snapshots(None).unwrap();

@@ -347,10 +347,9 @@ fn csvs(dir: &Path) -> BTreeMap<String, String> {
 /// the collections), `verify` clean on both; `snapshots` lists them alike.
 #[test]
 fn the_commands_give_the_same_answers_on_postgres_as_on_sqlite() {
-    let Some((admin, password)) = server() else {
+    let Some(db) = Database::fresh() else {
         return;
     };
-    let db = Database::new(&admin, &password);
     let world = World::demo();
     let base = world.base_url();
     let snapshot = ["snapshot", "--base-url", base.as_str()];
@@ -360,15 +359,7 @@ fn the_commands_give_the_same_answers_on_postgres_as_on_sqlite() {
     world.run(&snapshot).ok();
     db.run(&snapshot).ok();
     // A third state, so that the period report walks a snapshot in between.
-    let promoted = world.server().update_org(|o| {
-        let u = o
-            .users
-            .iter_mut()
-            .find(|u| u.active && !u.is_admin && !u.email.starts_with(['=', '+']))
-            .unwrap();
-        u.is_admin = true;
-        u.email.clone()
-    });
+    let promoted = world.promote_someone();
     world.run(&snapshot).ok();
     db.run(&snapshot).ok();
 
@@ -425,7 +416,7 @@ fn the_commands_give_the_same_answers_on_postgres_as_on_sqlite() {
     // verify-report checks the directory against the history in PostgreSQL.
     db.run(&["verify-report", out_pg.to_str().unwrap()]).ok();
     crate::common::assert_nowhere(
-        &[password.as_str()],
+        &[db.password.as_str()],
         &crate::common::every_file(&out_pg),
         &format!("{}{}", report.stdout, report.stderr),
     );
@@ -536,10 +527,9 @@ fn the_commands_give_the_same_answers_on_postgres_as_on_sqlite() {
 /// SQLite; and a row deleted with foreign keys switched off too.
 #[test]
 fn verify_catches_a_row_edited_by_sql_on_postgres() {
-    let Some((admin, password)) = server() else {
+    let Some(db) = Database::fresh() else {
         return;
     };
-    let db = Database::new(&admin, &password);
     let world = World::new(30);
     db.run(&["snapshot", "--base-url", &world.base_url()]).ok();
     db.run(&["verify"]).ok();
