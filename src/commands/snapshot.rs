@@ -40,13 +40,15 @@ pub(super) async fn run(
     let on_file = !crate::store::postgres::is_postgres_url(&db.to_string_lossy());
     let _lock = on_file.then(|| RunLock::acquire(db, wait)).transpose()?;
     let mut store = Store::open(db)?;
-    // On PostgreSQL the lock is per organization (other orgs' runs go on).
-    let orgs: Vec<&str> = checked.iter().map(|c| c.name.as_str()).collect();
-    store.lock_orgs(&orgs, wait)?;
     let many = args.target.all || checked.len() > 1;
     let mut outcomes: Vec<(&Checked, CmdResult<SnapshotMeta>)> = Vec::new();
     for c in &checked {
-        let result = snapshot_one(&mut store, c, out).await;
+        // On PostgreSQL each org has its own lock, taken before its
+        // collection: another run holding one org fails that target only.
+        let result = match store.lock_orgs(&[c.name.as_str()], wait) {
+            Ok(()) => snapshot_one(&mut store, c, out).await,
+            Err(e) => Err(e.into()),
+        };
         match &result {
             Ok(meta) if !args.json => out.line(summary_line(meta)),
             Err(e) if many => eprintln!("error: snapshot of {} failed: {:#}", c.name, e.error),

@@ -642,9 +642,23 @@ fn a_held_org_lock_names_its_holder_and_writes_nothing() {
         run.stderr
     );
     assert!(db.store().snapshots(None).unwrap().is_empty());
-    // Another org is not held up.
-    db.run(&["snapshot", "--base-url", &world.base_url(), "--org", "beta"])
-        .ok();
+    // Another org is not held up: `--all` stores beta and fails acme only.
+    let config = world.path("two-orgs.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[org]]\nname = \"acme\"\nbase_url = \"{base}\"\ntoken_env = \"RETOOL_API_TOKEN\"\n\n\
+             [[org]]\nname = \"beta\"\nbase_url = \"{base}\"\ntoken_env = \"RETOOL_API_TOKEN\"\n",
+            base = world.base_url()
+        ),
+    )
+    .unwrap();
+    let all = db.run(&["--config", config.to_str().unwrap(), "snapshot", "--all"]);
+    all.fails_with(1)
+        .stderr_has("is writing organization `acme`")
+        .stderr_has("1 of 2 targets failed: acme");
+    assert_eq!(db.store().snapshots(Some("beta")).unwrap().len(), 1);
+    assert!(db.store().snapshots(Some("acme")).unwrap().is_empty());
     drop(holder);
     db.run(&["snapshot", "--base-url", &world.base_url(), "--org", "acme"])
         .ok();
