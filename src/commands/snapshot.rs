@@ -45,7 +45,7 @@ pub(super) async fn run(
     for c in &checked {
         // On PostgreSQL each org has its own lock, taken before its
         // collection: another run holding one org fails that target only.
-        let result = match store.lock_orgs(&[c.name.as_str()], wait) {
+        let result = match store.lock_org(&c.name, wait) {
             Ok(()) => snapshot_one(&mut store, c, out).await,
             Err(e) => Err(e.into()),
         };

@@ -114,19 +114,7 @@ macro_rules! int_value {
         }
     )*};
 }
-int_value!(i64, i32, u32, bool);
-
-impl ToValue for usize {
-    fn to_value(&self) -> Value<'_> {
-        Value::Int(i64::try_from(*self).unwrap_or(i64::MAX))
-    }
-}
-
-impl ToValue for f64 {
-    fn to_value(&self) -> Value<'_> {
-        Value::Real(*self)
-    }
-}
+int_value!(i64, bool);
 
 impl ToValue for str {
     fn to_value(&self) -> Value<'_> {
@@ -205,17 +193,6 @@ impl FromValue for bool {
     const EXPECTED: &'static str = "INTEGER";
     fn from_value(v: ValueRef<'_>) -> Option<Self> {
         i64::from_value(v).map(|i| i != 0)
-    }
-}
-
-impl FromValue for f64 {
-    const EXPECTED: &'static str = "REAL";
-    fn from_value(v: ValueRef<'_>) -> Option<Self> {
-        match v {
-            ValueRef::Real(r) => Some(r),
-            ValueRef::Int(i) => Some(i as f64),
-            _ => None,
-        }
     }
 }
 

@@ -79,45 +79,38 @@ impl RunLock {
 }
 
 impl super::Store {
-    /// On PostgreSQL, the equivalent of [`RunLock`] for a run that will write
-    /// `orgs`: each org's advisory lock, held by this connection until it
-    /// closes (the server releases it when the process ends, however it
-    /// ends). Runs for other orgs go on at the same time. Waits up to `wait`
-    /// for another run, then fails with [`StoreError::OrgLocked`] naming it
-    /// (its `application_name`: host and process id). On SQLite, nothing:
-    /// the file's [`RunLock`] is taken before opening.
-    pub fn lock_orgs(&self, orgs: &[&str], wait: Duration) -> Result<(), StoreError> {
+    /// On PostgreSQL, the equivalent of [`RunLock`] for one organization: its
+    /// advisory lock, held by this connection until it closes (the server
+    /// releases it when the process ends, however it ends). Runs for other
+    /// orgs go on at the same time. Waits up to `wait` for another run, then
+    /// fails with [`StoreError::OrgLocked`] naming it (its
+    /// `application_name`: host and process id). On SQLite, nothing: the
+    /// file's [`RunLock`] is taken before opening.
+    pub fn lock_org(&self, org: &str, wait: Duration) -> Result<(), StoreError> {
         if self.conn.is_sqlite() {
             return Ok(());
         }
-        let context = "taking the organization's run lock";
-        let mut sorted = orgs.to_vec();
-        sorted.sort_unstable();
-        sorted.dedup();
+        let key = super::db::org_lock_key(org);
         let deadline = Instant::now() + wait;
-        for org in sorted {
-            let key = super::db::org_lock_key(org);
-            loop {
-                let taken: bool = self
-                    .conn
-                    .query_row("SELECT pg_try_advisory_lock(?1)", [key], |r| r.get(0))
-                    .ctx(&self.path, context)?;
-                if taken {
-                    break;
-                }
-                let now = Instant::now();
-                if now >= deadline {
-                    return Err(StoreError::OrgLocked {
-                        target: self.path.display().to_string(),
-                        org: org.to_string(),
-                        holder: self.lock_holder(key),
-                        waited: wait,
-                    });
-                }
-                std::thread::sleep(POLL.min(deadline - now));
+        loop {
+            let taken: bool = self
+                .conn
+                .query_row("SELECT pg_try_advisory_lock(?1)", [key], |r| r.get(0))
+                .ctx(&self.path, "taking the organization's run lock")?;
+            if taken {
+                return Ok(());
             }
+            let now = Instant::now();
+            if now >= deadline {
+                return Err(StoreError::OrgLocked {
+                    target: self.path.display().to_string(),
+                    org: org.to_string(),
+                    holder: self.lock_holder(key),
+                    waited: wait,
+                });
+            }
+            std::thread::sleep(POLL.min(deadline - now));
         }
-        Ok(())
     }
 
     /// The `application_name` of the session holding advisory lock `key`.

@@ -618,9 +618,7 @@ fn a_held_org_lock_names_its_holder_and_writes_nothing() {
     };
     let world = World::new(20);
     let holder = db.store();
-    holder
-        .lock_orgs(&["acme"], std::time::Duration::ZERO)
-        .unwrap();
+    holder.lock_org("acme", std::time::Duration::ZERO).unwrap();
     let run = db.run(&[
         "snapshot",
         "--base-url",
