@@ -129,17 +129,20 @@ impl Store {
 /// Columns `range` of `row` as one text, equal exactly when the values are.
 fn columns_text(row: &Row<'_>, range: std::ops::Range<usize>) -> DbResult<String> {
     use super::db::ValueRef;
-    let mut values = Vec::with_capacity(range.len());
+    use std::fmt::Write as _;
+    // Each value tagged with its class, text and blobs with their length:
+    // no two different rows give the same text.
+    let mut out = String::new();
     for i in range {
-        values.push(match row.get_ref(i)? {
-            ValueRef::Null => serde_json::Value::Null,
-            ValueRef::Int(n) => n.into(),
-            ValueRef::Real(f) => f.into(),
-            ValueRef::Text(t) => String::from_utf8_lossy(&t).into_owned().into(),
-            ValueRef::Blob(b) => hex::encode(b).into(),
-        });
+        let _ = match row.get_ref(i)? {
+            ValueRef::Null => write!(out, "N;"),
+            ValueRef::Int(n) => write!(out, "I{n};"),
+            ValueRef::Real(f) => write!(out, "R{f:?};"),
+            ValueRef::Text(t) => write!(out, "T{}:{};", t.len(), String::from_utf8_lossy(&t)),
+            ValueRef::Blob(b) => write!(out, "B{}:{};", b.len(), hex::encode(b)),
+        };
     }
-    Ok(serde_json::Value::Array(values).to_string())
+    Ok(out)
 }
 
 /// The versioned tables whose changes are access changes, each with the
